@@ -1,0 +1,1 @@
+"""Stripe billing: department licenses and integration device subscriptions."""

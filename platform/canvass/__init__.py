@@ -1,0 +1,1 @@
+"""The Canvass Django project: settings, URL configurations and the WSGI/ASGI entry points."""

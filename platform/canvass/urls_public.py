@@ -1,0 +1,11 @@
+"""URLs of the platform site (public schema): the vendor's home page and console."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("console.urls")),
+    path("accounts/", include("allauth.urls")),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+]

@@ -1,0 +1,1 @@
+"""Everything served on a department's own domain: the resident portal."""

@@ -1,0 +1,1 @@
+"""Departments (tenants): their schemas, domains, branding, program settings and provisioning."""

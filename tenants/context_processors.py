@@ -1,0 +1,27 @@
+"""Template context for every page: the department the request is for and its branding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import get_language
+
+from tenants.models import LANGUAGE_CHOICES
+
+
+def department(request: HttpRequest) -> dict[str, Any]:
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.is_platform:
+        return {"department": None, "branding": None, "base_template": "console/base.html"}
+    branding = getattr(tenant, "branding", None)
+    enabled = branding.languages if branding else [settings.LANGUAGE_CODE]
+    return {
+        "department": tenant,
+        "branding": branding,
+        "program": getattr(tenant, "program", None),
+        "welcome_text": branding.welcome_text(get_language()) if branding else "",
+        "portal_languages": [(code, label) for code, label in LANGUAGE_CHOICES if code in enabled],
+        "base_template": "portal/base.html",
+    }

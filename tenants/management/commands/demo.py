@@ -1,0 +1,58 @@
+"""Create the demo departments and accounts, and print how to sign in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django_tenants.utils import schema_context
+
+from tenants.demo import (
+    DEMO_CITIES,
+    DEMO_SEEDERS,
+    VENDOR_EMAIL,
+    VENDOR_PASSWORD,
+    demo_administrator_email,
+    demo_administrator_password,
+    demo_city_provision,
+)
+from tenants.services import department_hostname, platform_site_ensure, staff_account_ensure
+
+
+class Command(BaseCommand):
+    help = "Create Concord, Carrollton and Little Rock with demo accounts; safe to run again."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", default="8000", help="the port shown in the printed URLs")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port = options["port"]
+        platform = platform_site_ensure()
+        with schema_context(platform.schema_name):
+            self._password_reset(VENDOR_EMAIL, VENDOR_PASSWORD)
+        lines = [
+            "",
+            "Canvass demo",
+            f"  Platform     http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/",
+            f"               vendor staff: {VENDOR_EMAIL} / {VENDOR_PASSWORD}",
+        ]
+        for city in DEMO_CITIES:
+            result = demo_city_provision(city)
+            email, password = demo_administrator_email(city), demo_administrator_password(city)
+            with schema_context(result.department.schema_name):
+                self._password_reset(email, password)
+                for seed in DEMO_SEEDERS:
+                    seed(result.department)
+            lines += [
+                f"  {city.city:<12} http://{department_hostname(city.subdomain)}:{port}/",
+                f"               administrator: {email} / {password}",
+            ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+
+    @staticmethod
+    def _password_reset(email: str, password: str) -> None:
+        """Demo accounts always sign in with the printed password, even if someone changed it."""
+        user, _created_password = staff_account_ensure(email=email, password=password)
+        user.set_password(password)
+        user.save(update_fields=["password"])

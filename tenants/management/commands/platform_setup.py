@@ -1,0 +1,22 @@
+"""Bring every schema up to date and make sure the platform site exists; run at every deploy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tenants.services import platform_site_ensure, template_schema_refresh
+
+
+class Command(BaseCommand):
+    help = "Migrate the public schema, the department template and every department; idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = int(options["verbosity"])
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+        template_schema_refresh(verbosity=verbosity)
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        platform_site_ensure()
+        self.stdout.write(self.style.SUCCESS("Platform schemas are up to date."))

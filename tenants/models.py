@@ -1,0 +1,194 @@
+"""Departments (the tenants), their domains, branding and program settings; public schema."""
+
+from __future__ import annotations
+
+import math
+import zoneinfo
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+    RegexValidator,
+)
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name
+
+from tenants.validators import validate_logo
+
+EARTH_RADIUS_M = 6_371_008.8
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+
+hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1d4ed8.")
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone; use a name such as America/New_York."),
+            params={"value": value},
+        )
+
+
+class DepartmentQuerySet(models.QuerySet["Department"]):
+    def cities(self) -> DepartmentQuerySet:
+        """Every department, without the platform's own public-schema row."""
+        return self.exclude(schema_name=get_public_schema_name())
+
+
+class Department(TenantMixin):
+    """One city's police department: a tenant with its own PostgreSQL schema."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        validators=[MinLengthValidator(2)],
+        help_text=_("The department's official name, e.g. Concord Police Department."),
+    )
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(
+        _("state"),
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter state code, e.g. NC."))],
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Provisioning creates the schema itself (cloned from the template) inside its transaction.
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    objects = DepartmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_platform(self) -> bool:
+        return self.schema_name == get_public_schema_name()
+
+
+class Domain(DomainMixin):
+    """A host name that serves one department's portal (or, for public, the platform site)."""
+
+
+def logo_path(branding: Branding, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"logos/{branding.department.schema_name}.{extension}"
+
+
+class Branding(models.Model):
+    """How a department's portal looks: name, logo, colours, welcome text, languages."""
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="branding")
+    display_name = models.CharField(
+        _("display name"),
+        max_length=100,
+        validators=[MinLengthValidator(2)],
+        help_text=_("The program's public name, e.g. Concord Community Camera Registry."),
+    )
+    logo = models.ImageField(_("logo"), upload_to=logo_path, blank=True, validators=[validate_logo])
+    primary_color = models.CharField(
+        _("primary colour"), max_length=7, default="#1d4ed8", validators=[hex_colour]
+    )
+    accent_color = models.CharField(
+        _("accent colour"), max_length=7, default="#f59e0b", validators=[hex_colour]
+    )
+    welcome_en = models.TextField(_("welcome text (English)"), max_length=2000, blank=True)
+    welcome_es = models.TextField(_("welcome text (Spanish)"), max_length=2000, blank=True)
+    languages = ArrayField(
+        models.CharField(max_length=5, choices=LANGUAGE_CHOICES),
+        verbose_name=_("languages"),
+        default=list,
+        help_text=_("The languages the portal offers; the first is the default."),
+    )
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not self.languages:
+            raise ValidationError({"languages": _("Choose at least one language.")})
+        if len(set(self.languages)) != len(self.languages):
+            raise ValidationError({"languages": _("Each language may be listed once.")})
+
+    def welcome_text(self, language: str) -> str:
+        return (self.welcome_es if language == "es" else self.welcome_en) or self.welcome_en
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else "en"
+
+    @property
+    def on_primary_color(self) -> str:
+        """Text colour on the primary colour with the higher WCAG contrast (white or ink)."""
+        white, ink = (
+            contrast_ratio(self.primary_color, "#ffffff"),
+            contrast_ratio(self.primary_color, "#111827"),
+        )
+        return "#ffffff" if white >= ink else "#111827"
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+class Program(models.Model):
+    """A department's program settings: where it serves and what it aims for."""
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="program")
+    center_latitude = models.FloatField(
+        _("centre latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    center_longitude = models.FloatField(
+        _("centre longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    service_radius_m = models.PositiveIntegerField(
+        _("service radius (metres)"),
+        validators=[MinValueValidator(500), MaxValueValidator(200_000)],
+        help_text=_("Sites must lie within this distance of the centre."),
+    )
+    goal_camera_count = models.PositiveIntegerField(_("goal camera count"), default=0)
+    integration_offered = models.BooleanField(_("integration offered"), default=False)
+    terms_text = models.TextField(_("terms"), max_length=20_000, blank=True)
+    terms_version = models.PositiveIntegerField(_("terms version"), default=1)
+
+    def __str__(self) -> str:
+        return f"{self.department} program"
+
+    def distance_from_center_m(self, latitude: float, longitude: float) -> float:
+        """Great-circle (haversine) distance in metres from the service area's centre."""
+        phi1, phi2 = math.radians(self.center_latitude), math.radians(latitude)
+        d_phi = phi2 - phi1
+        d_lambda = math.radians(longitude - self.center_longitude)
+        a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+        return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+    def covers(self, latitude: float, longitude: float) -> bool:
+        return self.distance_from_center_m(latitude, longitude) <= self.service_radius_m

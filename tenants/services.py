@@ -1,0 +1,263 @@
+"""Provisioning: the only way departments, their schemas, domains and branding come to exist."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management import call_command
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from django_tenants.utils import (
+    get_public_schema_name,
+    get_tenant_base_schema,
+    schema_context,
+    schema_exists,
+)
+
+from tenants.models import Branding, Department, Domain, Program
+
+SUBDOMAIN_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?$")
+RESERVED_SUBDOMAINS = frozenset(
+    {"www", "public", "admin", "api", "app", "console", "platform", "static", "media", "mail"}
+)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    department: Department
+    domain: Domain
+    administrator: AbstractUser
+    # Set only when this call created the administrator; shown once, never stored in clear.
+    administrator_password: str | None
+    created: bool
+
+
+def subdomain_validate(subdomain: str) -> str:
+    """Return the schema name for a subdomain, or raise a ValidationError that says why not."""
+    if not SUBDOMAIN_PATTERN.match(subdomain):
+        raise ValidationError(
+            _(
+                "A subdomain is 1 to 30 lowercase letters, digits and hyphens, starting with a "
+                "letter and not ending with a hyphen; “%(subdomain)s” is not one."
+            ),
+            params={"subdomain": subdomain},
+            code="subdomain_malformed",
+        )
+    schema_name = subdomain.replace("-", "_")
+    if (
+        subdomain in RESERVED_SUBDOMAINS
+        or schema_name == get_tenant_base_schema()
+        or schema_name.startswith("pg_")
+    ):
+        raise ValidationError(
+            _("The subdomain “%(subdomain)s” is reserved."),
+            params={"subdomain": subdomain},
+            code="subdomain_reserved",
+        )
+    return schema_name
+
+
+def department_hostname(subdomain: str) -> str:
+    return f"{subdomain}.{settings.CANVASS_BASE_DOMAIN}"
+
+
+def template_schema_is_current() -> bool:
+    template = get_tenant_base_schema()
+    if not template or not schema_exists(template):
+        return False
+    with schema_context(template):
+        executor = MigrationExecutor(connection)
+        return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def template_schema_refresh(*, verbosity: int = 0) -> None:
+    """Create or migrate the empty department schema that new departments are cloned from."""
+    template = get_tenant_base_schema()
+    if not template or template_schema_is_current():
+        return
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command(
+        "migrate_schemas",
+        tenant=True,
+        schema_name=template,
+        interactive=False,
+        verbosity=verbosity,
+    )
+
+
+def platform_site_ensure() -> Department:
+    """The public-schema row that serves the platform site on PLATFORM_DOMAINS."""
+    platform, _created = Department.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"name": "Canvass platform", "city": "", "state": "", "time_zone": "UTC"},
+    )
+    for position, hostname in enumerate(settings.PLATFORM_DOMAINS):
+        Domain.objects.update_or_create(
+            domain=hostname, defaults={"tenant": platform, "is_primary": position == 0}
+        )
+    return platform
+
+
+def department_provision(
+    *,
+    subdomain: str,
+    name: str,
+    city: str,
+    state: str,
+    time_zone: str,
+    display_name: str,
+    center_latitude: float,
+    center_longitude: float,
+    service_radius_m: int,
+    administrator_email: str,
+    administrator_password: str | None = None,
+    primary_color: str = "#1d4ed8",
+    accent_color: str = "#f59e0b",
+    welcome_en: str = "",
+    welcome_es: str = "",
+    languages: Sequence[str] = ("en", "es"),
+    logo: File | None = None,
+    goal_camera_count: int = 0,
+    integration_offered: bool = False,
+    terms_text: str = "",
+    verbosity: int = 0,
+) -> Provisioned:
+    """Create a department with its schema, domain, branding, program and first administrator.
+
+    Idempotent: called again with the same subdomain and name it brings branding and program up
+    to date and returns the existing department. Everything is checked before anything is
+    written, and the writes share one transaction, so a refusal leaves no schema, row or domain.
+    """
+    subdomain = subdomain.strip().lower()
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        schema_name = subdomain_validate(subdomain)
+    except ValidationError as error:
+        raise ValidationError({"subdomain": error}) from error
+    hostname = department_hostname(subdomain)
+
+    department = Department.objects.filter(schema_name=schema_name).first()
+    if department is not None and department.name != name.strip():
+        raise ValidationError(
+            {
+                "subdomain": ValidationError(
+                    _("The subdomain “%(subdomain)s” is taken by %(department)s."),
+                    params={"subdomain": subdomain, "department": department.name},
+                    code="subdomain_taken",
+                )
+            }
+        )
+    if Domain.objects.filter(domain=hostname).exclude(tenant__schema_name=schema_name).exists():
+        raise ValidationError(
+            {
+                "subdomain": ValidationError(
+                    _("The address %(hostname)s already belongs to another department."),
+                    params={"hostname": hostname},
+                    code="subdomain_taken",
+                )
+            }
+        )
+
+    created = department is None
+    if department is None:
+        department = Department(schema_name=schema_name)
+    department.name, department.city, department.state = name.strip(), city.strip(), state
+    department.time_zone = time_zone
+
+    branding = getattr(department, "branding", None) if not created else None
+    branding = branding or Branding()
+    branding.display_name = display_name.strip()
+    branding.primary_color, branding.accent_color = primary_color, accent_color
+    branding.welcome_en, branding.welcome_es = welcome_en, welcome_es
+    branding.languages = list(languages)
+
+    program = getattr(department, "program", None) if not created else None
+    program = program or Program()
+    program.center_latitude, program.center_longitude = center_latitude, center_longitude
+    program.service_radius_m, program.goal_camera_count = service_radius_m, goal_camera_count
+    program.integration_offered = integration_offered
+    if terms_text and terms_text != program.terms_text:
+        if program.terms_text:
+            program.terms_version += 1
+        program.terms_text = terms_text
+
+    for instance, exclude in (
+        (department, ["schema_name"]),
+        (branding, ["department", "logo"]),
+        (program, ["department"]),
+    ):
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(ValidationError(m) for m in messages)
+    if logo is not None:
+        try:
+            Branding._meta.get_field("logo").run_validators(logo)
+        except ValidationError as error:
+            errors.setdefault("logo", []).extend(error.error_list)
+    try:
+        validate_email(administrator_email)
+    except ValidationError:
+        errors.setdefault("administrator_email", []).append(
+            ValidationError(_("Enter a valid email address for the administrator."))
+        )
+    if administrator_password is not None:
+        try:
+            validate_password(administrator_password)
+        except ValidationError as error:
+            errors.setdefault("administrator_password", []).extend(error.error_list)
+    if errors:
+        raise ValidationError(errors)
+
+    template = get_tenant_base_schema()
+    if created and template and schema_exists(template) and not template_schema_is_current():
+        # A template left behind by a deploy would clone an outdated schema; bring it up to
+        # date first. Without any template, django-tenants migrates the new schema instead.
+        template_schema_refresh()
+    with transaction.atomic():
+        department.save(verbosity=verbosity)
+        domain, _domain_created = Domain.objects.get_or_create(
+            domain=hostname, defaults={"tenant": department, "is_primary": True}
+        )
+        branding.department = program.department = department
+        if logo is not None:
+            branding.logo.save(logo.name or "logo.png", logo, save=False)
+        branding.save()
+        program.save()
+        with schema_context(department.schema_name):
+            administrator, password = staff_account_ensure(
+                email=administrator_email, password=administrator_password
+            )
+    return Provisioned(department, domain, administrator, password, created)
+
+
+def staff_account_ensure(*, email: str, password: str | None) -> tuple[AbstractUser, str | None]:
+    """A staff account with a verified email in the current schema: a department's first
+    administrator in its schema, or vendor staff in public. Returns the password only when
+    this call created the account (generated when none is given)."""
+    user_model = get_user_model()
+    email = email.strip().lower()
+    existing = user_model.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        return existing, None
+    password = password or secrets.token_urlsafe(12)
+    administrator = user_model.objects.create_user(
+        username=email, email=email, password=password, is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=administrator, email=email, primary=True, verified=True)
+    return administrator, password

@@ -1,0 +1,129 @@
+"""Shared test setup: a real PostgreSQL test database, the demo departments provisioned once per
+session (cloned from the template schema), personas, and HTTP clients that send a city's host."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django_tenants.utils import schema_context
+
+# Uploaded files (logos) go to a throwaway folder, never into .data/media.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="canvass-test-media-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Hashing with PBKDF2's million rounds would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@dataclass(frozen=True)
+class Persona:
+    email: str
+    password: str
+    schema_name: str
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    """After pytest-django has created and migrated the test database, build the tenants once."""
+    from tenants.demo import DEMO_CITIES, VENDOR_EMAIL, VENDOR_PASSWORD, demo_city_provision
+    from tenants.services import (
+        platform_site_ensure,
+        staff_account_ensure,
+        template_schema_refresh,
+    )
+
+    with django_db_blocker.unblock():
+        template_schema_refresh()
+        platform = platform_site_ensure()
+        with schema_context(platform.schema_name):
+            staff_account_ensure(email=VENDOR_EMAIL, password=VENDOR_PASSWORD)
+        for city in DEMO_CITIES:
+            demo_city_provision(city)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def vendor() -> Persona:
+    from tenants.demo import VENDOR_EMAIL, VENDOR_PASSWORD
+
+    return Persona(VENDOR_EMAIL, VENDOR_PASSWORD, "public")
+
+
+def _administrator(subdomain: str) -> Persona:
+    from tenants.demo import DEMO_CITIES, demo_administrator_email, demo_administrator_password
+
+    city = next(city for city in DEMO_CITIES if city.subdomain == subdomain)
+    return Persona(demo_administrator_email(city), demo_administrator_password(city), subdomain)
+
+
+@pytest.fixture
+def concord_admin() -> Persona:
+    return _administrator("concord")
+
+
+@pytest.fixture
+def carrollton_admin() -> Persona:
+    return _administrator("carrollton")
+
+
+@pytest.fixture
+def littlerock_admin() -> Persona:
+    return _administrator("littlerock")
+
+
+@pytest.fixture
+def host_client(db: None) -> Callable[[str], Client]:
+    """host_client("concord.localhost") is a test client whose requests carry that Host."""
+
+    def make(host: str) -> Client:
+        return Client(HTTP_HOST=host)
+
+    return make
+
+
+@pytest.fixture
+def platform_client(host_client: Callable[[str], Client]) -> Client:
+    return host_client("localhost")
+
+
+@pytest.fixture
+def concord_client(host_client: Callable[[str], Client]) -> Client:
+    return host_client("concord.localhost")
+
+
+@pytest.fixture
+def carrollton_client(host_client: Callable[[str], Client]) -> Client:
+    return host_client("carrollton.localhost")
+
+
+@pytest.fixture
+def littlerock_client(host_client: Callable[[str], Client]) -> Client:
+    return host_client("littlerock.localhost")
+
+
+@pytest.fixture
+def sign_in() -> Callable[[Client, Persona], HttpResponse]:
+    """sign_in(client, persona) posts allauth's real sign-in form; returns the response."""
+
+    def post(client: Client, persona: Persona) -> HttpResponse:
+        return client.post(
+            "/accounts/login/", {"login": persona.email, "password": persona.password}
+        )
+
+    return post
