@@ -1,0 +1,51 @@
+# Two commands matter: `make demo` (set up, seed three cities, serve) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+LOCALES := portal/locale
+
+.PHONY: demo test lint format install messages setup serve check-deploy clean
+
+demo: install messages setup
+	$(BIN)/python manage.py demo --port $(PORT)
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install messages
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Canvass needs Python 3.11 or newer (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Compiled catalogues are build output (git-ignored); Babel compiles them without GNU gettext.
+messages: install
+	$(BIN)/pybabel -q compile --domain django --directory $(LOCALES)
+
+setup: install
+	$(BIN)/python manage.py platform_setup --verbosity 0
+
+serve: install messages
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The production settings must pass Django's deployment checks.
+check-deploy: install
+	DJANGO_ENV=production SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=.canvass.example \
+	DATABASE_URL=postgres://canvass@127.0.0.1:5432/canvass \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .data
