@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -19,6 +20,16 @@ class DepartmentMiddleware(TenantMainMiddleware):
             "tenant", "tenant__branding", "tenant__program"
         ).get(domain=hostname)
         return domain.tenant
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        response = super().process_request(request)
+        tenant = getattr(request, "tenant", None)
+        if response is None and tenant is not None and tenant.status == Department.Status.SUSPENDED:
+            # A suspended department's portal is closed to everyone; its data stays intact.
+            return HttpResponse(
+                render_to_string("tenants/suspended.html", {"department": tenant}), status=503
+            )
+        return response
 
 
 class DepartmentLanguageMiddleware:

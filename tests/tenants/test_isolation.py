@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
+from tenants.models import Department
+
 pytestmark = pytest.mark.django_db
 
 
@@ -110,3 +112,13 @@ def test_cache_keys_are_per_city():
         assert cache.get("greeting") == "concord only"
     with schema_context("carrollton"):
         assert cache.get("greeting") is None
+
+
+def test_a_suspended_departments_portal_is_closed(concord_client, carrollton_client):
+    Department.objects.filter(schema_name="concord").update(status=Department.Status.SUSPENDED)
+    response = concord_client.get("/")
+    assert response.status_code == 503
+    assert "Concord Police Department's camera registry is not available" in (
+        response.content.decode()
+    )
+    assert carrollton_client.get("/").status_code == 200
