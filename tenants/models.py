@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -84,6 +85,12 @@ class Department(TenantMixin):
     @property
     def is_platform(self) -> bool:
         return self.schema_name == get_public_schema_name()
+
+    def url(self, path: str = "/") -> str:
+        """An absolute URL on the department's primary domain, for emails and links."""
+        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+        port = f":{settings.PORTAL_URL_PORT}" if settings.PORTAL_URL_PORT else ""
+        return f"{settings.PORTAL_URL_SCHEME}://{domain}{port}{path}"
 
 
 class Domain(DomainMixin):
@@ -178,6 +185,19 @@ class Program(models.Model):
     integration_offered = models.BooleanField(_("integration offered"), default=False)
     terms_text = models.TextField(_("terms"), max_length=20_000, blank=True)
     terms_version = models.PositiveIntegerField(_("terms version"), default=1)
+    # The yearly re-verification: a notice this many days before the anniversary of the last
+    # confirmation, a reminder on it, lapse this long after it, purge this long after lapsing.
+    verification_notice_days = models.PositiveIntegerField(
+        _("verification notice (days before)"), default=30, validators=[MaxValueValidator(180)]
+    )
+    verification_grace_days = models.PositiveIntegerField(
+        _("verification grace period (days)"), default=30, validators=[MaxValueValidator(365)]
+    )
+    purge_after_days = models.PositiveIntegerField(
+        _("purge lapsed registrations after (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
 
     def __str__(self) -> str:
         return f"{self.department} program"

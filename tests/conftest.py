@@ -53,7 +53,11 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 
 
 @pytest.fixture(autouse=True)
-def _public_schema_after_each_test() -> Iterator[None]:
+def _fresh_state_for_each_test() -> Iterator[None]:
+    """Back to the public schema, and an empty cache (allauth's rate limits live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
     yield
     connection.set_schema_to_public()
 
@@ -127,3 +131,86 @@ def sign_in() -> Callable[[Client, Persona], HttpResponse]:
         )
 
     return post
+
+
+@dataclass
+class Resident:
+    """A resident signed in on their city's portal: the client, the account and its registry."""
+
+    client: Client
+    email: str
+    password: str
+    schema_name: str
+
+    @property
+    def participant(self):
+        from portal.models import Participant
+
+        with schema_context(self.schema_name):
+            return Participant.objects.select_related("user").get(user__email=self.email)
+
+
+@pytest.fixture
+def make_resident(host_client: Callable[[str], Client]) -> Callable[..., Resident]:
+    """make_resident("concord", email=...) creates a verified resident and signs them in."""
+
+    def make(
+        schema_name: str = "concord",
+        *,
+        email: str = "alice@example.org",
+        language: str = "en",
+        organisation_name: str = "",
+    ) -> Resident:
+        from allauth.account.models import EmailAddress
+        from django.contrib.auth import get_user_model
+
+        from portal.services import participant_create
+
+        password = "correct-horse-battery"
+        with schema_context(schema_name):
+            user = get_user_model().objects.create_user(
+                username=email, email=email, password=password
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+            participant_create(user=user, organisation_name=organisation_name, language=language)
+            client = host_client(f"{schema_name.replace('_', '-')}.localhost")
+            client.force_login(user)
+        return Resident(client, email, password, schema_name)
+
+    return make
+
+
+def site_post_data(*, cameras: int = 1, **overrides: object) -> dict[str, object]:
+    """A complete, valid registration form for a site in Concord, as the browser would post it."""
+    data: dict[str, object] = {
+        "kind": "home",
+        "address": "77 Union St S, Concord, NC 28025",
+        "latitude": "35.4080",
+        "longitude": "-80.5810",
+        "contact_name": "Alice Moreno",
+        "contact_phone": "(704) 555-0142",
+        "contact_email": "alice@example.org",
+        "contact_method": "phone",
+        "contact_hours": "Weekdays after 5 pm",
+        "accept_terms": "on",
+        "cameras-TOTAL_FORMS": str(cameras),
+        "cameras-INITIAL_FORMS": "0",
+        "cameras-MIN_NUM_FORMS": "1",
+        "cameras-MAX_NUM_FORMS": "20",
+    }
+    for index in range(cameras):
+        data |= {
+            f"cameras-{index}-label": f"Camera {index + 1}",
+            f"cameras-{index}-direction": str(90 * index),
+            f"cameras-{index}-sees": ["street", "sidewalk"],
+            f"cameras-{index}-mount": "wall",
+            f"cameras-{index}-recording": "motion",
+            f"cameras-{index}-retention_days": "14",
+            f"cameras-{index}-night_vision": "on",
+        }
+    return data | overrides
+
+
+@pytest.fixture
+def site_data() -> Callable[..., dict[str, object]]:
+    return site_post_data

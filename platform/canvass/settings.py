@@ -73,6 +73,9 @@ ALLOWED_HOSTS = envlist(
     "ALLOWED_HOSTS", [CANVASS_BASE_DOMAIN, f".{CANVASS_BASE_DOMAIN}", "127.0.0.1"]
 )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+# How links in emails reach a portal (no request to copy them from in scheduled jobs).
+PORTAL_URL_SCHEME = envstr("PORTAL_URL_SCHEME", "https" if PRODUCTION else "http")
+PORTAL_URL_PORT = envstr("PORTAL_URL_PORT", "" if PRODUCTION else "8000")
 
 # --- Database ---
 DATABASE_URL = envsecret("DATABASE_URL")
@@ -110,6 +113,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "leaflet",  # only for its copy of Leaflet's JS and CSS
 ]
 # Accounts are per schema: each city has its own users and sessions, vendor staff live in public.
 TENANT_APPS = [
@@ -176,6 +180,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "portal.forms.SignupForm"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -277,13 +282,25 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# --- Maps and geocoding ---
+MAP_TILE_URL = envstr("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ORIGIN = "/".join(MAP_TILE_URL.split("/")[:3])
+MAP_TILE_ATTRIBUTION = envstr(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+# A Nominatim-compatible search endpoint; unset, residents place the pin on the map themselves.
+GEOCODER_URL = envstr("GEOCODER_URL")
+GEOCODER_USER_AGENT = envstr("GEOCODER_USER_AGENT", "Canvass community camera registry")
+GEOCODER_TIMEOUT = envint("GEOCODER_TIMEOUT", 5)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         # Branding colours arrive as CSS custom properties in a nonce'd <style> block.
         "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:", *envlist("CSP_IMG_SRC", [])],
+        "img-src": [SELF, "data:", MAP_TILE_ORIGIN, *envlist("CSP_IMG_SRC", [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
