@@ -208,12 +208,20 @@ def registrations_verify(*, program: Program, now: datetime) -> VerificationCoun
     Each participant's step is its own transaction and is recorded, so running twice sends
     nothing twice."""
     counts = VerificationCounts()
-    candidates = Participant.objects.exclude(status=Participant.Status.PURGED).select_related(
-        "user"
+    # Only registrations are verified: an account without a site has nothing to confirm.
+    candidates = (
+        Participant.objects.exclude(status=Participant.Status.PURGED)
+        .filter(sites__isnull=False)
+        .distinct()
+        .values_list("pk", flat=True)
     )
-    for participant in candidates.iterator():
+    for participant_pk in list(candidates):
         with transaction.atomic():
-            participant = Participant.objects.select_for_update().get(pk=participant.pk)
+            participant = (
+                Participant.objects.select_for_update()
+                .select_related("user")
+                .get(pk=participant_pk)
+            )
             if participant.purge_due(program, now):
                 _purge(participant)
                 counts.purged += 1

@@ -1,7 +1,8 @@
 """The demo departments: Concord, Carrollton and Little Rock with their real city centres.
 
-Later features add demo data by appending a function to DEMO_SEEDERS; each is called once per
-demo department inside that department's schema, and must be idempotent.
+Later features add demo data by appending a function to DEMO_SEEDERS (from their app's ready());
+each is called once per demo department inside that department's schema, must be idempotent,
+and returns lines to print (such as demo sign-in details).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ DEMO_CITIES = [
 ]
 
 # Functions called as seeder(department) inside each demo department's schema.
-DEMO_SEEDERS: list[Callable[[Department], None]] = []
+DEMO_SEEDERS: list[Callable[[Department], list[str]]] = []
 
 
 def demo_logo(city: DemoCity) -> ContentFile:

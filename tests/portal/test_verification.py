@@ -206,3 +206,14 @@ def test_every_city_is_verified_separately(
     assert participant().status == Participant.Status.LAPSED
     with schema_context("carrollton"):
         assert Participant.objects.get().status == Participant.Status.ACTIVE
+
+
+def test_an_account_without_a_site_is_not_asked_to_confirm(
+    make_resident, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(REGISTERED, tick=False):
+        make_resident("concord", email="idle@example.org")
+    run_on(ANNIVERSARY + timedelta(days=200), django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+    with schema_context("concord"):
+        assert Participant.objects.get().status == Participant.Status.ACTIVE

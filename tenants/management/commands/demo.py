@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from tenants.demo import (
     DEMO_CITIES,
@@ -40,14 +40,14 @@ class Command(BaseCommand):
         for city in DEMO_CITIES:
             result = demo_city_provision(city)
             email, password = demo_administrator_email(city), demo_administrator_password(city)
-            with schema_context(result.department.schema_name):
-                self._password_reset(email, password)
-                for seed in DEMO_SEEDERS:
-                    seed(result.department)
             lines += [
                 f"  {city.city:<12} http://{department_hostname(city.subdomain)}:{port}/",
                 f"               administrator: {email} / {password}",
             ]
+            with tenant_context(result.department):
+                self._password_reset(email, password)
+                for seed in DEMO_SEEDERS:
+                    lines += [f"               {line}" for line in seed(result.department)]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
 
     @staticmethod
