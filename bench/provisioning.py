@@ -1,0 +1,119 @@
+"""How long provisioning a department takes: cloned from the template schema versus migrated.
+
+Measures, N times in each mode and interleaved so that machine noise hits both alike, in a
+throwaway database on the same server:
+- the whole service call (validation, schema, domain, branding, program, first administrator
+  with PBKDF2 password hashing), and
+- the schema step alone (saving a Department row, which creates its schema),
+then prints the medians and the migrated/cloned ratios.
+
+    .venv/bin/python bench/provisioning.py --departments 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform as platform_module
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--departments", type=int, default=5, help="departments per mode")
+    arguments = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import override_settings, setup_databases, teardown_databases
+
+    from tenants.models import Department
+    from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
+
+    # A database of its own (test_<name>), created, migrated and dropped here.
+    databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    try:
+        template_schema_refresh()
+        platform_site_ensure()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            server = cursor.fetchone()[0]
+
+        def provision(subdomain: str) -> float:
+            started = time.perf_counter()
+            department_provision(
+                subdomain=subdomain,
+                name=f"{subdomain.title()} Police Department",
+                city=subdomain.title(),
+                state="NC",
+                time_zone="America/New_York",
+                display_name=f"{subdomain.title()} Camera Registry",
+                center_latitude=35.2271,
+                center_longitude=-80.8431,
+                service_radius_m=15_000,
+                administrator_email=f"chief@{subdomain}.example.org",
+                administrator_password="a-long-benchmark-passphrase",
+            )
+            return time.perf_counter() - started
+
+        def schema_only(subdomain: str) -> float:
+            department = Department(
+                schema_name=subdomain, name=subdomain, city="X", state="NC", time_zone="UTC"
+            )
+            started = time.perf_counter()
+            department.save(verbosity=0)
+            return time.perf_counter() - started
+
+        migrating = override_settings(
+            TENANT_BASE_SCHEMA=False, TENANT_CREATION_FAKES_MIGRATIONS=False
+        )
+        runs: dict[str, list[float]] = {
+            "service, cloned": [],
+            "service, migrated": [],
+            "schema, cloned": [],
+            "schema, migrated": [],
+        }
+        for number in range(1, arguments.departments + 1):
+            runs["service, cloned"].append(provision(f"benchclone{number}"))
+            with migrating:
+                runs["service, migrated"].append(provision(f"benchmigrate{number}"))
+            runs["schema, cloned"].append(schema_only(f"benchschemaclone{number}"))
+            with migrating:
+                runs["schema, migrated"].append(schema_only(f"benchschemamigrate{number}"))
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT count(*) FROM "department_template".django_migrations')
+            migration_count = cursor.fetchone()[0]
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+    medians = {label: statistics.median(times) for label, times in runs.items()}
+    machine = platform_module.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform_module.python_version()}")
+    print(
+        f"database: {server.split(' on ')[0]}; migrations per department schema: {migration_count}"
+    )
+    print(f"departments per mode: {arguments.departments}")
+    print(f"{'measured':<20}{'median s':>10}{'min s':>9}{'max s':>9}")
+    for label, times in runs.items():
+        print(f"{label:<20}{medians[label]:>10.3f}{min(times):>9.3f}{max(times):>9.3f}")
+    service_ratio = medians["service, migrated"] / medians["service, cloned"]
+    schema_ratio = medians["schema, migrated"] / medians["schema, cloned"]
+    print(f"migrated / cloned: service {service_ratio:.1f}x, schema step {schema_ratio:.1f}x")
+    print(
+        f"targets: cloned under 2 s: {'met' if medians['service, cloned'] < 2 else 'NOT met'}; "
+        f"at least 5x faster than migrating: {'met' if service_ratio >= 5 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
