@@ -5,14 +5,18 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 LOCALES := portal/locale
 
-.PHONY: demo test lint format install messages setup serve check-deploy clean
+.PHONY: demo test lint format install messages setup serve check-deploy browser-deps clean
 
 demo: install messages setup
 	$(BIN)/python manage.py demo --port $(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install messages
+test: install messages browser-deps
 	$(BIN)/python -m pytest
+
+# Chromium and axe-core for the browser tests (skipped with a notice where they cannot be had).
+browser-deps:
+	@bash infra/browser-deps.sh
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,4 +52,4 @@ check-deploy: install
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data node_modules

@@ -4,6 +4,7 @@ session (cloned from the template schema), personas, and HTTP clients that send 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 # Uploaded files (logos) go to a throwaway folder, never into .data/media.
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="canvass-test-media-"))
+MEDIA_ROOT = tempfile.mkdtemp(prefix="canvass-test-media-")
+os.environ["MEDIA_ROOT"] = MEDIA_ROOT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,6 +26,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Hashing with PBKDF2's million rounds would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
 
 
 @dataclass(frozen=True)

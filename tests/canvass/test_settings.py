@@ -17,7 +17,9 @@ PRODUCTION = {
 
 
 def manage(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    # As a server would start: none of the production variables, nor the browser tests' switch.
+    unwanted = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unwanted}
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=ROOT,
