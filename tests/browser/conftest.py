@@ -83,6 +83,7 @@ def browser(live_url: str) -> Iterator[object]:
 def committed_db(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     """Database access for the test and the server thread, cleaned up afterwards."""
     from django.core import mail
+    from django.db import connections
     from django_tenants.utils import schema_context
 
     from portal.models import OptOut
@@ -100,6 +101,9 @@ def committed_db(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
             with schema_context(city):
                 get_user_model().objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").delete()
                 OptOut.objects.filter(pk__gt=marks[city] or 0).delete()
+        # Under Playwright's event loop Django hands this test a connection of its own context;
+        # close it, or it outlives the test database.
+        connections.close_all()
 
 
 @pytest.fixture
