@@ -61,6 +61,7 @@ def test_the_management_page_lists_sites_and_cameras(alice):
     assert "Camera 1" in page and "Camera 2" in page
     assert "keeps 14 days" in page
     assert "Street, Sidewalk" in page
+    assert "(704) 555-0142" in page
 
 
 def test_a_resident_edits_a_site_and_its_cameras(alice):

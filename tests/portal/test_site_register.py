@@ -201,6 +201,7 @@ def test_an_oversized_request_is_refused_without_an_error_page(make_resident, si
     alice = make_resident("concord")
     response = alice.client.post("/register/", site_data(contact_hours="h" * 3_000_000))
     assert response.status_code == 400
+    assert "it may be too large or incomplete" in response.content.decode()
     assert sites_in("concord") == 0
 
 

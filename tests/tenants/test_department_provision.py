@@ -11,25 +11,13 @@ from django_tenants.utils import schema_context, schema_exists
 
 from tenants.models import Department, Domain
 from tenants.services import department_provision, template_schema_is_current
+from tests.tenants.springfield import SPRINGFIELD
 
 pytestmark = pytest.mark.django_db
 
 
 def provision(**overrides):
-    arguments = {
-        "subdomain": "springfield",
-        "name": "Springfield Police Department",
-        "city": "Springfield",
-        "state": "IL",
-        "time_zone": "America/Chicago",
-        "display_name": "Springfield Camera Registry",
-        "center_latitude": 39.7817,
-        "center_longitude": -89.6501,
-        "service_radius_m": 15_000,
-        "administrator_email": "chief@springfield.example.org",
-        "administrator_password": "a-long-enough-passphrase",
-    }
-    return department_provision(**(arguments | overrides))
+    return department_provision(**(SPRINGFIELD | overrides))
 
 
 def test_it_creates_schema_domain_branding_program_and_administrator(host_client, sign_in):

@@ -15,22 +15,9 @@ from PIL import Image
 
 from tenants import services
 from tenants.models import Department, Domain
+from tests.tenants.springfield import SPRINGFIELD
 
 pytestmark = pytest.mark.django_db
-
-VALID = {
-    "subdomain": "springfield",
-    "name": "Springfield Police Department",
-    "city": "Springfield",
-    "state": "IL",
-    "time_zone": "America/Chicago",
-    "display_name": "Springfield Camera Registry",
-    "center_latitude": 39.7817,
-    "center_longitude": -89.6501,
-    "service_radius_m": 15_000,
-    "administrator_email": "chief@springfield.example.org",
-    "administrator_password": "a-long-enough-passphrase",
-}
 
 
 def image_file(*, size: tuple[int, int] = (64, 64), image_format: str = "PNG", name="logo.png"):
@@ -48,7 +35,7 @@ def schemas() -> set[str]:
 def refused(**overrides) -> dict[str, list[str]]:
     before = (Department.objects.count(), Domain.objects.count(), schemas())
     with pytest.raises(ValidationError) as caught:
-        services.department_provision(**(VALID | overrides))
+        services.department_provision(**(SPRINGFIELD | overrides))
     assert (Department.objects.count(), Domain.objects.count(), schemas()) == before
     return caught.value.message_dict
 
@@ -63,7 +50,7 @@ def test_a_malformed_subdomain_is_refused(subdomain):
 
 
 def test_a_subdomain_is_taken_in_lower_case():
-    result = services.department_provision(**(VALID | {"subdomain": " Springfield "}))
+    result = services.department_provision(**(SPRINGFIELD | {"subdomain": " Springfield "}))
     assert result.domain.domain == "springfield.localhost"
 
 
@@ -130,7 +117,7 @@ def test_a_logo_in_another_image_format_is_refused():
 
 
 def test_a_good_logo_is_accepted():
-    result = services.department_provision(**VALID, logo=image_file())
+    result = services.department_provision(**SPRINGFIELD, logo=image_file())
     assert result.department.branding.logo.name.startswith("logos/springfield")
 
 
@@ -165,7 +152,7 @@ def test_a_failure_half_way_leaves_no_schema_row_or_domain(monkeypatch):
     monkeypatch.setattr(services, "staff_account_ensure", explode)
     before = (Department.objects.count(), Domain.objects.count())
     with pytest.raises(RuntimeError):
-        services.department_provision(**VALID)
+        services.department_provision(**SPRINGFIELD)
     assert (Department.objects.count(), Domain.objects.count()) == before
     assert not schema_exists("springfield")
 

@@ -1,0 +1,25 @@
+"""Template filters for the resident portal."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored E.164 number as people write it: (704) 555-0142 (international for others)."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return value
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
