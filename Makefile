@@ -9,7 +9,7 @@ LOCALES := portal/locale
 
 demo: install messages setup
 	$(BIN)/python manage.py demo --port $(PORT)
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORTAL_URL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install messages browser-deps
 	$(BIN)/python -m pytest
@@ -43,7 +43,7 @@ setup: install
 	$(BIN)/python manage.py platform_setup --verbosity 0
 
 serve: install messages
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORTAL_URL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The production settings must pass Django's deployment checks.
 check-deploy: install
