@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.demo import registry_seed
+        from portal.department.demo import staff_seed
         from tenants.demo import DEMO_SEEDERS
 
-        if registry_seed not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(registry_seed)
+        for seed in (staff_seed, registry_seed):
+            if seed not in DEMO_SEEDERS:
+                DEMO_SEEDERS.append(seed)

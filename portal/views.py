@@ -143,6 +143,17 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/manage.html", {"participant": participant, "sites": sites})
 
 
+@require_safe
+@participant_required
+def access(request: HttpRequest) -> HttpResponse:
+    """Every audit entry about the participant's own data: who looked, when and why."""
+    from portal.department.models import AuditEntry
+
+    participant: Participant = request.participant  # type: ignore[attr-defined]
+    entries = AuditEntry.objects.filter(participant_id=participant.pk).select_related("incident")
+    return render(request, "portal/access.html", {"entries": entries})
+
+
 @require_POST
 @participant_required
 def site_pause(request: HttpRequest, site_id: int, paused: bool) -> HttpResponse:

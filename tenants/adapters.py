@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest
 from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,8 +20,36 @@ class AccountAdapter(DefaultAccountAdapter):
         tenant = getattr(request, "tenant", None)
         return tenant is not None and not tenant.is_platform
 
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        super().pre_authenticate(request, **credentials)
+        if cache.get(_lock_key(credentials)):
+            raise ValidationError(
+                _(
+                    "Too many failed sign-ins: this account is locked for %(minutes)s minutes. "
+                    "Try again later."
+                )
+                % {"minutes": settings.ACCOUNT_LOCK_SECONDS // 60}
+            )
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        """After ACCOUNT_LOCK_AFTER_FAILURES failures in a row, lock the account for
+        ACCOUNT_LOCK_SECONDS from the last one (a sliding count would unlock sooner)."""
+        super().authentication_failed(request, **credentials)
+        failures_key = "failures:" + _lock_key(credentials)
+        failures = cache.get(failures_key, 0) + 1
+        cache.set(failures_key, failures, settings.ACCOUNT_LOCK_SECONDS)
+        if failures >= settings.ACCOUNT_LOCK_AFTER_FAILURES:
+            cache.set(_lock_key(credentials), True, settings.ACCOUNT_LOCK_SECONDS)
+            cache.delete(failures_key)
+
     def format_email_subject(self, subject: str) -> str:
         """Prefix account emails with the program's name instead of the bare host name."""
         tenant = getattr(connection, "tenant", None)
         branding = getattr(tenant, "branding", None)
         return f"[{branding.display_name if branding else 'Canvass'}] {force_str(subject)}"
+
+
+def _lock_key(credentials: dict[str, Any]) -> str:
+    """Per sign-in identifier; cache keys are already per city (django_tenants.cache)."""
+    login = str(credentials.get("email") or credentials.get("username") or "").strip().lower()
+    return f"account-lock:{login}"

@@ -243,6 +243,12 @@ def department_provision(
             administrator, password = staff_account_ensure(
                 email=administrator_email, password=administrator_password
             )
+            # Imported here: the department console's staff model lives in each city's schema.
+            from portal.department.models import StaffMember
+
+            StaffMember.objects.get_or_create(
+                user=administrator, defaults={"role": StaffMember.Role.ADMINISTRATOR}
+            )
     return Provisioned(department, domain, administrator, password, created)
 
 

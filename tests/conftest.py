@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -220,3 +221,59 @@ def site_post_data(*, cameras: int = 1, **overrides: object) -> dict[str, object
 @pytest.fixture
 def site_data() -> Callable[..., dict[str, object]]:
     return site_post_data
+
+
+STAFF_PASSWORD = "a-staff-passphrase-of-length"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_now(secret: str = TOTP_SECRET) -> str:
+    """The authenticator app's current code for the secret."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // 30
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+@dataclass
+class Staff:
+    client: Client
+    email: str
+    role: str
+    schema_name: str
+
+
+@pytest.fixture
+def make_staff(host_client: Callable[[str], Client]) -> Callable[..., Staff]:
+    """make_staff("concord", "investigator") creates a staff member with an authenticator app
+    set up and signs them in (as after password and one-time code)."""
+
+    def make(
+        schema_name: str = "concord",
+        role: str = "investigator",
+        *,
+        email: str | None = None,
+        mfa: bool = True,
+        signed_in: bool = True,
+    ) -> Staff:
+        from allauth.account.models import EmailAddress
+        from allauth.mfa.totp.internal.auth import TOTP
+        from django.contrib.auth import get_user_model
+
+        from portal.department.models import StaffMember
+
+        email = email or f"{role}@{schema_name}.example.org"
+        with schema_context(schema_name):
+            user = get_user_model().objects.create_user(
+                username=email, email=email, password=STAFF_PASSWORD
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+            StaffMember.objects.create(user=user, role=role)
+            if mfa:
+                TOTP.activate(user, TOTP_SECRET)
+            client = host_client(f"{schema_name}.localhost")
+            if signed_in:
+                client.force_login(user)
+        return Staff(client, email, role, schema_name)
+
+    return make

@@ -113,6 +113,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "leaflet",  # only for its copy of Leaflet's JS and CSS
 ]
 # Accounts are per schema: each city has its own users and sessions, vendor staff live in public.
@@ -123,7 +124,9 @@ TENANT_APPS = [
     "django.contrib.messages",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "portal",
+    "portal.department",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -141,6 +144,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.department.middleware.StaffSessionMiddleware",
 ]
 
 # A city may override any template by placing it in CITY_TEMPLATES_DIR/<schema>/.
@@ -188,6 +192,17 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 LOGIN_REDIRECT_URL = "/"
+# Staff sign in with a second factor: an authenticator app or a security key, and recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "Canvass"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # security keys on http://*.localhost in the demo
+# 5 failed sign-ins lock an account for 10 minutes (tenants.adapters); 30 idle minutes end a
+# staff session (portal.department.middleware).
+ACCOUNT_LOCK_AFTER_FAILURES = 5
+# allauth keeps throttling by address; the per-account lock above replaces its per-key limit.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
+ACCOUNT_LOCK_SECONDS = 10 * 60
+STAFF_IDLE_SECONDS = 30 * 60
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

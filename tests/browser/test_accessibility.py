@@ -96,7 +96,7 @@ def test_resident_pages_are_accessible(audit, live_url, city):
     page.fill("input[name=password]", password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(base + "/")
-    for path in ("/register/", "/my/", "/my/leave/"):
+    for path in ("/register/", "/my/", "/my/access/", "/my/leave/"):
         audit(base + path)
     # The registration form after a failed submission, with its error summary and messages.
     page.goto(base + "/register/")

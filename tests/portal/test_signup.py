@@ -111,7 +111,9 @@ def test_failed_sign_ins_are_rate_limited(concord_client, make_resident):
     response = concord_client.post(
         "/accounts/login/", {"login": "rosa@example.org", "password": "correct-horse-battery"}
     )
-    assert "Too many failed login attempts. Try again later." in response.content.decode()
+    assert "Too many failed sign-ins: this account is locked for 10 minutes." in (
+        response.content.decode()
+    )
     assert "_auth_user_id" not in concord_client.session
 
 

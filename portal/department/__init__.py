@@ -1,0 +1,1 @@
+"""The department console on a city's domain: staff, incidents, canvasses, the audit trail."""

@@ -1,0 +1,23 @@
+"""Staff sessions end after 30 idle minutes (residents keep Django's usual session)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+
+class StaffSessionMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        user = getattr(request, "user", None)
+        on_a_portal = tenant is not None and not tenant.is_platform
+        if on_a_portal and user is not None and user.is_authenticated and hasattr(user, "staff"):
+            # Every request restarts the idle clock; a session idle for longer has expired and
+            # the user arrives here anonymous.
+            request.session.set_expiry(settings.STAFF_IDLE_SECONDS)
+        return self.get_response(request)

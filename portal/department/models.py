@@ -1,0 +1,128 @@
+"""Department staff, incidents and their canvasses, and the append-only audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Site
+
+
+class StaffMember(models.Model):
+    """A department account with a role; residents have a Participant instead."""
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", _("Administrator")
+        INVESTIGATOR = "investigator", _("Investigator")
+        OPERATOR = "operator", _("Real-time crime center operator")
+        ANALYST = "analyst", _("Analyst")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.get_role_display()})"
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Analysts work with counts and locations only, never with owners' details."""
+        return self.role != self.Role.ANALYST
+
+
+class Incident(models.Model):
+    """A case the department works, with the place and time window a canvass searches."""
+
+    class Kind(models.TextChoices):
+        CRIME = "crime", _("Crime")
+        MISSING_PERSON = "missing_person", _("Missing person")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    case_number = models.CharField(_("case number"), max_length=40)
+    address = models.CharField(_("place"), max_length=200, blank=True)
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    radius_m = models.PositiveIntegerField(_("search radius (metres)"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_number} ({self.get_kind_display()})"
+
+    @property
+    def skips_retention(self) -> bool:
+        """A missing person may be anywhere on any footage: every camera counts."""
+        return self.kind == self.Kind.MISSING_PERSON
+
+
+class CanvassEntry(models.Model):
+    """The state of contact with one site's owner for one incident."""
+
+    class State(models.TextChoices):
+        NOT_CONTACTED = "not_contacted", _("Not contacted")
+        CONTACTED = "contacted", _("Contacted")
+        HAS_FOOTAGE = "has_footage", _("Has footage")
+        NO_FOOTAGE = "no_footage", _("No relevant footage")
+        DECLINED = "declined", _("Declined")
+        UNREACHABLE = "unreachable", _("Unreachable")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entries")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NOT_CONTACTED)
+    notes = models.TextField(_("notes"), max_length=2000, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "site"], name="one_entry_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident} / site {self.site_id}: {self.state}"
+
+
+class AuditEntry(models.Model):
+    """Who saw or moved personal data, when, why and from where. Append-only: PostgreSQL refuses
+    any UPDATE, DELETE or TRUNCATE of this table (see the migration's trigger). Sites and
+    participants are referred to by id, not by foreign key, so that deleting them (opt-out,
+    purge) never has to touch an entry, and an entry holds no personal data of its own."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", _("Contact details revealed")
+        EXPORT = "export", _("Registry exported")
+        NOTIFY = "notify", _("Area notified")
+        FOOTAGE_REQUEST = "footage_request", _("Footage requested")
+        DOWNLOAD = "download", _("Footage downloaded")
+        LIVE_FEED = "live_feed", _("Live feed opened")
+        STAFF_INVITE = "staff_invite", _("Staff member invited")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_email = models.EmailField()
+    actor_role = models.CharField(max_length=16)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    site_id = models.BigIntegerField(null=True, blank=True)
+    participant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"

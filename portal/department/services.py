@@ -1,0 +1,130 @@
+"""Every change the department console makes: staff, incidents, canvass states, and the one
+place that writes audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from portal.department.models import AuditEntry, CanvassEntry, Incident, StaffMember
+from portal.models import Site
+
+
+def audit_record(
+    *,
+    request: HttpRequest,
+    action: str,
+    reason: str,
+    site: Site | None = None,
+    incident: Incident | None = None,
+) -> AuditEntry:
+    """Write one append-only audit entry for the signed-in staff member's action."""
+    staff: StaffMember = request.user.staff  # type: ignore[union-attr]
+    return AuditEntry.objects.create(
+        actor_email=request.user.email,  # type: ignore[union-attr]
+        actor_role=staff.role,
+        action=action,
+        site_id=site.pk if site else None,
+        participant_id=site.participant_id if site else None,
+        incident=incident,
+        reason=reason[:500],
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+
+
+class AlreadyStaff(Exception):
+    """The email already belongs to an account of this department."""
+
+
+@transaction.atomic
+def staff_invite(*, request: HttpRequest, email: str, role: str) -> StaffMember:
+    """Create a staff account without a password and email its owner a link to choose one;
+    multi-factor sign-in is set up at the first sign-in."""
+    email = email.strip().lower()
+    user_model = get_user_model()
+    if user_model.objects.filter(email__iexact=email).exists():
+        raise AlreadyStaff
+    user = user_model.objects.create_user(username=email, email=email)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    member = StaffMember.objects.create(user=user, role=role)
+    audit_record(
+        request=request, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}"
+    )
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    link = connection.tenant.url(
+        reverse(
+            "account_reset_password_from_key",
+            kwargs={"uidb36": key.split("-", 1)[0], "key": key.split("-", 1)[1]},
+        )
+    )
+    context = {"department": connection.tenant, "link": link, "role": member.get_role_display()}
+    transaction.on_commit(
+        lambda: send_mail(
+            render_to_string("department/email/invitation_subject.txt", context).strip(),
+            render_to_string("department/email/invitation.txt", context),
+            None,
+            [email],
+        )
+    )
+    return member
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    opened_by: AbstractBaseUser,
+    kind: str,
+    case_number: str,
+    address: str,
+    latitude: float,
+    longitude: float,
+    starts_at: datetime,
+    ends_at: datetime,
+    radius_m: int,
+) -> Incident:
+    return Incident.objects.create(
+        opened_by=opened_by,
+        kind=kind,
+        case_number=case_number,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        radius_m=radius_m,
+    )
+
+
+@transaction.atomic
+def canvass_entry_update(*, incident: Incident, site: Site, state: str, notes: str) -> CanvassEntry:
+    entry, _created = CanvassEntry.objects.update_or_create(
+        incident=incident, site=site, defaults={"state": state, "notes": notes}
+    )
+    return entry
+
+
+@transaction.atomic
+def contact_reveal(
+    *, request: HttpRequest, site: Site, incident: Incident | None, reason: str
+) -> Site:
+    """Show a site's contact details on purpose: the reveal is recorded before they are shown."""
+    audit_record(
+        request=request,
+        action=AuditEntry.Action.REVEAL,
+        reason=reason or (f"Case {incident.case_number}" if incident else ""),
+        site=site,
+        incident=incident,
+    )
+    return site

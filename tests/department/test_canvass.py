@@ -1,0 +1,187 @@
+"""Investigators open an incident, see the sites nearby, reveal a contact on purpose (recorded),
+and track each owner; the audit trail is append-only and owners see their own entries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from portal.department.models import AuditEntry, CanvassEntry, Incident
+from portal.models import Site
+
+pytestmark = pytest.mark.django_db
+
+INCIDENT = {
+    "kind": "crime",
+    "case_number": "CPD-2026-0142",
+    "address": "Union St S at Corban Ave",
+    "latitude": "35.4080",
+    "longitude": "-80.5810",
+    "starts_at": "2026-11-20T21:00",
+    "ends_at": "2026-11-20T23:00",
+    "radius_m": "500",
+}
+
+
+@pytest.fixture
+def alice(make_resident, site_data):
+    resident = make_resident("concord")
+    resident.client.post("/register/", site_data(contact_name="Alice Moreno"))
+    return resident
+
+
+@pytest.fixture
+def investigator(make_staff):
+    return make_staff("concord", "investigator")
+
+
+def open_incident(staff, **overrides):
+    return staff.client.post("/department/incidents/", INCIDENT | overrides)
+
+
+def the_site() -> Site:
+    with schema_context("concord"):
+        return Site.objects.get()
+
+
+def test_an_investigator_opens_an_incident_and_sees_the_site_nearby(alice, investigator):
+    response = open_incident(investigator)
+    assert response.status_code == 302
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
+    assert "77 Union St S, Concord, NC 28025" in page
+    assert "1 site nearby" in page
+    # Contact details stay hidden until revealed.
+    assert "Alice Moreno" not in page
+    assert "555-0142" not in page
+
+
+def test_revealing_a_contact_is_recorded_before_it_is_shown(alice, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    site = the_site()
+    response = investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{site.pk}/reveal/",
+        {"reason": "Canvass for case CPD-2026-0142"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Alice Moreno" in page and "(704) 555-0142" in page
+    with schema_context("concord"):
+        entry = AuditEntry.objects.get()
+    assert entry.action == AuditEntry.Action.REVEAL
+    assert entry.actor_email == "investigator@concord.example.org"
+    assert entry.actor_role == "investigator"
+    assert entry.site_id == site.pk
+    assert entry.participant_id == site.participant_id
+    assert entry.incident_id == incident.pk
+    assert entry.reason == "Canvass for case CPD-2026-0142"
+    assert entry.ip_address == "10.1.2.3"
+
+
+def test_a_reveal_needs_a_reason(alice, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    response = investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/", {"reason": ""}
+    )
+    assert response.status_code == 400
+    assert "Alice Moreno" not in response.content.decode()
+    with schema_context("concord"):
+        assert not AuditEntry.objects.exists()
+
+
+def test_the_owner_sees_who_revealed_their_details(alice, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
+        {"reason": "Canvass for case CPD-2026-0142"},
+    )
+    page = alice.client.get("/my/access/").content.decode()
+    assert "investigator@concord.example.org" in page
+    assert "Case CPD-2026-0142: Canvass for case CPD-2026-0142" in page
+
+
+def test_another_owner_does_not_see_the_entry(alice, investigator, make_resident):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
+        {"reason": "Canvass for case CPD-2026-0142"},
+    )
+    bob = make_resident("concord", email="bob@example.org")
+    assert "Nobody has seen your contact details." in bob.client.get("/my/access/").content.decode()
+
+
+def test_the_canvass_state_is_tracked_with_notes(alice, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/state/",
+        {"state": "has_footage", "notes": "Clip 21:40-21:55 promised"},
+    )
+    with schema_context("concord"):
+        entry = CanvassEntry.objects.get()
+    assert (entry.state, entry.notes) == ("has_footage", "Clip 21:40-21:55 promised")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"radius_m": "-5"}, "The radius must be at least 1 metre."),
+        ({"radius_m": "0"}, "The radius must be at least 1 metre."),
+        ({"radius_m": "500000"}, "A radius over 20 km would list a whole city; narrow it."),
+        ({"radius_m": "lots"}, "Enter a whole number."),
+        ({"ends_at": "2026-11-20T20:00"}, "The time window ends before it starts."),
+        ({"latitude": "34.7465", "longitude": "-92.2896"}, "outside the department"),
+        ({"case_number": ""}, "This field is required."),
+        ({"kind": "arson"}, "Select a valid choice."),
+    ],
+)
+def test_bad_incident_input_is_refused(investigator, overrides, message):
+    response = open_incident(investigator, **overrides)
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'")
+    with schema_context("concord"):
+        assert not Incident.objects.exists()
+
+
+def test_audit_entries_cannot_be_changed_or_deleted_even_by_the_database_user(investigator):
+    with schema_context("concord"):
+        entry = AuditEntry.objects.create(
+            actor_email="x@example.org", actor_role="investigator", action="reveal", reason="r"
+        )
+        for attempt in (
+            lambda: AuditEntry.objects.filter(pk=entry.pk).update(reason="forged"),
+            lambda: AuditEntry.objects.filter(pk=entry.pk).delete(),
+            lambda: connection.cursor().execute("TRUNCATE department_auditentry"),
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                attempt()
+        assert AuditEntry.objects.get(pk=entry.pk).reason == "r"
+
+
+def test_opting_out_keeps_the_audit_trail_without_personal_data(alice, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    investigator.client.post(
+        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
+        {"reason": "Canvass for case CPD-2026-0142"},
+    )
+    alice.client.post("/my/leave/", {"confirm": "on", "close_account": "on"})
+    with schema_context("concord"):
+        assert not Site.objects.exists()
+        entry = AuditEntry.objects.get()
+        assert entry.reason == "Canvass for case CPD-2026-0142"
+        assert entry.at <= timezone.now()

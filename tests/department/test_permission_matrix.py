@@ -1,0 +1,80 @@
+"""Every department URL for every kind of visitor gives the expected answer."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from portal.department.models import Incident
+from portal.models import Site
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("administrator", "investigator", "operator", "analyst")
+VISITORS = (*ROLES, "resident", "anonymous", "carrollton_administrator")
+CASEWORK = {"administrator": 200, "investigator": 200, "operator": 200, "analyst": 403}
+ADMIN_ONLY = {"administrator": 200, "investigator": 403, "operator": 403, "analyst": 403}
+EVERY_STAFF = dict.fromkeys(ROLES, 200)
+OUTSIDERS = {"resident": 403, "anonymous": 302, "carrollton_administrator": 302}
+
+# (method, path template, data, expected status per visitor)
+MATRIX = [
+    ("get", "/department/", None, EVERY_STAFF),
+    ("get", "/department/staff/", None, ADMIN_ONLY),
+    ("get", "/department/audit/", None, ADMIN_ONLY),
+    ("get", "/department/incidents/", None, CASEWORK),
+    ("get", "/department/incidents/{incident}/", None, CASEWORK),
+    (
+        "post",
+        "/department/incidents/{incident}/sites/{site}/state/",
+        {"state": "contacted", "notes": ""},
+        {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
+    ),
+    (
+        "post",
+        "/department/incidents/{incident}/sites/{site}/reveal/",
+        {"reason": "Canvass for case 1"},
+        CASEWORK,
+    ),
+]
+
+
+@pytest.fixture
+def world(make_resident, make_staff, site_data):
+    resident = make_resident("concord")
+    resident.client.post("/register/", site_data())
+    visitors = {role: make_staff("concord", role).client for role in ROLES}
+    visitors["resident"] = resident.client
+    visitors["anonymous"] = make_staff(
+        "concord", "operator", email="x@x.org", signed_in=False
+    ).client
+    # A Carrollton administrator's session, carried to Concord's host, is nobody there.
+    carrollton = make_staff("carrollton", "administrator")
+    carrollton.client.defaults["HTTP_HOST"] = "concord.localhost"
+    visitors["carrollton_administrator"] = carrollton.client
+    with schema_context("concord"):
+        site = Site.objects.get()
+        incident = Incident.objects.create(
+            kind="crime",
+            case_number="1",
+            latitude=site.latitude,
+            longitude=site.longitude,
+            starts_at=timezone.now(),
+            ends_at=timezone.now(),
+            radius_m=300,
+            opened_by=site.participant.user,
+        )
+    return visitors, {"incident": incident.pk, "site": site.pk}
+
+
+@pytest.mark.parametrize(("method", "path", "data", "expected"), MATRIX)
+def test_permission_matrix(world, method, path, data, expected):
+    visitors, ids = world
+    url = path.format(**ids)
+    answers = {}
+    for visitor in VISITORS:
+        client = visitors[visitor]
+        response = client.post(url, data) if method == "post" else client.get(url)
+        answers[visitor] = response.status_code
+    assert answers == {**expected, **OUTSIDERS}
