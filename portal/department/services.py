@@ -9,15 +9,19 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.department.models import AuditEntry, CanvassEntry, Incident, StaffMember
-from portal.models import Site
+from portal.department.registry_io import ImportCheck
+from portal.models import Camera, Participant, Site
+from tenants.models import Program
 
 
 def audit_record(
@@ -128,3 +132,48 @@ def contact_reveal(
         incident=incident,
     )
     return site
+
+
+@transaction.atomic
+def registry_import(*, check: ImportCheck, program: Program) -> int:
+    """Write a checked import, all or nothing, in bulk: each owner gets an account without a
+    password (they can claim it by resetting it), a participant, their sites and cameras."""
+    if not check.ok:
+        raise ValueError("only a checked import without errors can be written")
+    user_model = get_user_model()
+    emails = {imported.fields["contact_email"].lower() for imported in check.sites}
+    users = {user.email.lower(): user for user in user_model.objects.filter(email__in=emails)}
+    unusable = make_password(None)
+    users |= {
+        user.email: user
+        for user in user_model.objects.bulk_create(
+            user_model(username=email, email=email, password=unusable)
+            for email in sorted(emails - users.keys())
+        )
+    }
+    participants = {
+        participant.user_id: participant
+        for participant in Participant.objects.filter(user__in=users.values())
+    }
+    participants |= {
+        participant.user_id: participant
+        for participant in Participant.objects.bulk_create(
+            Participant(user=user) for user in users.values() if user.pk not in participants
+        )
+    }
+    now = timezone.now()
+    sites = Site.objects.bulk_create(
+        Site(
+            participant=participants[users[imported.fields["contact_email"].lower()].pk],
+            terms_version=program.terms_version,
+            terms_accepted_at=now,
+            **imported.fields,
+        )
+        for imported in check.sites
+    )
+    Camera.objects.bulk_create(
+        Camera(site=site, **camera)
+        for site, imported in zip(sites, check.sites, strict=True)
+        for camera in imported.cameras
+    )
+    return len(sites)

@@ -19,4 +19,7 @@ urlpatterns = [
         name="reveal",
     ),
     path("audit/", views.audit, name="audit"),
+    path("registry.csv", views.export_csv, name="export_csv"),
+    path("registry.geojson", views.export_geojson, name="export_geojson"),
+    path("import/", views.registry_import, name="import"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from functools import wraps
 
@@ -9,13 +11,15 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from portal.department import selectors, services
+from portal.department import registry_io, selectors, services
 from portal.department.forms import CanvassEntryForm, IncidentForm, RevealForm, StaffInviteForm
 from portal.department.models import AuditEntry, CanvassEntry, Incident, StaffMember
 from portal.models import Participant, Site
@@ -196,3 +200,100 @@ def audit(request: HttpRequest) -> HttpResponse:
             "actor": actor,
         },
     )
+
+
+def _registry_for_export() -> QuerySet[Site]:
+    return sites_searchable().prefetch_related("cameras").order_by("pk")
+
+
+@require_safe
+@staff_required(Role.ADMINISTRATOR)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    services.audit_record(
+        request=request, action=AuditEntry.Action.EXPORT, reason="Registry export (CSV)"
+    )
+    response = StreamingHttpResponse(
+        registry_io.export_csv(_registry_for_export().iterator(chunk_size=2000)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="camera-registry.csv"'
+    return response
+
+
+@require_safe
+@staff_required(Role.ADMINISTRATOR)
+def export_geojson(request: HttpRequest) -> HttpResponse:
+    services.audit_record(
+        request=request, action=AuditEntry.Action.EXPORT, reason="Registry export (GeoJSON)"
+    )
+    response = JsonResponse(registry_io.export_geojson(_registry_for_export()))
+    response["Content-Type"] = "application/geo+json"
+    response["Content-Disposition"] = 'attachment; filename="camera-registry.geojson"'
+    return response
+
+
+IMPORT_FOLDER = "imports"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required(Role.ADMINISTRATOR)
+def registry_import(request: HttpRequest) -> HttpResponse:
+    """Upload, preview with a row-by-row report, then commit all rows or none."""
+    program = request.tenant.program  # type: ignore[attr-defined]
+    if request.method == "POST" and "commit" in request.POST:
+        token = request.POST.get("token", "")
+        name = f"{IMPORT_FOLDER}/{request.tenant.schema_name}/{token}"  # type: ignore[attr-defined]
+        if not re.fullmatch(
+            r"[0-9a-f]{32}\.(csv|geojson|json)", token
+        ) or not default_storage.exists(name):
+            messages.error(
+                request, _("This import has expired or was already done; upload the file again.")
+            )
+            return redirect("department:import")
+        with default_storage.open(name) as stored:
+            content = stored.read()
+        check = registry_io.import_check(content, token, program=program)
+        if check.ok:
+            count = services.registry_import(check=check, program=program)
+            default_storage.delete(name)
+            messages.success(request, _("%(count)s sites imported.") % {"count": count})
+            return redirect("department:home")
+        return render(request, "department/import.html", {"check": check, "token": token})
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            return render(
+                request,
+                "department/import.html",
+                {"error": _("Choose a CSV or GeoJSON file.")},
+                status=400,
+            )
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if extension not in {"csv", "geojson", "json"}:
+            return render(
+                request,
+                "department/import.html",
+                {"error": _("Only .csv and .geojson files can be imported.")},
+                status=400,
+            )
+        if upload.size > registry_io.MAX_IMPORT_BYTES:
+            return render(
+                request,
+                "department/import.html",
+                {"error": _("The file is larger than 20 MB; split it.")},
+                status=400,
+            )
+        content = upload.read()
+        check = registry_io.import_check(content, upload.name, program=program)
+        token = f"{uuid.uuid4().hex}.{extension}"
+        if check.ok:
+            default_storage.save(
+                f"{IMPORT_FOLDER}/{request.tenant.schema_name}/{token}", ContentFile(content)
+            )  # type: ignore[attr-defined]
+        return render(
+            request,
+            "department/import.html",
+            {"check": check, "token": token},
+            status=200 if check.ok else 400,
+        )
+    return render(request, "department/import.html", {})

@@ -23,6 +23,9 @@ MATRIX = [
     ("get", "/department/", None, EVERY_STAFF),
     ("get", "/department/staff/", None, ADMIN_ONLY),
     ("get", "/department/audit/", None, ADMIN_ONLY),
+    ("get", "/department/registry.csv", None, ADMIN_ONLY),
+    ("get", "/department/registry.geojson", None, ADMIN_ONLY),
+    ("get", "/department/import/", None, ADMIN_ONLY),
     ("get", "/department/incidents/", None, CASEWORK),
     ("get", "/department/incidents/{incident}/", None, CASEWORK),
     (
