@@ -41,8 +41,14 @@ class Persona:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
-    """After pytest-django has created and migrated the test database, build the tenants once."""
+def django_db_setup(
+    django_test_environment: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[None]:
+    """The test database, created and migrated once per session whichever tests run (also for
+    tests that commit, such as the browser and queue tests), with the demo departments
+    provisioned by cloning."""
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.demo import DEMO_CITIES, VENDOR_EMAIL, VENDOR_PASSWORD, demo_city_provision
     from tenants.services import (
         platform_site_ensure,
@@ -51,12 +57,25 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     )
 
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         template_schema_refresh()
         platform = platform_site_ensure()
         with schema_context(platform.schema_name):
             staff_account_ensure(email=VENDOR_EMAIL, password=VENDOR_PASSWORD)
         for city in DEMO_CITIES:
             demo_city_provision(city)
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connections
+
+        connections.close_all()
+        teardown_databases(config, verbosity=0)
+
+
+def assert_test_database() -> None:
+    """Tests that commit refuse to run anywhere but in the test database."""
+    name = connection.settings_dict["NAME"]
+    assert name.startswith("test_"), f"refusing to write to the database {name!r}"
 
 
 @pytest.fixture(autouse=True)

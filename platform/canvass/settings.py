@@ -240,6 +240,14 @@ CACHES = {
     }
 }
 
+# --- Background jobs: Celery on Redis; without a broker (the demo) tasks run in-process ---
+CELERY_TASK_ALWAYS_EAGER = not envstr("CELERY_BROKER_URL")
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL") or "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+
 # --- Files: Django's storage API; S3-compatible storage in production through django-storages ----
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".data" / "static"
@@ -324,6 +332,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Footage clips owners upload in answer to a notification.
+FOOTAGE_MAX_BYTES = envint("FOOTAGE_MAX_BYTES", 500 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Logos are small marks in a header; anything larger is refused at upload.
 LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 512 * 1024)

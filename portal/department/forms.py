@@ -86,3 +86,55 @@ class RevealForm(forms.Form):
             "Why you need this owner's contact details; it is recorded and the owner can see it."
         ),
     )
+
+
+NOTIFY_DEFAULT = _(
+    "The police department asks residents of this area to check their security cameras for "
+    "anything unusual during the time below, and to tell us whether they saw something."
+)
+
+
+class NotifyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Message to owners"),
+        max_length=600,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Short and non-sensitive: no names, no details of the case."),
+    )
+
+
+# Magic numbers of the formats owners may upload: MP4/MOV (ftyp box), WebM/MKV, AVI, JPEG, PNG.
+SIGNATURES = (
+    (4, b"ftyp", "video"),
+    (0, b"\x1a\x45\xdf\xa3", "video"),
+    (8, b"AVI ", "video"),
+    (0, b"\xff\xd8\xff", "image"),
+    (0, b"\x89PNG\r\n\x1a\n", "image"),
+)
+
+
+class ClipForm(forms.Form):
+    clip = forms.FileField(label=_("Video clip or image"))
+
+    def clean_clip(self) -> Any:
+        from django.conf import settings
+        from django.template.defaultfilters import filesizeformat
+
+        upload = self.cleaned_data["clip"]
+        if upload.size > settings.FOOTAGE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s. Send a shorter clip.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(settings.FOOTAGE_MAX_BYTES),
+                }
+            )
+        head = upload.read(16)
+        upload.seek(0)
+        if not any(
+            head[offset : offset + len(magic)] == magic for offset, magic, _kind in SIGNATURES
+        ):
+            raise forms.ValidationError(
+                _("Only video (MP4, MOV, WebM, AVI) and images (JPEG, PNG) can be uploaded.")
+            )
+        return upload

@@ -126,3 +126,70 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
+
+
+class Notification(models.Model):
+    """'Check your camera': one short, non-sensitive message to every active owner in an area."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
+    message = models.TextField(_("message"), max_length=600)
+    radius_m = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Notification {self.pk} for {self.incident}"
+
+
+class NotificationRecipient(models.Model):
+    """One owner's copy of a notification: sent once, answered once."""
+
+    class Answer(models.TextChoices):
+        HAS_FOOTAGE = "has_footage", _("I have footage")
+        NOTHING = "nothing", _("Nothing relevant")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="recipients"
+    )
+    participant = models.ForeignKey(
+        "portal.Participant", on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=12, choices=Answer.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # An owner never gets the same notification twice, however many sites they have.
+            models.UniqueConstraint(
+                fields=["notification", "participant"], name="one_copy_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification} to participant {self.participant_id}"
+
+
+def clip_path(clip: FootageClip, filename: str) -> str:
+    return f"footage/{clip.recipient.notification.incident_id}/{clip.sha256}/{filename}"
+
+
+class FootageClip(models.Model):
+    """A clip an owner uploaded, with its SHA-256 taken at upload (chain of custody: this row
+    records the upload; every download is an audit entry)."""
+
+    recipient = models.ForeignKey(
+        NotificationRecipient, on_delete=models.CASCADE, related_name="clips"
+    )
+    file = models.FileField(upload_to=clip_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_from = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"

@@ -3,6 +3,7 @@ place that writes audit entries."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from allauth.account.forms import default_token_generator
@@ -11,6 +12,8 @@ from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -18,7 +21,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.department.models import AuditEntry, CanvassEntry, Incident, StaffMember
+from portal.department.models import (
+    AuditEntry,
+    CanvassEntry,
+    FootageClip,
+    Incident,
+    Notification,
+    NotificationRecipient,
+    StaffMember,
+)
 from portal.department.registry_io import ImportCheck
 from portal.models import Camera, Participant, Site
 from tenants.models import Program
@@ -177,3 +188,81 @@ def registry_import(*, check: ImportCheck, program: Program) -> int:
         for camera in imported.cameras
     )
     return len(sites)
+
+
+@transaction.atomic
+def notification_send(
+    *, request: HttpRequest, incident: Incident, message: str, radius_m: int
+) -> Notification:
+    """Record and queue a 'check your camera' message to the area; the job emails each owner."""
+    from portal.department.tasks import notify_area
+
+    notification = Notification.objects.create(
+        incident=incident, message=message, radius_m=radius_m, created_by=request.user
+    )
+    audit_record(
+        request=request,
+        action=AuditEntry.Action.NOTIFY,
+        reason=f"Check-your-camera notice, {radius_m} m",
+        incident=incident,
+    )
+    transaction.on_commit(lambda: notify_area.delay(notification.pk))
+    return notification
+
+
+class AnswerLinkError(Exception):
+    """The answer link cannot be used; the message says why (invalid, expired)."""
+
+
+def recipient_from_token(token: str) -> NotificationRecipient:
+    from portal.department.tasks import ANSWER_SALT
+
+    try:
+        payload = signing.loads(token, salt=ANSWER_SALT, max_age=60 * 60 * 24 * 30)
+    except signing.SignatureExpired as error:
+        raise AnswerLinkError("expired") from error
+    except signing.BadSignature as error:
+        raise AnswerLinkError("invalid") from error
+    recipient = (
+        NotificationRecipient.objects.select_related("notification__incident")
+        .filter(pk=payload.get("r") if isinstance(payload, dict) else None)
+        .first()
+    )
+    if recipient is None:
+        raise AnswerLinkError("invalid")
+    return recipient
+
+
+class AlreadyAnswered(Exception):
+    pass
+
+
+@transaction.atomic
+def notification_answer(*, recipient: NotificationRecipient, answer: str) -> None:
+    recipient = NotificationRecipient.objects.select_for_update().get(pk=recipient.pk)
+    if recipient.answer:
+        raise AlreadyAnswered
+    recipient.answer, recipient.answered_at = answer, timezone.now()
+    recipient.save(update_fields=["answer", "answered_at"])
+
+
+@transaction.atomic
+def clip_upload(
+    *, recipient: NotificationRecipient, upload: UploadedFile, ip_address: str | None
+) -> FootageClip:
+    """Keep an owner's clip with its SHA-256, computed over the bytes as they are stored."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    clip = FootageClip(
+        recipient=recipient,
+        original_name=upload.name[:200],
+        content_type=upload.content_type or "",
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_from=ip_address,
+    )
+    clip.file.save(upload.name, upload, save=False)
+    clip.save()
+    return clip

@@ -18,6 +18,8 @@ urlpatterns = [
         views.reveal,
         name="reveal",
     ),
+    path("incidents/<int:incident_id>/notify/", views.notify, name="notify"),
+    path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("audit/", views.audit, name="audit"),
     path("registry.csv", views.export_csv, name="export_csv"),
     path("registry.geojson", views.export_geojson, name="export_geojson"),

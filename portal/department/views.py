@@ -14,14 +14,36 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.department import registry_io, selectors, services
-from portal.department.forms import CanvassEntryForm, IncidentForm, RevealForm, StaffInviteForm
-from portal.department.models import AuditEntry, CanvassEntry, Incident, StaffMember
+from portal.department.forms import (
+    NOTIFY_DEFAULT,
+    CanvassEntryForm,
+    ClipForm,
+    IncidentForm,
+    NotifyForm,
+    RevealForm,
+    StaffInviteForm,
+)
+from portal.department.models import (
+    AuditEntry,
+    CanvassEntry,
+    FootageClip,
+    Incident,
+    NotificationRecipient,
+    StaffMember,
+)
 from portal.models import Participant, Site
 from portal.selectors import sites_searchable
 
@@ -140,6 +162,13 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
             "sites": _canvass(incident),
             "states": CanvassEntry.State.choices,
             "reveal_form": RevealForm(),
+            "notify_form": NotifyForm(initial={"message": NOTIFY_DEFAULT}),
+            "notifications": incident.notifications.annotate(
+                sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
+                with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
+                nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
+            ).order_by("-created_at"),
+            "clips": FootageClip.objects.filter(recipient__notification__incident=incident),
         },
     )
 
@@ -297,3 +326,103 @@ def registry_import(request: HttpRequest) -> HttpResponse:
             status=200 if check.ok else 400,
         )
     return render(request, "department/import.html", {})
+
+
+@require_POST
+@staff_required(*CASEWORK)
+def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    form = NotifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("department:incident", incident_id=incident.pk)
+    radius = incident.radius_m * (MISSING_PERSON_RADIUS_FACTOR if incident.skips_retention else 1)
+    services.notification_send(
+        request=request, incident=incident, message=form.cleaned_data["message"], radius_m=radius
+    )
+    messages.success(request, _("The notice is on its way to the owners in the area."))
+    return redirect("department:incident", incident_id=incident.pk)
+
+
+@require_safe
+@staff_required(*CASEWORK)
+def clip_download(request: HttpRequest, clip_id: int) -> HttpResponse:
+    """Hand a clip to staff; each download is a custody record in the audit trail."""
+    clip = get_object_or_404(
+        FootageClip.objects.select_related("recipient__notification__incident"), pk=clip_id
+    )
+    services.audit_record(
+        request=request,
+        action=AuditEntry.Action.DOWNLOAD,
+        reason=f"Clip {clip.original_name} sha256 {clip.sha256}",
+        incident=clip.recipient.notification.incident,
+    )
+    return FileResponse(
+        clip.file.open("rb"),
+        as_attachment=True,
+        filename=clip.original_name,
+        content_type=clip.content_type or "application/octet-stream",
+    )
+
+
+ANSWER_PROBLEMS = {
+    "invalid": (400, _lazy("This link is not valid. Copy the whole link from the email.")),
+    "expired": (410, _lazy("This link has expired. Call the department if you have footage.")),
+}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner's answer to a notification, from the emailed link, without signing in."""
+    try:
+        recipient = services.recipient_from_token(token)
+    except services.AnswerLinkError as error:
+        status, problem = ANSWER_PROBLEMS[str(error)]
+        return render(request, "department/answer.html", {"problem": problem}, status=status)
+    clip_form = ClipForm()
+    status = 200
+    if request.method == "POST" and "answer" in request.POST:
+        choice = request.POST["answer"]
+        if choice not in NotificationRecipient.Answer.values:
+            return render(
+                request,
+                "department/answer.html",
+                {"problem": _("Choose one of the two answers.")},
+                status=400,
+            )
+        try:
+            services.notification_answer(recipient=recipient, answer=choice)
+        except services.AlreadyAnswered:
+            messages.info(request, _("You have already answered this request. Thank you."))
+        else:
+            messages.success(request, _("Thank you for your answer."))
+        return redirect("answer", token=token)
+    if request.method == "POST":
+        if recipient.answer != NotificationRecipient.Answer.HAS_FOOTAGE:
+            return render(
+                request,
+                "department/answer.html",
+                {"problem": _("Answer “I have footage” before uploading.")},
+                status=400,
+            )
+        clip_form = ClipForm(request.POST, request.FILES)
+        if clip_form.is_valid():
+            services.clip_upload(
+                recipient=recipient,
+                upload=clip_form.cleaned_data["clip"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+            messages.success(request, _("Your file is uploaded. Thank you."))
+            return redirect("answer", token=token)
+        status = 400
+    return render(
+        request,
+        "department/answer.html",
+        {
+            "recipient": recipient,
+            "incident": recipient.notification.incident,
+            "clip_form": clip_form,
+            "clips": recipient.clips.all(),
+        },
+        status=status,
+    )

@@ -87,8 +87,10 @@ def committed_db(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     from django_tenants.utils import schema_context
 
     from portal.models import OptOut
+    from tests.conftest import assert_test_database
 
     with django_db_blocker.unblock():
+        assert_test_database()
         marks = {}
         for city in CITIES:
             with schema_context(city):

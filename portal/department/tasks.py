@@ -1,0 +1,70 @@
+"""Background jobs of the department console (Celery; in-process when no broker is set)."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from canvass.celery import app
+from portal.department.models import Notification, NotificationRecipient
+from portal.department.selectors import sites_near
+
+ANSWER_SALT = "department.answer"
+BATCH = 200
+
+
+def answer_token(recipient: NotificationRecipient) -> str:
+    return signing.dumps({"r": recipient.pk}, salt=ANSWER_SALT)
+
+
+@app.task
+def notify_area(notification_id: int) -> int:
+    """Email every active owner in the notification's area once; safe to run again (only
+    owners not yet emailed are emailed). Returns how many were emailed by this run."""
+    notification = Notification.objects.select_related("incident").get(pk=notification_id)
+    incident = notification.incident
+    owners = set(
+        sites_near(
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            radius_m=notification.radius_m,
+        ).values_list("participant_id", flat=True)
+    )
+    NotificationRecipient.objects.bulk_create(
+        (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
+        ignore_conflicts=True,
+    )
+    department = connection.tenant
+    pending = NotificationRecipient.objects.filter(
+        notification=notification, sent_at__isnull=True
+    ).select_related("participant__user")
+    sent = 0
+    mail = get_connection()
+    while batch := list(pending[:BATCH]):
+        messages = []
+        for recipient in batch:
+            context = {
+                "department": department,
+                "branding": getattr(department, "branding", None),
+                "notification": notification,
+                "incident": incident,
+                "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
+            }
+            with translation.override(recipient.participant.language):
+                subject = render_to_string("department/email/notification_subject.txt", context)
+                body = render_to_string("department/email/notification.txt", context)
+            messages.append(
+                EmailMessage(
+                    " ".join(subject.split()), body, None, [recipient.participant.user.email]
+                )
+            )
+        with transaction.atomic():
+            mail.send_messages(messages)
+            NotificationRecipient.objects.filter(pk__in=[r.pk for r in batch]).update(
+                sent_at=timezone.now()
+            )
+        sent += len(batch)
+    return sent
