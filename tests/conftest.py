@@ -68,6 +68,13 @@ def django_db_setup(
     with django_db_blocker.unblock():
         from django.db import connections
 
+        # Threads that served the committing tests (live server, Celery worker) may have left
+        # connections open; end them so that the test database can be dropped.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         connections.close_all()
         teardown_databases(config, verbosity=0)
 
