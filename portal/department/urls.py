@@ -6,6 +6,8 @@ app_name = "department"
 urlpatterns = [
     path("", views.home, name="home"),
     path("staff/", views.staff, name="staff"),
+    path("map/", views.registry_map, name="map"),
+    path("map/data.json", views.registry_map_data, name="map_data"),
     path("incidents/", views.incidents, name="incidents"),
     path("incidents/<int:incident_id>/", views.incident, name="incident"),
     path(
@@ -21,6 +23,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/notify/", views.notify, name="notify"),
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("audit/", views.audit, name="audit"),
+    path("audit.csv", views.audit_export, name="audit_export"),
     path("registry.csv", views.export_csv, name="export_csv"),
     path("registry.geojson", views.export_geojson, name="export_geojson"),
     path("import/", views.registry_import, name="import"),

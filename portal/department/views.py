@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -44,7 +47,7 @@ from portal.department.models import (
     NotificationRecipient,
     StaffMember,
 )
-from portal.models import Participant, Site
+from portal.models import Camera, Participant, Site
 from portal.selectors import sites_searchable
 
 View = Callable[..., HttpResponse]
@@ -94,8 +97,24 @@ def home(request: HttpRequest) -> HttpResponse:
     counts["searchable"] = sites_searchable().count()
     goal = program.goal_camera_count
     progress = round(100 * counts["total"] / goal) if goal else None
+    growth = selectors.growth_by_month()
+    peak = max((month[2] for month in growth), default=0)
     return render(
-        request, "department/home.html", {"counts": counts, "goal": goal, "progress": progress}
+        request,
+        "department/home.html",
+        {
+            "counts": counts,
+            "goal": goal,
+            "progress": progress,
+            "growth": [
+                (month, added, total, round(100 * total / max(goal, peak, 1)))
+                for month, added, total in growth
+            ],
+            "gaps": selectors.coverage_gaps(program),
+            "program": program,
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        },
     )
 
 
@@ -130,7 +149,13 @@ def incidents(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "department/incidents.html",
-        {"form": form, "incidents": Incident.objects.all()[:100], "program": program},
+        {
+            "form": form,
+            "incidents": Incident.objects.all()[:100],
+            "program": program,
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        },
     )
 
 
@@ -154,12 +179,24 @@ def _canvass(incident: Incident) -> list[Site]:
 @staff_required(*CASEWORK)
 def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
+    sites = _canvass(incident)
     return render(
         request,
         "department/incident.html",
         {
             "incident": incident,
-            "sites": _canvass(incident),
+            "sites": sites,
+            "map_points": [
+                {
+                    "latitude": s.latitude,
+                    "longitude": s.longitude,
+                    "number": n,
+                    "participation": s.participation,
+                }
+                for n, s in enumerate(sites, start=1)
+            ],
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
             "states": CanvassEntry.State.choices,
             "reveal_form": RevealForm(),
             "notify_form": NotifyForm(initial={"message": NOTIFY_DEFAULT}),
@@ -426,3 +463,117 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _map_filters(request: HttpRequest) -> selectors.MapFilters:
+    def chosen(name: str, allowed: list[str]) -> tuple[str, ...]:
+        return tuple(value for value in request.GET.getlist(name) if value in allowed)
+
+    status = request.GET.get("status", "active")
+    return selectors.MapFilters(
+        kinds=chosen("kind", Site.Kind.values),
+        sees=chosen("sees", Camera.Sees.values),
+        participation=chosen("participation", Site.Participation.values),
+        status=status if status in {"active", "paused", "lapsed", "all"} else "active",
+    )
+
+
+@require_safe
+@staff_required()
+def registry_map(request: HttpRequest) -> HttpResponse:
+    program = request.tenant.program  # type: ignore[attr-defined]
+    return render(
+        request,
+        "department/map.html",
+        {
+            "program": program,
+            "filters": _map_filters(request),
+            "kinds": Site.Kind.choices,
+            "sees": Camera.Sees.choices,
+            "participations": Site.Participation.choices,
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        },
+    )
+
+
+# Beyond this zoom the map shows each site and its cameras' directions; below it, clusters.
+SITE_ZOOM = 16
+MAX_SITES_IN_VIEW = 3000
+
+
+@require_safe
+@staff_required()
+def registry_map_data(request: HttpRequest) -> HttpResponse:
+    """Sites (or clusters of them) in the visible box, as the map's JavaScript asks for them."""
+    try:
+        south, west, north, east = (float(v) for v in request.GET["bbox"].split(","))
+        zoom = int(request.GET["zoom"])
+    except (KeyError, ValueError):
+        return JsonResponse(
+            {"error": _("bbox=south,west,north,east and zoom are required.")}, status=400
+        )
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180 and 0 <= zoom <= 22):
+        return JsonResponse({"error": _("The box or zoom is out of range.")}, status=400)
+    sites = selectors.sites_on_map(_map_filters(request))
+    if zoom >= SITE_ZOOM:
+        in_view = sites.filter(
+            latitude__range=(south, north), longitude__range=(west, east)
+        ).prefetch_related("cameras")[:MAX_SITES_IN_VIEW]
+        return JsonResponse(
+            {
+                "sites": [
+                    {
+                        "latitude": site.latitude,
+                        "longitude": site.longitude,
+                        "participation": site.participation,
+                        "kind": site.kind,
+                        "directions": [c.direction for c in site.cameras.all() if not c.paused],
+                    }
+                    for site in in_view
+                ]
+            }
+        )
+    cell = 360 / 2**zoom / 4
+    return JsonResponse(
+        {
+            "clusters": selectors.site_clusters(
+                sites, south=south, west=west, north=north, east=east, cell_deg=cell
+            )
+        }
+    )
+
+
+@require_safe
+@staff_required(Role.ADMINISTRATOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The audit trail as CSV for the council or an auditor; the export is itself recorded."""
+    services.audit_record(
+        request=request, action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)"
+    )
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["at", "actor", "role", "action", "site", "case", "reason", "ip_address"])
+        for entry in AuditEntry.objects.select_related("incident").order_by("at", "pk").iterator():
+            writer.writerow(
+                [
+                    entry.at.isoformat(),
+                    entry.actor_email,
+                    entry.actor_role,
+                    entry.action,
+                    entry.site_id or "",
+                    entry.incident.case_number if entry.incident else "",
+                    entry.reason,
+                    entry.ip_address or "",
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response

@@ -23,6 +23,9 @@ MATRIX = [
     ("get", "/department/", None, EVERY_STAFF),
     ("get", "/department/staff/", None, ADMIN_ONLY),
     ("get", "/department/audit/", None, ADMIN_ONLY),
+    ("get", "/department/audit.csv", None, ADMIN_ONLY),
+    ("get", "/department/map/", None, EVERY_STAFF),
+    ("get", "/department/map/data.json?bbox=35,-81,36,-80&zoom=12", None, EVERY_STAFF),
     ("get", "/department/registry.csv", None, ADMIN_ONLY),
     ("get", "/department/registry.geojson", None, ADMIN_ONLY),
     ("get", "/department/import/", None, ADMIN_ONLY),
@@ -32,6 +35,12 @@ MATRIX = [
         "post",
         "/department/incidents/{incident}/sites/{site}/state/",
         {"state": "contacted", "notes": ""},
+        {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
+    ),
+    (
+        "post",
+        "/department/incidents/{incident}/notify/",
+        {"message": "Please check your camera."},
         {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
     ),
     (
