@@ -577,3 +577,46 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     return response
+
+
+@require_safe
+@staff_required(*CASEWORK)
+def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    services.audit_record(
+        request=request,
+        action=AuditEntry.Action.EXPORT,
+        reason=f"Canvass export for case {incident.case_number}",
+        incident=incident,
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "number",
+            "distance_m",
+            "address",
+            "site_type",
+            "cameras",
+            "footage_likely",
+            "state",
+            "notes",
+        ]
+    )
+    for number, site in enumerate(_canvass(incident), start=1):
+        writer.writerow(
+            [
+                number,
+                round(site.distance_m),
+                site.address,
+                site.kind,
+                len(site.cameras.all()),
+                "yes" if site.footage_likely else "no",
+                site.entry.state if site.entry else CanvassEntry.State.NOT_CONTACTED,
+                site.entry.notes if site.entry else "",
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="canvass-{incident.pk}.csv"'
+    return response

@@ -31,6 +31,7 @@ MATRIX = [
     ("get", "/department/import/", None, ADMIN_ONLY),
     ("get", "/department/incidents/", None, CASEWORK),
     ("get", "/department/incidents/{incident}/", None, CASEWORK),
+    ("get", "/department/incidents/{incident}/canvass.csv", None, CASEWORK),
     (
         "post",
         "/department/incidents/{incident}/sites/{site}/state/",

@@ -1,0 +1,113 @@
+"""Every view that hands out personal data or footage, or sends to owners, writes an audit entry;
+the views that show none write nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import schema_context
+
+from portal.department import urls as department_urls
+from portal.department.models import AuditEntry, Incident, NotificationRecipient
+from portal.department.services import clip_upload
+from portal.models import Site
+
+pytestmark = pytest.mark.django_db
+
+# Route name -> (method, path template, data): each must add exactly one audit entry.
+AUDITED = {
+    "reveal": (
+        "post",
+        "/department/incidents/{incident}/sites/{site}/reveal/",
+        {"reason": "Case 1"},
+    ),
+    "clip_download": ("get", "/department/clips/{clip}/", None),
+    "export_csv": ("get", "/department/registry.csv", None),
+    "export_geojson": ("get", "/department/registry.geojson", None),
+    "canvass_export": ("get", "/department/incidents/{incident}/canvass.csv", None),
+    "audit_export": ("get", "/department/audit.csv", None),
+    "notify": ("post", "/department/incidents/{incident}/notify/", {"message": "Check."}),
+    "staff": (
+        "post",
+        "/department/staff/",
+        {"email": "new@concord.example.org", "role": "analyst"},
+    ),
+}
+# Routes that show no owner's contact details or footage, and so record nothing.
+NOT_AUDITED = {
+    "home": "/department/",
+    "map": "/department/map/",
+    "map_data": "/department/map/data.json?bbox=35,-81,36,-80&zoom=17",
+    "incidents": "/department/incidents/",
+    "incident": "/department/incidents/{incident}/",
+    "audit": "/department/audit/",
+    "import": "/department/import/",
+}
+
+
+@pytest.fixture
+def world(make_resident, make_staff, site_data, django_capture_on_commit_callbacks):
+    alice = make_resident("concord")
+    alice.client.post("/register/", site_data())
+    admin = make_staff("concord", "administrator")
+    with schema_context("concord"):
+        site = Site.objects.get()
+        incident = Incident.objects.create(
+            kind="crime",
+            case_number="1",
+            latitude=site.latitude,
+            longitude=site.longitude,
+            starts_at="2026-11-20T21:00Z",
+            ends_at="2026-11-20T22:00Z",
+            radius_m=300,
+            opened_by=site.participant.user,
+        )
+        notification = incident.notifications.create(
+            message="m", radius_m=300, created_by=site.participant.user
+        )
+        recipient = NotificationRecipient.objects.create(
+            notification=notification, participant=site.participant, answer="has_footage"
+        )
+        clip = clip_upload(
+            recipient=recipient,
+            upload=SimpleUploadedFile("a.mp4", b"\x00\x00\x00\x18ftypmp42"),
+            ip_address=None,
+        )
+    return admin, {"incident": incident.pk, "site": site.pk, "clip": clip.pk}
+
+
+def audit_count() -> int:
+    with schema_context("concord"):
+        return AuditEntry.objects.count()
+
+
+def test_every_department_route_is_classified():
+    names = {pattern.name for pattern in department_urls.urlpatterns}
+    assert names == set(AUDITED) | set(NOT_AUDITED) | {"canvass_entry"}
+
+
+@pytest.mark.parametrize("name", AUDITED)
+def test_views_that_hand_out_personal_data_are_recorded(
+    world, name, django_capture_on_commit_callbacks
+):
+    admin, ids = world
+    method, path, data = AUDITED[name]
+    before = audit_count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = (
+            getattr(admin.client, method)(path.format(**ids), data)
+            if data
+            else admin.client.get(path.format(**ids))
+        )
+    assert response.status_code in (200, 302)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    assert audit_count() == before + 1
+
+
+@pytest.mark.parametrize("name", NOT_AUDITED)
+def test_views_without_personal_data_record_nothing(world, name):
+    admin, ids = world
+    before = audit_count()
+    assert admin.client.get(NOT_AUDITED[name].format(**ids)).status_code == 200
+    assert audit_count() == before
