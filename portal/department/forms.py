@@ -19,8 +19,16 @@ class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
 
 
 class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
-    latitude = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
-    longitude = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
+    latitude = forms.FloatField(
+        label=_("Latitude"),
+        min_value=-90,
+        max_value=90,
+        required=False,
+        help_text=_("Click the map, type the coordinates, or leave empty to look up the place."),
+    )
+    longitude = forms.FloatField(
+        label=_("Longitude"), min_value=-180, max_value=180, required=False
+    )
     radius_m = forms.IntegerField(
         label=_("Search radius (metres)"),
         min_value=1,
@@ -61,6 +69,9 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         if starts_at and ends_at and ends_at < starts_at:
             self.add_error("ends_at", _("The time window ends before it starts."))
         latitude, longitude = data.get("latitude"), data.get("longitude")
+        if (latitude is None or longitude is None) and not self.errors.get("latitude"):
+            latitude, longitude = self._place_from_address(data.get("address", ""))
+            data["latitude"], data["longitude"] = latitude, longitude
         if (
             latitude is not None
             and longitude is not None
@@ -68,6 +79,29 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         ):
             self.add_error("latitude", _("This place is outside the department's service area."))
         return data
+
+    def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
+        """The incident's place looked up from its address, when a geocoder is configured."""
+        from portal import geocoding
+
+        if not geocoding.enabled():
+            self.add_error("latitude", _("Click the map or type the coordinates of the place."))
+            return None, None
+        if not address.strip():
+            self.add_error("address", _("Give the address, or click the map."))
+            return None, None
+        try:
+            found = geocoding.geocode(
+                address, near=(self.program.center_latitude, self.program.center_longitude)
+            )
+        except geocoding.GeocoderUnavailable:
+            found = None
+            self.add_error("latitude", _("Address search is unavailable; click the map instead."))
+            return None, None
+        if found is None:
+            self.add_error("address", _("No place found for this address; click the map."))
+            return None, None
+        return found
 
 
 class CanvassEntryForm(forms.Form):
@@ -88,18 +122,16 @@ class RevealForm(forms.Form):
     )
 
 
-NOTIFY_DEFAULT = _(
-    "The police department asks residents of this area to check their security cameras for "
-    "anything unusual during the time below, and to tell us whether they saw something."
-)
-
-
 class NotifyForm(forms.Form):
     message = forms.CharField(
-        label=_("Message to owners"),
+        label=_("Message to owners (optional)"),
         max_length=600,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Short and non-sensitive: no names, no details of the case."),
+        help_text=_(
+            "Leave empty to send the standard request, in each owner's language. Anything you "
+            "write is sent as written: short and non-sensitive, no names, no case details."
+        ),
     )
 
 

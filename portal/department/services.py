@@ -57,6 +57,30 @@ def audit_record(
     )
 
 
+def audit_record_sites(
+    *,
+    request: HttpRequest,
+    action: str,
+    reason: str,
+    incident: Incident | None,
+    sites: list[Site],
+) -> None:
+    """One entry per site for an action that hands out many sites at once (an export)."""
+    staff: StaffMember = request.user.staff  # type: ignore[union-attr]
+    common = {
+        "actor_email": request.user.email,  # type: ignore[union-attr]
+        "actor_role": staff.role,
+        "action": action,
+        "incident": incident,
+        "reason": reason[:500],
+        "ip_address": request.META.get("REMOTE_ADDR"),
+    }
+    entries = [
+        AuditEntry(site_id=site.pk, participant_id=site.participant_id, **common) for site in sites
+    ]
+    AuditEntry.objects.bulk_create(entries or [AuditEntry(**common)])
+
+
 class AlreadyStaff(Exception):
     """The email already belongs to an account of this department."""
 

@@ -25,13 +25,15 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.department import registry_io, selectors, services
 from portal.department.forms import (
-    NOTIFY_DEFAULT,
     CanvassEntryForm,
     ClipForm,
     IncidentForm,
@@ -170,8 +172,28 @@ def _canvass(incident: Incident) -> list[Site]:
         ).prefetch_related("cameras")
     )
     entries = {entry.site_id: entry for entry in CanvassEntry.objects.filter(incident=incident)}
+    states = [(value, escape(label)) for value, label in CanvassEntry.State.choices]
+    sees = dict(Camera.Sees.choices)
+    reveal_url = reverse("department:reveal", args=[incident.pk, 0])
+    state_url = reverse("department:canvass_entry", args=[incident.pk, 0])
+    # What each row shows is prepared here once: the page lists hundreds of rows at 5 km.
     for site in sites:
-        site.entry = entries.get(site.pk)  # type: ignore[attr-defined]
+        entry = entries.get(site.pk)
+        current = entry.state if entry else CanvassEntry.State.NOT_CONTACTED
+        site.entry = entry  # type: ignore[attr-defined]
+        site.camera_summary = "\n".join(  # type: ignore[attr-defined]
+            f"{camera.direction}° {', '.join(str(sees.get(v, v)) for v in camera.sees)} "
+            f"({camera.retention_days} d)"
+            for camera in site.cameras.all()
+        )
+        site.state_options = mark_safe(  # type: ignore[attr-defined]
+            "".join(
+                f'<option value="{value}"{" selected" if value == current else ""}>{label}</option>'
+                for value, label in states
+            )
+        )
+        site.reveal_url = reveal_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
+        site.state_url = state_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
     return sites
 
 
@@ -199,7 +221,7 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
             "states": CanvassEntry.State.choices,
             "reveal_form": RevealForm(),
-            "notify_form": NotifyForm(initial={"message": NOTIFY_DEFAULT}),
+            "notify_form": NotifyForm(),
             "notifications": incident.notifications.annotate(
                 sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
                 with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
@@ -584,11 +606,14 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    services.audit_record(
+    sites = _canvass(incident)
+    # One entry per exported site, so that each owner sees the export among their entries.
+    services.audit_record_sites(
         request=request,
         action=AuditEntry.Action.EXPORT,
         reason=f"Canvass export for case {incident.case_number}",
         incident=incident,
+        sites=sites,
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -604,7 +629,7 @@ def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
             "notes",
         ]
     )
-    for number, site in enumerate(_canvass(incident), start=1):
+    for number, site in enumerate(sites, start=1):
         writer.writerow(
             [
                 number,

@@ -185,3 +185,43 @@ def test_opting_out_keeps_the_audit_trail_without_personal_data(alice, investiga
         entry = AuditEntry.objects.get()
         assert entry.reason == "Canvass for case CPD-2026-0142"
         assert entry.at <= timezone.now()
+
+
+def test_owners_see_exports_that_held_their_site(alice, make_staff, investigator):
+    open_incident(investigator)
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    investigator.client.get(f"/department/incidents/{incident.pk}/canvass.csv")
+    admin = make_staff("concord", "administrator")
+    b"".join(admin.client.get("/department/registry.csv").streaming_content)
+    page = alice.client.get("/my/access/").content.decode()
+    assert "Canvass export for case CPD-2026-0142" in page
+    assert "Registry export (CSV)" in page
+
+
+def test_the_place_is_looked_up_from_the_address_when_a_geocoder_is_configured(
+    investigator, settings
+):
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.portal.test_geocoding import Nominatim  # a loopback Nominatim
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Nominatim)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.GEOCODER_URL = f"http://127.0.0.1:{server.server_port}"
+    try:
+        response = open_incident(
+            investigator, address="77 Union St S, Concord", latitude="", longitude=""
+        )
+    finally:
+        server.shutdown()
+    assert response.status_code == 302
+    with schema_context("concord"):
+        incident = Incident.objects.get()
+    assert (incident.latitude, incident.longitude) == (35.4081, -80.5806)
+
+
+def test_without_a_geocoder_the_place_must_be_clicked(investigator):
+    response = open_incident(investigator, latitude="", longitude="")
+    assert "Click the map or type the coordinates of the place." in response.content.decode()

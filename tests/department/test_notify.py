@@ -192,3 +192,16 @@ def test_analysts_cannot_notify_or_download(incident, make_staff):
         ).status_code
         == 403
     )
+
+
+def test_without_a_message_each_owner_gets_the_standard_one_in_their_language(
+    neighbourhood, incident, django_capture_on_commit_callbacks
+):
+    investigator, case = incident
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        investigator.client.post(f"/department/incidents/{case.pk}/notify/", {"message": ""})
+    english = next(m for m in mail.outbox if m.to == ["alice@example.org"])
+    spanish = next(m for m in mail.outbox if m.to == ["bob@example.org"])
+    assert english.body.startswith("The police department asks residents of this area")
+    assert spanish.body.startswith("El departamento de policía pide a los residentes")
