@@ -335,11 +335,28 @@ def _bulk_sites(department: Department, program: Program, streets: CityStreets) 
         sites.append(site)
         cameras.append(_cameras(rng, kind))
     Site.objects.bulk_create(sites)
+    # Spread registrations over the past two years, so the dashboard shows the program growing.
+    for months, chunk in enumerate(_chunks(sites, 24)):
+        Site.objects.filter(pk__in=[site.pk for site in chunk]).update(
+            created_at=now - timedelta(days=30 * (23 - months) + rng.randint(0, 29))
+        )
     Camera.objects.bulk_create(
         Camera(site=site, **camera)
         for site, site_cameras in zip(sites, cameras, strict=True)
         for camera in site_cameras
     )
+
+
+def _chunks(items: list[Site], count: int) -> list[list[Site]]:
+    """items cut into count runs, growing towards the end as a young program's do."""
+    weights = [1 + index for index in range(count)]
+    total, runs, start = sum(weights), [], 0
+    for weight in weights:
+        end = start + round(len(items) * weight / total)
+        runs.append(items[start:end])
+        start = end
+    runs[-1].extend(items[start:])
+    return runs
 
 
 def _demo_residents(department: Department, program: Program, streets: CityStreets) -> list[str]:

@@ -70,3 +70,12 @@ def test_the_demo_residents_can_sign_in(concord_client):
     assert "_auth_user_id" in concord_client.session
     page = concord_client.get("/my/").content.decode()
     assert "118 Elm St, Concord, NC" in page
+
+
+def test_the_demo_registry_has_grown_over_two_years():
+    department = seeded("concord")
+    with tenant_context(department):
+        from django.db.models.functions import TruncMonth
+
+        months = Site.objects.annotate(month=TruncMonth("created_at")).values("month").distinct()
+        assert months.count() >= 20
