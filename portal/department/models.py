@@ -129,9 +129,13 @@ class AuditEntry(models.Model):
 
 
 class Notification(models.Model):
-    """'Check your camera': one short, non-sensitive message to every active owner in an area."""
+    """'Check your camera': one short, non-sensitive message to every active owner in an area,
+    or, as a footage request, to the owner of one site."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     message = models.TextField(_("message"), max_length=600)
     radius_m = models.PositiveIntegerField()
     created_by = models.ForeignKey(
@@ -141,6 +145,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"Notification {self.pk} for {self.incident}"
+
+    @property
+    def is_footage_request(self) -> bool:
+        return self.site_id is not None
 
 
 class NotificationRecipient(models.Model):
@@ -173,15 +181,22 @@ class NotificationRecipient(models.Model):
 
 
 def clip_path(clip: FootageClip, filename: str) -> str:
-    return f"footage/{clip.recipient.notification.incident_id}/{clip.sha256}/{filename}"
+    return f"footage/{clip.incident_id}/{clip.sha256}/{filename}"
 
 
 class FootageClip(models.Model):
     """A clip an owner uploaded, with its SHA-256 taken at upload (chain of custody: this row
     records the upload; every download is an audit entry)."""
 
+    # Footage handed to the department stays with the case: an owner's opt-out removes the link
+    # to the owner (recipient), not the evidence.
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="clips")
     recipient = models.ForeignKey(
-        NotificationRecipient, on_delete=models.CASCADE, related_name="clips"
+        NotificationRecipient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clips",
     )
     file = models.FileField(upload_to=clip_path, max_length=300)
     original_name = models.CharField(max_length=200)

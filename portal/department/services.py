@@ -234,6 +234,31 @@ def notification_send(
     return notification
 
 
+@transaction.atomic
+def footage_request(
+    *, request: HttpRequest, incident: Incident, site: Site, message: str
+) -> Notification:
+    """Ask one site's owner for footage: recorded, queued like a notice, answered the same way."""
+    from portal.department.tasks import notify_area
+
+    notification = Notification.objects.create(
+        incident=incident, site=site, message=message, radius_m=0, created_by=request.user
+    )
+    audit_record(
+        request=request,
+        action=AuditEntry.Action.FOOTAGE_REQUEST,
+        reason=f"Footage request for case {incident.case_number}",
+        site=site,
+        incident=incident,
+    )
+    entry, _created = CanvassEntry.objects.get_or_create(incident=incident, site=site)
+    if entry.state == CanvassEntry.State.NOT_CONTACTED:
+        entry.state = CanvassEntry.State.CONTACTED
+        entry.save(update_fields=["state", "updated_at"])
+    transaction.on_commit(lambda: notify_area.delay(notification.pk))
+    return notification
+
+
 class AnswerLinkError(Exception):
     """The answer link cannot be used; the message says why (invalid, expired)."""
 
@@ -280,6 +305,7 @@ def clip_upload(
         digest.update(chunk)
     upload.seek(0)
     clip = FootageClip(
+        incident=recipient.notification.incident,
         recipient=recipient,
         original_name=upload.name[:200],
         content_type=upload.content_type or "",

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from canvass.celery import app
 from portal.department.models import Notification, NotificationRecipient
 from portal.department.selectors import sites_near
+from portal.selectors import sites_searchable
 
 ANSWER_SALT = "department.answer"
 BATCH = 200
@@ -26,13 +27,16 @@ def notify_area(notification_id: int) -> int:
     owners not yet emailed are emailed). Returns how many were emailed by this run."""
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
     incident = notification.incident
-    owners = set(
-        sites_near(
+    if notification.is_footage_request:
+        # One owner, if the site is still searchable (not paused, not lapsed) when the job runs.
+        sites = sites_searchable().filter(pk=notification.site_id)
+    else:
+        sites = sites_near(
             latitude=incident.latitude,
             longitude=incident.longitude,
             radius_m=notification.radius_m,
-        ).values_list("participant_id", flat=True)
-    )
+        )
+    owners = set(sites.values_list("participant_id", flat=True))
     NotificationRecipient.objects.bulk_create(
         (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
         ignore_conflicts=True,

@@ -21,6 +21,11 @@ urlpatterns = [
         name="reveal",
     ),
     path("incidents/<int:incident_id>/notify/", views.notify, name="notify"),
+    path(
+        "incidents/<int:incident_id>/sites/<int:site_id>/request/",
+        views.footage_request,
+        name="footage_request",
+    ),
     path("incidents/<int:incident_id>/canvass.csv", views.canvass_export, name="canvass_export"),
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("audit/", views.audit, name="audit"),

@@ -176,6 +176,7 @@ def _canvass(incident: Incident) -> list[Site]:
     sees = dict(Camera.Sees.choices)
     reveal_url = reverse("department:reveal", args=[incident.pk, 0])
     state_url = reverse("department:canvass_entry", args=[incident.pk, 0])
+    request_url = reverse("department:footage_request", args=[incident.pk, 0])
     # What each row shows is prepared here once: the page lists hundreds of rows at 5 km.
     for site in sites:
         entry = entries.get(site.pk)
@@ -194,6 +195,7 @@ def _canvass(incident: Incident) -> list[Site]:
         )
         site.reveal_url = reveal_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
         site.state_url = state_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
+        site.request_url = request_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
     return sites
 
 
@@ -222,12 +224,14 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
             "states": CanvassEntry.State.choices,
             "reveal_form": RevealForm(),
             "notify_form": NotifyForm(),
-            "notifications": incident.notifications.annotate(
+            "notifications": incident.notifications.filter(site__isnull=True)
+            .annotate(
                 sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
                 with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
                 nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
-            ).order_by("-created_at"),
-            "clips": FootageClip.objects.filter(recipient__notification__incident=incident),
+            )
+            .order_by("-created_at"),
+            "clips": incident.clips.all(),
         },
     )
 
@@ -403,18 +407,32 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("department:incident", incident_id=incident.pk)
 
 
+@require_POST
+@staff_required(*CASEWORK)
+def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    site = get_object_or_404(sites_searchable(), pk=site_id)
+    form = NotifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("department:incident", incident_id=incident.pk)
+    services.footage_request(
+        request=request, incident=incident, site=site, message=form.cleaned_data["message"]
+    )
+    messages.success(request, _("The footage request is on its way to the owner."))
+    return redirect("department:incident", incident_id=incident.pk)
+
+
 @require_safe
 @staff_required(*CASEWORK)
 def clip_download(request: HttpRequest, clip_id: int) -> HttpResponse:
     """Hand a clip to staff; each download is a custody record in the audit trail."""
-    clip = get_object_or_404(
-        FootageClip.objects.select_related("recipient__notification__incident"), pk=clip_id
-    )
+    clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
     services.audit_record(
         request=request,
         action=AuditEntry.Action.DOWNLOAD,
         reason=f"Clip {clip.original_name} sha256 {clip.sha256}",
-        incident=clip.recipient.notification.incident,
+        incident=clip.incident,
     )
     return FileResponse(
         clip.file.open("rb"),

@@ -27,6 +27,11 @@ AUDITED = {
     "canvass_export": ("get", "/department/incidents/{incident}/canvass.csv", None),
     "audit_export": ("get", "/department/audit.csv", None),
     "notify": ("post", "/department/incidents/{incident}/notify/", {"message": "Check."}),
+    "footage_request": (
+        "post",
+        "/department/incidents/{incident}/sites/{site}/request/",
+        {"message": "Please."},
+    ),
     "staff": (
         "post",
         "/department/staff/",

@@ -205,3 +205,43 @@ def test_without_a_message_each_owner_gets_the_standard_one_in_their_language(
     spanish = next(m for m in mail.outbox if m.to == ["bob@example.org"])
     assert english.body.startswith("The police department asks residents of this area")
     assert spanish.body.startswith("El departamento de policía pide a los residentes")
+
+
+def test_a_footage_request_goes_to_one_owner_and_is_recorded(
+    neighbourhood, incident, django_capture_on_commit_callbacks
+):
+    investigator, case = incident
+    with schema_context("concord"):
+        site = Site.objects.get(address="80 Union St S")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = investigator.client.post(
+            f"/department/incidents/{case.pk}/sites/{site.pk}/request/", {"message": ""}
+        )
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["bob@example.org"]]
+    assert mail.outbox[0].body.startswith("El departamento de policía pregunta si su cámara")
+    with schema_context("concord"):
+        entry = AuditEntry.objects.get(action="footage_request")
+        assert entry.site_id == site.pk
+        from portal.department.models import CanvassEntry
+
+        assert CanvassEntry.objects.get(incident=case, site=site).state == "contacted"
+    page = neighbourhood["bob"].client.get("/my/access/").content.decode()
+    assert "Solicitud de video" in page or "Video solicitado" in page
+
+
+def test_footage_stays_with_the_case_when_its_owner_leaves(
+    neighbourhood, incident, concord_client, django_capture_on_commit_callbacks
+):
+    investigator, case = incident
+    notify(investigator, case, django_capture_on_commit_callbacks)
+    url = link(next(m for m in mail.outbox if m.to == ["alice@example.org"]))
+    concord_client.post(url, {"answer": "has_footage"})
+    concord_client.post(url, {"clip": SimpleUploadedFile("porch.mp4", MP4, "video/mp4")})
+    neighbourhood["alice"].client.post("/my/leave/", {"confirm": "on", "close_account": "on"})
+    with schema_context("concord"):
+        clip = FootageClip.objects.get()
+        assert clip.incident_id == case.pk
+        assert clip.recipient is None
+        assert not Participant.objects.filter(user__email="alice@example.org").exists()

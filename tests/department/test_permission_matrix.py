@@ -46,6 +46,12 @@ MATRIX = [
     ),
     (
         "post",
+        "/department/incidents/{incident}/sites/{site}/request/",
+        {"message": ""},
+        {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
+    ),
+    (
+        "post",
         "/department/incidents/{incident}/sites/{site}/reveal/",
         {"reason": "Canvass for case 1"},
         CASEWORK,
