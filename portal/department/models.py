@@ -62,10 +62,19 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.case_number} ({self.get_kind_display()})"
 
+    # A missing person may have walked far: the canvass reaches further.
+    MISSING_PERSON_RADIUS_FACTOR = 2
+
     @property
     def skips_retention(self) -> bool:
         """A missing person may be anywhere on any footage: every camera counts."""
         return self.kind == self.Kind.MISSING_PERSON
+
+    @property
+    def search_radius_m(self) -> int:
+        """The radius the canvass and the area notice use."""
+        factor = self.MISSING_PERSON_RADIUS_FACTOR if self.skips_retention else 1
+        return self.radius_m * factor
 
 
 class CanvassEntry(models.Model):

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet
+from django.forms import Form
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -55,8 +56,11 @@ from portal.selectors import sites_searchable
 View = Callable[..., HttpResponse]
 Role = StaffMember.Role
 CASEWORK = (Role.ADMINISTRATOR, Role.INVESTIGATOR, Role.OPERATOR)
-# A missing person may have walked far: the canvass reaches further.
-MISSING_PERSON_RADIUS_FACTOR = 2
+
+
+def _errors(form: Form) -> str:
+    """A form's errors as one message, for actions that answer with a redirect."""
+    return " ".join(error for errors in form.errors.values() for error in errors)
 
 
 def staff_required(*roles: str) -> Callable[[View], View]:
@@ -162,12 +166,11 @@ def incidents(request: HttpRequest) -> HttpResponse:
 
 
 def _canvass(incident: Incident) -> list[Site]:
-    radius = incident.radius_m * (MISSING_PERSON_RADIUS_FACTOR if incident.skips_retention else 1)
     sites = list(
         selectors.sites_near(
             latitude=incident.latitude,
             longitude=incident.longitude,
-            radius_m=radius,
+            radius_m=incident.search_radius_m,
             seen_at=None if incident.skips_retention else incident.starts_at,
         ).prefetch_related("cameras")
     )
@@ -246,7 +249,7 @@ def canvass_entry(request: HttpRequest, incident_id: int, site_id: int) -> HttpR
         services.canvass_entry_update(incident=incident, site=site, **form.cleaned_data)
         messages.success(request, _("Saved."))
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _errors(form))
     return redirect("department:incident", incident_id=incident.pk)
 
 
@@ -397,11 +400,13 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     form = NotifyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
-    radius = incident.radius_m * (MISSING_PERSON_RADIUS_FACTOR if incident.skips_retention else 1)
     services.notification_send(
-        request=request, incident=incident, message=form.cleaned_data["message"], radius_m=radius
+        request=request,
+        incident=incident,
+        message=form.cleaned_data["message"],
+        radius_m=incident.search_radius_m,
     )
     messages.success(request, _("The notice is on its way to the owners in the area."))
     return redirect("department:incident", incident_id=incident.pk)
@@ -414,7 +419,7 @@ def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> Htt
     site = get_object_or_404(sites_searchable(), pk=site_id)
     form = NotifyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
     services.footage_request(
         request=request, incident=incident, site=site, message=form.cleaned_data["message"]

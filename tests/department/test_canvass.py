@@ -225,3 +225,31 @@ def test_the_place_is_looked_up_from_the_address_when_a_geocoder_is_configured(
 def test_without_a_geocoder_the_place_must_be_clicked(investigator):
     response = open_incident(investigator, latitude="", longitude="")
     assert "Click the map or type the coordinates of the place." in response.content.decode()
+
+
+def test_a_missing_person_widens_the_radius_and_counts_every_camera(
+    make_resident, site_data, investigator
+):
+    owner = make_resident("concord")
+    # About 700 m north of the incident, with a camera keeping one day of video.
+    owner.client.post(
+        "/register/",
+        site_data(latitude="35.4143", **{"cameras-0-retention_days": "1"}),
+    )
+    crime = INCIDENT | {
+        "radius_m": "500",
+        "starts_at": "2026-11-01T21:00",
+        "ends_at": "2026-11-01T22:00",
+    }
+    open_incident(investigator, **crime)
+    open_incident(investigator, **crime | {"kind": "missing_person", "case_number": "MP-1"})
+    with schema_context("concord"):
+        crime_case = Incident.objects.get(kind="crime")
+        missing = Incident.objects.get(kind="missing_person")
+    assert (
+        "0 sites nearby"
+        in investigator.client.get(f"/department/incidents/{crime_case.pk}/").content.decode()
+    )
+    page = investigator.client.get(f"/department/incidents/{missing.pk}/").content.decode()
+    assert "1 site nearby" in page
+    assert "Should still exist" in page
