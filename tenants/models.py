@@ -15,6 +15,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import connection, models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
@@ -108,11 +109,14 @@ class Department(TenantMixin):
         connection.set_schema_to_public()
         return True
 
+    @cached_property
+    def primary_domain(self) -> str | None:
+        return self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+
     def url(self, path: str = "/") -> str:
         """An absolute URL on the department's primary domain, for emails and links."""
-        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
         port = f":{settings.PORTAL_URL_PORT}" if settings.PORTAL_URL_PORT else ""
-        return f"{settings.PORTAL_URL_SCHEME}://{domain}{port}{path}"
+        return f"{settings.PORTAL_URL_SCHEME}://{self.primary_domain}{port}{path}"
 
 
 class Domain(DomainMixin):
