@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -147,14 +147,10 @@ def manage(request: HttpRequest) -> HttpResponse:
 @participant_required
 def access(request: HttpRequest) -> HttpResponse:
     """Every audit entry about the participant's own data: who looked, when and why."""
-    from portal.department.models import AuditEntry
+    from portal.department.selectors import audit_entries_about
 
     participant: Participant = request.participant  # type: ignore[attr-defined]
-    # Their own entries, and exports of the whole registry (which held their site too).
-    entries = AuditEntry.objects.filter(
-        Q(participant_id=participant.pk)
-        | Q(action=AuditEntry.Action.EXPORT, site_id__isnull=True, incident__isnull=True)
-    ).select_related("incident")
+    entries = audit_entries_about(participant)
     return render(request, "portal/access.html", {"entries": entries})
 
 

@@ -21,7 +21,8 @@ from django.db.models import (
 from django.db.models.functions import ASin, Cos, Floor, Power, Radians, Sin, Sqrt, TruncMonth
 from django.utils import timezone
 
-from portal.models import Camera, Site
+from portal.department.models import AuditEntry
+from portal.models import Camera, Participant, Site
 from portal.selectors import sites_searchable
 from tenants.models import EARTH_RADIUS_M, Program
 
@@ -164,3 +165,12 @@ def growth_by_month() -> list[tuple[date, int, int]]:
         total += row["count"]
         rows.append((row["month"].date(), row["count"], total))
     return rows
+
+
+def audit_entries_about(participant: Participant) -> QuerySet[AuditEntry]:
+    """What a resident sees of the audit trail: the entries about their own sites, and exports
+    of the whole registry (which held their sites too)."""
+    return AuditEntry.objects.filter(
+        Q(participant_id=participant.pk)
+        | Q(action=AuditEntry.Action.EXPORT, site_id__isnull=True, incident__isnull=True)
+    ).select_related("incident")
