@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ from django.core.files import File
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 from django_tenants.utils import (
     get_public_schema_name,
@@ -39,8 +39,9 @@ class Provisioned:
     department: Department
     domain: Domain
     administrator: AbstractUser
-    # Set only when this call created the administrator; shown once, never stored in clear.
-    administrator_password: str | None
+    # True when this call created the administrator without a password and emailed them a
+    # link to choose one.
+    administrator_invited: bool
     created: bool
 
 
@@ -73,13 +74,23 @@ def department_hostname(subdomain: str) -> str:
     return f"{subdomain}.{settings.CANVASS_BASE_DOMAIN}"
 
 
+@functools.cache
+def migrations_on_disk() -> frozenset[tuple[str, str]]:
+    """Every migration of the project, read once per process (the files do not change under a
+    running server). migrate_schemas records all of them in a department schema, including the
+    public apps' ones it applies as no-ops there."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
 def template_schema_is_current() -> bool:
+    """Whether the template schema has every tenant migration applied."""
     template = get_tenant_base_schema()
     if not template or not schema_exists(template):
         return False
-    with schema_context(template):
-        executor = MigrationExecutor(connection)
-        return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{template}".django_migrations')
+        applied = set(cursor.fetchall())
+    return migrations_on_disk() <= applied
 
 
 def template_schema_refresh(*, verbosity: int = 0) -> None:
@@ -240,30 +251,34 @@ def department_provision(
         branding.save()
         program.save()
         with schema_context(department.schema_name):
-            administrator, password = staff_account_ensure(
+            administrator, account_created = staff_account_ensure(
                 email=administrator_email, password=administrator_password
             )
-            # Imported here: the department console's staff model lives in each city's schema.
+            # Imported here: the department console lives in each city's schema.
             from portal.department.models import StaffMember
+            from portal.department.services import staff_invitation_send
 
-            StaffMember.objects.get_or_create(
+            member, _member_created = StaffMember.objects.get_or_create(
                 user=administrator, defaults={"role": StaffMember.Role.ADMINISTRATOR}
             )
-    return Provisioned(department, domain, administrator, password, created)
+            invited = account_created and administrator_password is None
+            if invited:
+                staff_invitation_send(member=member, department=department)
+    return Provisioned(department, domain, administrator, invited, created)
 
 
-def staff_account_ensure(*, email: str, password: str | None) -> tuple[AbstractUser, str | None]:
-    """A staff account with a verified email in the current schema: a department's first
-    administrator in its schema, or vendor staff in public. Returns the password only when
-    this call created the account (generated when none is given)."""
+def staff_account_ensure(*, email: str, password: str | None) -> tuple[AbstractUser, bool]:
+    """A staff account with a verified email in the current schema (a department's first
+    administrator in its schema, or vendor staff in public), and whether this call created it.
+    Without a password the account has none until its owner chooses one from an emailed link:
+    nobody else ever knows it."""
     user_model = get_user_model()
     email = email.strip().lower()
     existing = user_model.objects.filter(email__iexact=email).first()
     if existing is not None:
-        return existing, None
-    password = password or secrets.token_urlsafe(12)
+        return existing, False
     administrator = user_model.objects.create_user(
         username=email, email=email, password=password, is_staff=True, is_superuser=True
     )
     EmailAddress.objects.create(user=administrator, email=email, primary=True, verified=True)
-    return administrator, password
+    return administrator, True

@@ -9,6 +9,7 @@ from datetime import datetime
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,7 +33,7 @@ from portal.department.models import (
 )
 from portal.department.registry_io import ImportCheck
 from portal.models import Camera, Participant, Site
-from tenants.models import Program
+from tenants.models import Department, Program
 
 
 def audit_record(
@@ -101,23 +102,28 @@ def staff_invite(*, request: HttpRequest, email: str, role: str) -> StaffMember:
     audit_record(
         request=request, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}"
     )
-    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-    link = connection.tenant.url(
+    staff_invitation_send(member=member, department=connection.tenant)
+    return member
+
+
+def staff_invitation_send(*, member: StaffMember, department: Department) -> None:
+    """Email a staff member, once the current transaction commits, a link on the department's
+    own domain to choose their password (the password-reset link, which works once)."""
+    user = member.user
+    link = department.url(
         reverse(
             "account_reset_password_from_key",
-            kwargs={"uidb36": key.split("-", 1)[0], "key": key.split("-", 1)[1]},
+            kwargs={
+                "uidb36": user_pk_to_url_str(user),
+                "key": default_token_generator.make_token(user),
+            },
+            urlconf=settings.ROOT_URLCONF,
         )
     )
-    context = {"department": connection.tenant, "link": link, "role": member.get_role_display()}
-    transaction.on_commit(
-        lambda: send_mail(
-            render_to_string("department/email/invitation_subject.txt", context).strip(),
-            render_to_string("department/email/invitation.txt", context),
-            None,
-            [email],
-        )
-    )
-    return member
+    context = {"department": department, "link": link, "role": member.get_role_display()}
+    subject = render_to_string("department/email/invitation_subject.txt", context).strip()
+    body = render_to_string("department/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
 
 
 @transaction.atomic

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -54,8 +58,13 @@ def test_it_clones_the_template_schema_instead_of_migrating():
     with CaptureQueriesContext(connection) as queries:
         provision()
     statements = [query["sql"].lstrip() for query in queries.captured_queries]
-    assert any(sql.startswith("SELECT clone_schema(") for sql in statements)
-    assert not [sql for sql in statements if sql.upper().startswith("CREATE TABLE")]
+    # One script copies the template: its tables, rows, constraints, indexes and triggers.
+    scripts = [sql for sql in statements if "CREATE TABLE" in sql]
+    assert len(scripts) == 1
+    assert 'CREATE TABLE "department_auditentry" (' in scripts[0]
+    assert 'INSERT INTO "django_migrations"' in scripts[0]
+    assert 'FROM "department_template"."django_migrations"' in scripts[0]
+    assert not any(sql.startswith("SELECT clone_schema(") for sql in statements)
 
 
 def test_it_migrates_when_no_template_exists():
@@ -64,7 +73,10 @@ def test_it_migrates_when_no_template_exists():
     with CaptureQueriesContext(connection) as queries:
         provision()
     statements = [query["sql"].lstrip() for query in queries.captured_queries]
-    assert not any(sql.startswith("SELECT clone_schema(") for sql in statements)
+    assert not any(
+        sql.startswith("SELECT clone_schema(") or 'FROM "department_template"."' in sql
+        for sql in statements
+    )
     assert [sql for sql in statements if sql.upper().startswith("CREATE TABLE")]
     with schema_context("springfield"):
         assert get_user_model().objects.count() == 1
@@ -93,7 +105,7 @@ def test_it_is_idempotent():
     second = provision(primary_color="#b45309", welcome_en="Updated welcome")
     assert first.created and not second.created
     assert second.department.pk == first.department.pk
-    assert second.administrator_password is None
+    assert not second.administrator_invited
     assert Department.objects.filter(schema_name="springfield").count() == 1
     assert Domain.objects.filter(domain="springfield.localhost").count() == 1
     department = Department.objects.get(schema_name="springfield")
@@ -111,16 +123,46 @@ def test_a_new_terms_text_gets_a_new_version():
     assert Department.objects.get(schema_name="springfield").program.terms_version == 2
 
 
-def test_without_a_password_it_generates_one_for_the_administrator(host_client):
-    result = provision(administrator_password=None)
-    assert result.administrator_password
-    assert len(result.administrator_password) >= 16
+def test_without_a_password_the_administrator_is_invited_to_choose_one(
+    host_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = provision(administrator_password=None)
+    assert result.administrator_invited
+    with schema_context("springfield"):
+        assert not get_user_model().objects.get().has_usable_password()
+    (invitation,) = mail.outbox
+    assert invitation.to == ["chief@springfield.example.org"]
+    assert "Springfield Police Department" in invitation.subject
+    link = re.search(r"http://springfield\.localhost\S+", invitation.body).group(0)
+
     client = host_client("springfield.localhost")
-    client.post(
-        "/accounts/login/",
-        {"login": "chief@springfield.example.org", "password": result.administrator_password},
-    )
-    assert "_auth_user_id" in client.session
+    form = client.get(urlsplit(link).path, follow=True)
+    assert form.status_code == 200
+    chosen = "my-own-chief-passphrase"
+    client.post(form.redirect_chain[-1][0], {"password1": chosen, "password2": chosen})
+    with schema_context("springfield"):
+        assert get_user_model().objects.get().check_password(chosen)
+    # The link works once.
+    assert "invalid" in host_client("springfield.localhost").get(link, follow=True).content.decode()
+
+
+def test_an_invitation_is_not_sent_when_provisioning_fails(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from portal.department import services
+
+    send = services.staff_invitation_send
+
+    def send_then_fail(**kwargs):
+        send(**kwargs)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "staff_invitation_send", send_then_fail)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        provision(administrator_password=None)
+    assert mail.outbox == []
+    assert not schema_exists("springfield")
 
 
 def test_a_hyphenated_subdomain_gets_an_underscored_schema(host_client):

@@ -6,6 +6,7 @@ import io
 import os
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
@@ -157,34 +158,30 @@ def test_a_failure_half_way_leaves_no_schema_row_or_domain(monkeypatch):
     assert not schema_exists("springfield")
 
 
+COMMAND_OPTIONS = [
+    "--name=Springfield Police Department",
+    "--city=Springfield",
+    "--state=IL",
+    "--display-name=Springfield Camera Registry",
+    "--center=39.78,-89.65",
+    "--admin-email=chief@springfield.example.org",
+]
+
+
 def test_the_command_reports_refusals_and_creates_nothing():
     with pytest.raises(CommandError) as caught:
-        call_command(
-            "provision_department",
-            "Bad_Name",
-            "--name=Springfield Police Department",
-            "--city=Springfield",
-            "--state=IL",
-            "--display-name=Springfield Camera Registry",
-            "--center=39.78,-89.65",
-            "--admin-email=chief@springfield.example.org",
-        )
+        call_command("provision_department", "Bad_Name", *COMMAND_OPTIONS)
     assert "Nothing was created." in str(caught.value)
     assert "subdomain:" in str(caught.value)
     assert not Department.objects.filter(city="Springfield").exists()
 
 
-def test_the_command_creates_a_department_and_prints_a_one_time_password(capsys):
-    call_command(
-        "provision_department",
-        "springfield",
-        "--name=Springfield Police Department",
-        "--city=Springfield",
-        "--state=IL",
-        "--display-name=Springfield Camera Registry",
-        "--center=39.78,-89.65",
-        "--admin-email=chief@springfield.example.org",
-    )
+def test_the_command_creates_a_department_and_invites_its_administrator(
+    capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("provision_department", "springfield", *COMMAND_OPTIONS)
     output = capsys.readouterr().out
     assert "Created Springfield Police Department at springfield.localhost" in output
-    assert "one-time password" in output
+    assert "Invited the administrator chief@springfield.example.org" in output
+    assert [message.to for message in mail.outbox] == [["chief@springfield.example.org"]]

@@ -53,6 +53,6 @@ class Command(BaseCommand):
     @staticmethod
     def _password_reset(email: str, password: str) -> None:
         """Demo accounts always sign in with the printed password, even if someone changed it."""
-        user, _created_password = staff_account_ensure(email=email, password=password)
+        user, _created = staff_account_ensure(email=email, password=password)
         user.set_password(password)
         user.save(update_fields=["password"])

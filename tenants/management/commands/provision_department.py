@@ -68,8 +68,8 @@ class Command(BaseCommand):
                 logo.close()
         verb = "Created" if result.created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} {result.department} at {result.domain}"))
-        if result.administrator_password:
+        if result.administrator_invited:
             self.stdout.write(
-                f"Administrator {result.administrator.email}, one-time password "
-                f"{result.administrator_password} (ask them to change it)"
+                f"Invited the administrator {result.administrator.email}: they choose their "
+                "password from the link emailed to them and set up a second factor."
             )
