@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
@@ -12,6 +12,13 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
+
+
+class ProgramSite(NamedTuple):
+    """What allauth's email templates read from `current_site`."""
+
+    name: str
+    domain: str
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -41,6 +48,18 @@ class AccountAdapter(DefaultAccountAdapter):
         if failures >= settings.ACCOUNT_LOCK_AFTER_FAILURES:
             cache.set(_lock_key(credentials), True, settings.ACCOUNT_LOCK_SECONDS)
             cache.delete(failures_key)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Account emails greet and sign off with the program's name ("Hello from Concord
+        Camera Registry!"), not with the host name allauth would take from the request."""
+        tenant = getattr(connection, "tenant", None)
+        branding = getattr(tenant, "branding", None)
+        if branding is not None and "current_site" not in context:
+            context = {
+                **context,
+                "current_site": ProgramSite(branding.display_name, tenant.primary_domain or ""),
+            }
+        super().send_mail(template_prefix, email, context)
 
     def format_email_subject(self, subject: str) -> str:
         """Prefix account emails with the program's name instead of the bare host name."""

@@ -81,6 +81,20 @@ def test_signing_up_in_spanish(concord_client):
     assert mail.outbox[0].subject == (
         "[Concord Community Camera Registry] Por favor, confirme su dirección de correo electrónico"
     )
+    body = mail.outbox[0].body
+    assert body.startswith("¡Hola de parte de Concord Community Camera Registry!")
+    assert "crear una cuenta en Concord Community Camera Registry." in body
+    assert "Para confirmar la dirección, vaya a http://concord.localhost/accounts/" in body
+
+
+def test_the_confirmation_email_names_the_program_not_the_host_or_a_username(concord_client):
+    concord_client.post("/accounts/signup/", SIGNUP)
+    body = mail.outbox[0].body
+    assert body.startswith("Hello from Concord Community Camera Registry!")
+    assert "create an account with Concord Community Camera Registry." in body
+    assert "To confirm the address, go to http://concord.localhost/accounts/confirm-email/" in body
+    assert "rosa" not in body.replace("rosa@example.org", "")
+    assert "Thank you for using Concord Community Camera Registry!\nconcord.localhost" in body
 
 
 def test_a_weak_password_is_refused(concord_client):
