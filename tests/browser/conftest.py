@@ -57,7 +57,9 @@ def browser(live_url: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; Django's ORM calls made by the
-    # test itself are still synchronous, as Django's docs allow for this case.
+    # test itself are still synchronous, as Django's docs allow for this case; only while the
+    # browser runs, so that the rest of the suite keeps Django's guard.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -77,6 +79,10 @@ def browser(live_url: str) -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
