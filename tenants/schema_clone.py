@@ -18,55 +18,59 @@ test_schema_clone.py compares a clone with a migrated schema, object by object.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
 logger = logging.getLogger(__name__)
 
-# Things a department schema is not expected to hold; any of them means the fallback cloner.
+# Anything in the template but plain tables, their identity sequences and plain functions
+# (every object a schema holds directly depends on it in pg_depend), and the table features
+# this module does not copy. Any row means the fallback cloner.
 UNSUPPORTED_OBJECTS = """
-SELECT 'relation ' || c.relname || ' of kind ' || c.relkind::text
-FROM pg_class c
-WHERE c.relnamespace = %(schema)s::regnamespace
-  AND (c.relkind NOT IN ('r', 'i', 'S')
-       OR (c.relkind = 'S' AND NOT EXISTS (
-           SELECT FROM pg_depend d
-           WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i'))
-       OR (c.relacl IS NOT NULL AND c.relkind <> 'r') OR c.relrowsecurity OR c.relispartition)
+WITH objects AS (
+    SELECT d.classid, d.objid FROM pg_depend d
+    WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = %(schema)s::regnamespace
+), tables AS (
+    SELECT c.* FROM objects o JOIN pg_class c ON c.oid = o.objid
+    WHERE o.classid = 'pg_class'::regclass AND c.relkind = 'r'
+)
+SELECT pg_describe_object(o.classid, o.objid, 0) FROM objects o
+LEFT JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid
+LEFT JOIN pg_proc p ON o.classid = 'pg_proc'::regclass AND p.oid = o.objid
+WHERE NOT coalesce(
+    (c.relkind = 'r' AND NOT c.relrowsecurity AND NOT c.relispartition AND c.reloftype = 0
+     AND c.reloptions IS NULL AND c.reltablespace = 0 AND c.relreplident = 'd')
+    OR (c.relkind = 'S' AND c.relacl IS NULL AND EXISTS (
+        SELECT FROM pg_depend i WHERE i.classid = 'pg_class'::regclass AND i.objid = c.oid
+        AND i.deptype = 'i'))
+    OR (p.prokind = 'f' AND p.proacl IS NULL), false)
 UNION ALL
-SELECT 'type ' || t.typname FROM pg_type t
-WHERE t.typnamespace = %(schema)s::regnamespace AND t.typrelid = 0 AND t.typelem = 0
+SELECT 'inheritance, statistics, rules or policies of ' || t.relname FROM tables t
+WHERE EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = t.oid OR i.inhparent = t.oid)
+   OR EXISTS (SELECT FROM pg_statistic_ext x WHERE x.stxrelid = t.oid)
+   OR EXISTS (SELECT FROM pg_rewrite r WHERE r.ev_class = t.oid)
+   OR EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = t.oid)
 UNION ALL
-SELECT 'routine ' || p.proname || ' of kind ' || p.prokind::text FROM pg_proc p
-WHERE p.pronamespace = %(schema)s::regnamespace AND (p.prokind <> 'f' OR p.proacl IS NOT NULL)
+SELECT 'storage settings of ' || t.relname || '.' || a.attname FROM tables t
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 JOIN pg_type y ON y.oid = a.atttypid
+WHERE a.attstorage <> y.typstorage OR a.attcompression <> '' OR a.attstattarget <> -1
+   OR EXISTS (SELECT FROM unnest(a.attoptions) o WHERE o LIKE 'n\\_distinct%%')
 UNION ALL
-SELECT 'default ' || pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
-JOIN pg_class c ON c.oid = d.adrelid
-WHERE c.relnamespace = %(schema)s::regnamespace AND pg_get_expr(d.adbin, d.adrelid) ~ 'nextval'
+SELECT 'a default taken from a sequence in ' || t.relname FROM tables t
+JOIN pg_attrdef d ON d.adrelid = t.oid WHERE pg_get_expr(d.adbin, d.adrelid) ~ 'nextval'
 UNION ALL
-SELECT 'rule ' || r.rulename FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-WHERE c.relnamespace = %(schema)s::regnamespace
-UNION ALL
-SELECT 'policy ' || p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-WHERE c.relnamespace = %(schema)s::regnamespace
-UNION ALL
-SELECT 'table settings of ' || c.relname FROM pg_class c
-WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'r'
-  AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0 OR c.reloftype <> 0
-       OR c.relreplident <> 'd' OR EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = c.oid)
-       OR EXISTS (SELECT FROM pg_statistic_ext x WHERE x.stxrelid = c.oid))
-UNION ALL
-SELECT 'column settings of ' || c.relname || '.' || a.attname FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
-WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'r' AND a.attnum > 0
-  AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attstattarget <> -1
-       OR EXISTS (SELECT FROM unnest(a.attoptions) o WHERE o LIKE 'n\\_distinct%%'))
-UNION ALL
-SELECT 'comment on ' || d.classoid::regclass::text FROM pg_description d
-JOIN pg_depend p ON p.classid = d.classoid AND p.objid = d.objoid
-WHERE p.refclassid = 'pg_namespace'::regclass AND p.refobjid = %(schema)s::regnamespace
-  AND d.classoid <> 'pg_class'::regclass
+SELECT 'a comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid)
+FROM pg_description d
+WHERE (d.classoid = 'pg_class'::regclass AND d.objoid IN (
+           SELECT i.indexrelid FROM pg_index i JOIN tables t ON t.oid = i.indrelid))
+   OR (d.classoid = 'pg_constraint'::regclass AND d.objoid IN (
+           SELECT co.oid FROM pg_constraint co JOIN tables t ON t.oid = co.conrelid))
+   OR (d.classoid = 'pg_trigger'::regclass AND d.objoid IN (
+           SELECT g.oid FROM pg_trigger g JOIN tables t ON t.oid = g.tgrelid))
+   OR (d.classoid = 'pg_proc'::regclass AND d.objoid IN (
+           SELECT o.objid FROM objects o WHERE o.classid = 'pg_proc'::regclass))
 """
 
 # Columns of every table, in table creation order, as CREATE TABLE spells them: type, collation
@@ -94,7 +98,7 @@ ORDER BY c.oid, a.attnum
 # Constraints other than NOT NULL, with the table a foreign key points at.
 CONSTRAINTS = """
 SELECT c.relname, co.conname, pg_get_constraintdef(co.oid, true), co.contype,
-       f.relname, co.convalidated
+       CASE WHEN f.relnamespace = %(schema)s::regnamespace THEN f.relname END, co.convalidated
 FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid
 LEFT JOIN pg_class f ON f.oid = co.confrelid
 WHERE c.relnamespace = %(schema)s::regnamespace AND co.contype IN ('p', 'u', 'c', 'x', 'f')
@@ -155,44 +159,48 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def column_definition(
-    name: str,
-    type_name: str,
-    collation: str | None,
-    identity: str,
-    sequence: str | None,
-    start: int | None,
-    increment: int | None,
-    least: int | None,
-    most: int | None,
-    cache: int | None,
-    cycle: bool | None,
-    generated: str,
-    expression: str | None,
-    not_null: bool,
-    not_null_name: str | None,
-) -> str:
-    parts = [quote(name), type_name]
-    if collation:
-        parts.append(f"COLLATE {collation}")
-    if identity:
-        # Spelled out: CREATE TABLE ... LIKE ... INCLUDING IDENTITY makes an integer column's
-        # sequence a bigint one.
-        parts.append(
-            f"GENERATED {'ALWAYS' if identity == 'a' else 'BY DEFAULT'} AS IDENTITY "
-            f"(SEQUENCE NAME {quote(sequence or '')} START WITH {start} INCREMENT BY "
-            f"{increment} MINVALUE {least} MAXVALUE {most} CACHE {cache} "
-            f"{'CYCLE' if cycle else 'NO CYCLE'})"
-        )
-    elif generated:
-        parts.append(
-            f"GENERATED ALWAYS AS ({expression}) {'VIRTUAL' if generated == 'v' else 'STORED'}"
-        )
-    elif expression is not None:
-        parts.append(f"DEFAULT {expression}")
-    if not_null:
-        parts.append(f"CONSTRAINT {quote(not_null_name)} NOT NULL" if not_null_name else "NOT NULL")
-    return " ".join(parts)
+class Column(NamedTuple):
+    """One row of COLUMNS."""
+
+    table: str
+    name: str
+    type_name: str
+    collation: str | None
+    identity: str
+    sequence: str | None
+    start: int | None
+    increment: int | None
+    least: int | None
+    most: int | None
+    cache: int | None
+    cycle: bool | None
+    generated: str
+    expression: str | None
+    not_null: bool
+    not_null_name: str | None
+
+    def definition(self) -> str:
+        parts = [quote(self.name), self.type_name]
+        if self.collation:
+            parts.append(f"COLLATE {self.collation}")
+        if self.identity:
+            # Spelled out: CREATE TABLE ... LIKE ... INCLUDING IDENTITY would make an integer
+            # column's sequence a bigint one.
+            parts.append(
+                f"GENERATED {'ALWAYS' if self.identity == 'a' else 'BY DEFAULT'} AS IDENTITY "
+                f"(SEQUENCE NAME {quote(self.sequence or '')} START WITH {self.start} "
+                f"INCREMENT BY {self.increment} MINVALUE {self.least} MAXVALUE {self.most} "
+                f"CACHE {self.cache} {'CYCLE' if self.cycle else 'NO CYCLE'})"
+            )
+        elif self.generated:
+            kind = "VIRTUAL" if self.generated == "v" else "STORED"
+            parts.append(f"GENERATED ALWAYS AS ({self.expression}) {kind}")
+        elif self.expression is not None:
+            parts.append(f"DEFAULT {self.expression}")
+        if self.not_null:
+            name = f"CONSTRAINT {quote(self.not_null_name)} " if self.not_null_name else ""
+            parts.append(f"{name}NOT NULL")
+        return " ".join(parts)
 
 
 def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
@@ -218,21 +226,19 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
     # before it: one statement per table is much cheaper than one per constraint.
     tables: dict[str, list[str]] = {}
     insertable: dict[str, list[str]] = {}
-    identities: list[tuple[str, str, str]] = []
     cursor.execute(COLUMNS, parameters)
-    for table, column, *definition in cursor.fetchall():
-        tables.setdefault(table, []).append(column_definition(column, *definition))
-        identity, sequence, generated = definition[2], definition[3], definition[11]
-        if not generated:
-            insertable.setdefault(table, []).append(quote(column))
-        if identity:
-            identities.append((table, column, sequence))
+    columns = [Column(*row) for row in cursor.fetchall()]
+    for column in columns:
+        tables.setdefault(column.table, []).append(column.definition())
+        if not column.generated:
+            insertable.setdefault(column.table, []).append(quote(column.name))
     order = {table: position for position, table in enumerate(tables)}
     later: list[str] = []
     cursor.execute(CONSTRAINTS, parameters)
     for table, name, definition, kind, target, validated in cursor.fetchall():
         constraint = f"CONSTRAINT {quote(name)} {definition}"
-        if validated and (kind != "f" or order[target] <= order[table]):
+        # A foreign key to a table outside the template (target None) can be made at once.
+        if validated and (kind != "f" or order.get(target, -1) <= order[table]):
             tables[table].append(constraint)
         elif validated:
             later.append(f"ALTER TABLE {quote(table)} ADD {constraint}")
@@ -250,18 +256,19 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
     statements.extend(row[0] for row in cursor.fetchall())
 
     source = quote(template)
-    for table, columns in insertable.items():
-        column_list = ", ".join(columns)
+    for table, names in insertable.items():
+        column_list = ", ".join(names)
         statements.append(
             f"INSERT INTO {quote(table)} ({column_list}) OVERRIDING SYSTEM VALUE "
             f"SELECT {column_list} FROM {source}.{quote(table)}"
         )
     # The copied rows keep their ids; the next one follows on from them.
-    for table, column, sequence in identities:
-        statements.append(
-            f"SELECT setval({literal(quote(sequence))}, max({quote(column)})) "
-            f"FROM {quote(table)} HAVING max({quote(column)}) IS NOT NULL"
-        )
+    for column in columns:
+        if column.identity:
+            statements.append(
+                f"SELECT setval({literal(quote(column.sequence or ''))}, max({quote(column.name)}))"
+                f" FROM {quote(column.table)} HAVING max({quote(column.name)}) IS NOT NULL"
+            )
     # Triggers after rows: the template's rows were written before, or without, them.
     cursor.execute(TRIGGERS, parameters)
     statements.extend(row[0] for row in cursor.fetchall())
@@ -284,14 +291,16 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
 def schema_clone(template: str, schema_name: str) -> bool:
     """Create `schema_name` as a copy of `template` with its rows, in the current transaction.
     Returns False, having created nothing, when the template needs django-tenants' cloner."""
-    with connection.cursor() as cursor:
-        statements = schema_clone_plan(cursor, template)
-        if statements is None:
-            return False
-        cursor.execute(f"CREATE SCHEMA {quote(schema_name)}")
-        cursor.execute(f"SET search_path = {quote(schema_name)}")
-        # Without parameters psycopg sends the script as one simple query: one round trip.
-        cursor.execute(";\n".join(statements))
-    # django-tenants sets the search path again on the next cursor; say so explicitly anyway.
-    connection.set_schema_to_public()
+    try:
+        with connection.cursor() as cursor:
+            statements = schema_clone_plan(cursor, template)
+            if statements is None:
+                return False
+            cursor.execute(f"CREATE SCHEMA {quote(schema_name)}")
+            cursor.execute(f"SET search_path = {quote(schema_name)}")
+            # Without parameters psycopg sends the script as one simple query: one round trip.
+            cursor.execute(";\n".join(statements))
+    finally:
+        # The search path was set behind django-tenants' back; have it set again.
+        connection.set_schema_to_public()
     return True

@@ -128,3 +128,20 @@ def test_a_template_with_objects_it_does_not_copy_is_left_to_django_tenants():
     with schema_context("springfield"), connection.cursor() as cursor:
         cursor.execute("SELECT one FROM recent")
         assert cursor.fetchone() == (1,)
+
+
+def test_comments_on_tables_and_columns_are_copied():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "COMMENT ON TABLE \"department_template\".portal_site IS 'A place with cameras';"
+            "COMMENT ON COLUMN \"department_template\".portal_site.address IS 'As typed'"
+        )
+    department("springfield").save(verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT obj_description('springfield.portal_site'::regclass),"
+            " col_description('springfield.portal_site'::regclass, a.attnum)"
+            " FROM pg_attribute a"
+            " WHERE a.attrelid = 'springfield.portal_site'::regclass AND a.attname = 'address'"
+        )
+        assert cursor.fetchone() == ("A place with cameras", "As typed")
