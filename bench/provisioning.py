@@ -9,16 +9,25 @@ throwaway database on the same server:
 - the schema step alone (saving a Department row, which creates its schema),
 then prints the medians and the migrated/cloned ratios.
 
-    .venv/bin/python bench/provisioning.py --departments 5
+Without DATABASE_URL it starts a throwaway embedded PostgreSQL in a new temporary directory, so
+that the figures do not depend on the history of the filesystem under `.data/pg`: cloning is
+mostly file creation (four or so files per table), and ext4 creates files several times more
+slowly in a directory where thousands were just deleted, as every test run does there. Pass
+`--embedded-dir .data/pg` to measure the project's own server anyway.
+
+    .venv/bin/python bench/provisioning.py --departments 15
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform as platform_module
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,10 +36,49 @@ sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
 
+def file_creation_us(directory: Path, files: int = 300) -> float:
+    """Microseconds to create an empty file in a new folder under `directory`."""
+    folder = Path(tempfile.mkdtemp(dir=directory, prefix="bench-files-"))
+    try:
+        started = time.perf_counter()
+        for number in range(files):
+            (folder / str(number)).touch()
+        return (time.perf_counter() - started) * 1e6 / files
+    finally:
+        shutil.rmtree(folder)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=5, help="departments per mode")
+    parser.add_argument(
+        "--embedded-dir",
+        type=Path,
+        help="without DATABASE_URL, the embedded server's data directory "
+        "(default: a throwaway one in a new temporary directory)",
+    )
     arguments = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        from canvass.embedded_db import embedded_database_url
+
+        throwaway = arguments.embedded_dir is None
+        if throwaway:
+            parent = Path(tempfile.mkdtemp(prefix="canvass-bench-"))
+            # Registered first, so it runs after the server has stopped and deleted pg/.
+            atexit.register(shutil.rmtree, parent, ignore_errors=True)
+        data_dir = parent / "pg" if throwaway else arguments.embedded_dir
+        os.environ["DATABASE_URL"] = embedded_database_url(data_dir, throwaway=throwaway)
+        creation_us = file_creation_us(data_dir)
+        print(
+            f"embedded PostgreSQL in {data_dir}{' (throwaway)' if throwaway else ''}; "
+            f"creating a file there takes {creation_us:.0f} µs"
+        )
+        if creation_us > 200:
+            print(
+                "note: the file system creates files slowly right now (ext4 does after many "
+                "deletions nearby, e.g. a test run or the previous benchmark); copying a schema "
+                "is mostly creating files, so expect a lower ratio than on a quiet disk"
+            )
 
     import django
 
