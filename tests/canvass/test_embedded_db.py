@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL goes away with the process that started it, however that ends."""
+"""The embedded PostgreSQL goes away with the processes that started it, however they end."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,25 +33,52 @@ def alive(pid: int) -> bool:
     return True
 
 
-def test_sigterm_stops_the_embedded_server(tmp_path):
-    data_dir = tmp_path / "pg"
+def start(data_dir: Path) -> subprocess.Popen[str]:
+    """A process that takes a handle on the embedded server in data_dir, then waits."""
     code = STARTER.format(root=str(ROOT), platform=str(ROOT / "platform"), data_dir=str(data_dir))
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready"
-        postmaster = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
-        assert alive(postmaster)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    return process
 
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        while alive(postmaster) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not alive(postmaster), "the embedded server outlived the process"
-    finally:
-        process.kill()
-        if data_dir.joinpath("postmaster.pid").exists():
-            pid = int(data_dir.joinpath("postmaster.pid").read_text().splitlines()[0])
-            if alive(pid):
-                os.kill(pid, signal.SIGTERM)
+
+def postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+
+
+def assert_stops(postmaster: int) -> None:
+    deadline = time.monotonic() + 30
+    while alive(postmaster) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(postmaster), "the embedded server outlived the processes that used it"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    data_dir = tmp_path / "pg"
+    yield data_dir
+    if data_dir.joinpath("postmaster.pid").exists() and alive(postmaster_pid(data_dir)):
+        os.kill(postmaster_pid(data_dir), signal.SIGTERM)
+
+
+def test_sigterm_stops_the_embedded_server(data_dir):
+    process = start(data_dir)
+    postmaster = postmaster_pid(data_dir)
+    assert alive(postmaster)
+
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    assert_stops(postmaster)
+
+
+def test_a_process_killed_outright_does_not_keep_the_server_running(data_dir):
+    # runserver's reloader, when it is stopped, kills its child with SIGKILL, then exits.
+    reloader, child = start(data_dir), start(data_dir)
+    postmaster = postmaster_pid(data_dir)
+    child.kill()
+    child.wait(timeout=30)
+    assert alive(postmaster)
+
+    reloader.send_signal(signal.SIGTERM)
+    reloader.wait(timeout=30)
+    assert_stops(postmaster)
