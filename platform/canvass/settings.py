@@ -195,7 +195,6 @@ LOGIN_REDIRECT_URL = "/"
 # Staff sign in with a second factor: an authenticator app or a security key, and recovery codes.
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Canvass"
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # security keys on http://*.localhost in the demo
 # 5 failed sign-ins lock an account for 10 minutes (tenants.adapters); 30 idle minutes end a
 # staff session (portal.department.middleware).
 ACCOUNT_LOCK_AFTER_FAILURES = 5
