@@ -147,6 +147,19 @@ def test_without_a_password_the_administrator_is_invited_to_choose_one(
     assert "invalid" in host_client("springfield.localhost").get(link, follow=True).content.decode()
 
 
+def test_an_invited_administrator_whose_link_expired_can_ask_for_a_new_one(
+    host_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        provision(administrator_password=None)
+    mail.outbox = []
+    client = host_client("springfield.localhost")
+    client.post("/accounts/password/reset/", {"email": "chief@springfield.example.org"})
+    (reset,) = mail.outbox
+    assert reset.to == ["chief@springfield.example.org"]
+    assert re.search(r"http://springfield\.localhost/accounts/password/reset/key/\S+", reset.body)
+
+
 def test_an_invitation_is_not_sent_when_provisioning_fails(
     monkeypatch, django_capture_on_commit_callbacks
 ):
