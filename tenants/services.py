@@ -88,6 +88,10 @@ def template_schema_is_current() -> bool:
     if not template or not schema_exists(template):
         return False
     with connection.cursor() as cursor:
+        # A template whose first migration run failed may not even have the table.
+        cursor.execute("SELECT to_regclass(%s)", [f'"{template}".django_migrations'])
+        if cursor.fetchone()[0] is None:
+            return False
         cursor.execute(f'SELECT app, name FROM "{template}".django_migrations')
         applied = set(cursor.fetchall())
     return migrations_on_disk() <= applied

@@ -100,6 +100,17 @@ def test_an_outdated_template_is_migrated_before_it_is_cloned():
         assert get_user_model().objects.get().emailaddress_set.get().verified
 
 
+def test_an_empty_template_left_by_a_failed_migration_is_migrated_before_it_is_cloned():
+    with connection.cursor() as cursor:
+        cursor.execute('DROP SCHEMA "department_template" CASCADE')
+        cursor.execute('CREATE SCHEMA "department_template"')
+    assert not template_schema_is_current()
+    provision()
+    assert template_schema_is_current()
+    with schema_context("springfield"):
+        assert get_user_model().objects.get().emailaddress_set.get().verified
+
+
 def test_it_is_idempotent():
     first = provision()
     second = provision(primary_color="#b45309", welcome_en="Updated welcome")
