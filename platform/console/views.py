@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
+from console.forms import DepartmentForm
 from tenants.models import Department
+from tenants.services import department_provision
 
 View = Callable[..., HttpResponse]
 
@@ -45,3 +49,26 @@ def departments(request: HttpRequest) -> HttpResponse:
         .order_by("name")
     )
     return render(request, "console/departments.html", {"departments": rows})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@vendor_staff_required
+def department_new(request: HttpRequest) -> HttpResponse:
+    """Onboard a department: its schema, portal, branding and first administrator, invited."""
+    form = DepartmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = department_provision(**form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(
+                request,
+                f"{result.department.name} is live at {result.domain.domain}. "
+                f"{result.administrator.email} was invited to choose a password.",
+            )
+            return redirect("console:departments")
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "base_domain": settings.CANVASS_BASE_DOMAIN}
+    return render(request, "console/department_new.html", context, status=status)
