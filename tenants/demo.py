@@ -138,6 +138,8 @@ def demo_logo(city: DemoCity) -> ContentFile:
 
 VENDOR_EMAIL = "vendor@canvass.example.org"
 VENDOR_PASSWORD = "demo-vendor-staff"
+# A fixed, published demo secret (base32) for every demo staff account's authenticator app.
+DEMO_TOTP_SECRET = "CANVASSDEMOCANVASSDEMO234567ABCD"
 
 
 def demo_administrator_email(city: DemoCity) -> str:

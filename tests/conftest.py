@@ -61,7 +61,10 @@ def django_db_setup(
         template_schema_refresh()
         platform = platform_site_ensure()
         with schema_context(platform.schema_name):
-            staff_account_ensure(email=VENDOR_EMAIL, password=VENDOR_PASSWORD)
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            vendor, _created = staff_account_ensure(email=VENDOR_EMAIL, password=VENDOR_PASSWORD)
+            TOTP.activate(vendor, TOTP_SECRET)
         for city in DEMO_CITIES:
             demo_city_provision(city)
     yield
@@ -156,12 +159,16 @@ def littlerock_client(host_client: Callable[[str], Client]) -> Client:
 
 @pytest.fixture
 def sign_in() -> Callable[[Client, Persona], HttpResponse]:
-    """sign_in(client, persona) posts allauth's real sign-in form; returns the response."""
+    """sign_in(client, persona) posts allauth's real sign-in form, and the authenticator
+    app's code when the account has one; returns the last response."""
 
     def post(client: Client, persona: Persona) -> HttpResponse:
-        return client.post(
+        response = client.post(
             "/accounts/login/", {"login": persona.email, "password": persona.password}
         )
+        if response.get("Location") == "/accounts/2fa/authenticate/":
+            response = client.post("/accounts/2fa/authenticate/", {"code": totp_now()})
+        return response
 
     return post
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -21,7 +22,8 @@ View = Callable[..., HttpResponse]
 
 
 def vendor_staff_required(view: View) -> View:
-    """Anonymous visitors go to sign-in; signed-in accounts that are not vendor staff get 403."""
+    """Vendor staff with a second factor set up (they can create departments and will reach
+    cities' data); anonymous visitors go to sign-in, other accounts get 403."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -29,6 +31,9 @@ def vendor_staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if not request.user.is_staff:
             raise PermissionDenied
+        if not is_mfa_enabled(request.user):
+            messages.info(request, "Set up an authenticator app before using the console.")
+            return redirect("mfa_activate_totp")
         return view(request, *args, **kwargs)
 
     return wrapper

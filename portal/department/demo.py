@@ -6,11 +6,10 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
 from portal.department.models import StaffMember
+from tenants.demo import DEMO_TOTP_SECRET
 from tenants.models import Department
 from tenants.services import staff_account_ensure
 
-# A fixed, published demo secret (base32): add it to any authenticator app to sign in.
-DEMO_TOTP_SECRET = "CANVASSDEMOCANVASSDEMO234567ABCD"
 ROLES = (
     StaffMember.Role.ADMINISTRATOR,
     StaffMember.Role.INVESTIGATOR,

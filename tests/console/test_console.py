@@ -46,3 +46,24 @@ def test_a_platform_account_that_is_not_staff_is_forbidden(platform_client):
 def test_nobody_can_sign_up_on_the_platform(platform_client):
     page = platform_client.get("/accounts/signup/")
     assert "Sign Up Closed" in page.content.decode()
+
+
+def test_the_password_alone_does_not_open_the_console(platform_client, vendor):
+    response = platform_client.post(
+        "/accounts/login/", {"login": vendor.email, "password": vendor.password}
+    )
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert platform_client.get("/console/").status_code == 302
+    platform_client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert platform_client.get("/console/")["Location"].startswith("/accounts/login/")
+
+
+def test_vendor_staff_without_an_authenticator_must_set_one_up(platform_client):
+    with schema_context("public"):
+        staff = get_user_model().objects.create_user(
+            username="newhire", email="newhire@canvass.example.org", is_staff=True
+        )
+    platform_client.force_login(staff)
+    response = platform_client.get("/console/departments/new/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context, tenant_context
 
 from tenants.demo import (
     DEMO_CITIES,
     DEMO_SEEDERS,
+    DEMO_TOTP_SECRET,
     VENDOR_EMAIL,
     VENDOR_PASSWORD,
     demo_administrator_email,
@@ -30,12 +34,15 @@ class Command(BaseCommand):
         port = options["port"]
         platform = platform_site_ensure()
         with schema_context(platform.schema_name):
-            self._password_reset(VENDOR_EMAIL, VENDOR_PASSWORD)
+            vendor = self._password_reset(VENDOR_EMAIL, VENDOR_PASSWORD)
+            if not Authenticator.objects.filter(user=vendor, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(vendor, DEMO_TOTP_SECRET)
         lines = [
             "",
             "Canvass demo",
             f"  Platform     http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/",
             f"               vendor staff: {VENDOR_EMAIL} / {VENDOR_PASSWORD}",
+            f"               one-time codes: authenticator app with the secret {DEMO_TOTP_SECRET}",
         ]
         for city in DEMO_CITIES:
             result = demo_city_provision(city)
@@ -51,8 +58,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
 
     @staticmethod
-    def _password_reset(email: str, password: str) -> None:
+    def _password_reset(email: str, password: str) -> AbstractUser:
         """Demo accounts always sign in with the printed password, even if someone changed it."""
         user, _created = staff_account_ensure(email=email, password=password)
         user.set_password(password)
         user.save(update_fields=["password"])
+        return user
