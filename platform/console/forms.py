@@ -50,8 +50,7 @@ class DepartmentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        zones = sorted(zone for zone in time_zone_names() if zone.startswith("America/"))
-        self.fields["time_zone"].choices = [(zone, zone) for zone in zones]
+        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(time_zone_names())]
         self.fields["time_zone"].initial = "America/New_York"
         self.fields["subdomain"].help_text = (
             f"The portal's address: SUBDOMAIN.{settings.CANVASS_BASE_DOMAIN}; lowercase letters, "
