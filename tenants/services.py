@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 from django_tenants.utils import (
@@ -244,31 +244,56 @@ def department_provision(
         # A template left behind by a deploy would clone an outdated schema; bring it up to
         # date first. Without any template, django-tenants migrates the new schema instead.
         template_schema_refresh()
-    with transaction.atomic():
-        department.save(verbosity=verbosity)
-        domain, _domain_created = Domain.objects.get_or_create(
-            domain=hostname, defaults={"tenant": department, "is_primary": True}
-        )
-        branding.department = program.department = department
-        if logo is not None:
-            branding.logo.save(logo.name or "logo.png", logo, save=False)
-        branding.save()
-        program.save()
-        with schema_context(department.schema_name):
-            administrator, account_created = staff_account_ensure(
-                email=administrator_email, password=administrator_password
+    try:
+        with transaction.atomic():
+            try:
+                department.save(verbosity=verbosity)
+            except ValidationError as error:
+                # django-tenants' own check: a department with this schema appeared meanwhile.
+                raise taken_meanwhile(subdomain) from error
+            domain, _domain_created = Domain.objects.get_or_create(
+                domain=hostname, defaults={"tenant": department, "is_primary": True}
             )
-            # Imported here: the department console lives in each city's schema.
-            from portal.department.models import StaffMember
-            from portal.department.services import staff_invitation_send
+            branding.department = program.department = department
+            if logo is not None:
+                branding.logo.save(logo.name or "logo.png", logo, save=False)
+            branding.save()
+            program.save()
+            with schema_context(department.schema_name):
+                administrator, account_created = staff_account_ensure(
+                    email=administrator_email, password=administrator_password
+                )
+                # Imported here: the department console lives in each city's schema.
+                from portal.department.models import StaffMember
+                from portal.department.services import staff_invitation_send
 
-            member, _member_created = StaffMember.objects.get_or_create(
-                user=administrator, defaults={"role": StaffMember.Role.ADMINISTRATOR}
-            )
-            invited = account_created and administrator_password is None
-            if invited:
-                staff_invitation_send(member=member, department=department)
+                member, _member_created = StaffMember.objects.get_or_create(
+                    user=administrator, defaults={"role": StaffMember.Role.ADMINISTRATOR}
+                )
+                invited = account_created and administrator_password is None
+                if invited:
+                    staff_invitation_send(member=member, department=department)
+    except IntegrityError as error:
+        # Another provisioning took the subdomain between the checks above and these writes.
+        table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
+        if table not in {"tenants_department", "tenants_domain"}:
+            raise
+        raise taken_meanwhile(subdomain) from error
     return Provisioned(department, domain, administrator, invited, created)
+
+
+def taken_meanwhile(subdomain: str) -> ValidationError:
+    """The refusal when another provisioning took the subdomain between the checks and the
+    writes of this one."""
+    return ValidationError(
+        {
+            "subdomain": ValidationError(
+                _("The subdomain “%(subdomain)s” was taken a moment ago; choose another."),
+                params={"subdomain": subdomain},
+                code="subdomain_taken",
+            )
+        }
+    )
 
 
 def staff_account_ensure(*, email: str, password: str | None) -> tuple[AbstractUser, bool]:

@@ -185,3 +185,33 @@ def test_the_command_creates_a_department_and_invites_its_administrator(
     assert "Created Springfield Police Department at springfield.localhost" in output
     assert "Invited the administrator chief@springfield.example.org" in output
     assert [message.to for message in mail.outbox] == [["chief@springfield.example.org"]]
+
+
+@pytest.mark.parametrize(
+    "answered_by",
+    ["django-tenants' check", "PostgreSQL's unique index"],
+)
+def test_a_subdomain_taken_by_a_concurrent_provisioning_is_refused_cleanly(
+    monkeypatch, answered_by
+):
+    checked = services.template_schema_is_current
+
+    def another_vendor_is_faster() -> bool:
+        # Between this call's checks and its writes, another provisioning commits the name.
+        Department.objects.create(
+            schema_name="springfield", name="Other", city="X", state="IL", time_zone="UTC"
+        )
+        if answered_by == "PostgreSQL's unique index":
+            # ...after django-tenants' own check too, while this insert waited for its lock.
+            monkeypatch.setattr(Department, "_check_schema_name_is_unique", lambda self: None)
+        return checked()
+
+    monkeypatch.setattr(services, "template_schema_is_current", another_vendor_is_faster)
+    monkeypatch.setattr(Department, "auto_create_schema", False)
+    with pytest.raises(ValidationError) as refused:
+        services.department_provision(**SPRINGFIELD)
+    assert refused.value.message_dict["subdomain"] == [
+        "The subdomain “springfield” was taken a moment ago; choose another."
+    ]
+    assert Department.objects.get(schema_name="springfield").name == "Other"
+    assert not Domain.objects.filter(domain="springfield.localhost").exists()
