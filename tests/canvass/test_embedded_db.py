@@ -82,3 +82,19 @@ def test_a_process_killed_outright_does_not_keep_the_server_running(data_dir):
     reloader.send_signal(signal.SIGTERM)
     reloader.wait(timeout=30)
     assert_stops(postmaster)
+
+
+def test_a_torn_handles_file_neither_stops_a_start_nor_keeps_the_server_running(data_dir):
+    # A process killed while writing its handle (runserver's reloader SIGKILLs its child while
+    # the child may be saving the list on its way out) used to leave this file empty.
+    first = start(data_dir)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=30)
+    (data_dir / ".handle_pids.json").write_text("")
+
+    process = start(data_dir)
+    postmaster = postmaster_pid(data_dir)
+    assert alive(postmaster)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    assert_stops(postmaster)
