@@ -46,6 +46,11 @@ def postmaster_pid(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
 
 
+def terminate(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
 def assert_stops(postmaster: int) -> None:
     deadline = time.monotonic() + 30
     while alive(postmaster) and time.monotonic() < deadline:
@@ -66,8 +71,7 @@ def test_sigterm_stops_the_embedded_server(data_dir):
     postmaster = postmaster_pid(data_dir)
     assert alive(postmaster)
 
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    terminate(process)
     assert_stops(postmaster)
 
 
@@ -79,22 +83,18 @@ def test_a_process_killed_outright_does_not_keep_the_server_running(data_dir):
     child.wait(timeout=30)
     assert alive(postmaster)
 
-    reloader.send_signal(signal.SIGTERM)
-    reloader.wait(timeout=30)
+    terminate(reloader)
     assert_stops(postmaster)
 
 
 def test_a_torn_handles_file_neither_stops_a_start_nor_keeps_the_server_running(data_dir):
     # A process killed while writing its handle (runserver's reloader SIGKILLs its child while
     # the child may be saving the list on its way out) used to leave this file empty.
-    first = start(data_dir)
-    first.send_signal(signal.SIGTERM)
-    first.wait(timeout=30)
+    terminate(start(data_dir))
     (data_dir / ".handle_pids.json").write_text("")
 
     process = start(data_dir)
     postmaster = postmaster_pid(data_dir)
     assert alive(postmaster)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    terminate(process)
     assert_stops(postmaster)
