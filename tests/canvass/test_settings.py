@@ -58,3 +58,15 @@ def test_the_deploy_check_is_clean_in_production():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_djangos_log_messages_are_printed_once():
+    said = "import logging; logging.getLogger('django.utils.autoreload').info('said once')"
+    result = manage(
+        "shell",
+        "-c",
+        said,
+        env={"DEBUG": "true", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).count("said once") == 1
