@@ -75,9 +75,9 @@ def main() -> int:
     from django_tenants.utils import tenant_context
 
     from portal.department import registry_io, selectors, services
-    from portal.department.models import Incident, Notification, StaffMember
+    from portal.department.models import Incident, Notification
     from portal.department.tasks import notify_area
-    from portal.models import Camera, Participant, Site
+    from portal.registry.models import Camera, Participant, Site, StaffMember
     from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
 
     setup_test_environment(debug=False)  # as in production: no query log, no template debug
@@ -324,7 +324,7 @@ def seed(rng, count, user_model, unusable, Participant, Site, Camera) -> None:
 
 
 def import_rows(rng, count: int) -> str:
-    from portal.department.registry_io import COLUMNS
+    from portal.registry.registry_io import COLUMNS
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from django_tenants.utils import (
     get_public_schema_name,
@@ -27,6 +28,12 @@ from django_tenants.utils import (
 )
 
 from tenants.models import Branding, Department, Domain, Program
+
+# Sent inside the provisioning transaction, in the new department's schema, with
+# `department`, `user` (its first administrator's account) and `invited` (whether the account
+# has no password yet and its owner must be emailed a link to choose one). Layers above tenants
+# (the department console) connect to it: tenants never imports them.
+administrator_provisioned = Signal()
 
 SUBDOMAIN_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?$")
 RESERVED_SUBDOMAINS = frozenset(
@@ -263,16 +270,15 @@ def department_provision(
                 administrator, account_created = staff_account_ensure(
                     email=administrator_email, password=administrator_password
                 )
-                # Imported here: the department console lives in each city's schema.
-                from portal.department.models import StaffMember
-                from portal.department.services import staff_invitation_send
-
-                member, _member_created = StaffMember.objects.get_or_create(
-                    user=administrator, defaults={"role": StaffMember.Role.ADMINISTRATOR}
-                )
                 invited = account_created and administrator_password is None
-                if invited:
-                    staff_invitation_send(member=member, department=department)
+                # The department console (a higher layer) makes the account its administrator
+                # and, when invited, emails the set-password link.
+                administrator_provisioned.send(
+                    sender=Department,
+                    department=department,
+                    user=administrator,
+                    invited=invited,
+                )
     except IntegrityError as error:
         # Another provisioning took the subdomain between the checks above and these writes.
         table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)

@@ -184,7 +184,7 @@ class Resident:
 
     @property
     def participant(self):
-        from portal.models import Participant
+        from portal.registry.models import Participant
 
         with schema_context(self.schema_name):
             return Participant.objects.select_related("user").get(user__email=self.email)
@@ -204,7 +204,7 @@ def make_resident(host_client: Callable[[str], Client]) -> Callable[..., Residen
         from allauth.account.models import EmailAddress
         from django.contrib.auth import get_user_model
 
-        from portal.services import participant_create
+        from portal.registry.services import participant_create
 
         password = "correct-horse-battery"
         with schema_context(schema_name):
@@ -293,7 +293,7 @@ def make_staff(host_client: Callable[[str], Client]) -> Callable[..., Staff]:
         from allauth.mfa.totp.internal.auth import TOTP
         from django.contrib.auth import get_user_model
 
-        from portal.department.models import StaffMember
+        from portal.registry.models import StaffMember
 
         email = email or f"{role}@{schema_name}.example.org"
         with schema_context(schema_name):

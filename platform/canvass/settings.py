@@ -125,7 +125,8 @@ TENANT_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "portal",
+    "portal.registry",
+    "portal.residents",
     "portal.department",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -184,7 +185,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
-ACCOUNT_SIGNUP_FORM_CLASS = "portal.forms.SignupForm"
+ACCOUNT_SIGNUP_FORM_CLASS = "portal.residents.forms.SignupForm"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

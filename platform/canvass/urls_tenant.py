@@ -7,7 +7,7 @@ from django.urls import include, path
 from portal.department import views as department_views
 
 urlpatterns = [
-    path("", include("portal.urls")),
+    path("", include("portal.residents.urls")),
     path("department/", include("portal.department.urls")),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).
     path("answer/<str:token>/", department_views.answer, name="answer"),

@@ -5,3 +5,15 @@ class DepartmentConfig(AppConfig):
     name = "portal.department"
     label = "department"
     verbose_name = "Department console"
+
+    def ready(self) -> None:
+        from portal.department.demo import staff_seed
+        from portal.department.services import first_administrator_appoint
+        from tenants.demo import DEMO_SEEDERS
+        from tenants.services import administrator_provisioned
+
+        if staff_seed not in DEMO_SEEDERS:
+            DEMO_SEEDERS.insert(0, staff_seed)
+        administrator_provisioned.connect(
+            first_administrator_appoint, dispatch_uid="department.first_administrator"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
-from portal.department.models import StaffMember
+from portal.registry.models import StaffMember
 from tenants.demo import DEMO_TOTP_SECRET
 from tenants.models import Department
 from tenants.services import staff_account_ensure

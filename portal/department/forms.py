@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.department.models import CanvassEntry, Incident, StaffMember
-from portal.forms import FocusFirstErrorMixin
+from portal.department.models import CanvassEntry, Incident
+from portal.registry.forms import FocusFirstErrorMixin
+from portal.registry.models import StaffMember
 
 MAX_RADIUS_M = 20_000
 
@@ -82,7 +83,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
 
     def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
         """The incident's place looked up from its address, when a geocoder is configured."""
-        from portal import geocoding
+        from portal.registry import geocoding
 
         if not geocoding.enabled():
             self.add_error("latitude", _("Click the map or type the coordinates of the place."))

@@ -1,38 +1,14 @@
-"""Department staff, incidents and their canvasses, and the append-only audit trail."""
+"""The department's casework: incidents, their canvasses, notices to owners and the footage
+they send back."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Site
-
-
-class StaffMember(models.Model):
-    """A department account with a role; residents have a Participant instead."""
-
-    class Role(models.TextChoices):
-        ADMINISTRATOR = "administrator", _("Administrator")
-        INVESTIGATOR = "investigator", _("Investigator")
-        OPERATOR = "operator", _("Real-time crime center operator")
-        ANALYST = "analyst", _("Analyst")
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
-    )
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.user.email} ({self.get_role_display()})"
-
-    @property
-    def sees_personal_data(self) -> bool:
-        """Analysts work with counts and locations only, never with owners' details."""
-        return self.role != self.Role.ANALYST
+from portal.registry.models import Participant, Site
 
 
 class Incident(models.Model):
@@ -103,40 +79,6 @@ class CanvassEntry(models.Model):
         return f"{self.incident} / site {self.site_id}: {self.state}"
 
 
-class AuditEntry(models.Model):
-    """Who saw or moved personal data, when, why and from where. Append-only: PostgreSQL refuses
-    any UPDATE, DELETE or TRUNCATE of this table (see the migration's trigger). Sites and
-    participants are referred to by id, not by foreign key, so that deleting them (opt-out,
-    purge) never has to touch an entry, and an entry holds no personal data of its own."""
-
-    class Action(models.TextChoices):
-        REVEAL = "reveal", _("Contact details revealed")
-        EXPORT = "export", _("Registry exported")
-        NOTIFY = "notify", _("Area notified")
-        FOOTAGE_REQUEST = "footage_request", _("Footage requested")
-        DOWNLOAD = "download", _("Footage downloaded")
-        LIVE_FEED = "live_feed", _("Live feed opened")
-        STAFF_INVITE = "staff_invite", _("Staff member invited")
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor_email = models.EmailField()
-    actor_role = models.CharField(max_length=16)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    site_id = models.BigIntegerField(null=True, blank=True)
-    participant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(max_length=500)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
-
-
 class Notification(models.Model):
     """'Check your camera': one short, non-sensitive message to every active owner in an area,
     or, as a footage request, to the owner of one site."""
@@ -170,9 +112,7 @@ class NotificationRecipient(models.Model):
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="recipients"
     )
-    participant = models.ForeignKey(
-        "portal.Participant", on_delete=models.CASCADE, related_name="+"
-    )
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField(max_length=12, choices=Answer.choices, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

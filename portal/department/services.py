@@ -1,5 +1,5 @@
-"""Every change the department console makes: staff, incidents, canvass states, and the one
-place that writes audit entries."""
+"""Every change the department console makes: staff, incidents, canvass states, notices and
+footage requests, and the reads of personal data that record themselves (reveal, downloads)."""
 
 from __future__ import annotations
 
@@ -11,75 +11,26 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.department.models import (
-    AuditEntry,
     CanvassEntry,
     FootageClip,
     Incident,
     Notification,
     NotificationRecipient,
-    StaffMember,
 )
-from portal.department.registry_io import ImportCheck
-from portal.models import Camera, Participant, Site
-from tenants.models import Department, Program
-
-
-def audit_record(
-    *,
-    request: HttpRequest,
-    action: str,
-    reason: str,
-    site: Site | None = None,
-    incident: Incident | None = None,
-) -> AuditEntry:
-    """Write one append-only audit entry for the signed-in staff member's action."""
-    staff: StaffMember = request.user.staff  # type: ignore[union-attr]
-    return AuditEntry.objects.create(
-        actor_email=request.user.email,  # type: ignore[union-attr]
-        actor_role=staff.role,
-        action=action,
-        site_id=site.pk if site else None,
-        participant_id=site.participant_id if site else None,
-        incident=incident,
-        reason=reason[:500],
-        ip_address=request.META.get("REMOTE_ADDR"),
-    )
-
-
-def audit_record_sites(
-    *,
-    request: HttpRequest,
-    action: str,
-    reason: str,
-    incident: Incident | None,
-    sites: list[Site],
-) -> None:
-    """One entry per site for an action that hands out many sites at once (an export)."""
-    staff: StaffMember = request.user.staff  # type: ignore[union-attr]
-    common = {
-        "actor_email": request.user.email,  # type: ignore[union-attr]
-        "actor_role": staff.role,
-        "action": action,
-        "incident": incident,
-        "reason": reason[:500],
-        "ip_address": request.META.get("REMOTE_ADDR"),
-    }
-    entries = [
-        AuditEntry(site_id=site.pk, participant_id=site.participant_id, **common) for site in sites
-    ]
-    AuditEntry.objects.bulk_create(entries or [AuditEntry(**common)])
+from portal.registry.audit import Actor, audit_record, audit_record_sites
+from portal.registry.models import AuditEntry, Site, StaffMember
+from tenants.models import Department
 
 
 class AlreadyStaff(Exception):
@@ -87,7 +38,7 @@ class AlreadyStaff(Exception):
 
 
 @transaction.atomic
-def staff_invite(*, request: HttpRequest, email: str, role: str) -> StaffMember:
+def staff_invite(*, actor: Actor, email: str, role: str) -> StaffMember:
     """Create a staff account without a password and email its owner a link to choose one;
     multi-factor sign-in is set up at the first sign-in."""
     email = email.strip().lower()
@@ -99,9 +50,7 @@ def staff_invite(*, request: HttpRequest, email: str, role: str) -> StaffMember:
     user.save(update_fields=["password"])
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     member = StaffMember.objects.create(user=user, role=role)
-    audit_record(
-        request=request, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}"
-    )
+    audit_record(actor=actor, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}")
     staff_invitation_send(member=member, department=connection.tenant)
     return member
 
@@ -129,7 +78,7 @@ def staff_invitation_send(*, member: StaffMember, department: Department) -> Non
 @transaction.atomic
 def incident_open(
     *,
-    opened_by: AbstractBaseUser,
+    actor: Actor,
     kind: str,
     case_number: str,
     address: str,
@@ -140,7 +89,7 @@ def incident_open(
     radius_m: int,
 ) -> Incident:
     return Incident.objects.create(
-        opened_by=opened_by,
+        opened_by_id=actor.user_id,
         kind=kind,
         case_number=case_number,
         address=address,
@@ -161,101 +110,52 @@ def canvass_entry_update(*, incident: Incident, site: Site, state: str, notes: s
 
 
 @transaction.atomic
-def contact_reveal(
-    *, request: HttpRequest, site: Site, incident: Incident | None, reason: str
-) -> Site:
+def contact_reveal(*, actor: Actor, site: Site, incident: Incident | None, reason: str) -> Site:
     """Show a site's contact details on purpose: the reveal is recorded before they are shown."""
     audit_record(
-        request=request,
+        actor=actor,
         action=AuditEntry.Action.REVEAL,
         reason=reason or (f"Case {incident.case_number}" if incident else ""),
         site=site,
-        incident=incident,
+        case=incident,
     )
     return site
 
 
 @transaction.atomic
-def registry_import(*, check: ImportCheck, program: Program) -> int:
-    """Write a checked import, all or nothing, in bulk: each owner gets an account without a
-    password (they can claim it by resetting it), a participant, their sites and cameras."""
-    if not check.ok:
-        raise ValueError("only a checked import without errors can be written")
-    user_model = get_user_model()
-    emails = {imported.fields["contact_email"].lower() for imported in check.sites}
-    users = {user.email.lower(): user for user in user_model.objects.filter(email__in=emails)}
-    unusable = make_password(None)
-    users |= {
-        user.email: user
-        for user in user_model.objects.bulk_create(
-            user_model(username=email, email=email, password=unusable)
-            for email in sorted(emails - users.keys())
-        )
-    }
-    participants = {
-        participant.user_id: participant
-        for participant in Participant.objects.filter(user__in=users.values())
-    }
-    participants |= {
-        participant.user_id: participant
-        for participant in Participant.objects.bulk_create(
-            Participant(user=user) for user in users.values() if user.pk not in participants
-        )
-    }
-    now = timezone.now()
-    sites = Site.objects.bulk_create(
-        Site(
-            participant=participants[users[imported.fields["contact_email"].lower()].pk],
-            terms_version=program.terms_version,
-            terms_accepted_at=now,
-            **imported.fields,
-        )
-        for imported in check.sites
-    )
-    Camera.objects.bulk_create(
-        Camera(site=site, **camera)
-        for site, imported in zip(sites, check.sites, strict=True)
-        for camera in imported.cameras
-    )
-    return len(sites)
-
-
-@transaction.atomic
 def notification_send(
-    *, request: HttpRequest, incident: Incident, message: str, radius_m: int
+    *, actor: Actor, incident: Incident, message: str, radius_m: int
 ) -> Notification:
     """Record and queue a 'check your camera' message to the area; the job emails each owner."""
     from portal.department.tasks import notify_area
 
     notification = Notification.objects.create(
-        incident=incident, message=message, radius_m=radius_m, created_by=request.user
+        incident=incident, message=message, radius_m=radius_m, created_by_id=actor.user_id
     )
     audit_record(
-        request=request,
+        actor=actor,
         action=AuditEntry.Action.NOTIFY,
         reason=f"Check-your-camera notice, {radius_m} m",
-        incident=incident,
+        case=incident,
     )
     transaction.on_commit(lambda: notify_area.delay(notification.pk))
     return notification
 
 
 @transaction.atomic
-def footage_request(
-    *, request: HttpRequest, incident: Incident, site: Site, message: str
-) -> Notification:
+def footage_request(*, actor: Actor, incident: Incident, site: Site, message: str) -> Notification:
     """Ask one site's owner for footage: recorded, queued like a notice, answered the same way."""
     from portal.department.tasks import notify_area
 
     notification = Notification.objects.create(
-        incident=incident, site=site, message=message, radius_m=0, created_by=request.user
+        incident=incident, site=site, message=message, radius_m=0, created_by_id=actor.user_id
     )
     audit_record(
-        request=request,
+        actor=actor,
         action=AuditEntry.Action.FOOTAGE_REQUEST,
         reason=f"Footage request for case {incident.case_number}",
         site=site,
-        incident=incident,
+        case=incident,
     )
     entry, _created = CanvassEntry.objects.get_or_create(incident=incident, site=site)
     if entry.state == CanvassEntry.State.NOT_CONTACTED:
@@ -322,3 +222,39 @@ def clip_upload(
     clip.file.save(upload.name, upload, save=False)
     clip.save()
     return clip
+
+
+def clip_open(*, actor: Actor, clip: FootageClip) -> File:
+    """Hand a clip to staff; each download is a custody record in the audit trail."""
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.DOWNLOAD,
+        reason=f"Clip {clip.original_name} sha256 {clip.sha256}",
+        case=clip.incident,
+    )
+    return clip.file.open("rb")
+
+
+def canvass_for_export(*, actor: Actor, incident: Incident, sites: list[Site]) -> list[Site]:
+    """Record a canvass export, one entry per site so that each owner sees it among theirs."""
+    audit_record_sites(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        reason=f"Canvass export for case {incident.case_number}",
+        case=incident,
+        sites=sites,
+    )
+    return sites
+
+
+def first_administrator_appoint(
+    *, department: Department, user: AbstractBaseUser, invited: bool, **_signal: object
+) -> StaffMember:
+    """A provisioned department's first account becomes its administrator; when it has no
+    password yet, its owner is emailed the link to choose one (tenants' provisioning signal)."""
+    member, _created = StaffMember.objects.get_or_create(
+        user=user, defaults={"role": StaffMember.Role.ADMINISTRATOR}
+    )
+    if invited:
+        staff_invitation_send(member=member, department=department)
+    return member

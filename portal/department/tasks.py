@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 
 from canvass.celery import app
 from portal.department.models import Notification, NotificationRecipient
-from portal.department.selectors import sites_near
-from portal.selectors import sites_searchable
+from portal.registry.models import Site
+from portal.registry.selectors import sites_near
 
 ANSWER_SALT = "department.answer"
 BATCH = 200
@@ -29,7 +29,7 @@ def notify_area(notification_id: int) -> int:
     incident = notification.incident
     if notification.is_footage_request:
         # One owner, if the site is still searchable (not paused, not lapsed) when the job runs.
-        sites = sites_searchable().filter(pk=notification.site_id)
+        sites = Site.objects.searchable().filter(pk=notification.site_id)
     else:
         sites = sites_near(
             latitude=incident.latitude,

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from portal.department import registry_io, selectors, services
+from portal.department import selectors, services
 from portal.department.forms import (
     CanvassEntryForm,
     ClipForm,
@@ -43,19 +43,21 @@ from portal.department.forms import (
     StaffInviteForm,
 )
 from portal.department.models import (
-    AuditEntry,
     CanvassEntry,
     FootageClip,
     Incident,
     NotificationRecipient,
-    StaffMember,
 )
-from portal.models import Camera, Participant, Site
-from portal.selectors import sites_searchable
+from portal.registry import registry_io
+from portal.registry import services as registry_services
+from portal.registry.audit import Actor, audit_record
+from portal.registry.models import AuditEntry, Camera, Capability, Participant, Site, StaffMember
+from portal.registry.selectors import sites_near
+from tenants.http import client_ip
 
 View = Callable[..., HttpResponse]
-Role = StaffMember.Role
-CASEWORK = (Role.ADMINISTRATOR, Role.INVESTIGATOR, Role.OPERATOR)
+CASEWORK = Capability.CASEWORK
+ADMINISTER = Capability.ADMINISTER
 
 
 def _errors(form: Form) -> str:
@@ -63,9 +65,14 @@ def _errors(form: Form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
 
 
-def staff_required(*roles: str) -> Callable[[View], View]:
-    """Signed-in department staff with a second factor set up, and (if given) one of roles.
-    Anonymous visitors go to sign-in; residents and other roles get 403."""
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.of_staff(request.staff, client_ip(request))  # type: ignore[attr-defined]
+
+
+def staff_required(capability: str | None = None) -> Callable[[View], View]:
+    """Signed-in department staff with a second factor set up, and (if given) the capability
+    (StaffMember.can: the one place each role's rights are written). Anonymous visitors go to
+    sign-in; residents and staff without the capability get 403."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -80,7 +87,7 @@ def staff_required(*roles: str) -> Callable[[View], View]:
                     request, _("Set up an authenticator app before using the department console.")
                 )
                 return redirect("mfa_activate_totp")
-            if roles and staff.role not in roles:
+            if capability is not None and not staff.can(capability):
                 raise PermissionDenied
             request.staff = staff  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
@@ -100,7 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
         lapsed=Count("pk", filter=~Q(participant__status=Participant.Status.ACTIVE)),
         paused=Count("pk", filter=Q(paused=True)),
     )
-    counts["searchable"] = sites_searchable().count()
+    counts["searchable"] = Site.objects.searchable().count()
     goal = program.goal_camera_count
     progress = round(100 * counts["total"] / goal) if goal else None
     growth = selectors.growth_by_month()
@@ -125,12 +132,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def staff(request: HttpRequest) -> HttpResponse:
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_invite(request=request, **form.cleaned_data)
+            services.staff_invite(actor=_actor(request), **form.cleaned_data)
         except services.AlreadyStaff:
             form.add_error("email", _("This email already has an account in this department."))
         else:
@@ -145,12 +152,12 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def incidents(request: HttpRequest) -> HttpResponse:
     program = request.tenant.program  # type: ignore[attr-defined]
     form = IncidentForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
-        incident = services.incident_open(opened_by=request.user, **form.cleaned_data)
+        incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
         return redirect("department:incident", incident_id=incident.pk)
     return render(
         request,
@@ -167,7 +174,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
 
 def _canvass(incident: Incident) -> list[Site]:
     sites = list(
-        selectors.sites_near(
+        sites_near(
             latitude=incident.latitude,
             longitude=incident.longitude,
             radius_m=incident.search_radius_m,
@@ -203,7 +210,7 @@ def _canvass(incident: Incident) -> list[Site]:
 
 
 @require_safe
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     sites = _canvass(incident)
@@ -240,7 +247,7 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def canvass_entry(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site, pk=site_id)
@@ -254,11 +261,11 @@ def canvass_entry(request: HttpRequest, incident_id: int, site_id: int) -> HttpR
 
 
 @require_POST
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
     """Contact details, shown only in answer to this request, after it is recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    site = get_object_or_404(sites_searchable(), pk=site_id)
+    site = get_object_or_404(Site.objects.searchable(), pk=site_id)
     form = RevealForm(request.POST)
     if not form.is_valid():
         return render(
@@ -268,7 +275,7 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
             status=400,
         )
     services.contact_reveal(
-        request=request, site=site, incident=incident, reason=form.cleaned_data["reason"]
+        actor=_actor(request), site=site, incident=incident, reason=form.cleaned_data["reason"]
     )
     return render(
         request, "department/reveal.html", {"incident": incident, "site": site, "shown": True}
@@ -276,9 +283,9 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
 
 
 @require_safe
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def audit(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.select_related("incident")
+    entries = AuditEntry.objects.all()
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "").strip()
     if action in AuditEntry.Action.values:
@@ -297,18 +304,12 @@ def audit(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _registry_for_export() -> QuerySet[Site]:
-    return sites_searchable().prefetch_related("cameras").order_by("pk")
-
-
 @require_safe
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def export_csv(request: HttpRequest) -> HttpResponse:
-    services.audit_record(
-        request=request, action=AuditEntry.Action.EXPORT, reason="Registry export (CSV)"
-    )
+    sites = registry_services.registry_for_export(actor=_actor(request), file_format="CSV")
     response = StreamingHttpResponse(
-        registry_io.export_csv(_registry_for_export().iterator(chunk_size=2000)),
+        registry_io.export_csv(sites.iterator(chunk_size=2000)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="camera-registry.csv"'
@@ -316,12 +317,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def export_geojson(request: HttpRequest) -> HttpResponse:
-    services.audit_record(
-        request=request, action=AuditEntry.Action.EXPORT, reason="Registry export (GeoJSON)"
-    )
-    response = JsonResponse(registry_io.export_geojson(_registry_for_export()))
+    sites = registry_services.registry_for_export(actor=_actor(request), file_format="GeoJSON")
+    response = JsonResponse(registry_io.export_geojson(sites))
     response["Content-Type"] = "application/geo+json"
     response["Content-Disposition"] = 'attachment; filename="camera-registry.geojson"'
     return response
@@ -331,7 +330,7 @@ IMPORT_FOLDER = "imports"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def registry_import(request: HttpRequest) -> HttpResponse:
     """Upload, preview with a row-by-row report, then commit all rows or none."""
     program = request.tenant.program  # type: ignore[attr-defined]
@@ -349,7 +348,9 @@ def registry_import(request: HttpRequest) -> HttpResponse:
             content = stored.read()
         check = registry_io.import_check(content, token, program=program)
         if check.ok:
-            count = services.registry_import(check=check, program=program)
+            count = registry_services.registry_import(
+                actor=_actor(request), check=check, program=program
+            )
             default_storage.delete(name)
             messages.success(request, _("%(count)s sites imported.") % {"count": count})
             return redirect("department:home")
@@ -395,7 +396,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     form = NotifyForm(request.POST)
@@ -403,7 +404,7 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
         messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
     services.notification_send(
-        request=request,
+        actor=_actor(request),
         incident=incident,
         message=form.cleaned_data["message"],
         radius_m=incident.search_radius_m,
@@ -413,34 +414,29 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    site = get_object_or_404(sites_searchable(), pk=site_id)
+    site = get_object_or_404(Site.objects.searchable(), pk=site_id)
     form = NotifyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
     services.footage_request(
-        request=request, incident=incident, site=site, message=form.cleaned_data["message"]
+        actor=_actor(request), incident=incident, site=site, message=form.cleaned_data["message"]
     )
     messages.success(request, _("The footage request is on its way to the owner."))
     return redirect("department:incident", incident_id=incident.pk)
 
 
 @require_safe
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def clip_download(request: HttpRequest, clip_id: int) -> HttpResponse:
     """Hand a clip to staff; each download is a custody record in the audit trail."""
     clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
-    services.audit_record(
-        request=request,
-        action=AuditEntry.Action.DOWNLOAD,
-        reason=f"Clip {clip.original_name} sha256 {clip.sha256}",
-        incident=clip.incident,
-    )
+    stream = services.clip_open(actor=_actor(request), clip=clip)
     return FileResponse(
-        clip.file.open("rb"),
+        stream,
         as_attachment=True,
         filename=clip.original_name,
         content_type=clip.content_type or "application/octet-stream",
@@ -492,7 +488,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             services.clip_upload(
                 recipient=recipient,
                 upload=clip_form.cleaned_data["clip"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
             )
             messages.success(request, _("Your file is uploaded. Thank you."))
             return redirect("answer", token=token)
@@ -590,18 +586,18 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(Role.ADMINISTRATOR)
+@staff_required(ADMINISTER)
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The audit trail as CSV for the council or an auditor; the export is itself recorded."""
-    services.audit_record(
-        request=request, action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)"
+    audit_record(
+        actor=_actor(request), action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)"
     )
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["at", "actor", "role", "action", "site", "case", "reason", "ip_address"])
-        for entry in AuditEntry.objects.select_related("incident").order_by("at", "pk").iterator():
+        for entry in AuditEntry.objects.order_by("at", "pk").iterator():
             writer.writerow(
                 [
                     entry.at.isoformat(),
@@ -609,7 +605,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
                     entry.actor_role,
                     entry.action,
                     entry.site_id or "",
-                    entry.incident.case_number if entry.incident else "",
+                    entry.case_number,
                     entry.reason,
                     entry.ip_address or "",
                 ]
@@ -625,19 +621,13 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(*CASEWORK)
+@staff_required(CASEWORK)
 def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
     sites = _canvass(incident)
     # One entry per exported site, so that each owner sees the export among their entries.
-    services.audit_record_sites(
-        request=request,
-        action=AuditEntry.Action.EXPORT,
-        reason=f"Canvass export for case {incident.case_number}",
-        incident=incident,
-        sites=sites,
-    )
+    services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(

@@ -92,7 +92,7 @@ def committed_db(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
     from django.db import connections
     from django_tenants.utils import schema_context
 
-    from portal.models import OptOut
+    from portal.registry.models import OptOut
     from tests.conftest import assert_test_database
 
     with django_db_blocker.unblock():

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from portal.services import participant_create, site_register
+from portal.registry.services import participant_create, site_register
 from tenants.models import Department
 from tests.browser.conftest import AXE, CITIES
 

@@ -15,8 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django_tenants.utils import schema_context
 
-from portal.department.models import AuditEntry, Incident, NotificationRecipient, StaffMember
-from portal.services import participant_create, site_register
+from portal.department.models import Incident, NotificationRecipient
+from portal.registry.models import AuditEntry, StaffMember
+from portal.registry.services import participant_create, site_register
 from tenants.models import Department
 from tests.conftest import TOTP_SECRET, totp_now
 
@@ -121,5 +122,7 @@ def test_an_investigator_canvasses_and_the_owner_answers(page, live_url):
             NotificationRecipient.objects.get(notification__incident=incident).answer
             == "has_footage"
         )
-        actions = set(AuditEntry.objects.filter(incident=incident).values_list("action", flat=True))
+        actions = set(
+            AuditEntry.objects.filter(incident_id=incident.pk).values_list("action", flat=True)
+        )
         assert actions == {"reveal", "notify"}

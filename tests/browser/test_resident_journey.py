@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django_tenants.utils import schema_context
 
-from portal.models import Site
+from portal.registry.models import Site
 
 EMAIL = "lucia@browser.example.org"
 PASSWORD = "una-contraseña-bastante-larga"

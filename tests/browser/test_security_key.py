@@ -12,7 +12,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from portal.department.models import StaffMember
+from portal.registry.models import StaffMember
 from tests.conftest import TOTP_SECRET, totp_now
 
 EMAIL = "kim.key@browser.example.org"

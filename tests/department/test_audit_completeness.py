@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from portal.department import urls as department_urls
-from portal.department.models import AuditEntry, Incident, NotificationRecipient
+from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
-from portal.models import Site
+from portal.registry.models import AuditEntry, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from portal.department.models import AuditEntry, CanvassEntry, Incident
-from portal.models import Site
+from portal.department.models import CanvassEntry, Incident
+from portal.registry.models import AuditEntry, Site
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +164,7 @@ def test_audit_entries_cannot_be_changed_or_deleted_even_by_the_database_user(in
         for attempt in (
             lambda: AuditEntry.objects.filter(pk=entry.pk).update(reason="forged"),
             lambda: AuditEntry.objects.filter(pk=entry.pk).delete(),
-            lambda: connection.cursor().execute("TRUNCATE department_auditentry"),
+            lambda: connection.cursor().execute("TRUNCATE registry_auditentry"),
         ):
             with pytest.raises(DatabaseError), transaction.atomic():
                 attempt()
@@ -205,7 +205,7 @@ def test_the_place_is_looked_up_from_the_address_when_a_geocoder_is_configured(
     import threading
     from http.server import ThreadingHTTPServer
 
-    from tests.portal.test_geocoding import Nominatim  # a loopback Nominatim
+    from tests.residents.test_geocoding import Nominatim  # a loopback Nominatim
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Nominatim)
     threading.Thread(target=server.serve_forever, daemon=True).start()

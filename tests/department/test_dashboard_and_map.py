@@ -9,8 +9,8 @@ import io
 import pytest
 from django_tenants.utils import schema_context
 
-from portal.department.models import AuditEntry
 from portal.department.selectors import coverage_gaps
+from portal.registry.models import AuditEntry
 from tenants.models import Program
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from portal.department.models import AuditEntry, FootageClip, Incident, NotificationRecipient
+from portal.department.models import FootageClip, Incident, NotificationRecipient
 from portal.department.tasks import notify_area
-from portal.models import Participant, Site
+from portal.registry.models import AuditEntry, Participant, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -61,7 +61,7 @@ def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker):
     from django.contrib.auth import get_user_model
 
     from portal.department.tasks import notify_area
-    from portal.services import participant_create, site_register
+    from portal.registry.services import participant_create, site_register
     from tenants.models import Department
 
     department = Department.objects.select_related("program").get(schema_name="concord")

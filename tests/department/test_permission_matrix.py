@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident
-from portal.models import Site
+from portal.registry.models import Site
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django_tenants.utils import schema_context
 
-from portal.department.models import AuditEntry, StaffMember
+from portal.registry.models import AuditEntry, StaffMember
 
 pytestmark = pytest.mark.django_db
 

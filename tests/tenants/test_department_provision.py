@@ -61,7 +61,7 @@ def test_it_clones_the_template_schema_instead_of_migrating():
     # One script copies the template: its tables, rows, constraints, indexes and triggers.
     scripts = [sql for sql in statements if "CREATE TABLE" in sql]
     assert len(scripts) == 1
-    assert 'CREATE TABLE "department_auditentry" (' in scripts[0]
+    assert 'CREATE TABLE "registry_auditentry" (' in scripts[0]
     assert 'INSERT INTO "django_migrations"' in scripts[0]
     assert 'FROM "department_template"."django_migrations"' in scripts[0]
     assert not any(sql.startswith("SELECT clone_schema(") for sql in statements)

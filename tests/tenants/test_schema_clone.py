@@ -111,7 +111,7 @@ def test_the_clone_continues_the_templates_ids_and_keeps_its_triggers():
         assert cursor.fetchone()[0] == highest + 1
         cursor.execute("SAVEPOINT before_truncate")
         with pytest.raises(Exception, match="append-only"):
-            cursor.execute("TRUNCATE department_auditentry")
+            cursor.execute("TRUNCATE registry_auditentry")
         cursor.execute("ROLLBACK TO SAVEPOINT before_truncate")
 
 
@@ -133,15 +133,15 @@ def test_a_template_with_objects_it_does_not_copy_is_left_to_django_tenants():
 def test_comments_on_tables_and_columns_are_copied():
     with connection.cursor() as cursor:
         cursor.execute(
-            "COMMENT ON TABLE \"department_template\".portal_site IS 'A place with cameras';"
-            "COMMENT ON COLUMN \"department_template\".portal_site.address IS 'As typed'"
+            "COMMENT ON TABLE \"department_template\".registry_site IS 'A place with cameras';"
+            "COMMENT ON COLUMN \"department_template\".registry_site.address IS 'As typed'"
         )
     department("springfield").save(verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT obj_description('springfield.portal_site'::regclass),"
-            " col_description('springfield.portal_site'::regclass, a.attnum)"
+            "SELECT obj_description('springfield.registry_site'::regclass),"
+            " col_description('springfield.registry_site'::regclass, a.attnum)"
             " FROM pg_attribute a"
-            " WHERE a.attrelid = 'springfield.portal_site'::regclass AND a.attname = 'address'"
+            " WHERE a.attrelid = 'springfield.registry_site'::regclass AND a.attname = 'address'"
         )
         assert cursor.fetchone() == ("A place with cameras", "As typed")

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "portal.registry"
+    label = "registry"
+    verbose_name = "Registry"
+
+    def ready(self) -> None:
+        from portal.registry.demo import registry_seed
+        from tenants.demo import DEMO_SEEDERS
+
+        if registry_seed not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(registry_seed)

@@ -1,0 +1,224 @@
+"""The registry's forms: a site with its contact, and its cameras.
+
+Every rule is checked here, on the server, with a message in the user's language; the resident
+portal and the department's import both validate through them and pass only cleaned data to
+portal.registry.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portal.registry.models import Camera, Site
+from tenants.models import Program
+
+
+class FocusFirstErrorMixin:
+    """After a failed submission, the first field in error gets focus (WCAG 3.3.1)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            if name in self.fields:  # type: ignore[attr-defined]
+                self.fields[name].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
+                break
+
+
+def phone_normalise(value: str) -> str:
+    """A US phone number in E.164 form, or a ValidationError that says what is wrong."""
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == phonenumbers.NumberParseException.NOT_A_NUMBER:
+            raise ValidationError(_("Enter a phone number, e.g. (704) 555-0142.")) from error
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("%(value)s cannot be a phone number; check the digits."), params={"value": value}
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
+    latitude = forms.FloatField(
+        label=_("Latitude"),
+        min_value=-90,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Place the pin on the map, or type the coordinates."),
+    )
+    longitude = forms.FloatField(
+        label=_("Longitude"),
+        min_value=-180,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    accept_terms = forms.BooleanField(
+        label=_("I agree to the program terms above."),
+        required=True,
+        error_messages={"required": _("You must agree to the terms to register.")},
+    )
+
+    class Meta:
+        model = Site
+        fields = [
+            "kind",
+            "address",
+            "latitude",
+            "longitude",
+            "participation",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "contact_method",
+            "contact_hours",
+            "yard_sign_requested",
+            "yard_sign_address",
+        ]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "participation": forms.RadioSelect,
+            "contact_method": forms.RadioSelect,
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "contact_phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+        help_texts = {
+            "contact_hours": _("For example: weekdays after 5 pm."),
+            "yard_sign_address": _("Leave empty to use the site's address."),
+        }
+
+    def __init__(self, *args: Any, program: Program, ask_terms: bool = True, **kwargs: Any) -> None:
+        """`ask_terms`: whether consent to the current terms is asked for (always when
+        registering; when editing, only if the terms changed since the site's consent)."""
+        super().__init__(*args, **kwargs)
+        self.program = program
+        if not program.integration_offered:
+            del self.fields["participation"]
+        if not ask_terms:
+            del self.fields["accept_terms"]
+        self.fields["kind"].choices = Site.Kind.choices
+        self.fields["contact_method"].choices = Site.ContactMethod.choices
+
+    def clean_contact_phone(self) -> str:
+        value = self.cleaned_data["contact_phone"].strip()
+        return phone_normalise(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if (
+            latitude is not None
+            and longitude is not None
+            and not self.program.covers(latitude, longitude)
+        ):
+            self.add_error(
+                "latitude",
+                _(
+                    "This location is outside the area this department serves; "
+                    "place the pin within %(km)s km of the city centre."
+                )
+                % {"km": round(self.program.service_radius_m / 1000)},
+            )
+        method = data.get("contact_method")
+        wants_phone = method in (Site.ContactMethod.PHONE, Site.ContactMethod.TEXT)
+        if wants_phone and not data.get("contact_phone") and "contact_phone" not in self.errors:
+            self.add_error("contact_phone", _("Give a phone number to be called or texted."))
+        if method == Site.ContactMethod.EMAIL and not data.get("contact_email"):
+            self.add_error("contact_email", _("Give an email address to be emailed."))
+        return data
+
+    def site_fields(self) -> dict[str, Any]:
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
+        if not fields.get("yard_sign_requested"):
+            fields["yard_sign_address"] = ""
+        return fields
+
+
+CAMERA_FIELDS = (
+    "label",
+    "direction",
+    "sees",
+    "mount",
+    "recording",
+    "retention_days",
+    "night_vision",
+)
+
+
+class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
+    direction = forms.IntegerField(
+        label=_("View direction (degrees)"),
+        min_value=0,
+        max_value=359,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("Compass degrees the camera faces: 0 north, 90 east, 180 south, 270 west."),
+    )
+    retention_days = forms.IntegerField(
+        label=_("Days of video kept"),
+        min_value=1,
+        max_value=365,
+        help_text=_("How many days of video the camera keeps before overwriting."),
+    )
+    sees = forms.MultipleChoiceField(
+        label=_("What it sees"),
+        choices=Camera.Sees.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one thing the camera sees.")},
+    )
+
+    class Meta:
+        model = Camera
+        fields = CAMERA_FIELDS
+        widgets = {"recording": forms.RadioSelect}
+        help_texts = {"label": _("For example: front porch.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recording"].choices = Camera.Recording.choices
+
+    def camera_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in CAMERA_FIELDS}
+
+
+class BaseCameraFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        if not [
+            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
+        ]:
+            raise ValidationError(_("A site needs at least one camera."))
+
+
+CameraFormSet = forms.inlineformset_factory(
+    Site,
+    Camera,
+    form=CameraForm,
+    formset=BaseCameraFormSet,
+    extra=0,
+    min_num=1,
+    max_num=20,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+# Editing offers one empty camera form beside the existing ones, to add a camera without JS.
+CameraEditFormSet = forms.inlineformset_factory(
+    Site,
+    Camera,
+    form=CameraForm,
+    formset=BaseCameraFormSet,
+    extra=1,
+    max_num=20,
+    validate_max=True,
+    can_delete=True,
+)

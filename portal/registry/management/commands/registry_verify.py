@@ -1,0 +1,30 @@
+"""The yearly re-verification for every department; a scheduler runs it daily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from portal.registry.services import registrations_verify
+from tenants.models import Department
+
+
+class Command(BaseCommand):
+    help = (
+        "Send yearly confirmation notices and reminders, lapse unconfirmed registrations and "
+        "purge long-lapsed ones, in every active department. Safe to run more than once a day."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
+        for department in departments.select_related("program"):
+            with tenant_context(department):
+                counts = registrations_verify(program=department.program, now=now)
+            self.stdout.write(
+                f"{department.schema_name}: {counts.notices} notices, {counts.reminders} "
+                f"reminders, {counts.lapsed} lapsed, {counts.purged} purged"
+            )

@@ -1,0 +1,306 @@
+"""The registry core, in each department's own schema: participants, their sites and cameras,
+the department's staff, and the append-only audit trail of every access to them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import Program
+
+YEAR = timedelta(days=365)
+
+
+class Participant(models.Model):
+    """A resident or business account on one city's portal, and its yearly confirmation."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        LAPSED = "lapsed", _("Lapsed")
+        PURGED = "purged", _("Removed after lapsing")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
+    )
+    organisation_name = models.CharField(_("organisation name"), max_length=150, blank=True)
+    language = models.CharField(_("language"), max_length=5, default="en")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.organisation_name or self.user.email
+
+    def anniversary(self) -> datetime:
+        return self.confirmed_at + YEAR
+
+    def notice_due(self, program: Program, now: datetime) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and self.notice_sent_at is None
+            and now >= self.anniversary() - timedelta(days=program.verification_notice_days)
+        )
+
+    def reminder_due(self, now: datetime) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and self.reminder_sent_at is None
+            and now >= self.anniversary()
+        )
+
+    def lapse_due(self, program: Program, now: datetime) -> bool:
+        return self.status == self.Status.ACTIVE and now >= self.anniversary() + timedelta(
+            days=program.verification_grace_days
+        )
+
+    def purge_due(self, program: Program, now: datetime) -> bool:
+        return (
+            self.status == self.Status.LAPSED
+            and self.lapsed_at is not None
+            and now >= self.lapsed_at + timedelta(days=program.purge_after_days)
+        )
+
+
+class SiteQuerySet(models.QuerySet["Site"]):
+    def searchable(self) -> SiteQuerySet:
+        """The one definition of a site that staff searches may show: not paused by its owner,
+        and its owner's registration confirmed (neither lapsed nor removed)."""
+        return self.filter(paused=False, participant__status=Participant.Status.ACTIVE)
+
+    def lapsed(self) -> SiteQuerySet:
+        """Sites whose owner's registration is no longer confirmed (lapsed or removed)."""
+        return self.exclude(participant__status=Participant.Status.ACTIVE)
+
+
+class Site(models.Model):
+    """An address where a participant has cameras, with how to reach its owner."""
+
+    class Kind(models.TextChoices):
+        HOME = "home", _("Home")
+        BUSINESS = "business", _("Business")
+        OTHER = "other", _("Other")
+
+    class Participation(models.TextChoices):
+        REGISTERED = "registered", _("Register: location and contact only")
+        INTEGRATED = "integrated", _("Integrate: share video during emergencies")
+
+    class ContactMethod(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        TEXT = "text", _("Text message")
+        EMAIL = "email", _("Email")
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="sites")
+    kind = models.CharField(_("type of site"), max_length=10, choices=Kind.choices)
+    address = models.CharField(_("address"), max_length=200)
+    latitude = models.FloatField(
+        _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    participation = models.CharField(
+        _("participation"),
+        max_length=10,
+        choices=Participation.choices,
+        default=Participation.REGISTERED,
+    )
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    contact_email = models.EmailField(_("email"), max_length=254, blank=True)
+    contact_method = models.CharField(
+        _("preferred contact method"), max_length=5, choices=ContactMethod.choices
+    )
+    contact_hours = models.CharField(_("best hours to reach you"), max_length=100, blank=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    terms_version = models.PositiveIntegerField()
+    terms_accepted_at = models.DateTimeField()
+    yard_sign_requested = models.BooleanField(_("yard sign requested"), default=False)
+    yard_sign_address = models.CharField(
+        _("yard sign delivery address"), max_length=200, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["latitude", "longitude"])]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def is_searchable(self) -> bool:
+        """SiteQuerySet.searchable() for one loaded site (its participant is read)."""
+        return not self.paused and self.participant.status == Participant.Status.ACTIVE
+
+
+class CameraQuerySet(models.QuerySet["Camera"]):
+    def active(self) -> CameraQuerySet:
+        """The one definition of a camera staff may count on: not paused by its owner."""
+        return self.filter(paused=False)
+
+
+class Camera(models.Model):
+    """One camera at a site: which way it looks, what it sees, how long it keeps video."""
+
+    class Sees(models.TextChoices):
+        STREET = "street", _("Street")
+        SIDEWALK = "sidewalk", _("Sidewalk")
+        DRIVEWAY = "driveway", _("Driveway")
+        ALLEY = "alley", _("Alley")
+        PARKING = "parking", _("Parking")
+        ENTRANCE = "entrance", _("Entrance")
+
+    class Mount(models.TextChoices):
+        WALL = "wall", _("Wall")
+        CEILING = "ceiling", _("Ceiling or eave")
+        POLE = "pole", _("Pole")
+        DOORBELL = "doorbell", _("Doorbell")
+        WINDOW = "window", _("Inside a window")
+
+    class Recording(models.TextChoices):
+        CONTINUOUS = "continuous", _("Continuous")
+        MOTION = "motion", _("On motion")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cameras")
+    label = models.CharField(_("label"), max_length=80)
+    direction = models.PositiveSmallIntegerField(
+        _("view direction (degrees)"), validators=[MaxValueValidator(359)]
+    )
+    sees = ArrayField(
+        models.CharField(max_length=10, choices=Sees.choices), verbose_name=_("what it sees")
+    )
+    mount = models.CharField(_("mount"), max_length=10, choices=Mount.choices)
+    recording = models.CharField(_("recording"), max_length=10, choices=Recording.choices)
+    retention_days = models.PositiveSmallIntegerField(
+        _("days of video kept"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    night_vision = models.BooleanField(_("night vision"), default=False)
+    paused = models.BooleanField(_("paused"), default=False)
+
+    objects = CameraQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def sees_labels(self) -> list[str]:
+        labels = dict(self.Sees.choices)
+        return [str(labels.get(value, value)) for value in self.sees]
+
+
+class OptOut(models.Model):
+    """What the department keeps of an opt-out: that it happened and how much went, no person."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    sites_deleted = models.PositiveIntegerField()
+    cameras_deleted = models.PositiveIntegerField()
+    account_closed = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"Opt-out on {self.created_at:%Y-%m-%d}"
+
+
+class Capability(models.TextChoices):
+    """What a staff member may do; each role's rights are written once, in ROLE_CAPABILITIES."""
+
+    CASEWORK = "casework", _("Open incidents, canvass, notify owners, request footage")
+    PERSONAL_DATA = "personal_data", _("See owners' contact details and exact locations")
+    INACTIVE_SITES = "inactive_sites", _("See paused and lapsed sites")
+    ADMINISTER = "administer", _("Invite staff, import and export, read the audit trail")
+
+
+class StaffMember(models.Model):
+    """A department account with a role; residents have a Participant instead."""
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", _("Administrator")
+        INVESTIGATOR = "investigator", _("Investigator")
+        OPERATOR = "operator", _("Real-time crime center operator")
+        ANALYST = "analyst", _("Analyst")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.get_role_display()})"
+
+    def can(self, capability: str) -> bool:
+        return capability in ROLE_CAPABILITIES[self.Role(self.role)]
+
+    # The same rules, by name, for templates ({% if staff.can_casework %}).
+    @property
+    def can_casework(self) -> bool:
+        return self.can(Capability.CASEWORK)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Analysts work with counts and coarse locations only, never with owners' details."""
+        return self.can(Capability.PERSONAL_DATA)
+
+    @property
+    def sees_inactive_sites(self) -> bool:
+        return self.can(Capability.INACTIVE_SITES)
+
+    @property
+    def can_administer(self) -> bool:
+        return self.can(Capability.ADMINISTER)
+
+
+ROLE_CAPABILITIES: dict[StaffMember.Role, frozenset[str]] = {
+    StaffMember.Role.ADMINISTRATOR: frozenset(Capability.values),
+    StaffMember.Role.INVESTIGATOR: frozenset({Capability.CASEWORK, Capability.PERSONAL_DATA}),
+    StaffMember.Role.OPERATOR: frozenset({Capability.CASEWORK, Capability.PERSONAL_DATA}),
+    StaffMember.Role.ANALYST: frozenset(),
+}
+
+
+class AuditEntry(models.Model):
+    """Who saw or moved personal data, when, why and from where. Append-only: PostgreSQL refuses
+    any UPDATE, DELETE or TRUNCATE of this table (see the migrations). Sites, participants and
+    incidents are referred to by id, not by foreign key, so that deleting them (opt-out, purge)
+    never has to touch an entry, the registry core depends on nothing above it, and an entry
+    holds no personal data of its own."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", _("Contact details revealed")
+        EXPORT = "export", _("Registry exported")
+        NOTIFY = "notify", _("Area notified")
+        FOOTAGE_REQUEST = "footage_request", _("Footage requested")
+        DOWNLOAD = "download", _("Footage downloaded")
+        LIVE_FEED = "live_feed", _("Live feed opened")
+        STAFF_INVITE = "staff_invite", _("Staff member invited")
+        IMPORT = "import", _("Registry imported")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_email = models.EmailField()
+    actor_role = models.CharField(max_length=16)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    site_id = models.BigIntegerField(null=True, blank=True)
+    participant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    incident_id = models.BigIntegerField(null=True, blank=True)
+    case_number = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"

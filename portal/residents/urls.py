@@ -1,0 +1,30 @@
+from django.urls import path
+
+from portal.residents import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("register/", views.site_new, name="site_new"),
+    path("my/", views.manage, name="manage"),
+    path("my/sites/<int:site_id>/", views.site_edit, name="site_edit"),
+    path("my/sites/<int:site_id>/pause/", views.site_pause, {"paused": True}, name="site_pause"),
+    path("my/sites/<int:site_id>/resume/", views.site_pause, {"paused": False}, name="site_resume"),
+    path(
+        "my/cameras/<int:camera_id>/pause/",
+        views.camera_pause,
+        {"paused": True},
+        name="camera_pause",
+    ),
+    path(
+        "my/cameras/<int:camera_id>/resume/",
+        views.camera_pause,
+        {"paused": False},
+        name="camera_resume",
+    ),
+    path("my/confirm/", views.confirm, name="confirm"),
+    path("my/access/", views.access, name="access"),
+    path("my/leave/", views.leave, name="leave"),
+    path("verify/<str:token>/", views.verify, name="verify"),
+    path("geocode/", views.geocode, name="geocode"),
+]

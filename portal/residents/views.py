@@ -1,0 +1,272 @@
+"""Resident-facing pages of a department's portal: they translate HTTP to the registry's
+services and selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from portal.registry import geocoding, services
+from portal.registry.forms import CameraEditFormSet, CameraFormSet, SiteForm
+from portal.registry.models import Camera, Participant, Site
+from portal.registry.selectors import audit_entries_about
+from portal.residents.forms import OptOutForm
+
+View = Callable[..., HttpResponse]
+
+
+def participant_required(view: View) -> View:
+    """Signed-in residents only; staff accounts of the department have no registry of their own."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        participant = getattr(request.user, "participant", None)
+        if participant is None:
+            return render(request, "portal/not_participant.html", status=403)
+        request.participant = participant  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_safe
+def landing(request: HttpRequest) -> HttpResponse:
+    """The program's front page, in the department's branding and the visitor's language."""
+    return render(request, "portal/landing.html")
+
+
+def _map_context(request: HttpRequest) -> dict[str, object]:
+    program = request.tenant.program  # type: ignore[attr-defined]
+    return {
+        "program": program,
+        "map_tiles": settings.MAP_TILE_URL,
+        "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "geocoder_enabled": geocoding.enabled(),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_required
+def site_new(request: HttpRequest) -> HttpResponse:
+    program = request.tenant.program  # type: ignore[attr-defined]
+    participant: Participant = request.participant  # type: ignore[attr-defined]
+    data = request.POST if request.method == "POST" else None
+    form = SiteForm(
+        data,
+        program=program,
+        initial={"contact_email": request.user.email, "kind": Site.Kind.HOME},
+    )
+    cameras = CameraFormSet(data, instance=Site(), prefix="cameras")
+    if data is not None and all([form.is_valid(), cameras.is_valid()]):
+        services.site_register(
+            participant=participant,
+            program=program,
+            site=form.site_fields(),
+            cameras=[camera.camera_fields() for camera in _kept(cameras)],
+            language=get_language(),
+        )
+        messages.success(request, _("Your site is registered. Thank you for taking part!"))
+        return redirect("portal:manage")
+    return render(
+        request,
+        "portal/site_form.html",
+        {"form": form, "cameras": cameras, "new": True, **_map_context(request)},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_required
+def site_edit(request: HttpRequest, site_id: int) -> HttpResponse:
+    program = request.tenant.program  # type: ignore[attr-defined]
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)  # type: ignore[attr-defined]
+    terms_changed = site.terms_version != program.terms_version
+    data = request.POST if request.method == "POST" else None
+    form = SiteForm(data, instance=site, program=program, ask_terms=terms_changed)
+    cameras = CameraEditFormSet(data, instance=site, prefix="cameras")
+    if data is not None and all([form.is_valid(), cameras.is_valid()]):
+        services.site_update(
+            site=site,
+            program=program,
+            changes=form.site_fields(),
+            cameras_changed=[
+                (camera.instance if camera.instance.pk else None, camera.camera_fields())
+                for camera in _kept(cameras)
+                if camera.has_changed()
+            ],
+            cameras_deleted=[
+                camera.instance for camera in cameras.deleted_forms if camera.instance.pk
+            ],
+            terms_accepted=bool(form.cleaned_data.get("accept_terms")),
+        )
+        messages.success(request, _("Your changes are saved."))
+        return redirect("portal:manage")
+    return render(
+        request,
+        "portal/site_form.html",
+        {
+            "form": form,
+            "cameras": cameras,
+            "site": site,
+            "new": False,
+            "terms_changed": terms_changed,
+            **_map_context(request),
+        },
+    )
+
+
+def _kept(formset: CameraFormSet) -> list:
+    return [
+        camera
+        for camera in formset.forms
+        if camera.cleaned_data and not formset._should_delete_form(camera)
+    ]
+
+
+@require_safe
+@participant_required
+def manage(request: HttpRequest) -> HttpResponse:
+    participant: Participant = request.participant  # type: ignore[attr-defined]
+    sites = participant.sites.prefetch_related(
+        Prefetch("cameras", queryset=Camera.objects.order_by("pk"))
+    )
+    return render(request, "portal/manage.html", {"participant": participant, "sites": sites})
+
+
+@require_safe
+@participant_required
+def access(request: HttpRequest) -> HttpResponse:
+    """Every audit entry about the participant's own data: who looked, when and why."""
+    participant: Participant = request.participant  # type: ignore[attr-defined]
+    entries = audit_entries_about(participant)
+    return render(request, "portal/access.html", {"entries": entries})
+
+
+@require_POST
+@participant_required
+def site_pause(request: HttpRequest, site_id: int, paused: bool) -> HttpResponse:
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)  # type: ignore[attr-defined]
+    services.site_set_paused(site=site, paused=paused)
+    if paused:
+        messages.success(
+            request, _("%(site)s is paused: searches will not show it.") % {"site": site}
+        )
+    else:
+        messages.success(request, _("%(site)s is active again.") % {"site": site})
+    return redirect("portal:manage")
+
+
+@require_POST
+@participant_required
+def camera_pause(request: HttpRequest, camera_id: int, paused: bool) -> HttpResponse:
+    camera = get_object_or_404(
+        Camera,
+        pk=camera_id,
+        site__participant=request.participant,  # type: ignore[attr-defined]
+    )
+    services.camera_set_paused(camera=camera, paused=paused)
+    if paused:
+        messages.success(request, _("Camera “%(camera)s” is paused.") % {"camera": camera})
+    else:
+        messages.success(request, _("Camera “%(camera)s” is active again.") % {"camera": camera})
+    return redirect("portal:manage")
+
+
+@require_POST
+@participant_required
+def confirm(request: HttpRequest) -> HttpResponse:
+    participant: Participant = request.participant  # type: ignore[attr-defined]
+    if participant.status == Participant.Status.PURGED:
+        messages.error(request, _("Your registration was removed; register your site again."))
+        return redirect("portal:site_new")
+    services.participant_confirm(participant=participant)
+    messages.success(request, _("Thank you: your registration is confirmed for another year."))
+    return redirect("portal:manage")
+
+
+LINK_PROBLEMS = {
+    "invalid": (
+        400,
+        _lazy("This link is not valid. Copy the whole link from the email, or sign in."),
+    ),
+    "expired": (410, _lazy("This link has expired. Sign in to confirm your registration.")),
+    "used": (410, _lazy("This link has already been used. Sign in to see your registration.")),
+    "purged": (
+        410,
+        _lazy("Your registration was removed after it lapsed. Sign in to register again."),
+    ),
+}
+
+
+@require_safe
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed one-click confirmation: it works without signing in, once."""
+    try:
+        participant = services.participant_confirm_by_link(token=token)
+    except services.LinkError as error:
+        status, message = LINK_PROBLEMS[str(error)]
+        return render(request, "portal/verify.html", {"problem": message}, status=status)
+    return render(request, "portal/verify.html", {"participant": participant})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def leave(request: HttpRequest) -> HttpResponse:
+    """Opt out: delete everything at once after one confirmation, optionally the account too."""
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            # A second submission after the account was closed: it is already done.
+            return render(request, "portal/left.html", {"already": True})
+        return redirect_to_login(request.get_full_path())
+    participant = getattr(request.user, "participant", None)
+    if participant is None:
+        return render(request, "portal/not_participant.html", status=403)
+    form = OptOutForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        close_account = form.cleaned_data["close_account"]
+        try:
+            result = services.participant_opt_out(
+                participant=participant, close_account=close_account
+            )
+        except services.NothingToDelete:
+            messages.info(request, _("You have already left: there is nothing left to delete."))
+            return redirect("portal:manage")
+        if close_account:
+            logout(request)
+        return render(request, "portal/left.html", {"result": result})
+    sites = participant.sites.prefetch_related("cameras")
+    return render(request, "portal/leave.html", {"form": form, "sites": sites})
+
+
+@require_safe
+@participant_required
+def geocode(request: HttpRequest) -> HttpResponse:
+    """Address to coordinates through the configured geocoder, for placing the map pin."""
+    if not geocoding.enabled():
+        raise Http404
+    query = request.GET.get("q", "").strip()[:200]
+    if not query:
+        return JsonResponse({"error": _("Type an address first.")}, status=400)
+    program = request.tenant.program  # type: ignore[attr-defined]
+    try:
+        found = geocoding.geocode(query, near=(program.center_latitude, program.center_longitude))
+    except geocoding.GeocoderUnavailable:
+        return JsonResponse(
+            {"error": _("Address search is not available right now; place the pin on the map.")},
+            status=503,
+        )
+    if found is None:
+        return JsonResponse({"error": _("No place found for that address.")}, status=404)
+    return JsonResponse({"latitude": found[0], "longitude": found[1]})
