@@ -16,9 +16,11 @@ from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
 
-# Uploaded files (logos) go to a throwaway folder, never into .data/media.
+# Uploaded files (logos, evidence) go to throwaway folders, never into .data.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="canvass-test-media-")
 os.environ["MEDIA_ROOT"] = MEDIA_ROOT
+PRIVATE_ROOT = tempfile.mkdtemp(prefix="canvass-test-private-")
+os.environ["PRIVATE_ROOT"] = PRIVATE_ROOT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,6 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(PRIVATE_ROOT, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,13 @@ STORAGES = {
         )
     },
 }
+# Evidence (footage clips, import files) is private: never under a public URL, always under its
+# city's prefix (portal.registry.storage), read only through audited views.
+PRIVATE_ROOT = Path(envstr("PRIVATE_ROOT", str(BASE_DIR / ".data" / "private")))
+STORAGES["evidence"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": None},
+}
 if envstr("STORAGE_BACKEND") == "s3":
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
