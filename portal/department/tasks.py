@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from celery import shared_task
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from canvass.celery import app
 from portal.department.models import Notification, NotificationRecipient
 from portal.registry.models import Site
 from portal.registry.selectors import sites_near
@@ -21,7 +21,7 @@ def answer_token(recipient: NotificationRecipient) -> str:
     return signing.dumps({"r": recipient.pk}, salt=ANSWER_SALT)
 
 
-@app.task
+@shared_task
 def notify_area(notification_id: int) -> int:
     """Email every active owner in the notification's area once; safe to run again (only
     owners not yet emailed are emailed). Returns how many were emailed by this run."""

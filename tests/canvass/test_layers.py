@@ -1,0 +1,77 @@
+"""Imports only point down: tenants at the bottom, the registry core above it, the audiences and
+the paid half above that, the project package on top. A lower layer never imports a higher one,
+not even inside a function (docs/architecture.md draws the layers)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Lowest first; a module may import its own layer and those listed before it.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("tenants", ("tenants",)),
+    ("registry core", ("portal.registry",)),
+    ("audiences", ("portal.residents", "portal.department", "billing")),
+    ("platform", ("canvass", "console")),
+]
+SOURCES = {
+    "tenants": ROOT / "tenants",
+    "portal.registry": ROOT / "portal" / "registry",
+    "portal.residents": ROOT / "portal" / "residents",
+    "portal.department": ROOT / "portal" / "department",
+    "billing": ROOT / "billing",
+    "canvass": ROOT / "platform" / "canvass",
+    "console": ROOT / "platform" / "console",
+}
+
+
+def layer_of(module: str) -> int | None:
+    for index, (_name, packages) in enumerate(LAYERS):
+        if any(module == package or module.startswith(package + ".") for package in packages):
+            return index
+    return None
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """Every module the file imports, at any depth (functions included), with its line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+            # "from portal import department" names a package too.
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def python_files() -> list[tuple[str, Path]]:
+    return [
+        (package, path)
+        for package, folder in SOURCES.items()
+        for path in sorted(folder.rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def test_every_package_of_the_code_belongs_to_a_layer() -> None:
+    top_level = {
+        path.name for path in (ROOT / "portal").iterdir() if (path / "__init__.py").exists()
+    }
+    assert {f"portal.{name}" for name in top_level} <= set(SOURCES)
+
+
+@pytest.mark.parametrize(("package", "path"), python_files(), ids=lambda value: str(value))
+def test_imports_only_point_down(package: str, path: Path) -> None:
+    own = layer_of(package)
+    assert own is not None
+    upward = [
+        f"{path.relative_to(ROOT)}:{line} imports {module} ({LAYERS[target][0]})"
+        for line, module in imported_modules(path)
+        if (target := layer_of(module)) is not None and target > own
+    ]
+    assert not upward, "\n".join(upward)
