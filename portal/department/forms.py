@@ -121,6 +121,12 @@ class CanvassEntryForm(forms.Form):
     )
 
 
+NOTE_NAMES_OWNER = _(
+    "The note contains the owner's name, phone or email. Leave them out: the owner and "
+    "auditors read the note. Nothing was recorded."
+)
+
+
 class RevealForm(forms.Form):
     """The reveal's reason is the incident's offence type and case number; staff may add a
     note, which the owner and auditors read, so it may not carry the owner's details."""
@@ -142,13 +148,7 @@ class RevealForm(forms.Form):
     def clean_note(self) -> str:
         note: str = self.cleaned_data["note"].strip()
         if self.site is not None and note_names_owner(note, self.site):
-            raise forms.ValidationError(
-                _(
-                    "The note contains the owner's name, phone or email. Leave them out: the "
-                    "owner and auditors read the note. Nothing was recorded."
-                ),
-                code="names_owner",
-            )
+            raise forms.ValidationError(NOTE_NAMES_OWNER, code="names_owner")
         return note
 
 

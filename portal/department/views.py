@@ -35,6 +35,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal.department import selectors, services
 from portal.department.forms import (
+    NOTE_NAMES_OWNER,
     CanvassEntryForm,
     ClipForm,
     IncidentForm,
@@ -276,7 +277,7 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
                 actor=_actor(request), site=site, incident=incident, note=form.cleaned_data["note"]
             )
         except NoteNamesOwner:  # the form checks the same rule; this is the writer's own guard
-            form.add_error("note", _("The note contains the owner's name, phone or email."))
+            form.add_error("note", NOTE_NAMES_OWNER)
     if form.errors:
         return render(
             request,
