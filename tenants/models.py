@@ -32,6 +32,25 @@ from tenants.validators import validate_logo
 EARTH_RADIUS_M = 6_371_008.8
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
 
+# The offence types a new department starts with (Program.offence_types); its administrator
+# edits the list on the console's settings page. Codes are stable: entries and incidents keep them.
+DEFAULT_OFFENCE_TYPES: list[dict[str, str]] = [
+    {"code": "burglary", "label": "Burglary"},
+    {"code": "robbery", "label": "Robbery"},
+    {"code": "assault", "label": "Assault"},
+    {"code": "vehicle_crime", "label": "Vehicle crime"},
+    {"code": "vandalism", "label": "Vandalism"},
+    {"code": "missing_person", "label": "Missing person"},
+    {"code": "traffic_collision", "label": "Traffic collision"},
+    {"code": "homicide", "label": "Homicide"},
+    {"code": "other", "label": "Other"},
+]
+
+
+def default_offence_types() -> list[dict[str, str]]:
+    return [dict(offence) for offence in DEFAULT_OFFENCE_TYPES]
+
+
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1d4ed8.")
 )
@@ -234,8 +253,19 @@ class Program(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(730)],
     )
 
+    # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
+    offence_types = models.JSONField(_("offence types"), default=default_offence_types)
+
     def __str__(self) -> str:
         return f"{self.department} program"
+
+    def offence_type_choices(self) -> list[tuple[str, str]]:
+        """The department's offence types as form choices: (code, label)."""
+        return [(offence["code"], offence["label"]) for offence in self.offence_types]
+
+    def offence_label(self, code: str) -> str:
+        """The label of an offence type; the bare code when it has since left the list."""
+        return dict(self.offence_type_choices()).get(code, code)
 
     def distance_from_center_m(self, latitude: float, longitude: float) -> float:
         """Great-circle (haversine) distance in metres from the service area's centre."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from portal.department.models import CanvassEntry, Incident
+from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin
-from portal.registry.models import StaffMember
+from portal.registry.models import Site, StaffMember
 
 MAX_RADIUS_M = 20_000
 
@@ -51,6 +53,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         model = Incident
         fields = [
             "kind",
+            "category",
             "case_number",
             "address",
             "latitude",
@@ -63,6 +66,12 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     def __init__(self, *args: Any, program: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
+        # The offence type is chosen from the department's own list (Program.offence_types).
+        self.fields["category"] = forms.ChoiceField(
+            label=_("Offence type"),
+            choices=[("", "---------"), *program.offence_type_choices()],
+            help_text=_("Recorded with the case number in every audit entry about this case."),
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -112,15 +121,85 @@ class CanvassEntryForm(forms.Form):
     )
 
 
+NOTE_NAMES_OWNER = _(
+    "The note contains the owner's name, phone or email. Leave them out: the owner and "
+    "auditors read the note. Nothing was recorded."
+)
+
+
 class RevealForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
+    """The reveal's reason is the incident's offence type and case number; staff may add a
+    note, which the owner and auditors read, so it may not carry the owner's details."""
+
+    note = forms.CharField(
+        label=_("Note (optional)"),
         max_length=500,
-        min_length=5,
+        required=False,
         help_text=_(
-            "Why you need this owner's contact details; it is recorded and the owner can see it."
+            "Recorded with the case's offence type and number; the owner can read it. "
+            "Never write the owner's name, phone or email."
         ),
     )
+
+    def __init__(self, *args: Any, site: Site | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+
+    def clean_note(self) -> str:
+        note: str = self.cleaned_data["note"].strip()
+        if self.site is not None and note_names_owner(note, self.site):
+            raise forms.ValidationError(NOTE_NAMES_OWNER, code="names_owner")
+        return note
+
+
+# A department's list stays short enough to choose from.
+MAX_OFFENCE_TYPES = 40
+MAX_OFFENCE_LABEL = 60
+
+
+class OffenceTypesForm(forms.Form):
+    """The department's offence types, one label per line. Each keeps a stable code derived
+    from its label (Vehicle crime: vehicle_crime); incidents and audit entries store the code."""
+
+    offence_types = forms.CharField(
+        label=_("Offence types"),
+        widget=forms.Textarea(attrs={"rows": 12}),
+        max_length=MAX_OFFENCE_TYPES * (MAX_OFFENCE_LABEL + 2),
+        help_text=_(
+            "One per line. Staff choose one for every incident; it is recorded with the case "
+            "number in each audit entry about the case. Renaming a type starts a new one."
+        ),
+    )
+
+    @staticmethod
+    def initial_text(offence_types: list[dict[str, str]]) -> str:
+        return "\n".join(offence["label"] for offence in offence_types)
+
+    def clean_offence_types(self) -> list[dict[str, str]]:
+        lines = self.cleaned_data["offence_types"].splitlines()
+        labels = [label for label in (" ".join(line.split()) for line in lines) if label]
+        if not labels:
+            raise forms.ValidationError(_("List at least one offence type."))
+        if len(labels) > MAX_OFFENCE_TYPES:
+            raise forms.ValidationError(
+                _("List at most %(count)s offence types.") % {"count": MAX_OFFENCE_TYPES}
+            )
+        offence_types: list[dict[str, str]] = []
+        for label in labels:
+            code = slugify(label).replace("-", "_")[:40]
+            if len(label) > MAX_OFFENCE_LABEL:
+                raise forms.ValidationError(
+                    _("“%(label)s…” is too long; keep each type under %(limit)s characters.")
+                    % {"label": label[:20], "limit": MAX_OFFENCE_LABEL}
+                )
+            if not code:
+                raise forms.ValidationError(
+                    _("“%(label)s” needs at least one letter or digit.") % {"label": label}
+                )
+            if any(offence["code"] == code for offence in offence_types):
+                raise forms.ValidationError(_("“%(label)s” is listed twice.") % {"label": label})
+            offence_types.append({"code": code, "label": label})
+        return offence_types
 
 
 class NotifyForm(forms.Form):

@@ -21,6 +21,9 @@ class Incident(models.Model):
 
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
     case_number = models.CharField(_("case number"), max_length=40)
+    # An offence type code from the department's list (Program.offence_types); every audit
+    # entry written about the incident carries it with the case number.
+    category = models.CharField(_("offence type"), max_length=40)
     address = models.CharField(_("place"), max_length=200, blank=True)
     latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])

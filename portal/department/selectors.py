@@ -50,12 +50,83 @@ def sites_on_map(filters: MapFilters) -> QuerySet[Site]:
     return sites
 
 
-def site_clusters(
-    sites: QuerySet[Site], *, south: float, west: float, north: float, east: float, cell_deg: float
+@dataclass(frozen=True)
+class Grid:
+    """The coarse grid (about 100 m) that positions are snapped to for staff who may not see
+    exact homes, and for every cluster. It is fixed per department (its longitude step is set
+    at the service area's centre), so that no two requests snap to different grids whose
+    overlap would narrow a position down."""
+
+    lat_step: float
+    lng_step: float
+
+    METRES = 100
+
+    @classmethod
+    def of(cls, program: Program) -> Grid:
+        lat_step = cls.METRES / METRES_PER_DEGREE
+        cos_lat = max(math.cos(math.radians(program.center_latitude)), 1e-6)
+        return cls(lat_step, lat_step / cos_lat)
+
+    def centre(self, row: int, column: int) -> tuple[float, float]:
+        """The centre of a grid cell, the only position given for anything inside it."""
+        return (
+            round((row + 0.5) * self.lat_step, 7),
+            round((column + 0.5) * self.lng_step, 7),
+        )
+
+    def snap(self, latitude: float, longitude: float) -> tuple[float, float]:
+        return self.centre(
+            math.floor(latitude / self.lat_step), math.floor(longitude / self.lng_step)
+        )
+
+
+def site_cells(
+    sites: QuerySet[Site], *, south: float, west: float, north: float, east: float, grid: Grid
 ) -> list[dict[str, float | int]]:
-    """Sites in the box grouped into square cells: count, integrated count, mean position."""
+    """Sites in the box counted per grid cell, placed at the cell's centre: the close-up map
+    for staff without personal-data access, which shows where cameras are, never which home."""
+    cells = (
+        sites.filter(latitude__range=(south, north), longitude__range=(west, east))
+        .annotate(
+            row=Floor(F("latitude") / Value(grid.lat_step), output_field=IntegerField()),
+            column=Floor(F("longitude") / Value(grid.lng_step), output_field=IntegerField()),
+        )
+        .values("row", "column")
+        .annotate(
+            count=Count("pk", distinct=True),
+            integrated=Count("pk", distinct=True, filter=Q(participation="integrated")),
+        )
+        .order_by("row", "column")
+    )
+    result: list[dict[str, float | int]] = []
+    for cell in cells:
+        latitude, longitude = grid.centre(cell["row"], cell["column"])
+        result.append(
+            {
+                "count": cell["count"],
+                "integrated": cell["integrated"],
+                "latitude": latitude,
+                "longitude": longitude,
+            }
+        )
+    return result
+
+
+def site_clusters(
+    sites: QuerySet[Site],
+    *,
+    south: float,
+    west: float,
+    north: float,
+    east: float,
+    cell_deg: float,
+    grid: Grid,
+) -> list[dict[str, float | int]]:
+    """Sites in the box grouped into square cells: count, integrated count, and their mean
+    position snapped to the grid (a cluster of one site would otherwise be its exact home)."""
     cell = Value(cell_deg)
-    return list(
+    clusters = list(
         sites.filter(latitude__range=(south, north), longitude__range=(west, east))
         .annotate(
             row=Floor(F("latitude") / cell, output_field=IntegerField()),
@@ -70,6 +141,11 @@ def site_clusters(
         )
         .order_by()
     )
+    for cluster in clusters:
+        cluster["latitude"], cluster["longitude"] = grid.snap(
+            cluster["latitude"], cluster["longitude"]
+        )
+    return clusters
 
 
 def coverage_gaps(

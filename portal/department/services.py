@@ -4,7 +4,7 @@ footage requests, and the reads of personal data that record themselves (reveal,
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -13,10 +13,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +32,7 @@ from portal.department.models import (
 )
 from portal.registry.audit import Actor, audit_record, audit_record_sites
 from portal.registry.models import AuditEntry, Site, StaffMember
-from tenants.models import Department
+from tenants.models import Department, Program
 
 
 class AlreadyStaff(Exception):
@@ -80,6 +82,7 @@ def incident_open(
     *,
     actor: Actor,
     kind: str,
+    category: str,
     case_number: str,
     address: str,
     latitude: float,
@@ -91,6 +94,7 @@ def incident_open(
     return Incident.objects.create(
         opened_by_id=actor.user_id,
         kind=kind,
+        category=category,
         case_number=case_number,
         address=address,
         latitude=latitude,
@@ -110,16 +114,86 @@ def canvass_entry_update(*, incident: Incident, site: Site, state: str, notes: s
 
 
 @transaction.atomic
-def contact_reveal(*, actor: Actor, site: Site, incident: Incident | None, reason: str) -> Site:
-    """Show a site's contact details on purpose: the reveal is recorded before they are shown."""
+def contact_reveal(*, actor: Actor, site: Site, incident: Incident, note: str = "") -> Site:
+    """Show a site's contact details on purpose: the reveal is recorded, with the incident's
+    offence type and case number and the staff member's note, before they are shown. A note
+    naming the owner is refused (audit.NoteNamesOwner) and nothing is recorded."""
     audit_record(
         actor=actor,
         action=AuditEntry.Action.REVEAL,
-        reason=reason or (f"Case {incident.case_number}" if incident else ""),
+        reason=f"Contact details for case {incident.case_number}",
         site=site,
         case=incident,
+        note=note,
     )
     return site
+
+
+# A visit to an incident's canvass: one staff member's look at it, recorded once; a new visit
+# starts when this long has passed since the last recorded one (the staff idle limit), so an
+# afternoon's casework on one page gives a few entries, not one per saved canvass state.
+CANVASS_VISIT = timedelta(minutes=30)
+
+
+@transaction.atomic
+def canvass_viewed(*, actor: Actor, incident: Incident, site_count: int) -> bool:
+    """Record that the actor saw the canvass's addresses, once per visit; True when recorded.
+    Two requests racing at a visit's start may both record it: more entries, never fewer."""
+    if not site_count:
+        return False  # an empty canvass shows no address
+    recent = AuditEntry.objects.filter(
+        action=AuditEntry.Action.CANVASS_VIEW,
+        actor_email=actor.email,
+        incident_id=incident.pk,
+        at__gte=timezone.now() - CANVASS_VISIT,
+    )
+    if recent.exists():
+        return False
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CANVASS_VIEW,
+        reason=f"Canvass of {site_count} sites with addresses for case {incident.case_number}",
+        case=incident,
+    )
+    return True
+
+
+def map_sites_located(
+    *,
+    actor: Actor,
+    sites: QuerySet[Site],
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> list[Site]:
+    """The sites in the box at their exact positions, for staff with personal-data access
+    only; the request is one audit entry (not one per site: the map pans and zooms all the
+    time), and none when the box holds no site."""
+    if actor.staff is None or not actor.staff.sees_personal_data:
+        raise PermissionDenied
+    south, west, north, east = box
+    located = list(
+        sites.filter(
+            latitude__range=(south, north), longitude__range=(west, east)
+        ).prefetch_related("cameras")[:limit]
+    )
+    if located:
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.MAP_VIEW,
+            reason=(
+                f"Map: {len(located)} exact site locations in "
+                f"{south:.5f},{west:.5f},{north:.5f},{east:.5f}"
+            ),
+        )
+    return located
+
+
+@transaction.atomic
+def offence_types_set(*, program: Program, offence_types: list[dict[str, str]]) -> None:
+    """Replace the department's offence types (validated by OffenceTypesForm). Incidents and
+    audit entries keep the codes they were given; a code no longer listed shows as itself."""
+    program.offence_types = offence_types
+    program.save(update_fields=["offence_types"])
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("incidents/<int:incident_id>/canvass.csv", views.canvass_export, name="canvass_export"),
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
+    path("settings/", views.department_settings, name="settings"),
     path("audit/", views.audit, name="audit"),
     path("audit.csv", views.audit_export, name="audit_export"),
     path("registry.csv", views.export_csv, name="export_csv"),

@@ -35,10 +35,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal.department import selectors, services
 from portal.department.forms import (
+    NOTE_NAMES_OWNER,
     CanvassEntryForm,
     ClipForm,
     IncidentForm,
     NotifyForm,
+    OffenceTypesForm,
     RevealForm,
     StaffInviteForm,
 )
@@ -50,7 +52,7 @@ from portal.department.models import (
 )
 from portal.registry import registry_io
 from portal.registry import services as registry_services
-from portal.registry.audit import Actor, audit_record
+from portal.registry.audit import Actor, NoteNamesOwner, audit_record
 from portal.registry.models import AuditEntry, Camera, Capability, Participant, Site, StaffMember
 from portal.registry.selectors import sites_near
 from tenants.http import client_ip
@@ -214,6 +216,8 @@ def _canvass(incident: Incident) -> list[Site]:
 def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     sites = _canvass(incident)
+    # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=len(sites))
     return render(
         request,
         "department/incident.html",
@@ -266,20 +270,42 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
     """Contact details, shown only in answer to this request, after it is recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site.objects.searchable(), pk=site_id)
-    form = RevealForm(request.POST)
-    if not form.is_valid():
+    form = RevealForm(request.POST, site=site)
+    if form.is_valid():
+        try:
+            services.contact_reveal(
+                actor=_actor(request), site=site, incident=incident, note=form.cleaned_data["note"]
+            )
+        except NoteNamesOwner:  # the form checks the same rule; this is the writer's own guard
+            form.add_error("note", NOTE_NAMES_OWNER)
+    if form.errors:
         return render(
             request,
             "department/reveal.html",
             {"incident": incident, "site": site, "form": form},
             status=400,
         )
-    services.contact_reveal(
-        actor=_actor(request), site=site, incident=incident, reason=form.cleaned_data["reason"]
-    )
     return render(
         request, "department/reveal.html", {"incident": incident, "site": site, "shown": True}
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required(ADMINISTER)
+def department_settings(request: HttpRequest) -> HttpResponse:
+    """The department's own settings an administrator keeps: the offence types reasons use."""
+    program = request.tenant.program  # type: ignore[attr-defined]
+    form = OffenceTypesForm(
+        request.POST or None,
+        initial={"offence_types": OffenceTypesForm.initial_text(program.offence_types)},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.offence_types_set(
+            program=program, offence_types=form.cleaned_data["offence_types"]
+        )
+        messages.success(request, _("The offence types are saved."))
+        return redirect("department:settings")
+    return render(request, "department/settings.html", {"form": form, "program": program})
 
 
 @require_safe
@@ -511,6 +537,10 @@ def _map_filters(request: HttpRequest) -> selectors.MapFilters:
         return tuple(value for value in request.GET.getlist(name) if value in allowed)
 
     status = request.GET.get("status", "active")
+    # Paused and lapsed sites are for administrators only; anyone else asking for them gets the
+    # searchable sites, as if they had not asked (the map does not offer them the choice).
+    if not request.staff.sees_inactive_sites:  # type: ignore[attr-defined]
+        status = "active"
     return selectors.MapFilters(
         kinds=chosen("kind", Site.Kind.values),
         sees=chosen("sees", Camera.Sees.values),
@@ -546,7 +576,10 @@ MAX_SITES_IN_VIEW = 3000
 @require_safe
 @staff_required()
 def registry_map_data(request: HttpRequest) -> HttpResponse:
-    """Sites (or clusters of them) in the visible box, as the map's JavaScript asks for them."""
+    """Sites (or clusters of them) in the visible box, as the map's JavaScript asks for them.
+    Clusters, and everything analysts get, sit on the ~100 m grid (selectors.Grid); only staff
+    with personal-data access see each site at its exact place up close, and each such answer
+    is one audit entry."""
     try:
         south, west, north, east = (float(v) for v in request.GET["bbox"].split(","))
         zoom = int(request.GET["zoom"])
@@ -557,10 +590,22 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
     if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180 and 0 <= zoom <= 22):
         return JsonResponse({"error": _("The box or zoom is out of range.")}, status=400)
     sites = selectors.sites_on_map(_map_filters(request))
+    grid = selectors.Grid.of(request.tenant.program)  # type: ignore[attr-defined]
+    if zoom >= SITE_ZOOM and not request.staff.sees_personal_data:  # type: ignore[attr-defined]
+        return JsonResponse(
+            {
+                "clusters": selectors.site_cells(
+                    sites, south=south, west=west, north=north, east=east, grid=grid
+                )
+            }
+        )
     if zoom >= SITE_ZOOM:
-        in_view = sites.filter(
-            latitude__range=(south, north), longitude__range=(west, east)
-        ).prefetch_related("cameras")[:MAX_SITES_IN_VIEW]
+        in_view = services.map_sites_located(
+            actor=_actor(request),
+            sites=sites,
+            box=(south, west, north, east),
+            limit=MAX_SITES_IN_VIEW,
+        )
         return JsonResponse(
             {
                 "sites": [
@@ -579,7 +624,7 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {
             "clusters": selectors.site_clusters(
-                sites, south=south, west=west, north=north, east=east, cell_deg=cell
+                sites, south=south, west=west, north=north, east=east, cell_deg=cell, grid=grid
             )
         }
     )
@@ -592,11 +637,25 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     audit_record(
         actor=_actor(request), action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)"
     )
+    program = request.tenant.program  # type: ignore[attr-defined]
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["at", "actor", "role", "action", "site", "case", "reason", "ip_address"])
+        writer.writerow(
+            [
+                "at",
+                "actor",
+                "role",
+                "action",
+                "site",
+                "category",
+                "case",
+                "note",
+                "reason",
+                "ip_address",
+            ]
+        )
         for entry in AuditEntry.objects.order_by("at", "pk").iterator():
             writer.writerow(
                 [
@@ -605,7 +664,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
                     entry.actor_role,
                     entry.action,
                     entry.site_id or "",
+                    program.offence_label(entry.category) if entry.category else "",
                     entry.case_number,
+                    entry.note,
                     entry.reason,
                     entry.ip_address or "",
                 ]

@@ -1,7 +1,9 @@
-"""Who acts (the `Actor` every service takes) and the one place audit entries are written."""
+"""Who acts (the `Actor` every service takes) and the one place audit entries are written, with
+their structured reason: the case's offence type and number, and an optional note."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,10 +12,42 @@ from portal.registry.models import AuditEntry, Participant, Site, StaffMember
 
 
 class Case(Protocol):
-    """What the audit trail keeps of an incident (a higher layer's model): its id and number."""
+    """What the audit trail keeps of an incident (a higher layer's model): its id, its number
+    and its offence type (a code from the department's Program.offence_types)."""
 
     pk: int
     case_number: str
+    category: str
+
+
+class NoteNamesOwner(ValueError):
+    """A note would put the owner's name, phone or email into the audit trail."""
+
+
+# A phone number as people type it: digits with spaces, dots, dashes, slashes, brackets or +.
+_DIGIT_RUN = re.compile(r"\d[\d\s().+/-]*\d|\d")
+# The subscriber part of a number (the last seven digits) is what identifies it, with or
+# without the area and country codes.
+_PHONE_TAIL = 7
+
+
+def note_names_owner(note: str, site: Site) -> bool:
+    """Whether a note carries the site owner's contact name (as a whole word or words, any case
+    and spacing), phone number (compared by digits, whatever the formatting) or email (any
+    case). Notes are read by the owner and by auditors; they must never hold personal data."""
+    text = " ".join(note.split()).casefold()
+    if not text:
+        return False
+    name = " ".join(site.contact_name.split()).casefold()
+    if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+        return True
+    email = site.contact_email.strip().casefold()
+    if email and email in text:
+        return True
+    phone = re.sub(r"\D", "", site.contact_phone)[-_PHONE_TAIL:]
+    return len(phone) >= 4 and any(
+        phone in re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)
+    )
 
 
 @dataclass(frozen=True)
@@ -56,9 +90,17 @@ def audit_record(
     reason: str,
     site: Site | None = None,
     case: Case | None = None,
+    note: str = "",
 ) -> AuditEntry:
-    """Write one append-only audit entry for the actor's action."""
-    return AuditEntry.objects.create(**_common(actor, action, reason, case), **_about(site))
+    """Write one append-only audit entry for the actor's action. `reason` says what was done
+    (written by the service); the case gives the offence type and case number; `note` is the
+    staff member's own words, refused (NoteNamesOwner) when it names the site's owner."""
+    note = note.strip()
+    if site is not None and note_names_owner(note, site):
+        raise NoteNamesOwner
+    return AuditEntry.objects.create(
+        **_common(actor, action, reason, case), note=note[:500], **_about(site)
+    )
 
 
 def audit_record_sites(
@@ -78,6 +120,7 @@ def _common(actor: Actor, action: str, reason: str, case: Case | None) -> dict[s
         "action": action,
         "incident_id": case.pk if case else None,
         "case_number": case.case_number if case else "",
+        "category": case.category if case else "",
         "reason": reason[:500],
         "ip_address": actor.ip_address,
     }

@@ -287,6 +287,8 @@ class AuditEntry(models.Model):
         LIVE_FEED = "live_feed", _("Live feed opened")
         STAFF_INVITE = "staff_invite", _("Staff member invited")
         IMPORT = "import", _("Registry imported")
+        CANVASS_VIEW = "canvass_view", _("Canvass addresses viewed")
+        MAP_VIEW = "map_view", _("Exact locations viewed on the map")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
@@ -296,6 +298,10 @@ class AuditEntry(models.Model):
     participant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     incident_id = models.BigIntegerField(null=True, blank=True)
     case_number = models.CharField(max_length=40, blank=True)
+    # The structured reason: an offence type code from the department's list (the incident's),
+    # the case number above, and the staff member's optional note (never the owner's details).
+    category = models.CharField(max_length=40, blank=True)
+    note = models.CharField(max_length=500, blank=True)
     reason = models.CharField(max_length=500)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 

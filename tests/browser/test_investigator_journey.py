@@ -85,6 +85,7 @@ def test_an_investigator_canvasses_and_the_owner_answers(page, live_url):
     page.locator("#pin-map").click()
     assert page.input_value("#id_latitude")
     page.select_option("#id_kind", "crime")
+    page.select_option("#id_category", "burglary")
     page.fill("#id_case_number", "CPD-BROWSER-1")
     page.fill("#id_address", "Browser Ct")
     page.fill("#id_latitude", "34.7465")
@@ -125,4 +126,4 @@ def test_an_investigator_canvasses_and_the_owner_answers(page, live_url):
         actions = set(
             AuditEntry.objects.filter(incident_id=incident.pk).values_list("action", flat=True)
         )
-        assert actions == {"reveal", "notify"}
+        assert actions == {"canvass_view", "reveal", "notify"}

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 INCIDENT = {
     "kind": "crime",
+    "category": "burglary",
     "case_number": "CPD-2026-0142",
     "address": "Union St S at Corban Ave",
     "latitude": "35.4080",
@@ -66,7 +67,7 @@ def test_revealing_a_contact_is_recorded_before_it_is_shown(alice, investigator)
     site = the_site()
     response = investigator.client.post(
         f"/department/incidents/{incident.pk}/sites/{site.pk}/reveal/",
-        {"reason": "Canvass for case CPD-2026-0142"},
+        {"note": "Camera over the side gate"},
         REMOTE_ADDR="10.1.2.3",
     )
     assert response.status_code == 200
@@ -80,21 +81,10 @@ def test_revealing_a_contact_is_recorded_before_it_is_shown(alice, investigator)
     assert entry.site_id == site.pk
     assert entry.participant_id == site.participant_id
     assert entry.incident_id == incident.pk
-    assert entry.reason == "Canvass for case CPD-2026-0142"
+    assert (entry.category, entry.case_number) == ("burglary", "CPD-2026-0142")
+    assert entry.note == "Camera over the side gate"
+    assert entry.reason == "Contact details for case CPD-2026-0142"
     assert entry.ip_address == "10.1.2.3"
-
-
-def test_a_reveal_needs_a_reason(alice, investigator):
-    open_incident(investigator)
-    with schema_context("concord"):
-        incident = Incident.objects.get()
-    response = investigator.client.post(
-        f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/", {"reason": ""}
-    )
-    assert response.status_code == 400
-    assert "Alice Moreno" not in response.content.decode()
-    with schema_context("concord"):
-        assert not AuditEntry.objects.exists()
 
 
 def test_the_owner_sees_who_revealed_their_details(alice, investigator):
@@ -103,11 +93,12 @@ def test_the_owner_sees_who_revealed_their_details(alice, investigator):
         incident = Incident.objects.get()
     investigator.client.post(
         f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
-        {"reason": "Canvass for case CPD-2026-0142"},
+        {"note": "Camera over the side gate"},
     )
     page = alice.client.get("/my/access/").content.decode()
     assert "investigator@concord.example.org" in page
-    assert "Case CPD-2026-0142: Canvass for case CPD-2026-0142" in page
+    assert "Burglary, case CPD-2026-0142: Contact details for case CPD-2026-0142" in page
+    assert "Note: Camera over the side gate" in page
 
 
 def test_another_owner_does_not_see_the_entry(alice, investigator, make_resident):
@@ -116,7 +107,7 @@ def test_another_owner_does_not_see_the_entry(alice, investigator, make_resident
         incident = Incident.objects.get()
     investigator.client.post(
         f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
-        {"reason": "Canvass for case CPD-2026-0142"},
+        {"note": ""},
     )
     bob = make_resident("concord", email="bob@example.org")
     assert "Nobody has seen your contact details." in bob.client.get("/my/access/").content.decode()
@@ -177,13 +168,13 @@ def test_opting_out_keeps_the_audit_trail_without_personal_data(alice, investiga
         incident = Incident.objects.get()
     investigator.client.post(
         f"/department/incidents/{incident.pk}/sites/{the_site().pk}/reveal/",
-        {"reason": "Canvass for case CPD-2026-0142"},
+        {"note": ""},
     )
     alice.client.post("/my/leave/", {"confirm": "on", "close_account": "on"})
     with schema_context("concord"):
         assert not Site.objects.exists()
         entry = AuditEntry.objects.get()
-        assert entry.reason == "Canvass for case CPD-2026-0142"
+        assert entry.reason == "Contact details for case CPD-2026-0142"
         assert entry.at <= timezone.now()
 
 

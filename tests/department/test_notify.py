@@ -45,6 +45,7 @@ def incident(make_staff):
         "/department/incidents/",
         {
             "kind": "crime",
+            "category": "robbery",
             "case_number": "CPD-77",
             "address": "Union St S",
             "latitude": "35.4080",

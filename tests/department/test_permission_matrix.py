@@ -24,6 +24,7 @@ MATRIX = [
     ("get", "/department/staff/", None, ADMIN_ONLY),
     ("get", "/department/audit/", None, ADMIN_ONLY),
     ("get", "/department/audit.csv", None, ADMIN_ONLY),
+    ("get", "/department/settings/", None, ADMIN_ONLY),
     ("get", "/department/map/", None, EVERY_STAFF),
     ("get", "/department/map/data.json?bbox=35,-81,36,-80&zoom=12", None, EVERY_STAFF),
     ("get", "/department/registry.csv", None, ADMIN_ONLY),
@@ -53,7 +54,7 @@ MATRIX = [
     (
         "post",
         "/department/incidents/{incident}/sites/{site}/reveal/",
-        {"reason": "Canvass for case 1"},
+        {"note": ""},
         CASEWORK,
     ),
 ]
@@ -76,6 +77,7 @@ def world(make_resident, make_staff, site_data):
         site = Site.objects.get()
         incident = Incident.objects.create(
             kind="crime",
+            category="burglary",
             case_number="1",
             latitude=site.latitude,
             longitude=site.longitude,

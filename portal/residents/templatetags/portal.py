@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 from django import template
 
+from tenants.models import Program
+
 register = template.Library()
 
 
@@ -23,3 +25,11 @@ def phone(value: str) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, style)
+
+
+@register.filter
+def offence_label(code: str, program: Program | None) -> str:
+    """An offence type code (an incident's, an audit entry's) as the department labels it."""
+    if not code or program is None:
+        return code or ""
+    return program.offence_label(code)
