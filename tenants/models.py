@@ -252,6 +252,17 @@ class Program(models.Model):
         default=90,
         validators=[MinValueValidator(1), MaxValueValidator(730)],
     )
+    # What one answer link takes: enough for an owner's clips of an incident, not a dump.
+    clips_per_link_max = models.PositiveIntegerField(
+        _("files per answer link"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    clip_bytes_per_link_max = models.PositiveBigIntegerField(
+        _("bytes per answer link"),
+        default=2 * 1024**3,
+        validators=[MinValueValidator(1024**2), MaxValueValidator(50 * 1024**3)],
+    )
 
     # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
     offence_types = models.JSONField(_("offence types"), default=default_offence_types)

@@ -284,6 +284,29 @@ if envstr("STORAGE_BACKEND") == "s3":
             "file_overwrite": False,
         },
     }
+    # Evidence in a bucket of its own, private, never public however the logos' bucket is set
+    # up: the download view hands out URLs signed for one minute (portal.department.services).
+    S3_EVIDENCE_BUCKET = envstr("S3_EVIDENCE_BUCKET")
+    if S3_EVIDENCE_BUCKET in {"", envstr("S3_BUCKET")}:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=s3 needs S3_EVIDENCE_BUCKET: a private bucket for footage and "
+            "import files, other than S3_BUCKET (which holds the public logos)"
+        )
+    STORAGES["evidence"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_EVIDENCE_BUCKET,
+            "endpoint_url": envstr("S3_ENDPOINT_URL") or None,
+            "region_name": envstr("S3_REGION") or None,
+            "access_key": envsecret("S3_ACCESS_KEY"),
+            "secret_key": envsecret("S3_SECRET_KEY"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+        },
+    }
 
 # --- Email ---
 EMAIL_BACKEND = envstr(

@@ -1,11 +1,9 @@
 """URLs of the platform site (public schema): the vendor's home page and console."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 
+# No uploads are served here: logos appear on the cities' own portals only.
 urlpatterns = [
     path("", include("console.urls")),
     path("accounts/", include("allauth.urls")),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

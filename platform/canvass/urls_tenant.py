@@ -13,5 +13,8 @@ urlpatterns = [
     path("answer/<str:token>/", department_views.answer, name="answer"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+    # Logos are the only public uploads (tenants.models.logo_path), served here in development;
+    # nothing else under MEDIA_URL is: evidence lives in private storage, read through the
+    # audited download view.
+    *static(f"{settings.MEDIA_URL}logos/", document_root=settings.MEDIA_ROOT / "logos"),
 ]

@@ -8,7 +8,8 @@ class DepartmentConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.department.demo import staff_seed
-        from portal.department.services import first_administrator_appoint
+        from portal.department.services import clip_names_forget, first_administrator_appoint
+        from portal.registry.signals import participant_opting_out
         from tenants.demo import DEMO_SEEDERS
         from tenants.services import administrator_provisioned
 
@@ -17,3 +18,4 @@ class DepartmentConfig(AppConfig):
         administrator_provisioned.connect(
             first_administrator_appoint, dispatch_uid="department.first_administrator"
         )
+        participant_opting_out.connect(clip_names_forget, dispatch_uid="department.clip_names")

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin
@@ -215,17 +216,9 @@ class NotifyForm(forms.Form):
     )
 
 
-# Magic numbers of the formats owners may upload: MP4/MOV (ftyp box), WebM/MKV, AVI, JPEG, PNG.
-SIGNATURES = (
-    (4, b"ftyp", "video"),
-    (0, b"\x1a\x45\xdf\xa3", "video"),
-    (8, b"AVI ", "video"),
-    (0, b"\xff\xd8\xff", "image"),
-    (0, b"\x89PNG\r\n\x1a\n", "image"),
-)
-
-
 class ClipForm(forms.Form):
+    """One file an owner sends through an answer link, recognised by its content."""
+
     clip = forms.FileField(label=_("Video clip or image"))
 
     def clean_clip(self) -> Any:
@@ -241,12 +234,8 @@ class ClipForm(forms.Form):
                     "limit": filesizeformat(settings.FOOTAGE_MAX_BYTES),
                 }
             )
-        head = upload.read(16)
-        upload.seek(0)
-        if not any(
-            head[offset : offset + len(magic)] == magic for offset, magic, _kind in SIGNATURES
-        ):
-            raise forms.ValidationError(
-                _("Only video (MP4, MOV, WebM, AVI) and images (JPEG, PNG) can be uploaded.")
-            )
+        try:
+            clip_type_of(upload, upload.size)
+        except ClipRefused as refusal:
+            raise forms.ValidationError(refusal.message) from None
         return upload

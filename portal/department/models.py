@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry.models import Participant, Site
+from portal.registry.storage import city_path, evidence_storage
 
 
 class Incident(models.Model):
@@ -132,8 +133,10 @@ class NotificationRecipient(models.Model):
         return f"{self.notification} to participant {self.participant_id}"
 
 
-def clip_path(clip: FootageClip, filename: str) -> str:
-    return f"footage/{clip.incident_id}/{clip.sha256}/{filename}"
+def clip_path(clip: FootageClip, extension: str) -> str:
+    """Where a clip is stored: under its city's prefix (ids repeat from city to city), named by
+    its digest and the extension of its sniffed type, never by the name the uploader gave."""
+    return city_path("footage", str(clip.incident_id), f"{clip.sha256}.{extension}")
 
 
 class FootageClip(models.Model):
@@ -150,8 +153,12 @@ class FootageClip(models.Model):
         blank=True,
         related_name="clips",
     )
-    file = models.FileField(upload_to=clip_path, max_length=300)
+    # Private storage only (portal.registry.storage): read through the audited download view.
+    file = models.FileField(storage=evidence_storage, max_length=300)
+    # The name on the uploader's computer, for display only (it may carry personal data: an
+    # owner's opt-out replaces it, see neutral_name).
     original_name = models.CharField(max_length=200)
+    # The type sniffed from the content (portal.department.clip_types), never the client's.
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -160,3 +167,20 @@ class FootageClip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.sha256[:12]})"
+
+    @property
+    def extension(self) -> str:
+        """The extension of the stored file, which is that of its sniffed type."""
+        return self.file.name.rsplit(".", 1)[-1] if "." in self.file.name else "bin"
+
+    @property
+    def neutral_name(self) -> str:
+        """A name that says nothing about the owner: what is left once they opt out."""
+        return f"clip-{self.pk}.{self.extension}"
+
+    @property
+    def download_name(self) -> str:
+        """The display name with the stored extension: a page disguised as `x.mp4` is saved as
+        `.mp4`, and `evil.html` that sniffed as a video downloads as `evil.mp4`."""
+        stem = self.original_name.rsplit(".", 1)[0] if "." in self.original_name else ""
+        return f"{stem or f'clip-{self.pk}'}.{self.extension}"

@@ -4,6 +4,7 @@ footage requests, and the reads of personal data that record themselves (reveal,
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from allauth.account.forms import default_token_generator
@@ -18,20 +19,27 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from storages.backends.s3 import S3Storage
 
+from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import (
     CanvassEntry,
     FootageClip,
     Incident,
     Notification,
     NotificationRecipient,
+    clip_path,
 )
 from portal.registry.audit import Actor, audit_record, audit_record_sites
-from portal.registry.models import AuditEntry, Site, StaffMember
+from portal.registry.models import AuditEntry, Participant, Site, StaffMember
+from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program
 
 
@@ -275,38 +283,138 @@ def notification_answer(*, recipient: NotificationRecipient, answer: str) -> Non
     recipient.save(update_fields=["answer", "answered_at"])
 
 
-@transaction.atomic
+# What an owner's file is called on screen: enough to recognise it, no more.
+CLIP_NAME_MAX = 100
+
+
 def clip_upload(
-    *, recipient: NotificationRecipient, upload: UploadedFile, ip_address: str | None
+    *,
+    recipient: NotificationRecipient,
+    upload: UploadedFile,
+    program: Program,
+    ip_address: str | None,
 ) -> FootageClip:
-    """Keep an owner's clip with its SHA-256, computed over the bytes as they are stored."""
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    clip = FootageClip(
-        incident=recipient.notification.incident,
-        recipient=recipient,
-        original_name=upload.name[:200],
-        content_type=upload.content_type or "",
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_from=ip_address,
-    )
-    clip.file.save(upload.name, upload, save=False)
-    clip.save()
+    """Keep an owner's clip in private storage under the city's prefix, with its SHA-256 taken
+    over the bytes as stored, its type sniffed from its content, within the answer link's
+    limits (ClipRefused says why not). All or nothing: a file whose row is not committed is
+    deleted, whatever failed."""
+    clip_type = clip_type_of(upload, upload.size)
+    storage = evidence_storage()
+    stored = ""
+    try:
+        # Durable: when this block ends the row is committed, so a file kept is a file recorded.
+        with transaction.atomic(durable=True):
+            # One upload at a time per link, so that two at once cannot both pass the limits.
+            recipient = (
+                NotificationRecipient.objects.select_for_update()
+                .select_related("notification__incident")
+                .get(pk=recipient.pk)
+            )
+            _clip_limits_check(recipient=recipient, size=upload.size, program=program)
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            clip = FootageClip(
+                incident=recipient.notification.incident,
+                recipient=recipient,
+                original_name=_display_name(upload.name or ""),
+                content_type=clip_type.content_type,
+                size=upload.size,
+                sha256=digest.hexdigest(),
+                uploaded_from=ip_address,
+            )
+            stored = storage.save(clip_path(clip, clip_type.extension), upload)
+            clip.file.name = stored
+            clip.save()
+    except BaseException:
+        if stored:
+            storage.delete(stored)
+        raise
     return clip
 
 
-def clip_open(*, actor: Actor, clip: FootageClip) -> File:
-    """Hand a clip to staff; each download is a custody record in the audit trail."""
+def _clip_limits_check(*, recipient: NotificationRecipient, size: int, program: Program) -> None:
+    sent = recipient.clips.aggregate(count=Count("pk"), total=Sum("size"))
+    if sent["count"] >= program.clips_per_link_max:
+        raise ClipRefused(
+            _(
+                "This link has taken %(count)s files, the most it takes. Call the department "
+                "if you have more to send."
+            )
+            % {"count": sent["count"]}
+        )
+    total = (sent["total"] or 0) + size
+    if total > program.clip_bytes_per_link_max:
+        raise ClipRefused(
+            _(
+                "With this file, what you sent through this link would come to %(total)s; it "
+                "takes at most %(limit)s. Send a shorter clip, or call the department."
+            )
+            % {
+                "total": filesizeformat(total),
+                "limit": filesizeformat(program.clip_bytes_per_link_max),
+            }
+        )
+
+
+def _display_name(name: str) -> str:
+    """The uploader's file name as display metadata only: no folders, no control characters,
+    short."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(character for character in name if character.isprintable()).strip()
+    return name[:CLIP_NAME_MAX] or "clip"
+
+
+@dataclass(frozen=True)
+class ClipHandout:
+    """A clip on its way to staff: streamed from storage, or a one-minute signed URL to it."""
+
+    download_name: str
+    content_type: str
+    stream: File | None = None
+    url: str | None = None
+
+
+# How long a signed URL to a clip in object storage works: long enough to start the download.
+CLIP_URL_SECONDS = 60
+
+
+def clip_open(*, actor: Actor, clip: FootageClip) -> ClipHandout:
+    """Hand a clip to staff; each download is a custody record in the audit trail, written
+    before the file is handed out. Always as an attachment (never shown on the city's origin)."""
     audit_record(
         actor=actor,
         action=AuditEntry.Action.DOWNLOAD,
-        reason=f"Clip {clip.original_name} sha256 {clip.sha256}",
+        reason=f"Clip {clip.pk} sha256 {clip.sha256}",  # never its name: personal data
         case=clip.incident,
     )
-    return clip.file.open("rb")
+    storage = evidence_storage()
+    handout = ClipHandout(download_name=clip.download_name, content_type=clip.content_type)
+    if isinstance(storage, S3Storage):
+        disposition = content_disposition_header(as_attachment=True, filename=clip.download_name)
+        url = storage.url(
+            clip.file.name,
+            parameters={
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": clip.content_type,
+                "ResponseCacheControl": "no-store",
+            },
+            expire=CLIP_URL_SECONDS,
+        )
+        return replace(handout, url=url)
+    return replace(handout, stream=storage.open(clip.file.name, "rb"))
+
+
+def clip_names_forget(*, participant: Participant, **_signal: object) -> int:
+    """An owner who opts out takes their personal data along, and a file name may be some
+    ("Alice Moreno's porch.mp4"): their clips get neutral names. The clips stay with the case
+    (registry's participant_opting_out signal, inside the opt-out's transaction)."""
+    clips = list(FootageClip.objects.filter(recipient__participant=participant))
+    for clip in clips:
+        clip.original_name = clip.neutral_name
+    FootageClip.objects.bulk_update(clips, ["original_name"])
+    return len(clips)
 
 
 def canvass_for_export(*, actor: Actor, incident: Incident, sites: list[Site]) -> list[Site]:

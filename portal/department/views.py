@@ -22,6 +22,7 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -458,15 +459,24 @@ def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> Htt
 @require_safe
 @staff_required(CASEWORK)
 def clip_download(request: HttpRequest, clip_id: int) -> HttpResponse:
-    """Hand a clip to staff; each download is a custody record in the audit trail."""
+    """Hand a clip to staff, the only way to read one: recorded first, then streamed, or
+    redirected to a one-minute signed URL in object storage; always an attachment, never
+    sniffed, never cached."""
     clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
-    stream = services.clip_open(actor=_actor(request), clip=clip)
-    return FileResponse(
-        stream,
-        as_attachment=True,
-        filename=clip.original_name,
-        content_type=clip.content_type or "application/octet-stream",
-    )
+    handout = services.clip_open(actor=_actor(request), clip=clip)
+    response: HttpResponse
+    if handout.url is not None:
+        response = HttpResponseRedirect(handout.url)
+    else:
+        response = FileResponse(
+            handout.stream,
+            as_attachment=True,
+            filename=handout.download_name,
+            content_type=handout.content_type,
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 ANSWER_PROBLEMS = {
@@ -511,13 +521,18 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             )
         clip_form = ClipForm(request.POST, request.FILES)
         if clip_form.is_valid():
-            services.clip_upload(
-                recipient=recipient,
-                upload=clip_form.cleaned_data["clip"],
-                ip_address=client_ip(request),
-            )
-            messages.success(request, _("Your file is uploaded. Thank you."))
-            return redirect("answer", token=token)
+            try:
+                services.clip_upload(
+                    recipient=recipient,
+                    upload=clip_form.cleaned_data["clip"],
+                    program=request.tenant.program,  # type: ignore[attr-defined]
+                    ip_address=client_ip(request),
+                )
+            except services.ClipRefused as refusal:
+                clip_form.add_error("clip", refusal.message)
+            else:
+                messages.success(request, _("Your file is uploaded. Thank you."))
+                return redirect("answer", token=token)
         status = 400
     return render(
         request,

@@ -23,6 +23,7 @@ from portal.registry.audit import Actor, audit_record
 from portal.registry.emails import participant_email
 from portal.registry.models import AuditEntry, Camera, OptOut, Participant, Site
 from portal.registry.registry_io import ImportCheck
+from portal.registry.signals import participant_opting_out
 from tenants.models import Program
 
 VERIFY_SALT = "portal.verification"
@@ -180,6 +181,7 @@ def participant_opt_out(*, participant: Participant, close_account: bool) -> Opt
         raise NothingToDelete
     camera_count = Camera.objects.filter(site__participant=participant).count()
     email, language = participant.user.email, participant.language
+    participant_opting_out.send(sender=Participant, participant=participant)
     sites.delete()
     if close_account:
         participant.user.delete()

@@ -11,6 +11,8 @@ from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
 from portal.registry.models import AuditEntry, Site
+from tenants.models import Program
+from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +83,8 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
         )
         clip = clip_upload(
             recipient=recipient,
-            upload=SimpleUploadedFile("a.mp4", b"\x00\x00\x00\x18ftypmp42"),
+            upload=SimpleUploadedFile("a.mp4", MP4),
+            program=Program.objects.get(department__schema_name="concord"),
             ip_address=None,
         )
     return admin, {"incident": incident.pk, "site": site.pk, "clip": clip.pk}

@@ -17,7 +17,8 @@ from portal.registry.models import AuditEntry, Participant, Site
 
 pytestmark = pytest.mark.django_db
 
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
+# The smallest well-formed MP4: an ftyp box, then a media data box that runs to the end.
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp42" + b"\x00\x00\x00\xd0mdat" + b"\x00" * 200
 
 
 @pytest.fixture
@@ -147,8 +148,8 @@ def test_a_clip_is_kept_with_its_sha256_and_downloads_are_recorded(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("notes.txt", b"hello, this is not a video", "Only video (MP4, MOV, WebM, AVI) and images"),
-        ("fake.mp4", b"MZ\x90\x00 windows program", "Only video (MP4, MOV, WebM, AVI) and images"),
+        ("notes.txt", b"hello, this is not a video", "Only video (MP4, MOV, WebM, MKV, AVI) and"),
+        ("fake.mp4", b"MZ\x90\x00 windows program", "Only video (MP4, MOV, WebM, MKV, AVI) and"),
         ("big.mp4", MP4 + b"\x00" * 5000, "the limit is"),
     ],
 )
