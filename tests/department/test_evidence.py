@@ -140,6 +140,7 @@ def answer_link(make_resident, make_staff, site_data, django_capture_on_commit_c
         "/department/incidents/",
         {
             "kind": "crime",
+            "category": "burglary",
             "case_number": "CPD-88",
             "address": "Union St S",
             "latitude": "35.4080",

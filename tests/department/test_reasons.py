@@ -20,6 +20,7 @@ from portal.department.models import Incident, NotificationRecipient
 from portal.registry.audit import Actor, NoteNamesOwner
 from portal.registry.models import AuditEntry, Site, StaffMember
 from tenants.models import DEFAULT_OFFENCE_TYPES, Program
+from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,6 @@ INCIDENT = {
     "ends_at": "2026-11-20T23:00",
     "radius_m": "500",
 }
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 
 
 @pytest.fixture
@@ -189,7 +189,10 @@ def test_every_entry_about_an_incident_carries_its_offence_type_and_case_number(
     with schema_context("concord"):
         recipient = NotificationRecipient.objects.filter(notification__incident=incident).first()
         clip = services.clip_upload(
-            recipient=recipient, upload=SimpleUploadedFile("a.mp4", MP4), ip_address=None
+            recipient=recipient,
+            upload=SimpleUploadedFile("a.mp4", MP4),
+            program=Program.objects.get(department__schema_name="concord"),
+            ip_address=None,
         )
     b"".join(investigator.client.get(f"/department/clips/{clip.pk}/").streaming_content)
     written = entries(incident_id=incident.pk)
