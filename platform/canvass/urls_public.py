@@ -4,8 +4,12 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
 
+from tenants.adapters import email_confirm
+
 urlpatterns = [
     path("", include("console.urls")),
+    # allauth's confirm-email page, with keys that name their city (before allauth's own).
+    path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
