@@ -26,6 +26,7 @@ from portal.department.models import FootageClip, Incident, NotificationRecipien
 from portal.department.services import staff_invitation_send
 from portal.registry.models import Participant, Site, StaffMember
 from portal.registry.services import registrations_verify
+from portal.registry.signing import EmailConfirmation
 from tenants.models import Department, Program
 from tests.conftest import site_post_data
 
@@ -177,6 +178,21 @@ def test_an_email_confirmation_works_only_in_its_own_city(concord_client, carrol
     concord_client.post(link)
     with schema_context("concord"):
         assert EmailAddress.objects.get(pk=COLLIDING_ID).verified
+
+
+def test_an_email_confirmation_on_the_platform_works_there_only(platform_client, concord_client):
+    """Vendor staff confirm their addresses on the platform host (public schema) the same way."""
+    unverified_account("public", COLLIDING_ID, "ops@canvass.example.org")
+    unverified_account("concord", COLLIDING_ID, "rosa@example.org")
+    with schema_context("public"):
+        key = EmailConfirmation(EmailAddress.objects.get(pk=COLLIDING_ID)).key
+    link = f"/accounts/confirm-email/{key}/"
+    assert concord_client.post(link).status_code == 404
+    platform_client.post(link)
+    with schema_context("public"):
+        assert EmailAddress.objects.get(pk=COLLIDING_ID).verified
+    with schema_context("concord"):
+        assert not EmailAddress.objects.get(pk=COLLIDING_ID).verified
 
 
 # --- The yearly confirmation ---
