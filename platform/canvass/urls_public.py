@@ -3,7 +3,11 @@
 from django.urls import include, path
 
 # No uploads are served here: logos appear on the cities' own portals only.
+from tenants.adapters import email_confirm
+
 urlpatterns = [
     path("", include("console.urls")),
+    # allauth's confirm-email page, with keys that name their city (before allauth's own).
+    path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
 ]

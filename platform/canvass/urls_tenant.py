@@ -5,12 +5,15 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from portal.department import views as department_views
+from tenants.adapters import email_confirm
 
 urlpatterns = [
     path("", include("portal.residents.urls")),
     path("department/", include("portal.department.urls")),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).
     path("answer/<str:token>/", department_views.answer, name="answer"),
+    # allauth's confirm-email page, with keys that name their city (before allauth's own).
+    path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Logos are the only public uploads (tenants.models.logo_path), served here in development;

@@ -7,13 +7,11 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
@@ -39,6 +37,7 @@ from portal.department.models import (
 )
 from portal.registry.audit import Actor, audit_record, audit_record_sites
 from portal.registry.models import AuditEntry, Participant, Site, StaffMember
+from portal.registry.signing import Link, LinkError, link_read, password_reset_tokens
 from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program
 
@@ -67,14 +66,15 @@ def staff_invite(*, actor: Actor, email: str, role: str) -> StaffMember:
 
 def staff_invitation_send(*, member: StaffMember, department: Department) -> None:
     """Email a staff member, once the current transaction commits, a link on the department's
-    own domain to choose their password (the password-reset link, which works once)."""
+    own domain to choose their password (the password-reset link, which works once and only
+    in this department: the key names its city)."""
     user = member.user
     link = department.url(
         reverse(
             "account_reset_password_from_key",
             kwargs={
                 "uidb36": user_pk_to_url_str(user),
-                "key": default_token_generator.make_token(user),
+                "key": password_reset_tokens.make_token(user),
             },
             urlconf=settings.ROOT_URLCONF,
         )
@@ -247,26 +247,16 @@ def footage_request(*, actor: Actor, incident: Incident, site: Site, message: st
     return notification
 
 
-class AnswerLinkError(Exception):
-    """The answer link cannot be used; the message says why (invalid, expired)."""
-
-
 def recipient_from_token(token: str) -> NotificationRecipient:
-    from portal.department.tasks import ANSWER_SALT
-
-    try:
-        payload = signing.loads(token, salt=ANSWER_SALT, max_age=60 * 60 * 24 * 30)
-    except signing.SignatureExpired as error:
-        raise AnswerLinkError("expired") from error
-    except signing.BadSignature as error:
-        raise AnswerLinkError("invalid") from error
+    """The recipient an answer link is for, in this city; LinkError when it cannot be used."""
+    payload = link_read(Link.ANSWER, token)
     recipient = (
         NotificationRecipient.objects.select_related("notification__incident")
         .filter(pk=payload.get("r") if isinstance(payload, dict) else None)
         .first()
     )
     if recipient is None:
-        raise AnswerLinkError("invalid")
+        raise LinkError("invalid")
     return recipient
 
 

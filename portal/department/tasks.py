@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -12,13 +11,14 @@ from django.utils import timezone, translation
 from portal.department.models import Notification, NotificationRecipient
 from portal.registry.models import Site
 from portal.registry.selectors import sites_near
+from portal.registry.signing import Link, link_sign
 
-ANSWER_SALT = "department.answer"
 BATCH = 200
 
 
 def answer_token(recipient: NotificationRecipient) -> str:
-    return signing.dumps({"r": recipient.pk}, salt=ANSWER_SALT)
+    """The recipient's answer link (notice or footage request), for this city's portal only."""
+    return link_sign(Link.ANSWER, {"r": recipient.pk})
 
 
 @shared_task

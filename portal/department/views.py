@@ -56,6 +56,7 @@ from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner, audit_record
 from portal.registry.models import AuditEntry, Camera, Capability, Participant, Site, StaffMember
 from portal.registry.selectors import sites_near
+from portal.registry.signing import LinkError
 from tenants.http import client_ip
 
 View = Callable[..., HttpResponse]
@@ -490,8 +491,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The owner's answer to a notification, from the emailed link, without signing in."""
     try:
         recipient = services.recipient_from_token(token)
-    except services.AnswerLinkError as error:
-        status, problem = ANSWER_PROBLEMS[str(error)]
+    except LinkError as error:
+        status, problem = ANSWER_PROBLEMS[error.reason]
         return render(request, "department/answer.html", {"problem": problem}, status=status)
     clip_form = ClipForm()
     status = 200

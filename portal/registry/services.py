@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -24,15 +23,8 @@ from portal.registry.emails import participant_email
 from portal.registry.models import AuditEntry, Camera, OptOut, Participant, Site
 from portal.registry.registry_io import ImportCheck
 from portal.registry.signals import participant_opting_out
+from portal.registry.signing import Link, LinkError, link_read, link_sign
 from tenants.models import Program
-
-VERIFY_SALT = "portal.verification"
-# A verification link stays usable through the grace period and a little more.
-VERIFY_MAX_AGE = 60 * 60 * 24 * 200
-
-
-class LinkError(Exception):
-    """A verification link that cannot confirm anything; the message says why."""
 
 
 def participant_create(
@@ -129,25 +121,21 @@ def participant_confirm(*, participant: Participant) -> Participant:
 
 
 def verification_token(participant: Participant) -> str:
-    """A signed one-click link token, good for the participant's current confirmation only."""
-    return signing.dumps(
-        {"p": participant.pk, "c": participant.confirmed_at.isoformat()}, salt=VERIFY_SALT
+    """The yearly confirmation link's token: for this city's portal, and good for the
+    participant's current confirmation only (confirming changes `confirmed_at`)."""
+    return link_sign(
+        Link.REGISTRATION_CONFIRM,
+        {"p": participant.pk, "c": participant.confirmed_at.isoformat()},
     )
 
 
-@transaction.atomic
-def participant_confirm_by_link(*, token: str) -> Participant:
-    """Confirm from an emailed link without signing in; a link works once."""
-    try:
-        payload = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise LinkError("expired") from error
-    except signing.BadSignature as error:
-        raise LinkError("invalid") from error
+def participant_by_link(*, token: str, for_update: bool = False) -> Participant:
+    """The participant whose registration a yearly confirmation link can still confirm;
+    LinkError says why not ("invalid", "expired", "used", "purged")."""
+    payload = link_read(Link.REGISTRATION_CONFIRM, token)
+    participants = Participant.objects.select_for_update() if for_update else Participant.objects
     participant = (
-        Participant.objects.select_for_update().filter(pk=payload.get("p")).first()
-        if isinstance(payload, dict)
-        else None
+        participants.filter(pk=payload.get("p")).first() if isinstance(payload, dict) else None
     )
     if participant is None:
         raise LinkError("invalid")
@@ -155,6 +143,13 @@ def participant_confirm_by_link(*, token: str) -> Participant:
         raise LinkError("used")
     if participant.status == Participant.Status.PURGED:
         raise LinkError("purged")
+    return participant
+
+
+@transaction.atomic
+def participant_confirm_by_link(*, token: str) -> Participant:
+    """Confirm from an emailed link without signing in; a link works once."""
+    participant = participant_by_link(token=token, for_update=True)
     _confirm(participant, timezone.now())
     return participant
 

@@ -22,6 +22,7 @@ from portal.registry import geocoding, services
 from portal.registry.forms import CameraEditFormSet, CameraFormSet, SiteForm
 from portal.registry.models import Camera, Participant, Site
 from portal.registry.selectors import audit_entries_about
+from portal.registry.signing import LinkError
 from portal.residents.forms import OptOutForm
 
 View = Callable[..., HttpResponse]
@@ -211,15 +212,26 @@ LINK_PROBLEMS = {
 }
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    """The emailed one-click confirmation: it works without signing in, once."""
+    """The emailed yearly confirmation, without signing in, once. Opening the link shows what is
+    registered and a button; only the button (a POST) confirms, because mail scanners open links."""
     try:
-        participant = services.participant_confirm_by_link(token=token)
-    except services.LinkError as error:
-        status, message = LINK_PROBLEMS[str(error)]
+        if request.method == "POST":
+            participant = services.participant_confirm_by_link(token=token)
+            return render(request, "portal/verify.html", {"participant": participant})
+        participant = services.participant_by_link(token=token)
+    except LinkError as error:
+        status, message = LINK_PROBLEMS[error.reason]
         return render(request, "portal/verify.html", {"problem": message}, status=status)
-    return render(request, "portal/verify.html", {"participant": participant})
+    sites = participant.sites.prefetch_related(
+        Prefetch("cameras", queryset=Camera.objects.order_by("pk"))
+    )
+    return render(
+        request,
+        "portal/verify.html",
+        {"participant": participant, "sites": sites, "ask": True},
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

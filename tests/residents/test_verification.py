@@ -79,12 +79,16 @@ def test_the_notice_is_in_the_participants_language(
     assert mail.outbox[0].subject.startswith("Confirme su registro de cámaras")
 
 
-def test_the_one_click_link_confirms_without_signing_in(
+def test_the_link_confirms_with_one_click_without_signing_in(
     alice, concord_client, django_capture_on_commit_callbacks
 ):
     run_on(ANNIVERSARY - timedelta(days=30), django_capture_on_commit_callbacks)
+    link = link_in(mail.outbox[0])
     with time_machine.travel(ANNIVERSARY - timedelta(days=20), tick=False):
-        response = concord_client.get(link_in(mail.outbox[0]))
+        page = concord_client.get(link)
+        assert page.status_code == 200
+        assert "77 Union St S, Concord, NC 28025" in page.content.decode()
+        response = concord_client.post(link)
     assert response.status_code == 200
     assert "your registration is confirmed" in response.content.decode()
     assert participant().confirmed_at == ANNIVERSARY - timedelta(days=20)
@@ -93,29 +97,82 @@ def test_the_one_click_link_confirms_without_signing_in(
     assert len(mail.outbox) == 1
 
 
+def test_opening_the_link_confirms_nothing(
+    alice, concord_client, django_capture_on_commit_callbacks
+):
+    """Mail scanners open links: only the page's button (a POST) confirms."""
+    run_on(ANNIVERSARY - timedelta(days=30), django_capture_on_commit_callbacks)
+    link = link_in(mail.outbox[0])
+    for _scan in range(2):
+        page = concord_client.get(link)
+        assert page.status_code == 200
+        assert "Confirm my cameras are still active" in page.content.decode()
+    assert participant().confirmed_at == REGISTERED
+    assert concord_client.head(link).status_code == 200
+    assert participant().confirmed_at == REGISTERED
+
+
+def test_the_button_needs_the_pages_csrf_token(
+    alice, host_client, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    run_on(ANNIVERSARY - timedelta(days=30), django_capture_on_commit_callbacks)
+    client = Client(HTTP_HOST="concord.localhost", enforce_csrf_checks=True)
+    link = link_in(mail.outbox[0])
+    assert client.post(link).status_code == 403
+    assert participant().confirmed_at == REGISTERED
+    page = client.get(link).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert client.post(link, {"csrfmiddlewaretoken": csrf}).status_code == 200
+    assert participant().confirmed_at != REGISTERED
+
+
+def test_the_page_is_in_spanish(make_resident, site_data, host_client):
+    maria = make_resident("concord", email="maria@example.org", language="es")
+    with time_machine.travel(REGISTERED, tick=False):
+        maria.client.post("/register/", site_data())
+    with schema_context("concord"):
+        token = verification_token(Participant.objects.get(user__email="maria@example.org"))
+    client = host_client("concord.localhost")
+    client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    page = client.get(f"/verify/{token}/").content.decode()
+    assert "¿Siguen activas sus cámaras y desea seguir participando?" in page
+    assert "Confirmar que mis cámaras siguen activas" in page
+
+
 def test_a_reused_link_is_refused_clearly(
     alice, concord_client, django_capture_on_commit_callbacks
 ):
     run_on(ANNIVERSARY - timedelta(days=30), django_capture_on_commit_callbacks)
     link = link_in(mail.outbox[0])
-    concord_client.get(link)
-    response = concord_client.get(link)
-    assert response.status_code == 410
-    assert "This link has already been used." in response.content.decode()
+    assert concord_client.post(link).status_code == 200
+    confirmed_at = participant().confirmed_at
+    for method in (concord_client.post, concord_client.get):
+        response = method(link)
+        assert response.status_code == 410
+        assert "This link has already been used." in response.content.decode()
+    assert participant().confirmed_at == confirmed_at
 
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "junk"])
 def test_a_tampered_link_is_refused(alice, concord_client, mangle):
     token = verification_token(participant())
-    response = concord_client.get(f"/verify/{mangle(token)}/")
-    assert response.status_code == 400
-    assert "This link is not valid." in response.content.decode()
+    for method in (concord_client.get, concord_client.post):
+        response = method(f"/verify/{mangle(token)}/")
+        assert response.status_code == 400
+        assert "This link is not valid." in response.content.decode()
     assert participant().confirmed_at == REGISTERED
 
 
-def test_a_link_from_another_city_does_not_work(alice, carrollton_client):
-    token = verification_token(participant())
-    assert carrollton_client.get(f"/verify/{token}/").status_code == 400
+def test_an_expired_link_says_so(alice, concord_client):
+    with time_machine.travel(REGISTERED, tick=False):
+        token = verification_token(participant())
+    with time_machine.travel(REGISTERED + timedelta(days=201), tick=False):
+        response = concord_client.post(f"/verify/{token}/")
+    assert response.status_code == 410
+    assert "This link has expired." in response.content.decode()
+    assert participant().confirmed_at == REGISTERED
 
 
 def test_a_reminder_follows_on_the_anniversary_once(alice, django_capture_on_commit_callbacks):
@@ -183,9 +240,11 @@ def test_a_link_after_the_purge_says_so(alice, concord_client, django_capture_on
     token = verification_token(participant())
     run_on(ANNIVERSARY + timedelta(days=30), django_capture_on_commit_callbacks)
     run_on(ANNIVERSARY + timedelta(days=120), django_capture_on_commit_callbacks)
-    response = concord_client.get(f"/verify/{token}/")
-    assert response.status_code == 410
-    assert "removed after it lapsed" in response.content.decode()
+    for method in (concord_client.get, concord_client.post):
+        response = method(f"/verify/{token}/")
+        assert response.status_code == 410
+        assert "removed after it lapsed" in response.content.decode()
+    assert participant().status == Participant.Status.PURGED
 
 
 def test_running_twice_a_day_sends_nothing_twice(alice, django_capture_on_commit_callbacks):
