@@ -65,10 +65,11 @@ def asked_owner(
     registered = owner.client.post("/register/", _site(schema))
     assert registered.status_code == 302, registered.content.decode()
     investigator = make_staff(schema, "investigator")
-    investigator.client.post(
+    opened = investigator.client.post(
         "/department/incidents/",
         {
             "kind": "crime",
+            "category": "burglary",
             "case_number": f"{schema}-77",
             "address": "Main St",
             **CENTRE[schema],
@@ -77,6 +78,7 @@ def asked_owner(
             "radius_m": "400",
         },
     )
+    assert opened.status_code == 302, opened.content.decode()
     with schema_context(schema):
         incident = Incident.objects.get(case_number=f"{schema}-77")
         site = Site.objects.get(participant__user__email=owner.email)
