@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.account.utils import user_email
 from allauth.core import context as allauth_context
-from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from allauth.mfa.base.forms import AuthenticateForm, BaseAuthenticateForm, ReauthenticateForm
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -117,7 +117,7 @@ def sign_in_failed(request: HttpRequest, login: str) -> None:
     )
 
 
-class LockingAuthenticateForm(AuthenticateForm):
+class _LockingCode(BaseAuthenticateForm):
     """The second-factor step (authenticator code or recovery code): refused while the account
     is locked, and each wrong code counted like a wrong password (tenants.account_lock)."""
 
@@ -139,5 +139,9 @@ class LockingAuthenticateForm(AuthenticateForm):
             raise
 
 
-class LockingReauthenticateForm(LockingAuthenticateForm, ReauthenticateForm):
-    """The same rule when a signed-in person confirms a sensitive action with a code."""
+class LockingAuthenticateForm(_LockingCode, AuthenticateForm):
+    """The second step of a sign-in."""
+
+
+class LockingReauthenticateForm(_LockingCode, ReauthenticateForm):
+    """A signed-in person confirming a sensitive action with a code."""

@@ -92,6 +92,19 @@ def test_wrong_second_factor_codes_lock_like_wrong_passwords(administrator, host
     assert LOCKED_HERE in starting_over.content.decode()
 
 
+def test_wrong_codes_when_confirming_a_sensitive_action_lock_too(make_staff):
+    staff = make_staff("concord", "administrator")
+    for _attempt in range(4):
+        response = staff.client.post(
+            "/accounts/2fa/reauthenticate/", {"code": "000000"}, REMOTE_ADDR="198.51.100.7"
+        )
+        assert "Incorrect code." in response.content.decode()
+    response = staff.client.post(
+        "/accounts/2fa/reauthenticate/", {"code": "000000"}, REMOTE_ADDR="198.51.100.7"
+    )
+    assert LOCKED_HERE in response.content.decode()
+
+
 def test_wrong_codes_and_wrong_passwords_count_together(administrator):
     for _attempt in range(3):
         password_step(administrator.client, administrator.email, "wrong-password")
