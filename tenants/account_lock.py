@@ -118,6 +118,12 @@ def unlock_token_read(token: str) -> dict[str, Any] | None:
     return payload
 
 
+def unlock_pending(*, payload: dict[str, Any], login: str) -> bool:
+    """Whether the link is still the account's newest, unused one (the page says so at once)."""
+    nonce = cache.get(_keys(login, None)["unlock_nonce"])
+    return bool(nonce) and secrets.compare_digest(str(nonce), str(payload.get("n", "")))
+
+
 def account_unlock(*, payload: dict[str, Any], login: str, ip: str | None) -> bool:
     """Lift the account-wide lock with a link's payload, once: the address that opened the link
     signs in even if guesses from elsewhere lock the account again, for a day."""

@@ -31,6 +31,8 @@ def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
     user = get_user_model().objects.filter(pk=payload.get("u")).first()
     if user is None or not user.email:
         return invalid
+    if not account_lock.unlock_pending(payload=payload, login=user.email):
+        return invalid
     if request.method != "POST":
         return render(request, "tenants/account_unlock.html", {"state": "ready"})
     unlocked = account_lock.account_unlock(payload=payload, login=user.email, ip=client_ip(request))

@@ -173,6 +173,7 @@ def test_the_unlock_link_lets_its_owner_in_once(administrator, host_client):
     again = host_client("concord.localhost").post(path, REMOTE_ADDR="198.51.100.8")
     assert again.status_code == 400
     assert "This unlock link is not valid" in again.content.decode()
+    assert owner.get(path).status_code == 400
 
 
 def test_the_owner_who_unlocked_stays_in_while_guessing_goes_on(administrator, host_client):
