@@ -24,18 +24,21 @@ def unknown_host(request: HttpRequest) -> HttpResponse:
 def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed unlock link: a page with a button, and the unlock on POST only (mail scanners
     that open links must not spend it, nor have their own address trusted)."""
-    invalid = render(request, "tenants/account_unlock.html", {"state": "invalid"}, status=400)
     payload = account_lock.unlock_token_read(token)
-    if payload is None:
-        return invalid
-    user = get_user_model().objects.filter(pk=payload.get("u")).first()
-    if user is None or not user.email:
-        return invalid
+    user = None
+    if payload is not None:
+        user = get_user_model().objects.filter(pk=payload.get("u")).first()
+    if payload is None or user is None or not user.email:
+        return _unlock_page(request, "invalid")
     if not account_lock.unlock_pending(payload=payload, login=user.email):
-        return invalid
+        return _unlock_page(request, "invalid")
     if request.method != "POST":
-        return render(request, "tenants/account_unlock.html", {"state": "ready"})
-    unlocked = account_lock.account_unlock(payload=payload, login=user.email, ip=client_ip(request))
-    if not unlocked:
-        return invalid
-    return render(request, "tenants/account_unlock.html", {"state": "unlocked"})
+        return _unlock_page(request, "ready")
+    if not account_lock.account_unlock(payload=payload, login=user.email, ip=client_ip(request)):
+        return _unlock_page(request, "invalid")
+    return _unlock_page(request, "unlocked")
+
+
+def _unlock_page(request: HttpRequest, state: str) -> HttpResponse:
+    status = 400 if state == "invalid" else 200
+    return render(request, "tenants/account_unlock.html", {"state": state}, status=status)
