@@ -48,7 +48,7 @@ serve: install messages
 # The production settings must pass Django's deployment checks.
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=.canvass.example \
-	DATABASE_URL=postgres://canvass@127.0.0.1:5432/canvass \
+	DATABASE_URL=postgres://canvass@127.0.0.1:5432/canvass REDIS_URL=redis://127.0.0.1:6379/0 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -1,20 +1,29 @@
-"""How django-allauth behaves on the platform site and on department portals."""
+"""How django-allauth behaves on the platform site and on department portals: program-named
+emails, and sign-ins refused and counted by tenants.account_lock."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.account.models import EmailConfirmationHMAC
+from allauth.account.utils import user_email
 from allauth.account.views import ConfirmEmailView
+from allauth.core import context as allauth_context
+from allauth.mfa.base.forms import AuthenticateForm, BaseAuthenticateForm, ReauthenticateForm
 from django.conf import settings
-from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+
+from tenants import account_lock
+from tenants.http import client_ip
 
 
 class ProgramSite(NamedTuple):
@@ -30,27 +39,27 @@ class AccountAdapter(DefaultAccountAdapter):
         tenant = getattr(request, "tenant", None)
         return tenant is not None and not tenant.is_platform
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's rate limits read the client the way audit entries do (tenants.http)."""
+        ip = client_ip(request)
+        if ip is None:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        refusal = lock_message(_login(credentials), client_ip(request))
+        if refusal:
+            raise ValidationError(refusal)
         super().pre_authenticate(request, **credentials)
-        if cache.get(_lock_key(credentials)):
-            raise ValidationError(
-                _(
-                    "Too many failed sign-ins: this account is locked for %(minutes)s minutes. "
-                    "Try again later."
-                )
-                % {"minutes": settings.ACCOUNT_LOCK_SECONDS // 60}
-            )
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        """After ACCOUNT_LOCK_AFTER_FAILURES failures in a row, lock the account for
-        ACCOUNT_LOCK_SECONDS from the last one (a sliding count would unlock sooner)."""
         super().authentication_failed(request, **credentials)
-        failures_key = "failures:" + _lock_key(credentials)
-        failures = cache.get(failures_key, 0) + 1
-        cache.set(failures_key, failures, settings.ACCOUNT_LOCK_SECONDS)
-        if failures >= settings.ACCOUNT_LOCK_AFTER_FAILURES:
-            cache.set(_lock_key(credentials), True, settings.ACCOUNT_LOCK_SECONDS)
-            cache.delete(failures_key)
+        sign_in_failed(request, _login(credentials))
+
+    def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
+        """Called once the whole sign-in (password and second factor) has succeeded."""
+        super().login(request, user)
+        account_lock.success_record(user_email(user) or "", client_ip(request))
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Account emails greet and sign off with the program's name ("Hello from Concord
@@ -103,3 +112,73 @@ def _lock_key(credentials: dict[str, Any]) -> str:
     """Per sign-in identifier; cache keys are already per city (django_tenants.cache)."""
     login = str(credentials.get("email") or credentials.get("username") or "").strip().lower()
     return f"account-lock:{login}"
+
+
+def _login(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "")
+
+
+def lock_message(login: str, ip: str | None) -> str | None:
+    """What a locked sign-in is told, or None when it may go ahead."""
+    lock = account_lock.lock_for(login, ip)
+    if lock is account_lock.Lock.ADDRESS:
+        return _(
+            "Too many failed sign-ins: this account is locked for %(minutes)s minutes. "
+            "Try again later."
+        ) % {"minutes": settings.ACCOUNT_LOCK_SECONDS // 60}
+    if lock is account_lock.Lock.ACCOUNT:
+        return _(
+            "Too many failed sign-ins to this account from several places: it is locked for "
+            "now. Its owner has been emailed a link to unlock it."
+        )
+    return None
+
+
+def sign_in_failed(request: HttpRequest, login: str) -> None:
+    """Count a wrong password or second-factor code; when the account has just been locked
+    everywhere, email its owner (if the account exists) the link that unlocks it."""
+    if not account_lock.failure_record(login, client_ip(request)):
+        return
+    user = get_user_model().objects.filter(email__iexact=login.strip()).first()
+    if user is None or not user.email:
+        return
+    token = account_lock.unlock_token(user_pk=user.pk, login=user.email)
+    get_adapter(request).send_mail(
+        "account/email/account_unlock",
+        user.email,
+        {
+            "user": user,
+            "unlock_url": request.build_absolute_uri(reverse("account_unlock", args=[token])),
+            "hours": settings.ACCOUNT_UNLOCK_LINK_SECONDS // 3600,
+        },
+    )
+
+
+class _LockingCode(BaseAuthenticateForm):
+    """The second-factor step (authenticator code or recovery code): refused while the account
+    is locked, and each wrong code counted like a wrong password (tenants.account_lock)."""
+
+    def clean_code(self) -> str:
+        request = allauth_context.request
+        login = user_email(self.user) or ""
+        refusal = lock_message(login, client_ip(request))
+        if refusal:
+            raise ValidationError(refusal)
+        try:
+            return super().clean_code()
+        except ValidationError as error:
+            if error.code == "incorrect_code":
+                sign_in_failed(request, login)
+                # The failure that locks says so at once, like the password step's next try.
+                refusal = lock_message(login, client_ip(request))
+                if refusal:
+                    raise ValidationError(refusal) from error
+            raise
+
+
+class LockingAuthenticateForm(_LockingCode, AuthenticateForm):
+    """The second step of a sign-in."""
+
+
+class LockingReauthenticateForm(_LockingCode, ReauthenticateForm):
+    """A signed-in person confirming a sensitive action with a code."""

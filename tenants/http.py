@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the request came from."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from, read through settings.TRUSTED_PROXY_COUNT proxies.
+
+    Each trusted proxy appends the address it received the request from to X-Forwarded-For,
+    so the client is the entry that many places from the right; whatever a client writes there
+    itself sits further left and is never read. With no trusted proxy the header is ignored."""
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if entry.strip()
+    ]
+    if not forwarded:
+        return remote
+    # Fewer entries than proxies: the request skipped one; the furthest recorded hop is the
+    # best there is.
+    return _address(forwarded[-count] if len(forwarded) >= count else forwarded[0]) or remote
+
+
+def _address(value: str) -> str | None:
+    """A valid IPv4/IPv6 address (a port or brackets some proxies add removed), else None:
+    audit entries store it in an address column."""
+    value = value.strip()
+    candidates = [value]
+    if value.startswith("["):  # [2001:db8::1]:443
+        candidates.append(value[1:].split("]", 1)[0])
+    elif value.count(":") == 1:  # 203.0.113.7:51234
+        candidates.append(value.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None

@@ -1,19 +1,26 @@
-"""Request routing by host: which department (schema) a request belongs to, and its language."""
+"""Request routing by host: which department (schema) a request belongs to, its language and
+time zone, and which responses no cache may keep."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants.models import Department, Domain
 
 
 class DepartmentMiddleware(TenantMainMiddleware):
-    """django-tenants' host routing, loading branding and program in the same query."""
+    """django-tenants' host routing, loading branding and program in the same query, then the
+    department's time zone for the rest of the request: typed times are read, and every time on
+    a page or in an email is written, in the city's local time."""
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Department:
         domain = domain_model.objects.select_related(
@@ -22,14 +29,28 @@ class DepartmentMiddleware(TenantMainMiddleware):
         return domain.tenant
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        # A thread serves many cities: never inherit the previous request's zone.
+        timezone.deactivate()
         response = super().process_request(request)
         tenant = getattr(request, "tenant", None)
+        if isinstance(tenant, Department):
+            # Activated rather than a with-block: a streamed response (a CSV export) is written
+            # after this middleware returns; request_finished puts the default back.
+            timezone.activate(tenant.zone)
         if response is None and tenant is not None and tenant.status == Department.Status.SUSPENDED:
             # A suspended department's portal is closed to everyone; its data stays intact.
             return HttpResponse(
                 render_to_string("tenants/suspended.html", {"department": tenant}), status=503
             )
         return response
+
+
+def _time_zone_reset(**kwargs: Any) -> None:
+    """Code that runs after a request in the same thread (tests, a command) starts in UTC."""
+    timezone.deactivate()
+
+
+request_finished.connect(_time_zone_reset, dispatch_uid="tenants.time_zone_reset")
 
 
 class DepartmentLanguageMiddleware:
@@ -44,3 +65,21 @@ class DepartmentLanguageMiddleware:
             translation.activate(branding.default_language)
             request.LANGUAGE_CODE = branding.default_language
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on everything a signed-in person sees (portal pages, the
+    consoles, clip downloads, exports) and on the pages a link opens without signing in
+    (settings.NO_STORE_PATH_PREFIXES: answers, yearly confirmation, account links): no browser
+    or proxy cache keeps personal data. Static files are served before this (WhiteNoise)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith(tuple(settings.NO_STORE_PATH_PREFIXES)):
+            add_never_cache_headers(response)
+        return response

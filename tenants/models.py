@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -16,6 +18,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import connection, models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_tenants.clone import CloneSchema
@@ -118,6 +121,19 @@ class Department(TenantMixin):
     @property
     def is_platform(self) -> bool:
         return self.schema_name == get_public_schema_name()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The city's time zone: times are typed, shown and emailed in it."""
+        return zoneinfo.ZoneInfo(self.time_zone or "UTC")
+
+    @contextmanager
+    def in_time_zone(self) -> Iterator[None]:
+        """Run a block (a job, a command's turn for this city) in the city's local time, so
+        that typed times are read and shown times are written in it; restores the previous zone
+        afterwards. Requests get it from tenants.middleware.DepartmentMiddleware."""
+        with timezone.override(self.zone):
+            yield
 
     def create_schema(
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1

@@ -1,9 +1,16 @@
-"""Responses that belong to no department: an unknown host."""
+"""Responses that belong to no department (an unknown host) or to every site alike (the link
+that unlocks an account locked by failed sign-ins)."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.views.decorators.http import require_http_methods
+
+from tenants import account_lock
+from tenants.http import client_ip
 
 
 def unknown_host(request: HttpRequest) -> HttpResponse:
@@ -11,3 +18,27 @@ def unknown_host(request: HttpRequest) -> HttpResponse:
     return HttpResponseNotFound(
         render_to_string("tenants/unknown_host.html", {"host": request.get_host()})
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed unlock link: a page with a button, and the unlock on POST only (mail scanners
+    that open links must not spend it, nor have their own address trusted)."""
+    payload = account_lock.unlock_token_read(token)
+    user = None
+    if payload is not None:
+        user = get_user_model().objects.filter(pk=payload.get("u")).first()
+    if payload is None or user is None or not user.email:
+        return _unlock_page(request, "invalid")
+    if not account_lock.unlock_pending(payload=payload, login=user.email):
+        return _unlock_page(request, "invalid")
+    if request.method != "POST":
+        return _unlock_page(request, "ready")
+    if not account_lock.account_unlock(payload=payload, login=user.email, ip=client_ip(request)):
+        return _unlock_page(request, "invalid")
+    return _unlock_page(request, "unlocked")
+
+
+def _unlock_page(request: HttpRequest, state: str) -> HttpResponse:
+    status = 400 if state == "invalid" else 200
+    return render(request, "tenants/account_unlock.html", {"state": state}, status=status)

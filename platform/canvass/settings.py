@@ -55,7 +55,10 @@ TESTING = "pytest" in sys.modules
 
 if PRODUCTION:
     missing = [
-        name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not envsecret(name)
+        name
+        # Redis: sign-in failures must be counted by every worker together (tenants.account_lock).
+        for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL")
+        if not envsecret(name)
     ]
     if missing:
         raise ImproperlyConfigured(
@@ -131,19 +134,22 @@ TENANT_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
+# The security headers come first: the pages DepartmentMiddleware answers by itself (an unknown
+# host, a suspended department) get them too.
 MIDDLEWARE = [
-    "tenants.middleware.DepartmentMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.DepartmentMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "tenants.middleware.DepartmentLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.department.middleware.StaffSessionMiddleware",
 ]
@@ -200,12 +206,21 @@ LOGIN_REDIRECT_URL = "/"
 # Staff sign in with a second factor: an authenticator app or a security key, and recovery codes.
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Canvass"
-# 5 failed sign-ins lock an account for 10 minutes (tenants.adapters); 30 idle minutes end a
-# staff session (portal.department.middleware).
+# Failed sign-ins and second-factor codes (tenants.account_lock): 5 lock an account from that
+# address for 10 minutes; 20 from anywhere within an hour lock it everywhere for an hour and
+# email its owner a single-use unlock link, valid a day. 30 idle minutes end a staff session,
+# department or vendor (portal.department.middleware).
 ACCOUNT_LOCK_AFTER_FAILURES = 5
-# allauth keeps throttling by address; the per-account lock above replaces its per-key limit.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
 ACCOUNT_LOCK_SECONDS = 10 * 60
+ACCOUNT_THROTTLE_FAILURES = 20
+ACCOUNT_THROTTLE_SECONDS = 60 * 60
+ACCOUNT_UNLOCK_LINK_SECONDS = 24 * 60 * 60
+# allauth keeps throttling by address; the locks above replace its per-key limit.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
+MFA_FORMS = {
+    "authenticate": "tenants.adapters.LockingAuthenticateForm",
+    "reauthenticate": "tenants.adapters.LockingReauthenticateForm",
+}
 STAFF_IDLE_SECONDS = 30 * 60
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -230,7 +245,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Cache: keys carry the schema name, so one city's cache never answers another ----------------
-REDIS_URL = envstr("REDIS_URL")
+REDIS_URL = envsecret("REDIS_URL")
 CACHES = {
     "default": {
         "BACKEND": (
@@ -239,6 +254,8 @@ CACHES = {
             else "django.core.cache.backends.locmem.LocMemCache"
         ),
         "LOCATION": REDIS_URL or "canvass",
+        # For deployments (or test runs) that share one Redis.
+        "KEY_PREFIX": envstr("CACHE_KEY_PREFIX"),
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
@@ -339,6 +356,14 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind N proxies (a TLS terminator, a load balancer), the client is the Nth address from the
+# right of X-Forwarded-For (tenants.http.client_ip: rate limits, locks, audit entries); with 0
+# the header is ignored, since any client can write it.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Pages opened from emailed links show personal data without a sign-in: never cached
+# (tenants.middleware.NoStoreMiddleware; everything a signed-in person sees is never cached).
+NO_STORE_PATH_PREFIXES = ["/answer/", "/verify/", "/accounts/"]
 # --- Maps and geocoding ---
 MAP_TILE_URL = envstr("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ORIGIN = "/".join(MAP_TILE_URL.split("/")[:3])

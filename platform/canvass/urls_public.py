@@ -2,12 +2,14 @@
 
 from django.urls import include, path
 
-# No uploads are served here: logos appear on the cities' own portals only.
+from tenants import views as tenants_views
 from tenants.adapters import email_confirm
 
+# No uploads are served here: logos appear on the cities' own portals only.
 urlpatterns = [
     path("", include("console.urls")),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).
     path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
+    path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),
     path("accounts/", include("allauth.urls")),
 ]

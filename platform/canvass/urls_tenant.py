@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from portal.department import views as department_views
+from tenants import views as tenants_views
 from tenants.adapters import email_confirm
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("answer/<str:token>/", department_views.answer, name="answer"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).
     path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
+    path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Logos are the only public uploads (tenants.models.logo_path), served here in development;

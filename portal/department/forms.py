@@ -15,6 +15,7 @@ from portal.registry.forms import FocusFirstErrorMixin
 from portal.registry.models import Site, StaffMember
 
 MAX_RADIUS_M = 20_000
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
@@ -43,11 +44,15 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
             "max_value": _("A radius over 20 km would list a whole city; narrow it."),
         },
     )
+    # Typed and shown in the department's local time (the zone the request runs in, see
+    # tenants.middleware); datetime-local inputs need the ISO form, without seconds.
     starts_at = forms.DateTimeField(
-        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("From"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
     )
     ends_at = forms.DateTimeField(
-        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Until"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
     )
 
     class Meta:
@@ -73,6 +78,12 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
             choices=[("", "---------"), *program.offence_type_choices()],
             help_text=_("Recorded with the case number in every audit entry about this case."),
         )
+        department = program.department
+        local_time = _("Times are %(city)s time (%(zone)s).") % {
+            "city": department.city,
+            "zone": department.time_zone,
+        }
+        self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

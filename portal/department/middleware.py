@@ -1,4 +1,5 @@
-"""Staff sessions end after 30 idle minutes (residents keep Django's usual session)."""
+"""Staff sessions end after 30 idle minutes: department staff on their portal and vendor staff
+on the platform site (residents keep Django's usual session)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ class StaffSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
         user = getattr(request, "user", None)
-        on_a_portal = tenant is not None and not tenant.is_platform
-        if on_a_portal and user is not None and user.is_authenticated and hasattr(user, "staff"):
+        signed_in = tenant is not None and user is not None and user.is_authenticated
+        # Every account on the platform site is vendor staff (nobody signs up there); on a
+        # portal, only department staff have a StaffMember.
+        if signed_in and (tenant.is_platform or hasattr(user, "staff")):
             # Every request restarts the idle clock; a session idle for longer has expired and
             # the user arrives here anonymous.
             request.session.set_expiry(settings.STAFF_IDLE_SECONDS)

@@ -13,6 +13,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 20 + "a-test-only-secret-key-that-is-long-and-random-4f9c2e",
     "ALLOWED_HOSTS": ".canvass.example",
     "DATABASE_URL": "postgres://canvass@127.0.0.1:5432/canvass",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -35,8 +36,15 @@ def test_production_refuses_to_start_without_its_secrets():
     assert result.returncode != 0
     assert (
         "DJANGO_ENV=production needs these environment variables: "
-        "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS"
+        "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, REDIS_URL"
     ) in result.stderr
+
+
+def test_production_refuses_to_start_without_redis():
+    # Without it each worker process would count failed sign-ins on its own.
+    result = manage("check", env=PRODUCTION | {"REDIS_URL": ""})
+    assert result.returncode != 0
+    assert "needs these environment variables: REDIS_URL\n" in result.stderr
 
 
 def test_production_names_only_the_missing_secret():

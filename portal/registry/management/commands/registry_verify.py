@@ -22,7 +22,9 @@ class Command(BaseCommand):
         now = timezone.now()
         departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
         for department in departments.select_related("program"):
-            with tenant_context(department):
+            # Each city's notices give dates in its own zone (a notice sent at 03:00 UTC in
+            # January is still the previous evening in Concord).
+            with tenant_context(department), department.in_time_zone():
                 counts = registrations_verify(program=department.program, now=now)
             self.stdout.write(
                 f"{department.schema_name}: {counts.notices} notices, {counts.reminders} "
