@@ -28,6 +28,7 @@ def incident_post(schema_name: str, **overrides: str) -> dict[str, str]:
         program = Program.objects.get(department__schema_name=schema_name)
     return {
         "kind": "crime",
+        "category": "burglary",
         "case_number": "CASE-21",
         "address": "Main St",
         "latitude": str(program.center_latitude),

@@ -29,6 +29,7 @@ from portal.registry.services import registrations_verify
 from portal.registry.signing import EmailConfirmation
 from tenants.models import Department, Program
 from tests.conftest import site_post_data
+from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,6 @@ CENTRE = {
     "concord": {"latitude": "35.4080", "longitude": "-80.5810"},
     "carrollton": {"latitude": "33.5801", "longitude": "-85.0766"},
 }
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
 
 
 def path_in(message: mail.EmailMessage, pattern: str) -> str:

@@ -292,6 +292,7 @@ def test_behind_a_proxy_audit_entries_record_the_client(make_resident, make_staf
         "/department/incidents/",
         {
             "kind": "crime",
+            "category": "burglary",
             "case_number": "CPD-1",
             "address": "Union St S",
             "latitude": "35.4080",
