@@ -37,7 +37,7 @@ class Rendezvous(EmailBackend):
         if not getattr(self, "met", False):
             self.met = True
             with contextlib.suppress(threading.BrokenBarrierError):
-                self.barrier.wait(timeout=10)
+                self.barrier.wait(timeout=30)
         return super().send_messages(messages)
 
 
