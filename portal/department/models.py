@@ -84,30 +84,51 @@ class CanvassEntry(models.Model):
 
 
 class Notification(models.Model):
-    """'Check your camera': one short, non-sensitive message to every active owner in an area,
-    or, as a footage request, to the owner of one site."""
+    """What the department asks owners, by email with an answer link. Two kinds share the
+    delivery, the answer and the clips, and differ in whom they address and what they say:
+    an area notice ("check your camera") goes to every searchable owner within the incident's
+    searched radius; a footage request asks the owner of one site for a copy, for the case."""
+
+    class Kind(models.TextChoices):
+        AREA = "area", _("Area notice")
+        FOOTAGE_REQUEST = "footage_request", _("Footage request")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.AREA)
+    # The one site a footage request asks about (null once its owner opts out).
     site = models.ForeignKey(
         Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message = models.TextField(_("message"), max_length=600)
-    radius_m = models.PositiveIntegerField()
+    # The area an area notice reached (the incident's searched radius when sent).
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="area", radius_m__isnull=False, site__isnull=True)
+                    | models.Q(kind="footage_request", radius_m__isnull=True)
+                ),
+                name="notification_kind_fields",
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"Notification {self.pk} for {self.incident}"
+        return f"{self.get_kind_display()} {self.pk} for {self.incident}"
 
     @property
     def is_footage_request(self) -> bool:
-        return self.site_id is not None
+        return self.kind == self.Kind.FOOTAGE_REQUEST
 
 
 class NotificationRecipient(models.Model):
-    """One owner's copy of a notification: sent once, answered once."""
+    """One owner's copy of a notification: claimed by one delivery run, sent at most once,
+    answered once."""
 
     class Answer(models.TextChoices):
         HAS_FOOTAGE = "has_footage", _("I have footage")
@@ -117,6 +138,10 @@ class NotificationRecipient(models.Model):
         Notification, on_delete=models.CASCADE, related_name="recipients"
     )
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    # Set, and committed, before the email goes out: no run sends a claimed copy again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set once the mail server accepted the email. Claimed but never sent means the run
+    # stopped in between (delivery unknown): the incident page counts these.
     sent_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField(max_length=12, choices=Answer.choices, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

@@ -9,15 +9,17 @@ from datetime import date
 from django.db.models import (
     Avg,
     Count,
+    Exists,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Value,
 )
 from django.db.models.functions import Floor, TruncMonth
 
-from portal.registry.models import Site
+from portal.registry.models import Camera, Site
 from portal.registry.selectors import METRES_PER_DEGREE
 from tenants.models import Program
 
@@ -46,7 +48,9 @@ def sites_on_map(filters: MapFilters) -> QuerySet[Site]:
     if filters.participation:
         sites = sites.filter(participation__in=filters.participation)
     if filters.sees:
-        sites = sites.filter(cameras__sees__overlap=list(filters.sees)).distinct()
+        # A paused camera sees nothing for staff.
+        seeing = Camera.objects.active().filter(sees__overlap=list(filters.sees))
+        sites = sites.filter(Exists(seeing.filter(site=OuterRef("pk"))))
     return sites
 
 

@@ -15,11 +15,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -36,7 +34,8 @@ from portal.department.models import (
     clip_path,
 )
 from portal.registry.audit import Actor, audit_record, audit_record_sites
-from portal.registry.models import AuditEntry, Participant, Site, StaffMember
+from portal.registry.emails import email_message
+from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
 from portal.registry.signing import Link, LinkError, link_read, password_reset_tokens
 from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program
@@ -79,10 +78,15 @@ def staff_invitation_send(*, member: StaffMember, department: Department) -> Non
             urlconf=settings.ROOT_URLCONF,
         )
     )
-    context = {"department": department, "link": link, "role": member.get_role_display()}
-    subject = render_to_string("department/email/invitation_subject.txt", context).strip()
-    body = render_to_string("department/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    branding = getattr(department, "branding", None)
+    message = email_message(
+        template="department/email/invitation",
+        to=user.email,
+        language=branding.default_language if branding else settings.LANGUAGE_CODE,
+        context={"link": link, "role": member.get_role_display()},
+        department=department,
+    )
+    transaction.on_commit(message.send)
 
 
 @transaction.atomic
@@ -169,7 +173,7 @@ def canvass_viewed(*, actor: Actor, incident: Incident, site_count: int) -> bool
 def map_sites_located(
     *,
     actor: Actor,
-    sites: QuerySet[Site],
+    sites: SiteQuerySet,
     box: tuple[float, float, float, float],
     limit: int,
 ) -> list[Site]:
@@ -182,7 +186,7 @@ def map_sites_located(
     located = list(
         sites.filter(
             latitude__range=(south, north), longitude__range=(west, east)
-        ).prefetch_related("cameras")[:limit]
+        ).with_active_cameras()[:limit]
     )
     if located:
         audit_record(
@@ -205,14 +209,18 @@ def offence_types_set(*, program: Program, offence_types: list[dict[str, str]]) 
 
 
 @transaction.atomic
-def notification_send(
-    *, actor: Actor, incident: Incident, message: str, radius_m: int
-) -> Notification:
-    """Record and queue a 'check your camera' message to the area; the job emails each owner."""
+def notification_send(*, actor: Actor, incident: Incident, message: str) -> Notification:
+    """Record and queue a 'check your camera' notice to every owner within the radius the
+    incident's canvass searched (Incident.search_radius_m); the job emails each owner once."""
     from portal.department.tasks import notify_area
 
+    radius_m = incident.search_radius_m
     notification = Notification.objects.create(
-        incident=incident, message=message, radius_m=radius_m, created_by_id=actor.user_id
+        incident=incident,
+        kind=Notification.Kind.AREA,
+        message=message,
+        radius_m=radius_m,
+        created_by_id=actor.user_id,
     )
     audit_record(
         actor=actor,
@@ -226,11 +234,16 @@ def notification_send(
 
 @transaction.atomic
 def footage_request(*, actor: Actor, incident: Incident, site: Site, message: str) -> Notification:
-    """Ask one site's owner for footage: recorded, queued like a notice, answered the same way."""
+    """Ask one site's owner for footage for the case: recorded, queued and answered like a
+    notice, with its own words."""
     from portal.department.tasks import notify_area
 
     notification = Notification.objects.create(
-        incident=incident, site=site, message=message, radius_m=0, created_by_id=actor.user_id
+        incident=incident,
+        kind=Notification.Kind.FOOTAGE_REQUEST,
+        site=site,
+        message=message,
+        created_by_id=actor.user_id,
     )
     audit_record(
         actor=actor,

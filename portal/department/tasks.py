@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.core.mail import get_connection
+from django.db import connection
+from django.utils import timezone
 
 from portal.department.models import Notification, NotificationRecipient
-from portal.registry.models import Site
+from portal.registry.emails import email_message
+from portal.registry.models import Participant, Site
 from portal.registry.selectors import sites_near
 from portal.registry.signing import Link, link_sign
 
-BATCH = 200
+# Each kind of notification says its own thing.
+EMAIL_TEMPLATES = {
+    Notification.Kind.AREA: "department/email/notification",
+    Notification.Kind.FOOTAGE_REQUEST: "department/email/footage_request",
+}
 
 
 def answer_token(recipient: NotificationRecipient) -> str:
@@ -21,54 +25,112 @@ def answer_token(recipient: NotificationRecipient) -> str:
     return link_sign(Link.ANSWER, {"r": recipient.pk})
 
 
-@shared_task
-def notify_area(notification_id: int) -> int:
-    """Email every active owner in the notification's area once; safe to run again (only
-    owners not yet emailed are emailed). Returns how many were emailed by this run."""
-    notification = Notification.objects.select_related("incident").get(pk=notification_id)
-    incident = notification.incident
+def notification_owners(notification: Notification) -> set[int]:
+    """The participants a notification addresses now: the owner of the requested site, or
+    every owner with a site within the area notice's radius, as long as the site is searchable
+    (neither paused nor lapsed) when the job runs."""
     if notification.is_footage_request:
-        # One owner, if the site is still searchable (not paused, not lapsed) when the job runs.
         sites = Site.objects.searchable().filter(pk=notification.site_id)
     else:
+        incident = notification.incident
         sites = sites_near(
             latitude=incident.latitude,
             longitude=incident.longitude,
-            radius_m=notification.radius_m,
+            radius_m=notification.radius_m or 0,
         )
-    owners = set(sites.values_list("participant_id", flat=True))
+    return set(sites.values_list("participant_id", flat=True))
+
+
+# One statement (it commits by itself) per email: record the copy just sent, and claim the next
+# unclaimed one after it. The claimed row is locked while it is marked, and SKIP LOCKED lets a
+# concurrent run take the following copy instead of waiting for this one.
+NEXT_COPY = """
+    WITH sent AS (UPDATE {table} SET sent_at = %(now)s WHERE id = %(sent)s)
+    UPDATE {table} SET claimed_at = %(now)s
+    WHERE id = (
+        SELECT id FROM {table}
+        WHERE notification_id = %(notification)s AND claimed_at IS NULL AND id > %(after)s
+        ORDER BY id LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, participant_id
+"""
+
+
+def copy_next(
+    notification: Notification, *, after: int, sent: int | None
+) -> NotificationRecipient | None:
+    """Record the copy `sent` (if any) as sent, and claim the next copy of the notification
+    after the id `after` for this run; None when none is left. Committed before the caller
+    sends anything."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            NEXT_COPY.format(table=connection.ops.quote_name(NotificationRecipient._meta.db_table)),
+            {"now": timezone.now(), "notification": notification.pk, "after": after, "sent": sent},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return NotificationRecipient(pk=row[0], notification=notification, participant_id=row[1])
+
+
+# SMTP errors are OSErrors: the mail server is down or refused, try again later.
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_area(notification_id: int) -> int:
+    """Email each owner the notification addresses, at most once however often and however
+    many at a time it runs (a retry, a redelivered task, two workers). Returns how many this
+    run emailed.
+
+    Each copy is delivered in three steps: claimed (marked and committed; SKIP LOCKED shares
+    the owners out between concurrent runs), sent, then recorded as sent (copy_next). The
+    claim comes before the email so that a run that dies after the mail server took the email
+    never sends it again: for a police notice a second email is worse than a missing one, and
+    a copy claimed but never recorded as sent is counted on the incident page ("delivery
+    unknown") for staff to follow up. A send the mail server refuses raises: the copy is
+    released and the task's retry sends it."""
+    notification = Notification.objects.select_related("incident").get(pk=notification_id)
+    owners = notification_owners(notification)
+    copies = NotificationRecipient.objects.filter(notification=notification)
+    # Copies an earlier run made for owners who paused or lapsed since: never sent, so never
+    # answered; the notice no longer addresses them.
+    copies.filter(claimed_at__isnull=True).exclude(participant_id__in=owners).delete()
     NotificationRecipient.objects.bulk_create(
         (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
         ignore_conflicts=True,
     )
+    addressed = Participant.objects.values_list("pk", "user__email", "language")
+    addresses = {pk: (email, language) for pk, email, language in addressed.filter(pk__in=owners)}
+    template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
     department = connection.tenant
-    pending = NotificationRecipient.objects.filter(
-        notification=notification, sent_at__isnull=True
-    ).select_related("participant__user")
     sent = 0
-    mail = get_connection()
-    while batch := list(pending[:BATCH]):
-        messages = []
-        for recipient in batch:
-            context = {
-                "department": department,
-                "branding": getattr(department, "branding", None),
-                "notification": notification,
-                "incident": incident,
-                "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
-            }
-            with translation.override(recipient.participant.language):
-                subject = render_to_string("department/email/notification_subject.txt", context)
-                body = render_to_string("department/email/notification.txt", context)
-            messages.append(
-                EmailMessage(
-                    " ".join(subject.split()), body, None, [recipient.participant.user.email]
+    # Opened before anything is claimed: a mail server that is down claims nobody.
+    with get_connection() as mail:
+        recipient = copy_next(notification, after=0, sent=None)
+        while recipient is not None:
+            try:
+                # A concurrent run may have added an owner who registered in between.
+                email, language = (
+                    addresses.get(recipient.participant_id)
+                    or addressed.get(pk=recipient.participant_id)[1:]
                 )
-            )
-        with transaction.atomic():
-            mail.send_messages(messages)
-            NotificationRecipient.objects.filter(pk__in=[r.pk for r in batch]).update(
-                sent_at=timezone.now()
-            )
-        sent += len(batch)
+                mail.send_messages(
+                    [
+                        email_message(
+                            template=template,
+                            to=email,
+                            language=language,
+                            context={
+                                "notification": notification,
+                                "incident": notification.incident,
+                                "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
+                            },
+                            department=department,
+                        )
+                    ]
+                )
+            except Exception:
+                copies.filter(pk=recipient.pk).update(claimed_at=None)
+                raise
+            sent += 1
+            recipient = copy_next(notification, after=recipient.pk, sent=recipient.pk)
     return sent

@@ -49,12 +49,20 @@ from portal.department.models import (
     CanvassEntry,
     FootageClip,
     Incident,
+    Notification,
     NotificationRecipient,
 )
 from portal.registry import registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner, audit_record
-from portal.registry.models import AuditEntry, Camera, Capability, Participant, Site, StaffMember
+from portal.registry.models import (
+    AuditEntry,
+    Camera,
+    Capability,
+    Site,
+    SiteQuerySet,
+    StaffMember,
+)
 from portal.registry.selectors import sites_near
 from portal.registry.signing import LinkError
 from tenants.http import client_ip
@@ -108,10 +116,10 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = Site.objects.aggregate(
         total=Count("pk"),
         integrated=Count("pk", filter=Q(participation=Site.Participation.INTEGRATED)),
-        lapsed=Count("pk", filter=~Q(participant__status=Participant.Status.ACTIVE)),
-        paused=Count("pk", filter=Q(paused=True)),
+        searchable=Count("pk", filter=SiteQuerySet.searchable_condition()),
+        lapsed=Count("pk", filter=SiteQuerySet.lapsed_condition()),
+        paused=Count("pk", filter=SiteQuerySet.paused_condition()),
     )
-    counts["searchable"] = Site.objects.searchable().count()
     goal = program.goal_camera_count
     progress = round(100 * counts["total"] / goal) if goal else None
     growth = selectors.growth_by_month()
@@ -183,7 +191,7 @@ def _canvass(incident: Incident) -> list[Site]:
             longitude=incident.longitude,
             radius_m=incident.search_radius_m,
             seen_at=None if incident.skips_retention else incident.starts_at,
-        ).prefetch_related("cameras")
+        ).with_active_cameras()
     )
     entries = {entry.site_id: entry for entry in CanvassEntry.objects.filter(incident=incident)}
     states = [(value, escape(label)) for value, label in CanvassEntry.State.choices]
@@ -199,7 +207,7 @@ def _canvass(incident: Incident) -> list[Site]:
         site.camera_summary = "\n".join(  # type: ignore[attr-defined]
             f"{camera.direction}° {', '.join(str(sees.get(v, v)) for v in camera.sees)} "
             f"({camera.retention_days} d)"
-            for camera in site.cameras.all()
+            for camera in site.active_cameras
         )
         site.state_options = mark_safe(  # type: ignore[attr-defined]
             "".join(
@@ -240,9 +248,13 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
             "states": CanvassEntry.State.choices,
             "reveal_form": RevealForm(),
             "notify_form": NotifyForm(),
-            "notifications": incident.notifications.filter(site__isnull=True)
+            "notifications": incident.notifications.filter(kind=Notification.Kind.AREA)
             .annotate(
                 sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
+                unknown=Count(
+                    "recipients",
+                    filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
+                ),
                 with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
                 nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
             )
@@ -435,7 +447,6 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
         actor=_actor(request),
         incident=incident,
         message=form.cleaned_data["message"],
-        radius_m=incident.search_radius_m,
     )
     messages.success(request, _("The notice is on its way to the owners in the area."))
     return redirect("department:incident", incident_id=incident.pk)
@@ -540,6 +551,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "department/answer.html",
         {
             "recipient": recipient,
+            "notification": recipient.notification,
             "incident": recipient.notification.incident,
             "clip_form": clip_form,
             "clips": recipient.clips.all(),
@@ -630,7 +642,7 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
                         "longitude": site.longitude,
                         "participation": site.participation,
                         "kind": site.kind,
-                        "directions": [c.direction for c in site.cameras.all() if not c.paused],
+                        "directions": [c.direction for c in site.active_cameras],
                     }
                     for site in in_view
                 ]
@@ -726,7 +738,7 @@ def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
                 round(site.distance_m),
                 site.address,
                 site.kind,
-                len(site.cameras.all()),
+                len(site.active_cameras),
                 "yes" if site.footage_likely else "no",
                 site.entry.state if site.entry else CanvassEntry.State.NOT_CONTACTED,
                 site.entry.notes if site.entry else "",

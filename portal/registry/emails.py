@@ -1,28 +1,73 @@
-"""Emails to participants, in their own language, through Django's email API."""
+"""Every email the registry and the consoles send (allauth's account emails aside): rendered here
+from a template pair in the recipient's language with the department's context, and sent
+through Django's email API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from tenants.models import Department
+
+
+def email_message(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    context: dict[str, Any],
+    department: Department | None = None,
+) -> EmailMessage:
+    """The email <template>.txt with the subject <template>_subject.txt (one line), rendered
+    in `language` for one recipient. The context always holds the department (by default the
+    current one), its branding and its portal's address."""
+    department = department or connection.tenant
+    full_context = {
+        "department": department,
+        "branding": getattr(department, "branding", None),
+        "portal_url": department.url("/"),
+        **context,
+    }
+    with translation.override(language):
+        subject = render_to_string(f"{template}_subject.txt", full_context)
+        body = render_to_string(f"{template}.txt", full_context)
+    return EmailMessage(" ".join(subject.split()), body, None, [to])
+
+
+def email_send(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    context: dict[str, Any],
+    department: Department | None = None,
+    backend: BaseEmailBackend | None = None,
+) -> None:
+    """Render (email_message) and send one email; through `backend` when the caller keeps a
+    connection open for many."""
+    message = email_message(
+        template=template, to=to, language=language, context=context, department=department
+    )
+    if backend is None:
+        message.send()
+    else:
+        backend.send_messages([message])
 
 
 def participant_email(*, email: str, language: str, template: str, context: dict[str, Any]) -> None:
     """Send registry/email/<template>.txt (subject in <template>_subject.txt) to one participant."""
     department = connection.tenant
-    full_context = {
-        "department": department,
-        "branding": getattr(department, "branding", None),
-        "portal_url": department.url("/"),
-        "manage_url": department.url("/my/"),
-        **context,
-    }
+    full_context = {"manage_url": department.url("/my/"), **context}
     if "token" in context:
         full_context["verify_url"] = department.url(f"/verify/{context['token']}/")
-    with translation.override(language):
-        subject = render_to_string(f"registry/email/{template}_subject.txt", full_context)
-        body = render_to_string(f"registry/email/{template}.txt", full_context)
-    send_mail(" ".join(subject.split()), body, None, [email])
+    email_send(
+        template=f"registry/email/{template}",
+        to=email,
+        language=language,
+        context=full_context,
+    )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,25 +41,26 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return self.organisation_name or self.user.email
 
+    @property
+    def is_confirmed(self) -> bool:
+        """confirmed_condition() for one loaded participant."""
+        return self.status == self.Status.ACTIVE
+
     def anniversary(self) -> datetime:
         return self.confirmed_at + YEAR
 
     def notice_due(self, program: Program, now: datetime) -> bool:
         return (
-            self.status == self.Status.ACTIVE
+            self.is_confirmed
             and self.notice_sent_at is None
             and now >= self.anniversary() - timedelta(days=program.verification_notice_days)
         )
 
     def reminder_due(self, now: datetime) -> bool:
-        return (
-            self.status == self.Status.ACTIVE
-            and self.reminder_sent_at is None
-            and now >= self.anniversary()
-        )
+        return self.is_confirmed and self.reminder_sent_at is None and now >= self.anniversary()
 
     def lapse_due(self, program: Program, now: datetime) -> bool:
-        return self.status == self.Status.ACTIVE and now >= self.anniversary() + timedelta(
+        return self.is_confirmed and now >= self.anniversary() + timedelta(
             days=program.verification_grace_days
         )
 
@@ -70,15 +72,49 @@ class Participant(models.Model):
         )
 
 
+def confirmed_condition(path: str = "") -> Q:
+    """The one definition of a confirmed registration (neither lapsed nor removed), as a
+    condition on the participant at `path` ("" from Participant, "participant__" from a site),
+    so that filters and counts (Count(filter=...)) say the same thing."""
+    return Q(**{f"{path}status": Participant.Status.ACTIVE})
+
+
 class SiteQuerySet(models.QuerySet["Site"]):
-    def searchable(self) -> SiteQuerySet:
+    # The rules as conditions too, for counts over all sites in one query (the dashboard).
+    @staticmethod
+    def searchable_condition() -> Q:
         """The one definition of a site that staff searches may show: not paused by its owner,
         and its owner's registration confirmed (neither lapsed nor removed)."""
-        return self.filter(paused=False, participant__status=Participant.Status.ACTIVE)
+        return Q(paused=False) & confirmed_condition("participant__")
+
+    @staticmethod
+    def lapsed_condition() -> Q:
+        return ~confirmed_condition("participant__")
+
+    @staticmethod
+    def paused_condition() -> Q:
+        return Q(paused=True)
+
+    def searchable(self) -> SiteQuerySet:
+        return self.filter(self.searchable_condition())
 
     def lapsed(self) -> SiteQuerySet:
         """Sites whose owner's registration is no longer confirmed (lapsed or removed)."""
-        return self.exclude(participant__status=Participant.Status.ACTIVE)
+        return self.filter(self.lapsed_condition())
+
+    def paused(self) -> SiteQuerySet:
+        """Sites their owner paused (whatever the state of the registration)."""
+        return self.filter(self.paused_condition())
+
+    def with_active_cameras(self) -> SiteQuerySet:
+        """Each site with its active cameras loaded in one more query (Site.active_cameras)."""
+        return self.prefetch_related(
+            Prefetch("cameras", queryset=Camera.objects.active(), to_attr=ACTIVE_CAMERAS)
+        )
+
+
+# Where SiteQuerySet.with_active_cameras() leaves a site's active cameras.
+ACTIVE_CAMERAS = "_active_cameras"
 
 
 class Site(models.Model):
@@ -142,7 +178,14 @@ class Site(models.Model):
     @property
     def is_searchable(self) -> bool:
         """SiteQuerySet.searchable() for one loaded site (its participant is read)."""
-        return not self.paused and self.participant.status == Participant.Status.ACTIVE
+        return not self.paused and self.participant.is_confirmed
+
+    @property
+    def active_cameras(self) -> list[Camera]:
+        """The cameras staff may see and count (Camera.objects.active()): what every staff
+        page, export and count lists; the owner alone sees their paused cameras too."""
+        loaded = getattr(self, ACTIVE_CAMERAS, None)
+        return loaded if loaded is not None else list(self.cameras.active())
 
 
 class CameraQuerySet(models.QuerySet["Camera"]):

@@ -60,9 +60,10 @@ OSM_MOUNT = {
 
 
 def export_rows(sites: Iterable[Site]) -> Iterator[dict[str, object]]:
-    """Locations and camera facts, one row per camera; never the owners' contact details."""
+    """Locations and facts of the active cameras (Site.active_cameras), one row per camera;
+    never the owners' contact details."""
     for site in sites:
-        for camera in site.cameras.all():
+        for camera in site.active_cameras:
             yield {
                 "site_ref": site.pk,
                 "address": site.address,
@@ -96,10 +97,11 @@ def export_csv(sites: Iterable[Site]) -> Iterator[str]:
 
 
 def export_geojson(sites: Iterable[Site]) -> dict[str, object]:
-    """A FeatureCollection of cameras tagged as OpenStreetMap maps surveillance cameras."""
+    """A FeatureCollection of the active cameras (Site.active_cameras), tagged as
+    OpenStreetMap maps surveillance cameras."""
     features = []
     for site in sites:
-        for camera in site.cameras.all():
+        for camera in site.active_cameras:
             zones = sorted({OSM_ZONE[value] for value in camera.sees if value in OSM_ZONE})
             features.append(
                 {

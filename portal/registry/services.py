@@ -324,4 +324,4 @@ def registry_for_export(*, actor: Actor, file_format: str) -> QuerySet[Site]:
     audit_record(
         actor=actor, action=AuditEntry.Action.EXPORT, reason=f"Registry export ({file_format})"
     )
-    return Site.objects.searchable().prefetch_related("cameras").order_by("pk")
+    return Site.objects.searchable().with_active_cameras().order_by("pk")

@@ -107,7 +107,7 @@ def test_an_investigator_canvasses_and_the_owner_answers(page, live_url):
     page.get_by_role("link", name="Back to the canvass").click()
 
     mail.outbox = []
-    page.get_by_role("button", name="Send “check your camera” to every owner in the area").click()
+    page.get_by_role("button", name="Send “check your camera” to every owner within 300 m").click()
     assert page.get_by_text("The notice is on its way").is_visible()
     notice = next(m for m in mail.outbox if m.to == ["omar@browser.example.org"])
     link = re.search(r"http://littlerock\.localhost:\d+(/answer/\S+/)", notice.body).group(1)

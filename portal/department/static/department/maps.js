@@ -63,7 +63,8 @@
 
   function incidentMap(element) {
     const { map, centre } = base(element, 16);
-    L.circle(centre, { radius: parseFloat(element.dataset.radius), fill: false, weight: 2 }).addTo(map);
+    // The radius the canvass searched (Incident.search_radius_m), not the one typed.
+    L.circle(centre, { radius: parseFloat(element.dataset.searchRadius), fill: false, weight: 2 }).addTo(map);
     L.marker(centre, { title: "Incident" }).addTo(map);
     (data("incident-sites") || []).forEach(function (site) {
       const label = document.createElement("span");
