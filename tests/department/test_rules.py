@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 INCIDENT = {
     "kind": "crime",
+    "category": "burglary",
     "case_number": "CPD-9",
     "address": "Union St S",
     "latitude": "35.4080",
