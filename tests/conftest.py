@@ -3,9 +3,7 @@ session (cloned from the template schema), personas, and HTTP clients that send 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,12 +13,6 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
-
-# Uploaded files (logos, evidence) go to throwaway folders, never into .data.
-MEDIA_ROOT = tempfile.mkdtemp(prefix="canvass-test-media-")
-os.environ["MEDIA_ROOT"] = MEDIA_ROOT
-PRIVATE_ROOT = tempfile.mkdtemp(prefix="canvass-test-private-")
-os.environ["PRIVATE_ROOT"] = PRIVATE_ROOT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,8 +24,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
-    shutil.rmtree(PRIVATE_ROOT, ignore_errors=True)
+    from django.conf import settings
+
+    # Uploads (logos, evidence) went to the settings' throwaway folder, never into .data.
+    if settings.FILES_ROOT.name.startswith("canvass-test-files-"):
+        shutil.rmtree(settings.FILES_ROOT, ignore_errors=True)
 
 
 @dataclass(frozen=True)

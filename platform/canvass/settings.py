@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -273,7 +274,14 @@ CELERY_TASK_IGNORE_RESULT = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".data" / "static"
 MEDIA_URL = envstr("MEDIA_URL", "/media/")
-MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+# The test suite's uploads go to a throwaway folder (tests/conftest.py removes it), never into
+# .data: the settings are read before any test code could point them elsewhere.
+FILES_ROOT = (
+    Path(tempfile.gettempdir()) / f"canvass-test-files-{os.getpid()}"
+    if TESTING
+    else BASE_DIR / ".data"
+)
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(FILES_ROOT / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -286,7 +294,7 @@ STORAGES = {
 }
 # Evidence (footage clips, import files) is private: never under a public URL, always under its
 # city's prefix (portal.registry.storage), read only through audited views.
-PRIVATE_ROOT = Path(envstr("PRIVATE_ROOT", str(BASE_DIR / ".data" / "private")))
+PRIVATE_ROOT = Path(envstr("PRIVATE_ROOT", str(FILES_ROOT / "private")))
 STORAGES["evidence"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": None},
