@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
@@ -10,9 +12,11 @@ from django.utils import timezone, translation
 
 from canvass.celery import app
 from portal.department.models import Notification, NotificationRecipient
-from portal.registry.models import Site
+from portal.registry import services as registry_services
+from portal.registry.models import ImportJob, Site
 from portal.registry.selectors import sites_near
 
+logger = logging.getLogger(__name__)
 ANSWER_SALT = "department.answer"
 BATCH = 200
 
@@ -72,3 +76,30 @@ def notify_area(notification_id: int) -> int:
             )
         sent += len(batch)
     return sent
+
+
+@app.task
+def registry_import_check(job_id: int) -> None:
+    """Check an uploaded import's rows once, with progress (registry.services.import_check_run)."""
+    try:
+        registry_services.import_check_run(job_id=job_id, program=connection.tenant.program)
+    except Exception:
+        logger.exception("registry import %s: the check failed", job_id)
+        registry_services.import_failed(job_id=job_id)
+
+
+@app.task
+def registry_import_commit(job_id: int) -> int:
+    """Write a confirmed import, all or nothing (registry.services.registry_import); returns
+    how many sites were written."""
+    job = ImportJob.objects.select_related("committed_by__user").get(pk=job_id)
+    try:
+        return registry_services.registry_import(
+            actor=registry_services.import_actor(job), job=job, program=connection.tenant.program
+        )
+    except registry_services.ImportNotReady:
+        return 0  # already written or dropped: a retried task does nothing twice
+    except Exception:
+        logger.exception("registry import %s: the commit failed", job_id)
+        registry_services.import_failed(job_id=job_id)
+        return 0
