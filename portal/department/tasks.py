@@ -15,6 +15,7 @@ from portal.department.models import Notification, NotificationRecipient
 from portal.registry import services as registry_services
 from portal.registry.models import ImportJob, Site
 from portal.registry.selectors import sites_near
+from tenants.models import Program
 
 logger = logging.getLogger(__name__)
 ANSWER_SALT = "department.answer"
@@ -78,11 +79,16 @@ def notify_area(notification_id: int) -> int:
     return sent
 
 
+def _program() -> Program:
+    """The current department's program settings, read afresh for each job."""
+    return Program.objects.get(department__schema_name=connection.schema_name)
+
+
 @app.task
 def registry_import_check(job_id: int) -> None:
     """Check an uploaded import's rows once, with progress (registry.services.import_check_run)."""
     try:
-        registry_services.import_check_run(job_id=job_id, program=connection.tenant.program)
+        registry_services.import_check_run(job_id=job_id, program=_program())
     except Exception:
         logger.exception("registry import %s: the check failed", job_id)
         registry_services.import_failed(job_id=job_id)
@@ -95,7 +101,7 @@ def registry_import_commit(job_id: int) -> int:
     job = ImportJob.objects.select_related("committed_by__user").get(pk=job_id)
     try:
         return registry_services.registry_import(
-            actor=registry_services.import_actor(job), job=job, program=connection.tenant.program
+            actor=registry_services.import_actor(job), job=job, program=_program()
         )
     except registry_services.ImportNotReady:
         return 0  # already written or dropped: a retried task does nothing twice
