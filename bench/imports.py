@@ -96,6 +96,7 @@ def main() -> int:
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
+    load_before = os.getloadavg()
     databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     try:
         template_schema_refresh()
@@ -180,8 +181,9 @@ def main() -> int:
     load = os.getloadavg()
     print(
         f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform_module.python_version()}; {server}; "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"Python {platform_module.python_version()}; {server}; load average (1, 5, 15 min) "
+        f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end"
     )
     print(
         f"{arguments.rows:,} rows ({len(content) / 1_000_000:.1f} MB) -> {written:,} sites, "

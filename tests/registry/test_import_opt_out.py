@@ -28,6 +28,24 @@ ALICE_ROWS = [
 ]
 
 
+@pytest.fixture
+def queued_upload():
+    """queued_upload(staff, file): upload as with a broker, where no check runs in the request;
+    returns the import's job."""
+    from canvass.celery import app
+
+    def post(staff, upload_file) -> ImportJob:
+        app.conf.task_always_eager = False
+        try:
+            staff.client.post("/department/import/", {"file": upload_file})
+        finally:
+            app.conf.task_always_eager = True
+        with schema_context("concord"):
+            return ImportJob.objects.latest("pk")
+
+    return post
+
+
 def stored(name: str) -> str:
     with evidence_storage().open(name) as file:
         return file.read().decode()
@@ -42,7 +60,7 @@ def import_files() -> set[str]:
 
 
 def test_opting_out_removes_the_owners_rows_from_pending_imports(
-    make_resident, make_staff, site_data, django_capture_on_commit_callbacks
+    make_resident, make_staff, site_data, django_capture_on_commit_callbacks, queued_upload
 ):
     alice = make_resident("concord")
     alice.client.post("/register/", site_data())
@@ -50,15 +68,7 @@ def test_opting_out_removes_the_owners_rows_from_pending_imports(
     before = import_files()
     with django_capture_on_commit_callbacks(execute=True):
         upload(admin, csv_file([*ALICE_ROWS, KIM], name="checked.csv"))
-    from canvass.celery import app
-
-    app.conf.task_always_eager = False
-    try:
-        admin.client.post(
-            "/department/import/", {"file": csv_file([*ALICE_ROWS, KIM], name="queued.csv")}
-        )
-    finally:
-        app.conf.task_always_eager = True
+    queued_upload(admin, csv_file([*ALICE_ROWS, KIM], name="queued.csv"))
     with schema_context("concord"):
         jobs = {job.filename: job for job in ImportJob.objects.all()}
         assert jobs["checked.csv"].sites.count() == 4
@@ -101,3 +111,33 @@ def test_other_owners_rows_stay(make_resident, make_staff, site_data):
     bob.client.post("/my/leave/", {"confirm": "on"})
     with schema_context("concord"):
         assert ImportJob.objects.get().sites.count() == 4
+
+
+def test_an_opt_out_during_the_check_restarts_it_on_the_rewritten_file(
+    make_staff, monkeypatch, queued_upload
+):
+    from portal.department.tasks import registry_import_check
+    from portal.registry import registry_io
+    from portal.registry.services import imports_forget
+
+    admin = make_staff("concord", "administrator")
+    pending = queued_upload(admin, csv_file([*ALICE_ROWS, KIM], name="racing.csv"))
+    real_check = registry_io.import_check
+    runs: list[int] = []
+
+    def check_with_an_opt_out_meanwhile(*args, **kwargs):
+        result = real_check(*args, **kwargs)
+        runs.append(result.rows)
+        if len(runs) == 1:  # the owner opts out after the file was read and checked
+            imports_forget(
+                emails={"alice@example.org"}, phones={"7045550142"}, names={"alice moreno"}
+            )
+        return result
+
+    monkeypatch.setattr(registry_io, "import_check", check_with_an_opt_out_meanwhile)
+    with schema_context("concord"):
+        registry_import_check(pending.pk)
+        pending.refresh_from_db()
+        assert runs == [4, 1]
+        assert (pending.status, pending.revision) == ("checked", 1)
+        assert [site.fields["contact_email"] for site in pending.sites.all()] == ["kim@example.org"]
