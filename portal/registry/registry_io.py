@@ -324,12 +324,13 @@ class RowChecker:
 
     @staticmethod
     def _bind(form: forms.BaseForm, data: dict[str, Any]) -> dict[str, list[str]]:
-        form.data, form._errors = data, None  # type: ignore[assignment]
+        form.data, form._errors = data, None
         return {name: list(messages) for name, messages in form.errors.items()}
 
-    def check(self, record: dict[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
-        """A row's messages, or its site's and camera's cleaned fields."""
-        if record.get(None):  # type: ignore[call-overload]
+    def check(self, record: dict[Any, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+        """A row's messages, or its site's and camera's cleaned fields. (csv.DictReader puts
+        the cells beyond the header under the key None.)"""
+        if record.get(None):
             return [_("The row has more cells than the header has columns.")], {}, {}
         values = {
             column: (record.get(column) or "").strip() for column in COLUMNS if column != "site_ref"
