@@ -306,8 +306,10 @@ def import_start(*, actor: Actor, filename: str, content: bytes) -> ImportJob:
     stored_name = evidence_storage().save(
         city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"), ContentFile(content)
     )
+    # The name is shown back to staff: no control characters (PostgreSQL refuses NUL outright).
+    shown_name = registry_io.CONTROL_CHARACTERS.sub("", filename)[:100]
     return ImportJob.objects.create(
-        filename=filename[:100], stored_name=stored_name, created_by=actor.staff
+        filename=shown_name, stored_name=stored_name, created_by=actor.staff
     )
 
 

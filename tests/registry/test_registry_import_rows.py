@@ -148,3 +148,19 @@ def test_arrays_nested_100000_deep_are_refused(admin):
 def test_json_that_is_no_feature_collection_is_refused(admin, content, message):
     page = page_of(upload(admin, SimpleUploadedFile("registry.geojson", content)))
     assert message in page
+
+
+def test_a_file_name_with_control_characters_is_kept_without_them(admin):
+    """Django's upload parser already drops them; a command or an API calling the service
+    directly must not be able to store them either."""
+    from django_tenants.utils import schema_context
+
+    from portal.registry.audit import Actor
+    from portal.registry.services import import_start
+
+    with schema_context("concord"):
+        job = import_start(
+            actor=Actor.system("test"), filename="reg\x00is\x1btry.csv", content=b"address\n"
+        )
+        job.refresh_from_db()
+    assert job.filename == "registry.csv"
