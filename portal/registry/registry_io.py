@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 
-from portal.registry.forms import CAMERA_FIELDS, CameraForm, SiteForm
+from portal.registry.forms import CameraForm, SiteForm
 from portal.registry.models import Camera, Site
 from tenants.models import Program
 
@@ -135,7 +135,6 @@ SITE_COLUMNS = {
     "contact_phone": "contact_phone",
     "contact_email": "contact_email",
 }
-CAMERA_COLUMNS = {f"camera_{name}": name for name in CAMERA_FIELDS}
 # Every control character (C0, DEL, C1), tab and line breaks included: no imported value is
 # multi-line text, and NUL cannot be stored by PostgreSQL at all.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")

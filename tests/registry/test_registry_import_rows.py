@@ -164,3 +164,10 @@ def test_a_file_name_with_control_characters_is_kept_without_them(admin):
         )
         job.refresh_from_db()
     assert job.filename == "registry.csv"
+
+
+def test_brackets_inside_geojson_text_do_not_count_as_nesting(admin):
+    properties = ROW | {"address": '12 "Church" St \\ ' + "[" * 100, "camera_label": "{" * 70}
+    page = page_of(upload(admin, geojson([feature(properties)])))
+    assert "levels deep" not in page
+    assert "1 sites are ready to import" in page
