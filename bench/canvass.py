@@ -5,19 +5,18 @@ Little Rock at its goal). Then, in the first department:
 - the canvass search as the bare selector (`sites_near`) and through the HTTP view (the canvass
   page, rendered through the tenant middleware), at 250 m, 1 km and 5 km: median and 95th
   percentile; baseline: the same distance filter without the bounding box (a full scan);
-- importing 30,000 CSV rows (check and write); baseline: checking them only;
 - notifying 5,000 owners through the queue (Celery on Redis when it runs at 127.0.0.1:6379,
   otherwise in-process); baseline: rendering and sending the same emails in-process.
 
     .venv/bin/python bench/canvass.py            # the full size
     .venv/bin/python bench/canvass.py --scale 0.1
+
+Imports are measured by bench/imports.py (through their background jobs).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import math
 import os
 import platform as platform_module
@@ -74,9 +73,9 @@ def main() -> int:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from portal.department import registry_io, selectors, services
     from portal.department.models import Incident, Notification
     from portal.department.tasks import notify_area
+    from portal.registry import selectors
     from portal.registry.models import Camera, Participant, Site, StaffMember
     from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
 
@@ -189,24 +188,6 @@ def main() -> int:
                     f"{statistics.median(scan_times) / statistics.median(selector_times):.0f}x | "
                     f"{statistics.median(page_times):.1f} | {percentile(page_times, 0.95):.1f} |"
                 )
-
-            # Import: 30,000 rows (at scale) of new sites, checked then written.
-            rows = import_rows(rng, per_city)
-            content = rows.encode()
-            program = department.program
-            started = time.perf_counter()
-            check = registry_io.import_check(content, "bench.csv", program=program)
-            checked = time.perf_counter() - started
-            assert check.ok, check.errors[:5]
-            started = time.perf_counter()
-            services.registry_import(check=check, program=program)
-            written = time.perf_counter() - started
-            report.append("")
-            report.append(
-                f"Import of {per_city:,} CSV rows: {checked + written:.1f} s "
-                f"(checking {checked:.1f} s, writing {written:.1f} s; the whole is "
-                f"{(checked + written) / checked:.1f}x the checking baseline)."
-            )
 
             # Notify 5,000 owners (at scale) near one point.
             owners = int(5_000 * arguments.scale)
@@ -321,36 +302,6 @@ def seed(rng, count, user_model, unusable, Participant, Site, Camera) -> None:
             for site in sites
             for k in range(1 + (site.pk % 2))
         )
-
-
-def import_rows(rng, count: int) -> str:
-    from portal.registry.registry_io import COLUMNS
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    for n in range(count):
-        writer.writerow(
-            {
-                "site_ref": f"I{n}",
-                "address": f"{n} Import Ave",
-                "latitude": f"{CENTRE[0] + rng.uniform(-0.1, 0.1):.6f}",
-                "longitude": f"{CENTRE[1] + rng.uniform(-0.1, 0.1):.6f}",
-                "site_type": "home",
-                "participation": "registered",
-                "contact_name": f"Imported {n}",
-                "contact_phone": "501-555-0123",
-                "contact_email": f"imported{n}@bench.example.org",
-                "camera_label": "Front",
-                "camera_direction": str(rng.randrange(360)),
-                "camera_sees": "street;sidewalk",
-                "camera_mount": "wall",
-                "camera_recording": "motion",
-                "camera_retention_days": "14",
-                "camera_night_vision": "yes",
-            }
-        )
-    return buffer.getvalue()
 
 
 def seed_notification_area(rng, owners, staff_user, Participant, Site, Incident, user_model):

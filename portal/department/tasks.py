@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.core.mail import get_connection
 from django.db import connection
 from django.utils import timezone
 
 from portal.department.models import Notification, NotificationRecipient
+from portal.registry import services as registry_services
 from portal.registry.emails import email_message
-from portal.registry.models import Participant, Site
+from portal.registry.models import ImportJob, Participant, Site
 from portal.registry.selectors import sites_near
 from portal.registry.signing import Link, link_sign
+from tenants.models import Program
 
 # Each kind of notification says its own thing.
 EMAIL_TEMPLATES = {
     Notification.Kind.AREA: "department/email/notification",
     Notification.Kind.FOOTAGE_REQUEST: "department/email/footage_request",
 }
+logger = logging.getLogger(__name__)
 
 
 def answer_token(recipient: NotificationRecipient) -> str:
@@ -134,3 +139,35 @@ def notify_area(notification_id: int) -> int:
             sent += 1
             recipient = copy_next(notification, after=recipient.pk, sent=recipient.pk)
     return sent
+
+
+def _program() -> Program:
+    """The current department's program settings, read afresh for each job."""
+    return Program.objects.get(department__schema_name=connection.schema_name)
+
+
+@shared_task
+def registry_import_check(job_id: int) -> None:
+    """Check an uploaded import's rows once, with progress (registry.services.import_check_run)."""
+    try:
+        registry_services.import_check_run(job_id=job_id, program=_program())
+    except Exception:
+        logger.exception("registry import %s: the check failed", job_id)
+        registry_services.import_failed(job_id=job_id)
+
+
+@shared_task
+def registry_import_commit(job_id: int) -> int:
+    """Write a confirmed import, all or nothing (registry.services.registry_import); returns
+    how many sites were written."""
+    job = ImportJob.objects.select_related("committed_by__user").get(pk=job_id)
+    try:
+        return registry_services.registry_import(
+            actor=registry_services.import_actor(job), job=job, program=_program()
+        )
+    except registry_services.ImportNotReady:
+        return 0  # already written or dropped: a retried task does nothing twice
+    except Exception:
+        logger.exception("registry import %s: the commit failed", job_id)
+        registry_services.import_failed(job_id=job_id)
+        return 0

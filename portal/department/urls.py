@@ -34,4 +34,8 @@ urlpatterns = [
     path("registry.csv", views.export_csv, name="export_csv"),
     path("registry.geojson", views.export_geojson, name="export_geojson"),
     path("import/", views.registry_import, name="import"),
+    path("import/<int:job_id>/", views.import_job, name="import_job"),
+    path("import/<int:job_id>/status.json", views.import_status, name="import_status"),
+    path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
+    path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
 ]

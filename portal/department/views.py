@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import uuid
 from collections.abc import Callable, Iterator
 from functools import wraps
 
@@ -14,8 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
@@ -34,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from portal.department import selectors, services
+from portal.department import selectors, services, tasks
 from portal.department.forms import (
     NOTE_NAMES_OWNER,
     CanvassEntryForm,
@@ -59,6 +55,7 @@ from portal.registry.models import (
     AuditEntry,
     Camera,
     Capability,
+    ImportJob,
     Site,
     SiteQuerySet,
     StaffMember,
@@ -366,73 +363,87 @@ def export_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
-IMPORT_FOLDER = "imports"
+def _import_refused(request: HttpRequest, error: str) -> HttpResponse:
+    context = {"error": error, "jobs": ImportJob.objects.all()[:10]}
+    return render(request, "department/import.html", context, status=400)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
 def registry_import(request: HttpRequest) -> HttpResponse:
-    """Upload, preview with a row-by-row report, then commit all rows or none."""
-    program = request.tenant.program  # type: ignore[attr-defined]
-    if request.method == "POST" and "commit" in request.POST:
-        token = request.POST.get("token", "")
-        name = f"{IMPORT_FOLDER}/{request.tenant.schema_name}/{token}"  # type: ignore[attr-defined]
-        if not re.fullmatch(
-            r"[0-9a-f]{32}\.(csv|geojson|json)", token
-        ) or not default_storage.exists(name):
-            messages.error(
-                request, _("This import has expired or was already done; upload the file again.")
-            )
-            return redirect("department:import")
-        with default_storage.open(name) as stored:
-            content = stored.read()
-        check = registry_io.import_check(content, token, program=program)
-        if check.ok:
-            count = registry_services.registry_import(
-                actor=_actor(request), check=check, program=program
-            )
-            default_storage.delete(name)
-            messages.success(request, _("%(count)s sites imported.") % {"count": count})
-            return redirect("department:home")
-        return render(request, "department/import.html", {"check": check, "token": token})
+    """Upload a file: it is kept in private storage and checked in the background; its page
+    (import_job) shows the progress, then the row-by-row report or the preview."""
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            return render(
-                request,
-                "department/import.html",
-                {"error": _("Choose a CSV or GeoJSON file.")},
-                status=400,
-            )
+            return _import_refused(request, _("Choose a CSV or GeoJSON file."))
         extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
         if extension not in {"csv", "geojson", "json"}:
-            return render(
-                request,
-                "department/import.html",
-                {"error": _("Only .csv and .geojson files can be imported.")},
-                status=400,
-            )
+            return _import_refused(request, _("Only .csv and .geojson files can be imported."))
         if upload.size > registry_io.MAX_IMPORT_BYTES:
-            return render(
-                request,
-                "department/import.html",
-                {"error": _("The file is larger than 20 MB; split it.")},
-                status=400,
-            )
-        content = upload.read()
-        check = registry_io.import_check(content, upload.name, program=program)
-        token = f"{uuid.uuid4().hex}.{extension}"
-        if check.ok:
-            default_storage.save(
-                f"{IMPORT_FOLDER}/{request.tenant.schema_name}/{token}", ContentFile(content)
-            )  # type: ignore[attr-defined]
-        return render(
-            request,
-            "department/import.html",
-            {"check": check, "token": token},
-            status=200 if check.ok else 400,
+            return _import_refused(request, _("The file is larger than 20 MB; split it."))
+        job = registry_services.import_start(
+            actor=_actor(request), filename=upload.name, content=upload.read()
         )
-    return render(request, "department/import.html", {})
+        tasks.registry_import_check.delay(job.pk)
+        return redirect("department:import_job", job_id=job.pk)
+    return render(request, "department/import.html", {"jobs": ImportJob.objects.all()[:10]})
+
+
+@require_safe
+@staff_required(ADMINISTER)
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One import: its progress while a job runs, then its report, or the preview of what a
+    confirmation would write (recorded: it shows addresses and names)."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    preview = registry_services.import_preview(actor=_actor(request), job=job)
+    response = render(request, "department/import_job.html", {"job": job, "preview": preview})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+@staff_required(ADMINISTER)
+def import_status(request: HttpRequest, job_id: int) -> JsonResponse:
+    """How far an import's job is, for the page's progress bar (counts only)."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "running": job.is_running,
+            "rows": job.rows,
+            "rows_checked": job.rows_checked,
+            "percent": job.percent_checked,
+        }
+    )
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def import_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Confirm a checked import: a background job writes all of its sites or none."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    try:
+        job = registry_services.import_commit_request(actor=_actor(request), job=job)
+    except registry_services.ImportNotReady:
+        messages.error(request, _("This import cannot be confirmed: it is no longer waiting."))
+        return redirect("department:import_job", job_id=job.pk)
+    tasks.registry_import_commit.delay(job.pk)
+    return redirect("department:import_job", job_id=job.pk)
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def import_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Drop an import that was not written; its file and checked rows are deleted at once."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    try:
+        registry_services.import_cancel(job=job)
+    except registry_services.ImportNotReady:
+        messages.error(request, _("This import cannot be cancelled now."))
+        return redirect("department:import_job", job_id=job.pk)
+    messages.success(request, _("The import was cancelled and its file deleted."))
+    return redirect("department:import")
 
 
 @require_POST

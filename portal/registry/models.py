@@ -332,6 +332,7 @@ class AuditEntry(models.Model):
         IMPORT = "import", _("Registry imported")
         CANVASS_VIEW = "canvass_view", _("Canvass addresses viewed")
         MAP_VIEW = "map_view", _("Exact locations viewed on the map")
+        IMPORT_PREVIEW = "import_preview", _("Registry import previewed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
@@ -353,3 +354,76 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
+
+
+class ImportJob(models.Model):
+    """A department's registry import: the uploaded file, checked and then written by background
+    jobs (portal.department.tasks), with their progress and the row-by-row report.
+
+    It lives in the registry core, beside what it writes, so that an owner's opt-out (a registry
+    service) can remove the owner's rows from pending imports without calling upwards."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        FAILED = "failed", _("Problems found: nothing imported")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired: not confirmed within a day")
+
+    # Imports still holding rows (a file or checked sites) that nobody has written or dropped.
+    PENDING = (Status.CHECKING, Status.CHECKED, Status.COMMITTING)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    filename = models.CharField(max_length=100)
+    stored_name = models.CharField(max_length=200, blank=True)
+    # Bumped whenever an opt-out rewrites the stored file: a check that read an older version
+    # starts again rather than keep the removed rows.
+    revision = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    site_count = models.PositiveIntegerField(default=0)
+    camera_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        StaffMember, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    committed_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    committed_from = models.GenericIPAddressField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.COMMITTING)
+
+    @property
+    def percent_checked(self) -> int:
+        return 100 * self.rows_checked // self.rows if self.rows else 0
+
+
+class ImportSite(models.Model):
+    """One checked site of a pending import with its cameras, as the forms cleaned them: what
+    the commit writes without checking the rows again, and what an opt-out deletes."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="sites")
+    rows = ArrayField(models.PositiveIntegerField())
+    fields = models.JSONField()
+    cameras = models.JSONField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Import {self.job_id}, rows {self.rows[:3]}"

@@ -6,15 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django import forms
 from django.utils.translation import gettext as _
 
-from portal.registry.forms import CAMERA_FIELDS, CameraForm, phone_normalise
+from portal.registry.forms import CameraForm, SiteForm
 from portal.registry.models import Camera, Site
 from tenants.models import Program
 
@@ -123,11 +123,40 @@ def export_geojson(sites: Iterable[Site]) -> dict[str, object]:
     return {"type": "FeatureCollection", "features": features}
 
 
+# Import: rows are checked by the resident portal's own forms (SiteForm, CameraForm), so that an
+# imported site obeys every length and range limit a registered one does.
+
+# Column -> form field, for the rows' messages (which name the file's columns).
+SITE_COLUMNS = {
+    "address": "address",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "site_type": "kind",
+    "participation": "participation",
+    "contact_name": "contact_name",
+    "contact_phone": "contact_phone",
+    "contact_email": "contact_email",
+}
+# Every control character (C0, DEL, C1), tab and line breaks included: no imported value is
+# multi-line text, and NUL cannot be stored by PostgreSQL at all.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Nesting deeper than this is no GeoJSON point file; refusing it before parsing keeps the
+# JSON parser from running out of stack.
+MAX_JSON_DEPTH = 64
+# Errors kept in a report: the first ones say what is wrong; a million copies add nothing.
+MAX_REPORTED_ERRORS = 1_000
+PROGRESS_EVERY = 1_000
+
+
 @dataclass
 class ImportedSite:
     fields: dict[str, Any]
     cameras: list[dict[str, Any]] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, float, float]:
+        return site_key(self.fields)
 
 
 @dataclass
@@ -135,140 +164,315 @@ class ImportCheck:
     sites: list[ImportedSite]
     errors: list[tuple[int, str]]
     rows: int
+    error_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.error_count = max(self.error_count, len(self.errors))
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.sites)
 
 
-def _records(content: bytes, filename: str) -> tuple[list[dict[str, str]], list[tuple[int, str]]]:
-    """The file's rows as dicts of the COLUMNS, or a file-level error."""
+class FileError(Exception):
+    """The file as a whole cannot be read; the message says why, for the department."""
+
+    def __init__(self, message: str, row: int = 0) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+def site_key(fields: dict[str, Any]) -> tuple[str, float, float]:
+    """What makes a site the same site: its address and coordinates."""
+    return (fields["address"], float(fields["latitude"]), float(fields["longitude"]))
+
+
+def registered_site_keys() -> set[tuple[str, float, float]]:
+    """The keys of the sites already in the registry (an import may not add them twice)."""
+    return {
+        (address, latitude, longitude)
+        for address, latitude, longitude in Site.objects.values_list(
+            "address", "latitude", "longitude"
+        )
+    }
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than `limit` (a linear scan, no parsing)."""
+    depth = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif character in "]}":
+            depth -= 1
+    return False
+
+
+def _geojson_records(text: str) -> list[dict[str, Any]]:
+    if _json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise FileError(
+            _("The GeoJSON nests arrays or objects more than %(depth)s levels deep.")
+            % {"depth": MAX_JSON_DEPTH}
+        )
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise FileError(_("The file is not valid JSON: %(error)s") % {"error": error}) from error
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise FileError(_("The file is not a GeoJSON FeatureCollection: it has no features list."))
+    if len(features) > MAX_IMPORT_ROWS:
+        raise FileError(_("More than 100,000 rows; split the file."))
+    records = []
+    for number, feature in enumerate(features, start=1):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if (
+            not isinstance(coordinates, list)
+            or len(coordinates) < 2
+            or not all(isinstance(value, int | float) for value in coordinates[:2])
+        ):
+            raise FileError(
+                _("Feature %(number)s is not a point: its geometry has no coordinates.")
+                % {"number": number}
+            )
+        properties = feature.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            raise FileError(
+                _("Feature %(number)s: its properties must be an object of named values.")
+                % {"number": number}
+            )
+        record: dict[str, Any] = {}
+        for name, value in properties.items():
+            if isinstance(value, dict | list):
+                raise FileError(
+                    _("Feature %(number)s: the property %(name)s must be text or a number.")
+                    % {"number": number, "name": name[:50]}
+                )
+            record[name] = "" if value is None else str(value)
+        longitude, latitude = coordinates[:2]
+        records.append(record | {"latitude": str(latitude), "longitude": str(longitude)})
+    return records
+
+
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = set(reader.fieldnames or [])
+        missing = sorted(REQUIRED - header)
+        if missing:
+            raise FileError(
+                _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}, row=1
+            )
+        unknown = sorted(header - set(COLUMNS))
+        if unknown:
+            shown = ", ".join(CONTROL_CHARACTERS.sub("?", name)[:50] for name in unknown[:10])
+            raise FileError(_("Unknown columns: %(columns)s.") % {"columns": shown}, row=1)
+        records = []
+        for record in reader:
+            records.append(record)
+            if len(records) > MAX_IMPORT_ROWS:
+                raise FileError(_("More than 100,000 rows; split the file."))
+        return records
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            message = _("A cell is longer than %(limit)s characters.") % {
+                "limit": f"{csv.field_size_limit():,}"
+            }
+        else:
+            message = _("The CSV is malformed: %(error)s") % {"error": error}
+        raise FileError(message, row=reader.line_num) from error
+
+
+def _records(content: bytes, filename: str) -> list[dict[str, Any]]:
+    """The file's rows as dicts of the COLUMNS; a FileError says why the file cannot be read."""
     try:
         text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [(0, _("The file is not UTF-8 text."))]
-    if filename.lower().endswith((".geojson", ".json")):
-        try:
-            data = json.loads(text)
-            features = data["features"]
-            records = []
-            for feature in features:
-                longitude, latitude = feature["geometry"]["coordinates"][:2]
-                properties = {
-                    k: "" if v is None else str(v) for k, v in feature["properties"].items()
-                }
-                records.append(
-                    properties | {"latitude": str(latitude), "longitude": str(longitude)}
-                )
-        except (ValueError, KeyError, TypeError, IndexError):
-            return [], [(0, _("The file is not a GeoJSON FeatureCollection of points."))]
-        return records, []
-    reader = csv.DictReader(io.StringIO(text))
-    header = set(reader.fieldnames or [])
-    missing = sorted(REQUIRED - header)
-    if missing:
-        return [], [(1, _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})]
-    unknown = sorted(header - set(COLUMNS))
-    if unknown:
-        return [], [(1, _("Unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)})]
-    try:
-        return list(reader), []
-    except csv.Error as error:
-        return [], [(reader.line_num, _("The CSV is malformed: %(error)s") % {"error": error})]
+    except UnicodeDecodeError as error:
+        raise FileError(_("The file is not UTF-8 text.")) from error
+    if is_geojson(filename):
+        return _geojson_records(text)
+    return _csv_records(text)
 
 
-def import_check(content: bytes, filename: str, *, program: Program) -> ImportCheck:
+def is_geojson(filename: str) -> bool:
+    return filename.lower().endswith((".geojson", ".json"))
+
+
+class RowChecker:
+    """Checks rows with one SiteForm and one CameraForm, bound anew to each row: the forms'
+    rules (every length, range and choice, the phone, the service area) without building two
+    forms for every row, which cost most of an import's time."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.site_form = SiteForm(data={}, program=program, ask_terms=False)
+        self.camera_form = CameraForm(data={})
+
+    @staticmethod
+    def _bind(form: forms.BaseForm, data: dict[str, Any]) -> dict[str, list[str]]:
+        form.data, form._errors = data, None
+        return {name: list(messages) for name, messages in form.errors.items()}
+
+    def check(self, record: dict[Any, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+        """A row's messages, or its site's and camera's cleaned fields. (csv.DictReader puts
+        the cells beyond the header under the key None.)"""
+        if record.get(None):
+            return [_("The row has more cells than the header has columns.")], {}, {}
+        values = {
+            column: (record.get(column) or "").strip() for column in COLUMNS if column != "site_ref"
+        }
+        errors = [
+            _("%(column)s contains a control character (%(code)s); remove it.")
+            % {"column": column, "code": f"U+{ord(found.group()):04X}"}
+            for column, value in values.items()
+            if (found := CONTROL_CHARACTERS.search(value))
+        ]
+        if errors:
+            return errors, {}, {}
+        for column in ("address", "contact_name", "contact_email"):
+            if not values[column]:
+                errors.append(_("%(column)s is empty.") % {"column": column})
+        participation = values["participation"] or Site.Participation.REGISTERED
+        if participation != Site.Participation.REGISTERED and not self.program.integration_offered:
+            errors.append(_("participation: this department does not offer integration."))
+        site_data = {field: values[column] for column, field in SITE_COLUMNS.items()}
+        site_data |= {
+            "kind": values["site_type"] or Site.Kind.HOME,
+            "participation": participation,
+            "contact_method": (
+                Site.ContactMethod.PHONE if values["contact_phone"] else Site.ContactMethod.EMAIL
+            ),
+        }
+        camera_data = {
+            "label": values["camera_label"],
+            "direction": values["camera_direction"] or "0",
+            "sees": [v.strip() for v in values["camera_sees"].split(";") if v.strip()]
+            or ["street"],
+            "mount": values["camera_mount"] or Camera.Mount.WALL,
+            "recording": values["camera_recording"] or Camera.Recording.MOTION,
+            "retention_days": values["camera_retention_days"] or "7",
+            "night_vision": values["camera_night_vision"].lower() in {"yes", "true", "1", "y"},
+        }
+        columns = {field: column for column, field in SITE_COLUMNS.items()}
+        for name, messages in self._bind(self.site_form, site_data).items():
+            column = columns.get(name, name)
+            if column in ("address", "contact_name", "contact_email") and not values[column]:
+                continue  # already said: "... is empty"
+            errors.extend(f"{column}: {message}" for message in messages)
+        for name, messages in self._bind(self.camera_form, camera_data).items():
+            errors.extend(f"camera_{name}: {message}" for message in messages)
+        if errors:
+            return errors, {}, {}
+        return errors, self.site_form.site_fields(), self.camera_form.camera_fields()
+
+
+def import_check(
+    content: bytes,
+    filename: str,
+    *,
+    program: Program,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportCheck:
     """Parse and check every row; nothing is written. Rows of one site share its site_ref (or,
-    without one, its address and coordinates)."""
+    without one, its address and coordinates). `progress(checked, total)` is called now and
+    then."""
     if len(content) > MAX_IMPORT_BYTES:
         return ImportCheck([], [(0, _("The file is larger than 20 MB; split it."))], 0)
-    records, errors = _records(content, filename)
-    if errors:
-        return ImportCheck([], errors, 0)
-    if len(records) > MAX_IMPORT_ROWS:
-        return ImportCheck([], [(0, _("More than 100,000 rows; split the file."))], len(records))
+    try:
+        records = _records(content, filename)
+    except FileError as error:
+        return ImportCheck([], [(error.row, str(error))], 0)
+    errors: list[tuple[int, str]] = []
+    error_count = 0
     sites: dict[str, ImportedSite] = {}
     seen_cameras: set[tuple[str, str]] = set()
-    existing = set(Site.objects.values_list("address", "latitude", "longitude"))
-    for number, record in enumerate(records, start=2):
-        row_errors, site_fields, camera_fields = _check_row(record, program)
+    existing = registered_site_keys()
+    checker = RowChecker(program)
+
+    def report(number: int, messages: Iterable[str]) -> None:
+        nonlocal error_count
+        for message in messages:
+            error_count += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append((number, message))
+
+    for index, record in enumerate(records):
+        number = index + 2  # the header is row 1; GeoJSON features count the same way
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, len(records))
+        row_errors, site_fields, camera_fields = checker.check(record)
         if row_errors:
-            errors.extend((number, message) for message in row_errors)
+            report(number, row_errors)
             continue
-        key = (
-            record.get("site_ref")
-            or f"{site_fields['address']}|{site_fields['latitude']}|{site_fields['longitude']}"
-        )
-        if (site_fields["address"], site_fields["latitude"], site_fields["longitude"]) in existing:
-            errors.append((number, _("This site is already in the registry.")))
+        ref = (record.get("site_ref") or "").strip()
+        key = ref or "|".join(str(part) for part in site_key(site_fields))
+        if site_key(site_fields) in existing:
+            report(number, [_("This site is already in the registry.")])
             continue
         if (key, camera_fields["label"]) in seen_cameras:
-            errors.append((number, _("Duplicate row: this camera appears twice for the site.")))
+            report(number, [_("Duplicate row: this camera appears twice for the site.")])
             continue
         seen_cameras.add((key, camera_fields["label"]))
         imported = sites.setdefault(key, ImportedSite(fields=site_fields))
         imported.cameras.append(camera_fields)
         imported.rows.append(number)
+    if progress is not None:
+        progress(len(records), len(records))
     if not records:
-        errors.append((0, _("The file has no rows.")))
-    return ImportCheck(list(sites.values()), errors, len(records))
+        report(0, [_("The file has no rows.")])
+    return ImportCheck(list(sites.values()), errors, len(records), error_count)
 
 
-def _check_row(record: dict[str, str], program: Program) -> tuple[list[str], dict, dict]:
-    errors: list[str] = []
-    get = lambda name: (record.get(name) or "").strip()  # noqa: E731
-    site: dict[str, Any] = {"address": get("address")[:200], "contact_name": get("contact_name")}
-    for name in ("address", "contact_name", "contact_email"):
-        if not get(name):
-            errors.append(_("%(column)s is empty.") % {"column": name})
+def records_without(
+    content: bytes, filename: str, *, emails: set[str], phones: set[str], names: set[str]
+) -> tuple[bytes, int] | None:
+    """The file rewritten as CSV without the rows that carry one of these emails, phones or
+    names (compared without case), and how many rows went; None if the file cannot be read."""
     try:
-        latitude, longitude = float(get("latitude")), float(get("longitude"))
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ValueError
-    except ValueError:
-        errors.append(_("latitude and longitude must be decimal degrees."))
-    else:
-        if not program.covers(latitude, longitude):
-            errors.append(_("The location is outside the department's service area."))
-        site |= {"latitude": latitude, "longitude": longitude}
-    site["kind"] = get("site_type") or Site.Kind.HOME
-    if site["kind"] not in Site.Kind.values:
-        errors.append(
-            _("site_type must be one of: %(values)s.") % {"values": ", ".join(Site.Kind.values)}
-        )
-    site["participation"] = get("participation") or Site.Participation.REGISTERED
-    if site["participation"] not in Site.Participation.values:
-        errors.append(_("participation must be registered or integrated."))
-    site["contact_email"] = get("contact_email")
-    if site["contact_email"]:
-        try:
-            validate_email(site["contact_email"])
-        except ValidationError:
-            errors.append(_("contact_email is not an email address."))
-    site["contact_method"] = (
-        Site.ContactMethod.PHONE if get("contact_phone") else Site.ContactMethod.EMAIL
+        records = _records(content, filename)
+    except FileError:
+        return None
+    kept = [record for record in records if not carries(record, emails, phones, names)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: v for k, v in record.items() if k is not None} for record in kept)
+    return buffer.getvalue().encode(), len(records) - len(kept)
+
+
+def carries(record: dict[str, Any], emails: set[str], phones: set[str], names: set[str]) -> bool:
+    """Whether a row (raw or checked) names one of these people: `emails` and `names` as
+    `identity_text` gives them, `phones` as `phone_digits` does."""
+    found = (
+        (identity_text(record.get("contact_email")), emails),
+        (identity_text(record.get("contact_name")), names),
+        (phone_digits(record.get("contact_phone")), phones),
     )
-    try:
-        site["contact_phone"] = (
-            phone_normalise(get("contact_phone")) if get("contact_phone") else ""
-        )
-    except ValidationError as error:
-        errors.extend(error.messages)
-    camera_form = CameraForm(
-        data={
-            "label": get("camera_label"),
-            "direction": get("camera_direction") or "0",
-            "sees": [v.strip() for v in get("camera_sees").split(";") if v.strip()] or ["street"],
-            "mount": get("camera_mount") or Camera.Mount.WALL,
-            "recording": get("camera_recording") or Camera.Recording.MOTION,
-            "retention_days": get("camera_retention_days") or "7",
-            "night_vision": get("camera_night_vision").lower() in {"yes", "true", "1", "y"},
-        }
-    )
-    camera: dict[str, Any] = {}
-    if camera_form.is_valid():
-        camera = {name: camera_form.cleaned_data[name] for name in CAMERA_FIELDS}
-    else:
-        for name, messages in camera_form.errors.items():
-            errors.extend(f"camera_{name}: {message}" for message in messages)
-    return errors, site, camera
+    return any(value and value in people for value, people in found)
+
+
+def identity_text(value: object) -> str:
+    """A name or email as compared: without case, with single spaces."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def phone_digits(value: object) -> str:
+    """A phone number's last ten digits (a US number without its country code), if it has at
+    least seven: "(704) 555-0170" and "+17045550170" compare equal."""
+    digits = "".join(character for character in str(value or "") if character.isdigit())
+    return digits[-10:] if len(digits) >= 7 else ""

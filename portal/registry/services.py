@@ -6,6 +6,7 @@ Each function is one transaction and the only way its state changes.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,16 +15,27 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from portal.registry import registry_io
 from portal.registry.audit import Actor, audit_record
 from portal.registry.emails import participant_email
-from portal.registry.models import AuditEntry, Camera, OptOut, Participant, Site
-from portal.registry.registry_io import ImportCheck
+from portal.registry.models import (
+    AuditEntry,
+    Camera,
+    ImportJob,
+    ImportSite,
+    OptOut,
+    Participant,
+    Site,
+)
 from portal.registry.signals import participant_opting_out
 from portal.registry.signing import Link, LinkError, link_read, link_sign
+from portal.registry.storage import city_path, evidence_storage
 from tenants.models import Program
 
 
@@ -177,6 +189,12 @@ def participant_opt_out(*, participant: Participant, close_account: bool) -> Opt
     camera_count = Camera.objects.filter(site__participant=participant).count()
     email, language = participant.user.email, participant.language
     participant_opting_out.send(sender=Participant, participant=participant)
+    contacts = list(sites.values_list("contact_email", "contact_phone", "contact_name"))
+    imports_forget(
+        emails={registry_io.identity_text(value) for value in [email, *(c[0] for c in contacts)]},
+        phones={registry_io.phone_digits(c[1]) for c in contacts},
+        names={registry_io.identity_text(c[2]) for c in contacts},
+    )
     sites.delete()
     if close_account:
         participant.user.delete()
@@ -268,21 +286,172 @@ def _notify(participant: Participant, template: str, program: Program) -> None:
     )
 
 
+class ImportNotReady(Exception):
+    """The import is not in a state that allows this step (already written, cancelled, ...)."""
+
+
+IMPORT_FOLDER = "imports"
+# How long an import may wait for its confirmation before its file and rows are deleted.
+IMPORT_KEPT_FOR = timedelta(days=1)
+IMPORT_BATCH = 2_000
+
+
+def import_start(*, actor: Actor, filename: str, content: bytes) -> ImportJob:
+    """Keep an uploaded file in private storage, under the city's prefix, and open its job; the
+    caller queues the check (`import_check_run`) in the background."""
+    extension = "geojson" if registry_io.is_geojson(filename) else "csv"
+    stored_name = evidence_storage().save(
+        city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"), ContentFile(content)
+    )
+    # The name is shown back to staff: no control characters (PostgreSQL refuses NUL outright).
+    shown_name = registry_io.CONTROL_CHARACTERS.sub("", filename)[:100]
+    return ImportJob.objects.create(
+        filename=shown_name, stored_name=stored_name, created_by=actor.staff
+    )
+
+
+def import_check_run(*, job_id: int, program: Program) -> ImportJob:
+    """Check every row of a job's file once, with progress, and keep the checked sites for the
+    commit; the file itself is deleted once checked. If an opt-out rewrote the file meanwhile,
+    the check starts again on the new file."""
+    while True:
+        job = ImportJob.objects.get(pk=job_id)
+        if job.status != ImportJob.Status.CHECKING:
+            return job
+        revision = job.revision
+        with evidence_storage().open(job.stored_name) as stored:
+            content = stored.read()
+
+        def progress(checked: int, total: int) -> None:
+            ImportJob.objects.filter(pk=job_id).update(rows=total, rows_checked=checked)
+
+        check = registry_io.import_check(
+            content, job.stored_name, program=program, progress=progress
+        )
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.revision != revision:
+                continue
+            if job.status != ImportJob.Status.CHECKING:
+                return job
+            job.status = ImportJob.Status.CHECKED if check.ok else ImportJob.Status.FAILED
+            job.rows = job.rows_checked = check.rows
+            job.site_count = len(check.sites) if check.ok else 0
+            job.camera_count = sum(len(site.cameras) for site in check.sites) if check.ok else 0
+            job.errors = [list(error) for error in check.errors]
+            job.error_count = check.error_count
+            job.checked_at = timezone.now()
+            if check.ok:
+                ImportSite.objects.bulk_create(
+                    (
+                        ImportSite(
+                            job=job, rows=site.rows, fields=site.fields, cameras=site.cameras
+                        )
+                        for site in check.sites
+                    ),
+                    batch_size=IMPORT_BATCH,
+                )
+            _import_file_delete(job)
+            job.save()
+            return job
+
+
+def import_failed(*, job_id: int) -> None:
+    """A check or commit that crashed: say so on the job, and drop what it held."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.COMMITTING):
+            job.status = ImportJob.Status.FAILED
+            job.errors = [[0, _("The import could not be completed; nothing was imported.")]]
+            job.error_count = 1
+            job.finished_at = timezone.now()
+            job.sites.all().delete()
+            _import_file_delete(job)
+            job.save()
+
+
+def import_preview(*, actor: Actor, job: ImportJob, limit: int = 20) -> list[ImportSite]:
+    """The first sites of a checked import (addresses and contact names) for staff to look over
+    before confirming; showing them is recorded."""
+    sites = list(job.sites.all()[:limit]) if job.status == ImportJob.Status.CHECKED else []
+    if sites:
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.IMPORT_PREVIEW,
+            reason=f"Registry import {job.pk} previewed: {len(sites)} of {job.site_count} sites",
+        )
+    return sites
+
+
 @transaction.atomic
-def registry_import(*, actor: Actor, check: ImportCheck, program: Program) -> int:
-    """Write a checked import, all or nothing, in bulk: each owner gets an account without a
-    password (they can claim it by resetting it), a participant, their sites and cameras."""
-    if not check.ok:
-        raise ValueError("only a checked import without errors can be written")
+def import_commit_request(*, actor: Actor, job: ImportJob) -> ImportJob:
+    """Confirm a checked import: it is written by `registry_import` in the background, once."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.CHECKED:
+        raise ImportNotReady(job.status)
+    job.status = ImportJob.Status.COMMITTING
+    job.committed_by, job.committed_from = actor.staff, actor.ip_address
+    job.save(update_fields=["status", "committed_by", "committed_from"])
+    return job
+
+
+def import_actor(job: ImportJob) -> Actor:
+    """Who confirmed a job, as the background commit acts for them."""
+    if job.committed_by is None:
+        return Actor.system("registry-import")
+    return Actor.of_staff(job.committed_by, job.committed_from)
+
+
+@transaction.atomic
+def import_cancel(*, job: ImportJob) -> ImportJob:
+    """Drop an import that was not written: its file and checked rows go at once."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (ImportJob.Status.CHECKED, ImportJob.Status.FAILED):
+        raise ImportNotReady(job.status)
+    job.status, job.finished_at, job.errors = ImportJob.Status.CANCELLED, timezone.now(), []
+    job.sites.all().delete()
+    _import_file_delete(job)
+    job.save()
+    return job
+
+
+@transaction.atomic
+def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
+    """Write a confirmed import, all or nothing, in bulk, from the rows its check kept (they are
+    not checked again; only whether a site has been registered since is). Each owner gets an
+    account without a password (they can claim it by resetting it), a participant, their sites
+    and cameras. Returns how many sites were written (0 if the import failed)."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.COMMITTING:
+        raise ImportNotReady(job.status)
+    checked = list(job.sites.all())
+    registered = registry_io.registered_site_keys()
+    conflicts = [
+        [site.rows[0], _("This site has been registered since the check.")]
+        for site in checked
+        if registry_io.site_key(site.fields) in registered
+    ]
+    if conflicts or not checked:
+        job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+        job.errors = conflicts[: registry_io.MAX_REPORTED_ERRORS] or [
+            [0, _("No rows are left to import.")]
+        ]
+        job.error_count = len(conflicts) or 1
+        job.sites.all().delete()
+        job.save()
+        return 0
     user_model = get_user_model()
-    emails = {imported.fields["contact_email"].lower() for imported in check.sites}
+    emails = {site.fields["contact_email"].lower() for site in checked}
     users = {user.email.lower(): user for user in user_model.objects.filter(email__in=emails)}
     unusable = make_password(None)
     users |= {
         user.email: user
         for user in user_model.objects.bulk_create(
-            user_model(username=email, email=email, password=unusable)
-            for email in sorted(emails - users.keys())
+            (
+                user_model(username=email, email=email, password=unusable)
+                for email in sorted(emails - users.keys())
+            ),
+            batch_size=IMPORT_BATCH,
         )
     }
     participants = {
@@ -292,30 +461,129 @@ def registry_import(*, actor: Actor, check: ImportCheck, program: Program) -> in
     participants |= {
         participant.user_id: participant
         for participant in Participant.objects.bulk_create(
-            Participant(user=user) for user in users.values() if user.pk not in participants
+            (Participant(user=user) for user in users.values() if user.pk not in participants),
+            batch_size=IMPORT_BATCH,
         )
     }
     now = timezone.now()
     sites = Site.objects.bulk_create(
-        Site(
-            participant=participants[users[imported.fields["contact_email"].lower()].pk],
-            terms_version=program.terms_version,
-            terms_accepted_at=now,
-            **imported.fields,
-        )
-        for imported in check.sites
+        (
+            Site(
+                participant=participants[users[imported.fields["contact_email"].lower()].pk],
+                terms_version=program.terms_version,
+                terms_accepted_at=now,
+                **imported.fields,
+            )
+            for imported in checked
+        ),
+        batch_size=IMPORT_BATCH,
     )
     Camera.objects.bulk_create(
-        Camera(site=site, **camera)
-        for site, imported in zip(sites, check.sites, strict=True)
-        for camera in imported.cameras
+        (
+            Camera(site=site, **camera)
+            for site, imported in zip(sites, checked, strict=True)
+            for camera in imported.cameras
+        ),
+        batch_size=IMPORT_BATCH,
     )
     audit_record(
         actor=actor,
         action=AuditEntry.Action.IMPORT,
         reason=f"Registry import: {len(sites)} sites",
     )
+    job.status, job.finished_at = ImportJob.Status.DONE, now
+    job.site_count, job.camera_count = len(sites), sum(len(s.cameras) for s in checked)
+    job.sites.all().delete()
+    _import_file_delete(job)
+    job.save()
     return len(sites)
+
+
+def _import_file_delete(job: ImportJob) -> None:
+    """Delete a job's stored file once the transaction that drops it commits."""
+    if job.stored_name:
+        name, job.stored_name = job.stored_name, ""
+        transaction.on_commit(lambda: evidence_storage().delete(name))
+
+
+def imports_forget(*, emails: set[str], phones: set[str], names: set[str]) -> int:
+    """Remove the rows of pending imports that carry one of these people's email, phone or name
+    (as registry_io.identity_text and phone_digits give them): from the checked sites, from the
+    error reports, and from files not checked yet, which are rewritten without those rows.
+    Returns how many rows went."""
+    removed = 0
+    pending = ImportJob.objects.select_for_update().exclude(
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.CANCELLED, ImportJob.Status.EXPIRED]
+    )
+    for job in pending:
+        doomed = [
+            site.pk
+            for site in job.sites.all()
+            if registry_io.carries(site.fields, emails, phones, names)
+        ]
+        if doomed:
+            removed += ImportSite.objects.filter(pk__in=doomed).delete()[0]
+            job.site_count = job.sites.count()
+        needles = [value for value in emails | phones | names if value]
+        job.errors = [
+            error
+            for error in job.errors
+            if not any(needle in registry_io.identity_text(error[1]) for needle in needles)
+        ]
+        if job.status == ImportJob.Status.CHECKING and job.stored_name:
+            with evidence_storage().open(job.stored_name) as stored:
+                rewritten = registry_io.records_without(
+                    stored.read(), job.stored_name, emails=emails, phones=phones, names=names
+                )
+            if rewritten is None or rewritten[1]:
+                # Unreadable files would fail their check anyway: nothing of them is kept.
+                old_name = job.stored_name
+                job.stored_name = ""
+                if rewritten is not None:
+                    removed += rewritten[1]
+                    job.stored_name = evidence_storage().save(
+                        city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.csv"),
+                        ContentFile(rewritten[0]),
+                    )
+                else:
+                    job.status = ImportJob.Status.FAILED
+                    job.errors = [[0, _("The file was withdrawn: an owner in it opted out.")]]
+                job.revision += 1
+                transaction.on_commit(lambda name=old_name: evidence_storage().delete(name))
+        job.save()
+    return removed
+
+
+def imports_sweep(*, now: datetime) -> int:
+    """Delete what abandoned imports hold a day after they were uploaded: their files, checked
+    rows and error reports, and files in the city's import folder that no job refers to.
+    Returns how many jobs were swept. Safe to run again."""
+    cutoff = now - IMPORT_KEPT_FOR
+    swept = 0
+    stale = ImportJob.objects.filter(created_at__lt=cutoff).exclude(
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.CANCELLED, ImportJob.Status.EXPIRED]
+    )
+    for job_id in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status == ImportJob.Status.FAILED and not job.errors and not job.stored_name:
+                continue
+            if job.status != ImportJob.Status.FAILED:
+                job.status = ImportJob.Status.EXPIRED
+            job.errors, job.finished_at = [], job.finished_at or now
+            job.sites.all().delete()
+            _import_file_delete(job)
+            job.save()
+            swept += 1
+    storage = evidence_storage()
+    folder = city_path(IMPORT_FOLDER)
+    if storage.exists(folder):
+        kept = set(ImportJob.objects.exclude(stored_name="").values_list("stored_name", flat=True))
+        for filename in storage.listdir(folder)[1]:
+            name = f"{folder}/{filename}"
+            if name not in kept and storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+    return swept
 
 
 def registry_for_export(*, actor: Actor, file_format: str) -> QuerySet[Site]:

@@ -10,7 +10,9 @@ from django_tenants.utils import schema_context
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
+from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
+from portal.registry.services import import_check_run, import_start
 from tenants.models import Program
 from tests.department.test_notify import MP4
 
@@ -44,6 +46,9 @@ AUDITED = {
         "/department/staff/",
         {"email": "new@concord.example.org", "role": "analyst"},
     ),
+    # The preview of a checked import shows addresses and names; confirming it writes them.
+    "import_job": ("get", "/department/import/{import_job}/", None),
+    "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
 }
 # Routes that show no owner's contact details, address, exact location or footage, and so
 # record nothing.
@@ -54,7 +59,10 @@ NOT_AUDITED = {
     "audit": "/department/audit/",
     "import": "/department/import/",
     "settings": "/department/settings/",
+    "import_status": "/department/import/{import_job}/status.json",
 }
+# Routes that change state without showing or sending anyone's details.
+UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel"}
 
 
 @pytest.fixture
@@ -87,7 +95,19 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
             program=Program.objects.get(department__schema_name="concord"),
             ip_address=None,
         )
-    return admin, {"incident": incident.pk, "site": site.pk, "clip": clip.pk}
+        job = import_start(
+            actor=Actor.system("test"),
+            filename="registry.csv",
+            content=(
+                b"address,latitude,longitude,contact_name,contact_email,camera_label\n"
+                b"1 Cabarrus Ave,35.41,-80.58,Kim Lee,kim@example.org,Door\n"
+            ),
+        )
+        import_check_run(
+            job_id=job.pk, program=Program.objects.get(department__schema_name="concord")
+        )
+    ids = {"incident": incident.pk, "site": site.pk, "clip": clip.pk, "import_job": job.pk}
+    return admin, ids
 
 
 def audit_count() -> int:
@@ -97,7 +117,7 @@ def audit_count() -> int:
 
 def test_every_department_route_is_classified():
     names = {pattern.name for pattern in department_urls.urlpatterns}
-    assert names == set(AUDITED) | set(NOT_AUDITED) | {"canvass_entry"}
+    assert names == set(AUDITED) | set(NOT_AUDITED) | UNAUDITED_ACTIONS
 
 
 @pytest.mark.parametrize("name", AUDITED)

@@ -1,0 +1,211 @@
+"""How long a registry import takes through its background jobs.
+
+In a throwaway database (`test_` beside the project's, as bench/canvass.py), one department;
+then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is the largest
+file allowed, about 20 MB with long addresses):
+- the upload request as a department administrator makes it with a broker configured (the file
+  is stored and the check queued; nothing is checked in the request);
+- the check job (`registry_import_check`: every row through SiteForm and CameraForm, once);
+- the commit job (`registry_import_commit`: users, participants, sites and cameras in one
+  transaction, after re-checking only whether a site was registered meanwhile);
+- baseline: PostgreSQL's COPY of the same file into a table of text columns, the least any
+  import of these rows can cost;
+- the row checks alone on a sample of rows, with the one pair of forms the check job binds to
+  each row, and with a SiteForm and a CameraForm built for each row (the cost the shared forms
+  avoid).
+
+    .venv/bin/python bench/imports.py
+    .venv/bin/python bench/imports.py --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import platform as platform_module
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+
+CENTRE = (34.7465, -92.2896)  # Little Rock
+RADIUS_M = 22_000
+
+
+def import_rows(rng: random.Random, count: int) -> str:
+    from portal.registry.registry_io import COLUMNS
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for n in range(count):
+        writer.writerow(
+            {
+                "site_ref": f"I{n}",
+                "address": f"{n} Import Avenue, Little Rock, AR 72201",
+                "latitude": f"{CENTRE[0] + rng.uniform(-0.1, 0.1):.6f}",
+                "longitude": f"{CENTRE[1] + rng.uniform(-0.1, 0.1):.6f}",
+                "site_type": "home",
+                "participation": "registered",
+                "contact_name": f"Imported Owner {n}",
+                "contact_phone": "501-555-0123",
+                "contact_email": f"imported{n}@bench.example.org",
+                "camera_label": "Front door",
+                "camera_direction": str(rng.randrange(360)),
+                "camera_sees": "street;sidewalk",
+                "camera_mount": "wall",
+                "camera_recording": "motion",
+                "camera_retention_days": "14",
+                "camera_night_vision": "yes",
+            }
+        )
+    return buffer.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=30_000)
+    parser.add_argument("--sample", type=int, default=3_000, help="rows for the form timings")
+    arguments = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+    from django_tenants.utils import tenant_context
+
+    from canvass.celery import app
+    from portal.department.tasks import registry_import_check, registry_import_commit
+    from portal.registry import registry_io, services
+    from portal.registry.audit import Actor
+    from portal.registry.models import Camera, ImportJob, Site, StaffMember
+    from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
+
+    setup_test_environment(debug=False)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ALLOWED_HOSTS = ["*"]
+    load_before = os.getloadavg()
+    databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    try:
+        template_schema_refresh()
+        platform_site_ensure()
+        department = department_provision(
+            subdomain="bench",
+            name="Bench Police Department",
+            city="Little Rock",
+            state="AR",
+            time_zone="America/Chicago",
+            display_name="Bench Registry",
+            center_latitude=CENTRE[0],
+            center_longitude=CENTRE[1],
+            service_radius_m=RADIUS_M,
+            administrator_email="chief@bench.example.org",
+            administrator_password="a-benchmark-passphrase",
+        ).department
+        content = import_rows(random.Random(1), arguments.rows).encode()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            server = cursor.fetchone()[0].split(" on ")[0]
+        with tenant_context(department):
+            staff_user = get_user_model().objects.get(email="chief@bench.example.org")
+            TOTP.activate(staff_user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+            staff = StaffMember.objects.get(user=staff_user)
+            client = Client(HTTP_HOST="bench.localhost")
+            client.force_login(staff_user)
+
+            # The upload request, with a broker: the check is queued, not run.
+            app.conf.task_always_eager = False
+            started = time.perf_counter()
+            response = client.post(
+                "/department/import/",
+                {"file": SimpleUploadedFile("bench.csv", content, content_type="text/csv")},
+            )
+            uploaded = time.perf_counter() - started
+            app.conf.task_always_eager = True
+            assert response.status_code == 302, response.status_code
+            job = ImportJob.objects.get()
+
+            started = time.perf_counter()
+            registry_import_check(job.pk)
+            checked = time.perf_counter() - started
+            job.refresh_from_db()
+            assert job.status == "checked", job.errors[:5]
+
+            started = time.perf_counter()
+            response = client.get(f"/department/import/{job.pk}/")
+            previewed = time.perf_counter() - started
+            assert response.status_code == 200
+
+            services.import_commit_request(actor=Actor.of_staff(staff, "127.0.0.1"), job=job)
+            started = time.perf_counter()
+            written = registry_import_commit(job.pk)
+            committed = time.perf_counter() - started
+            assert written == job.site_count == Site.objects.count(), written
+            cameras = Camera.objects.count()
+
+            # The row checks alone: the forms shared, and built anew for each row.
+            records = list(csv.DictReader(io.StringIO(content.decode())))[: arguments.sample]
+            checker = registry_io.RowChecker(department.program)
+            started = time.perf_counter()
+            assert not any(checker.check(record)[0] for record in records)
+            shared = time.perf_counter() - started
+            started = time.perf_counter()
+            for record in records:
+                registry_io.RowChecker(department.program).check(record)
+            per_row = time.perf_counter() - started
+
+            # Baseline: COPY the same rows into a table of text columns.
+            with connection.cursor() as cursor:
+                header = content.split(b"\n", 1)[0].decode().split(",")
+                columns = ", ".join(f'"{name}" text' for name in header)
+                cursor.execute(f"CREATE TEMPORARY TABLE bench_copy ({columns})")
+                started = time.perf_counter()
+                with cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+                    copy.write(content)
+                copied = time.perf_counter() - started
+    finally:
+        teardown_databases(databases, verbosity=0)
+
+    load = os.getloadavg()
+    print(
+        f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform_module.python_version()}; {server}; load average (1, 5, 15 min) "
+        f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end"
+    )
+    print(
+        f"{arguments.rows:,} rows ({len(content) / 1_000_000:.1f} MB) -> {written:,} sites, "
+        f"{cameras:,} cameras"
+    )
+    print("| step | s | ratio to COPY |")
+    print("|---|---:|---:|")
+    for step, seconds in (
+        ("upload request (file stored, check queued)", uploaded),
+        ("check job (every row through the forms, once)", checked),
+        ("preview page (first 20 sites, audited)", previewed),
+        ("commit job (one transaction)", committed),
+        ("check + commit", checked + committed),
+        ("baseline: COPY into text columns", copied),
+    ):
+        print(f"| {step} | {seconds:.2f} | {seconds / copied:.0f}x |")
+    print(
+        f"Row checks alone, {len(records):,} rows: {shared:.2f} s with the shared forms, "
+        f"{per_row:.2f} s with forms built for each row ({per_row / shared:.1f}x)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Delete abandoned registry imports' files and rows, in every department; a scheduler runs it
+hourly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from portal.registry.services import IMPORT_KEPT_FOR, imports_sweep
+from tenants.models import Department
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the files, checked rows and reports of registry imports not confirmed within "
+        f"{IMPORT_KEPT_FOR.days} day, and import files no import refers to, in every "
+        "department. Safe to run at any time, and more than once."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        for department in Department.objects.cities():
+            with tenant_context(department):
+                swept = imports_sweep(now=now)
+            self.stdout.write(f"{department.schema_name}: {swept} abandoned imports deleted")
