@@ -23,7 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection
+
+from tenants.db import tenant_connection
 
 
 class Lock(enum.Enum):
@@ -97,14 +98,16 @@ def success_record(login: str, ip: str | None) -> None:
 
 def _salt() -> str:
     # The schema in the salt and the payload: a link from one city is refused in any other.
-    return f"tenants.account_unlock:{connection.schema_name}"
+    return f"tenants.account_unlock:{tenant_connection.schema_name}"
 
 
 def unlock_token(*, user_pk: int, login: str) -> str:
     """A signed link token for the account's owner; only the newest one works, and only once."""
     nonce = secrets.token_urlsafe(16)
     cache.set(_keys(login, None)["unlock_nonce"], nonce, settings.ACCOUNT_UNLOCK_LINK_SECONDS)
-    return signing.dumps({"s": connection.schema_name, "u": user_pk, "n": nonce}, salt=_salt())
+    return signing.dumps(
+        {"s": tenant_connection.schema_name, "u": user_pk, "n": nonce}, salt=_salt()
+    )
 
 
 def unlock_token_read(token: str) -> dict[str, Any] | None:
@@ -113,7 +116,7 @@ def unlock_token_read(token: str) -> dict[str, Any] | None:
         payload = signing.loads(token, salt=_salt(), max_age=settings.ACCOUNT_UNLOCK_LINK_SECONDS)
     except signing.BadSignature:
         return None
-    if not isinstance(payload, dict) or payload.get("s") != connection.schema_name:
+    if not isinstance(payload, dict) or payload.get("s") != tenant_connection.schema_name:
         return None
     return payload
 

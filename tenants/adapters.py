@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tenants import account_lock
+from tenants.db import tenant_connection
 from tenants.http import client_ip
 
 
@@ -64,9 +65,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Account emails greet and sign off with the program's name ("Hello from Concord
         Camera Registry!"), not with the host name allauth would take from the request."""
-        tenant = getattr(connection, "tenant", None)
+        tenant = tenant_connection.tenant
         branding = getattr(tenant, "branding", None)
-        if branding is not None and "current_site" not in context:
+        if tenant is not None and branding is not None and "current_site" not in context:
             context = {
                 **context,
                 "current_site": ProgramSite(branding.display_name, tenant.primary_domain or ""),

@@ -1,11 +1,23 @@
-"""What every layer may read from a request: the client's address."""
+"""What every layer may read from a request: the department it was routed to (a typed request
+class for it) and the client's address."""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from tenants.models import Department
+
+
+class DepartmentRequest(HttpRequest):
+    """A request after host routing: tenants.middleware.DepartmentMiddleware sets `tenant`
+    (the department whose domain it came to; the platform's row on the platform site)."""
+
+    tenant: Department
 
 
 def client_ip(request: HttpRequest) -> str | None:

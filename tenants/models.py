@@ -7,6 +7,7 @@ import math
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -17,7 +18,7 @@ from django.core.validators import (
     MinValueValidator,
     RegexValidator,
 )
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,7 @@ from django_tenants.utils import (
     schema_exists,
 )
 
+from tenants.db import tenant_connection
 from tenants.schema_clone import schema_clone
 from tenants.validators import validate_logo
 
@@ -86,25 +88,25 @@ class Department(TenantMixin):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
 
-    name = models.CharField(
+    name: models.CharField[str, str] = models.CharField(
         _("name"),
         max_length=100,
         validators=[MinLengthValidator(2)],
         help_text=_("The department's official name, e.g. Concord Police Department."),
     )
-    city = models.CharField(_("city"), max_length=100)
-    state = models.CharField(
+    city: models.CharField[str, str] = models.CharField(_("city"), max_length=100)
+    state: models.CharField[str, str] = models.CharField(
         _("state"),
         max_length=2,
         validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter state code, e.g. NC."))],
     )
-    time_zone = models.CharField(
+    time_zone: models.CharField[str, str] = models.CharField(
         _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
-    status = models.CharField(
+    status: models.CharField[str, str] = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
 
     # Provisioning creates the schema itself (cloned from the template) inside its transaction.
     auto_create_schema = True
@@ -141,7 +143,7 @@ class Department(TenantMixin):
         """Clone the template when there is one, without django-tenants' fake migration pass:
         the clone already holds the template's django_migrations rows, so that pass would
         record nothing new. Otherwise, migrate as usual."""
-        template = self.get_base_schema() if get_creation_fakes_migrations() else False
+        template: str = self.get_base_schema() if get_creation_fakes_migrations() else ""
         if not (sync_schema and template and schema_exists(template)):
             return super().create_schema(
                 check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
@@ -150,7 +152,7 @@ class Department(TenantMixin):
             return False
         if not schema_clone(template, self.schema_name):
             CloneSchema().clone_schema(template, self.schema_name, self.clone_mode)
-            connection.set_schema_to_public()
+            tenant_connection.set_schema_to_public()
         return True
 
     @cached_property
@@ -165,6 +167,17 @@ class Department(TenantMixin):
 
 class Domain(DomainMixin):
     """A host name that serves one department's portal (or, for public, the platform site)."""
+
+
+def current_department() -> Department:
+    """The department whose schema the connection is set to: the routed request's, a job's or
+    a command's (schema_context alone sets only a name, so the row is read then)."""
+    tenant = tenant_connection.tenant
+    if isinstance(tenant, Department):
+        return tenant
+    return Department.objects.select_related("branding", "program").get(
+        schema_name=tenant_connection.schema_name
+    )
 
 
 def logo_path(branding: Branding, filename: str) -> str:

@@ -23,6 +23,8 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from tenants.db import tenant_connection
+
 logger = logging.getLogger(__name__)
 
 # Anything in the template but plain tables, their identity sequences and plain functions
@@ -302,5 +304,5 @@ def schema_clone(template: str, schema_name: str) -> bool:
             cursor.execute(";\n".join(statements))
     finally:
         # The search path was set behind django-tenants' back; have it set again.
-        connection.set_schema_to_public()
+        tenant_connection.set_schema_to_public()
     return True

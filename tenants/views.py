@@ -26,8 +26,8 @@ def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
     that open links must not spend it, nor have their own address trusted)."""
     payload = account_lock.unlock_token_read(token)
     user = None
-    if payload is not None:
-        user = get_user_model().objects.filter(pk=payload.get("u")).first()
+    if payload is not None and isinstance(payload.get("u"), int):
+        user = get_user_model().objects.filter(pk=payload["u"]).first()
     if payload is None or user is None or not user.email:
         return _unlock_page(request, "invalid")
     if not account_lock.unlock_pending(payload=payload, login=user.email):

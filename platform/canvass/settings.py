@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -282,7 +283,7 @@ FILES_ROOT = (
     else BASE_DIR / ".data"
 )
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(FILES_ROOT / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from portal.registry.forms import choices_set
 from tenants.models import LANGUAGE_CHOICES, Department, time_zone_names
 from tenants.services import subdomain_validate
 
@@ -50,7 +51,7 @@ class DepartmentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(time_zone_names())]
+        choices_set(self, "time_zone", [(zone, zone) for zone in sorted(time_zone_names())])
         self.fields["time_zone"].initial = "America/New_York"
         self.fields["subdomain"].help_text = (
             f"The portal's address: SUBDOMAIN.{settings.CANVASS_BASE_DOMAIN}; lowercase letters, "

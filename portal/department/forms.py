@@ -86,7 +86,8 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at < starts_at:
             self.add_error("ends_at", _("The time window ends before it starts."))
@@ -246,7 +247,7 @@ class ClipForm(forms.Form):
                 }
             )
         try:
-            clip_type_of(upload, upload.size)
+            clip_type_of(upload, upload.size or 0)
         except ClipRefused as refusal:
-            raise forms.ValidationError(refusal.message) from None
+            raise forms.ValidationError(str(refusal.message)) from None
         return upload

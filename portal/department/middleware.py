@@ -16,10 +16,10 @@ class StaffSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
         user = getattr(request, "user", None)
-        signed_in = tenant is not None and user is not None and user.is_authenticated
+        signed_in = user is not None and user.is_authenticated
         # Every account on the platform site is vendor staff (nobody signs up there); on a
         # portal, only department staff have a StaffMember.
-        if signed_in and (tenant.is_platform or hasattr(user, "staff")):
+        if tenant is not None and signed_in and (tenant.is_platform or hasattr(user, "staff")):
             # Every request restarts the idle clock; a session idle for longer has expired and
             # the user arrives here anonymous.
             request.session.set_expiry(settings.STAFF_IDLE_SECONDS)

@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Floor, TruncMonth
 
-from portal.registry.models import Camera, Site
+from portal.registry.models import Camera, Site, SiteQuerySet
 from portal.registry.selectors import METRES_PER_DEGREE
 from tenants.models import Program
 
@@ -33,7 +33,7 @@ class MapFilters:
     status: str = "active"
 
 
-def sites_on_map(filters: MapFilters) -> QuerySet[Site]:
+def sites_on_map(filters: MapFilters) -> SiteQuerySet:
     """The sites the map shows: by default the searchable ones, narrowed by the filters."""
     if filters.status == "active":
         sites = Site.objects.searchable()

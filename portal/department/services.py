@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -36,9 +36,9 @@ from portal.department.models import (
 from portal.registry.audit import Actor, audit_record, audit_record_sites
 from portal.registry.emails import email_message
 from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
-from portal.registry.signing import Link, LinkError, link_read, password_reset_tokens
+from portal.registry.signing import Link, LinkError, link_id, link_read, password_reset_tokens
 from portal.registry.storage import evidence_storage
-from tenants.models import Department, Program
+from tenants.models import Department, Program, current_department
 
 
 class AlreadyStaff(Exception):
@@ -59,7 +59,7 @@ def staff_invite(*, actor: Actor, email: str, role: str) -> StaffMember:
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     member = StaffMember.objects.create(user=user, role=role)
     audit_record(actor=actor, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}")
-    staff_invitation_send(member=member, department=connection.tenant)
+    staff_invitation_send(member=member, department=current_department())
     return member
 
 
@@ -104,7 +104,7 @@ def incident_open(
     radius_m: int,
 ) -> Incident:
     return Incident.objects.create(
-        opened_by_id=actor.user_id,
+        opened_by_id=actor.as_staff().user_id,
         kind=kind,
         category=category,
         case_number=case_number,
@@ -220,7 +220,7 @@ def notification_send(*, actor: Actor, incident: Incident, message: str) -> Noti
         kind=Notification.Kind.AREA,
         message=message,
         radius_m=radius_m,
-        created_by_id=actor.user_id,
+        created_by_id=actor.as_staff().user_id,
     )
     audit_record(
         actor=actor,
@@ -243,7 +243,7 @@ def footage_request(*, actor: Actor, incident: Incident, site: Site, message: st
         kind=Notification.Kind.FOOTAGE_REQUEST,
         site=site,
         message=message,
-        created_by_id=actor.user_id,
+        created_by_id=actor.as_staff().user_id,
     )
     audit_record(
         actor=actor,
@@ -265,7 +265,7 @@ def recipient_from_token(token: str) -> NotificationRecipient:
     payload = link_read(Link.ANSWER, token)
     recipient = (
         NotificationRecipient.objects.select_related("notification__incident")
-        .filter(pk=payload.get("r") if isinstance(payload, dict) else None)
+        .filter(pk=link_id(payload, "r"))
         .first()
     )
     if recipient is None:
@@ -301,7 +301,8 @@ def clip_upload(
     over the bytes as stored, its type sniffed from its content, within the answer link's
     limits (ClipRefused says why not). All or nothing: a file whose row is not committed is
     deleted, whatever failed."""
-    clip_type = clip_type_of(upload, upload.size)
+    size = upload.size or 0
+    clip_type = clip_type_of(upload, size)
     storage = evidence_storage()
     stored = ""
     try:
@@ -313,7 +314,7 @@ def clip_upload(
                 .select_related("notification__incident")
                 .get(pk=recipient.pk)
             )
-            _clip_limits_check(recipient=recipient, size=upload.size, program=program)
+            _clip_limits_check(recipient=recipient, size=size, program=program)
             digest = hashlib.sha256()
             for chunk in upload.chunks():
                 digest.update(chunk)
@@ -323,7 +324,7 @@ def clip_upload(
                 recipient=recipient,
                 original_name=_display_name(upload.name or ""),
                 content_type=clip_type.content_type,
-                size=upload.size,
+                size=size,
                 sha256=digest.hexdigest(),
                 uploaded_from=ip_address,
             )

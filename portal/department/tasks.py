@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.core.mail import get_connection
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.department.models import Notification, NotificationRecipient
@@ -15,7 +16,8 @@ from portal.registry.emails import email_message
 from portal.registry.models import ImportJob, Participant, Site
 from portal.registry.selectors import sites_near
 from portal.registry.signing import Link, link_sign
-from tenants.models import Program
+from tenants.db import tenant_connection
+from tenants.models import Program, current_department
 
 # Each kind of notification says its own thing.
 EMAIL_TEMPLATES = {
@@ -34,7 +36,10 @@ def notification_owners(notification: Notification) -> set[int]:
     """The participants a notification addresses now: the owner of the requested site, or
     every owner with a site within the area notice's radius, as long as the site is searchable
     (neither paused nor lapsed) when the job runs."""
+    sites: QuerySet[Site]
     if notification.is_footage_request:
+        if notification.site_id is None:
+            return set()  # the site is gone (its owner left): nobody to ask
         sites = Site.objects.searchable().filter(pk=notification.site_id)
     else:
         incident = notification.incident
@@ -106,7 +111,7 @@ def notify_area(notification_id: int) -> int:
     addressed = Participant.objects.values_list("pk", "user__email", "language")
     addresses = {pk: (email, language) for pk, email, language in addressed.filter(pk__in=owners)}
     template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
-    department = connection.tenant
+    department = current_department()
     sent = 0
     # Opened before anything is claimed: a mail server that is down claims nobody.
     with get_connection() as mail:
@@ -143,7 +148,7 @@ def notify_area(notification_id: int) -> int:
 
 def _program() -> Program:
     """The current department's program settings, read afresh for each job."""
-    return Program.objects.get(department__schema_name=connection.schema_name)
+    return Program.objects.get(department__schema_name=tenant_connection.schema_name)
 
 
 @shared_task

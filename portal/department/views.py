@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import wraps
+from typing import cast
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -22,10 +25,9 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -60,22 +62,29 @@ from portal.registry.models import (
     SiteQuerySet,
     StaffMember,
 )
-from portal.registry.selectors import sites_near
+from portal.registry.selectors import nearness, sites_near
 from portal.registry.signing import LinkError
-from tenants.http import client_ip
+from tenants.http import DepartmentRequest, client_ip
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK
 ADMINISTER = Capability.ADMINISTER
 
 
 def _errors(form: Form) -> str:
     """A form's errors as one message, for actions that answer with a redirect."""
-    return " ".join(error for errors in form.errors.values() for error in errors)
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.of_staff(request.staff, client_ip(request))  # type: ignore[attr-defined]
+class StaffRequest(DepartmentRequest):
+    """A console request from signed-in staff: `staff_required` sets `staff` before the view."""
+
+    user: User
+    staff: StaffMember
+
+
+def _actor(request: StaffRequest) -> Actor:
+    return Actor.of_staff(request.staff, client_ip(request))
 
 
 def staff_required(capability: str | None = None) -> Callable[[View], View]:
@@ -85,7 +94,7 @@ def staff_required(capability: str | None = None) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             staff = getattr(request.user, "staff", None)
@@ -98,8 +107,9 @@ def staff_required(capability: str | None = None) -> Callable[[View], View]:
                 return redirect("mfa_activate_totp")
             if capability is not None and not staff.can(capability):
                 raise PermissionDenied
-            request.staff = staff  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            staff_request = cast(StaffRequest, request)
+            staff_request.staff = staff
+            return view(staff_request, *args, **kwargs)
 
         return wrapper
 
@@ -108,8 +118,8 @@ def staff_required(capability: str | None = None) -> Callable[[View], View]:
 
 @require_safe
 @staff_required()
-def home(request: HttpRequest) -> HttpResponse:
-    program = request.tenant.program  # type: ignore[attr-defined]
+def home(request: StaffRequest) -> HttpResponse:
+    program = request.tenant.program
     counts = Site.objects.aggregate(
         total=Count("pk"),
         integrated=Count("pk", filter=Q(participation=Site.Participation.INTEGRATED)),
@@ -142,7 +152,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
-def staff(request: HttpRequest) -> HttpResponse:
+def staff(request: StaffRequest) -> HttpResponse:
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -162,8 +172,8 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(CASEWORK)
-def incidents(request: HttpRequest) -> HttpResponse:
-    program = request.tenant.program  # type: ignore[attr-defined]
+def incidents(request: StaffRequest) -> HttpResponse:
+    program = request.tenant.program
     form = IncidentForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
         incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
@@ -181,64 +191,81 @@ def incidents(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _canvass(incident: Incident) -> list[Site]:
-    sites = list(
-        sites_near(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            radius_m=incident.search_radius_m,
-            seen_at=None if incident.skips_retention else incident.starts_at,
-        ).with_active_cameras()
-    )
+@dataclass(frozen=True)
+class CanvassRow:
+    """One line of a canvass: a searchable site near the incident, what its active cameras
+    keep, and the state of contact with its owner."""
+
+    site: Site
+    distance_m: float
+    footage_likely: bool
+    entry: CanvassEntry | None
+    camera_summary: str
+    reveal_url: str
+    state_url: str
+    request_url: str
+
+    @property
+    def state(self) -> str:
+        return self.entry.state if self.entry else CanvassEntry.State.NOT_CONTACTED
+
+
+def _canvass(incident: Incident) -> list[CanvassRow]:
+    sites = sites_near(
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        radius_m=incident.search_radius_m,
+        seen_at=None if incident.skips_retention else incident.starts_at,
+    ).with_active_cameras()
     entries = {entry.site_id: entry for entry in CanvassEntry.objects.filter(incident=incident)}
-    states = [(value, escape(label)) for value, label in CanvassEntry.State.choices]
     sees = dict(Camera.Sees.choices)
     reveal_url = reverse("department:reveal", args=[incident.pk, 0])
     state_url = reverse("department:canvass_entry", args=[incident.pk, 0])
     request_url = reverse("department:footage_request", args=[incident.pk, 0])
     # What each row shows is prepared here once: the page lists hundreds of rows at 5 km.
+    rows = []
     for site in sites:
-        entry = entries.get(site.pk)
-        current = entry.state if entry else CanvassEntry.State.NOT_CONTACTED
-        site.entry = entry  # type: ignore[attr-defined]
-        site.camera_summary = "\n".join(  # type: ignore[attr-defined]
-            f"{camera.direction}° {', '.join(str(sees.get(v, v)) for v in camera.sees)} "
-            f"({camera.retention_days} d)"
-            for camera in site.active_cameras
-        )
-        site.state_options = mark_safe(  # type: ignore[attr-defined]
-            "".join(
-                f'<option value="{value}"{" selected" if value == current else ""}>{label}</option>'
-                for value, label in states
+        distance_m, footage_likely = nearness(site)
+        rows.append(
+            CanvassRow(
+                site=site,
+                distance_m=distance_m,
+                footage_likely=footage_likely,
+                entry=entries.get(site.pk),
+                camera_summary="\n".join(
+                    f"{camera.direction}° {', '.join(str(sees.get(v, v)) for v in camera.sees)} "
+                    f"({camera.retention_days} d)"
+                    for camera in site.active_cameras
+                ),
+                reveal_url=reveal_url.replace("/sites/0/", f"/sites/{site.pk}/"),
+                state_url=state_url.replace("/sites/0/", f"/sites/{site.pk}/"),
+                request_url=request_url.replace("/sites/0/", f"/sites/{site.pk}/"),
             )
         )
-        site.reveal_url = reveal_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
-        site.state_url = state_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
-        site.request_url = request_url.replace("/sites/0/", f"/sites/{site.pk}/")  # type: ignore[attr-defined]
-    return sites
+    return rows
 
 
 @require_safe
 @staff_required(CASEWORK)
-def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    sites = _canvass(incident)
+    rows = _canvass(incident)
     # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
-    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=len(sites))
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=len(rows))
     return render(
         request,
         "department/incident.html",
         {
             "incident": incident,
-            "sites": sites,
+            "rows": rows,
             "map_points": [
                 {
-                    "latitude": s.latitude,
-                    "longitude": s.longitude,
-                    "number": n,
-                    "participation": s.participation,
+                    "latitude": row.site.latitude,
+                    "longitude": row.site.longitude,
+                    "number": number,
+                    "participation": row.site.participation,
                 }
-                for n, s in enumerate(sites, start=1)
+                for number, row in enumerate(rows, start=1)
             ],
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -263,7 +290,7 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(CASEWORK)
-def canvass_entry(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
+def canvass_entry(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site, pk=site_id)
     form = CanvassEntryForm(request.POST)
@@ -277,7 +304,7 @@ def canvass_entry(request: HttpRequest, incident_id: int, site_id: int) -> HttpR
 
 @require_POST
 @staff_required(CASEWORK)
-def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
+def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
     """Contact details, shown only in answer to this request, after it is recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site.objects.searchable(), pk=site_id)
@@ -303,9 +330,9 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
-def department_settings(request: HttpRequest) -> HttpResponse:
+def department_settings(request: StaffRequest) -> HttpResponse:
     """The department's own settings an administrator keeps: the offence types reasons use."""
-    program = request.tenant.program  # type: ignore[attr-defined]
+    program = request.tenant.program
     form = OffenceTypesForm(
         request.POST or None,
         initial={"offence_types": OffenceTypesForm.initial_text(program.offence_types)},
@@ -321,7 +348,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: StaffRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "").strip()
@@ -343,7 +370,7 @@ def audit(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: StaffRequest) -> HttpResponseBase:
     sites = registry_services.registry_for_export(actor=_actor(request), file_format="CSV")
     response = StreamingHttpResponse(
         registry_io.export_csv(sites.iterator(chunk_size=2000)),
@@ -355,7 +382,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def export_geojson(request: HttpRequest) -> HttpResponse:
+def export_geojson(request: StaffRequest) -> HttpResponse:
     sites = registry_services.registry_for_export(actor=_actor(request), file_format="GeoJSON")
     response = JsonResponse(registry_io.export_geojson(sites))
     response["Content-Type"] = "application/geo+json"
@@ -363,27 +390,28 @@ def export_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _import_refused(request: HttpRequest, error: str) -> HttpResponse:
+def _import_refused(request: StaffRequest, error: str) -> HttpResponse:
     context = {"error": error, "jobs": ImportJob.objects.all()[:10]}
     return render(request, "department/import.html", context, status=400)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
-def registry_import(request: HttpRequest) -> HttpResponse:
+def registry_import(request: StaffRequest) -> HttpResponse:
     """Upload a file: it is kept in private storage and checked in the background; its page
     (import_job) shows the progress, then the row-by-row report or the preview."""
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             return _import_refused(request, _("Choose a CSV or GeoJSON file."))
-        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        name = upload.name or ""
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if extension not in {"csv", "geojson", "json"}:
             return _import_refused(request, _("Only .csv and .geojson files can be imported."))
-        if upload.size > registry_io.MAX_IMPORT_BYTES:
+        if (upload.size or 0) > registry_io.MAX_IMPORT_BYTES:
             return _import_refused(request, _("The file is larger than 20 MB; split it."))
         job = registry_services.import_start(
-            actor=_actor(request), filename=upload.name, content=upload.read()
+            actor=_actor(request), filename=name, content=upload.read()
         )
         tasks.registry_import_check.delay(job.pk)
         return redirect("department:import_job", job_id=job.pk)
@@ -392,7 +420,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_job(request: StaffRequest, job_id: int) -> HttpResponse:
     """One import: its progress while a job runs, then its report, or the preview of what a
     confirmation would write (recorded: it shows addresses and names)."""
     job = get_object_or_404(ImportJob, pk=job_id)
@@ -404,7 +432,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def import_status(request: HttpRequest, job_id: int) -> JsonResponse:
+def import_status(request: StaffRequest, job_id: int) -> JsonResponse:
     """How far an import's job is, for the page's progress bar (counts only)."""
     job = get_object_or_404(ImportJob, pk=job_id)
     return JsonResponse(
@@ -420,7 +448,7 @@ def import_status(request: HttpRequest, job_id: int) -> JsonResponse:
 
 @require_POST
 @staff_required(ADMINISTER)
-def import_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_commit(request: StaffRequest, job_id: int) -> HttpResponse:
     """Confirm a checked import: a background job writes all of its sites or none."""
     job = get_object_or_404(ImportJob, pk=job_id)
     try:
@@ -434,7 +462,7 @@ def import_commit(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(ADMINISTER)
-def import_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_cancel(request: StaffRequest, job_id: int) -> HttpResponse:
     """Drop an import that was not written; its file and checked rows are deleted at once."""
     job = get_object_or_404(ImportJob, pk=job_id)
     try:
@@ -448,7 +476,7 @@ def import_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(CASEWORK)
-def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
+def notify(request: StaffRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     form = NotifyForm(request.POST)
     if not form.is_valid():
@@ -465,7 +493,7 @@ def notify(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(CASEWORK)
-def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse:
+def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site.objects.searchable(), pk=site_id)
     form = NotifyForm(request.POST)
@@ -481,13 +509,13 @@ def footage_request(request: HttpRequest, incident_id: int, site_id: int) -> Htt
 
 @require_safe
 @staff_required(CASEWORK)
-def clip_download(request: HttpRequest, clip_id: int) -> HttpResponse:
+def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
     """Hand a clip to staff, the only way to read one: recorded first, then streamed, or
     redirected to a one-minute signed URL in object storage; always an attachment, never
     sniffed, never cached."""
     clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
     handout = services.clip_open(actor=_actor(request), clip=clip)
-    response: HttpResponse
+    response: HttpResponseBase
     if handout.url is not None:
         response = HttpResponseRedirect(handout.url)
     else:
@@ -509,7 +537,7 @@ ANSWER_PROBLEMS = {
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def answer(request: HttpRequest, token: str) -> HttpResponse:
+def answer(request: DepartmentRequest, token: str) -> HttpResponse:
     """The owner's answer to a notification, from the emailed link, without signing in."""
     try:
         recipient = services.recipient_from_token(token)
@@ -548,11 +576,11 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
                 services.clip_upload(
                     recipient=recipient,
                     upload=clip_form.cleaned_data["clip"],
-                    program=request.tenant.program,  # type: ignore[attr-defined]
+                    program=request.tenant.program,
                     ip_address=client_ip(request),
                 )
             except services.ClipRefused as refusal:
-                clip_form.add_error("clip", refusal.message)
+                clip_form.add_error("clip", str(refusal.message))
             else:
                 messages.success(request, _("Your file is uploaded. Thank you."))
                 return redirect("answer", token=token)
@@ -571,14 +599,14 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _map_filters(request: HttpRequest) -> selectors.MapFilters:
+def _map_filters(request: StaffRequest) -> selectors.MapFilters:
     def chosen(name: str, allowed: list[str]) -> tuple[str, ...]:
         return tuple(value for value in request.GET.getlist(name) if value in allowed)
 
     status = request.GET.get("status", "active")
     # Paused and lapsed sites are for administrators only; anyone else asking for them gets the
     # searchable sites, as if they had not asked (the map does not offer them the choice).
-    if not request.staff.sees_inactive_sites:  # type: ignore[attr-defined]
+    if not request.staff.sees_inactive_sites:
         status = "active"
     return selectors.MapFilters(
         kinds=chosen("kind", Site.Kind.values),
@@ -590,8 +618,8 @@ def _map_filters(request: HttpRequest) -> selectors.MapFilters:
 
 @require_safe
 @staff_required()
-def registry_map(request: HttpRequest) -> HttpResponse:
-    program = request.tenant.program  # type: ignore[attr-defined]
+def registry_map(request: StaffRequest) -> HttpResponse:
+    program = request.tenant.program
     return render(
         request,
         "department/map.html",
@@ -614,7 +642,7 @@ MAX_SITES_IN_VIEW = 3000
 
 @require_safe
 @staff_required()
-def registry_map_data(request: HttpRequest) -> HttpResponse:
+def registry_map_data(request: StaffRequest) -> HttpResponse:
     """Sites (or clusters of them) in the visible box, as the map's JavaScript asks for them.
     Clusters, and everything analysts get, sit on the ~100 m grid (selectors.Grid); only staff
     with personal-data access see each site at its exact place up close, and each such answer
@@ -629,8 +657,8 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
     if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180 and 0 <= zoom <= 22):
         return JsonResponse({"error": _("The box or zoom is out of range.")}, status=400)
     sites = selectors.sites_on_map(_map_filters(request))
-    grid = selectors.Grid.of(request.tenant.program)  # type: ignore[attr-defined]
-    if zoom >= SITE_ZOOM and not request.staff.sees_personal_data:  # type: ignore[attr-defined]
+    grid = selectors.Grid.of(request.tenant.program)
+    if zoom >= SITE_ZOOM and not request.staff.sees_personal_data:
         return JsonResponse(
             {
                 "clusters": selectors.site_cells(
@@ -671,12 +699,12 @@ def registry_map_data(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(ADMINISTER)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: StaffRequest) -> HttpResponseBase:
     """The audit trail as CSV for the council or an auditor; the export is itself recorded."""
     audit_record(
         actor=_actor(request), action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)"
     )
-    program = request.tenant.program  # type: ignore[attr-defined]
+    program = request.tenant.program
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -722,12 +750,14 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_required(CASEWORK)
-def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
+def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
     """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    sites = _canvass(incident)
+    rows = _canvass(incident)
     # One entry per exported site, so that each owner sees the export among their entries.
-    services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
+    services.canvass_for_export(
+        actor=_actor(request), incident=incident, sites=[row.site for row in rows]
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -742,17 +772,17 @@ def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
             "notes",
         ]
     )
-    for number, site in enumerate(sites, start=1):
+    for number, row in enumerate(rows, start=1):
         writer.writerow(
             [
                 number,
-                round(site.distance_m),
-                site.address,
-                site.kind,
-                len(site.active_cameras),
-                "yes" if site.footage_likely else "no",
-                site.entry.state if site.entry else CanvassEntry.State.NOT_CONTACTED,
-                site.entry.notes if site.entry else "",
+                round(row.distance_m),
+                row.site.address,
+                row.site.kind,
+                len(row.site.active_cameras),
+                "yes" if row.footage_likely else "no",
+                row.state,
+                row.entry.notes if row.entry else "",
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.core.exceptions import PermissionDenied
+
 from portal.registry.models import AuditEntry, Participant, Site, StaffMember
 
 
@@ -73,6 +75,12 @@ class Actor:
     def system(cls, name: str) -> Actor:
         """A scheduled job or a command run by the operator (`name` says which)."""
         return cls(f"{name}@system.invalid", "system")
+
+    def as_staff(self) -> StaffMember:
+        """The staff member acting, for services only staff may call (anyone else is refused)."""
+        if self.staff is None:
+            raise PermissionDenied
+        return self.staff
 
     @property
     def user_id(self) -> int | None:

@@ -8,11 +8,10 @@ from typing import Any
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from tenants.models import Department
+from tenants.models import Department, current_department
 
 
 def email_message(
@@ -26,7 +25,7 @@ def email_message(
     """The email <template>.txt with the subject <template>_subject.txt (one line), rendered
     in `language` for one recipient. The context always holds the department (by default the
     current one), its branding and its portal's address."""
-    department = department or connection.tenant
+    department = department or current_department()
     full_context = {
         "department": department,
         "branding": getattr(department, "branding", None),
@@ -61,7 +60,7 @@ def email_send(
 
 def participant_email(*, email: str, language: str, template: str, context: dict[str, Any]) -> None:
     """Send registry/email/<template>.txt (subject in <template>_subject.txt) to one participant."""
-    department = connection.tenant
+    department = current_department()
     full_context = {"manage_url": department.url("/my/"), **context}
     if "token" in context:
         full_context["verify_url"] = department.url(f"/verify/{context['token']}/")

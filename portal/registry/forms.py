@@ -7,25 +7,40 @@ portal.registry.services.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry.models import Camera, Site
 from tenants.models import Program
 
 
-class FocusFirstErrorMixin:
-    """After a failed submission, the first field in error gets focus (WCAG 3.3.1)."""
+def choices_set(form: forms.BaseForm, name: str, choices: Sequence[tuple[Any, Any]]) -> None:
+    """Set the choices of one of the form's choice fields."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def is_deleted(form: forms.BaseForm) -> bool:
+    """Whether a formset's form is marked for deletion (its DELETE box ticked)."""
+    return bool(form.cleaned_data.get(DELETION_FIELD_NAME))
+
+
+class FocusFirstErrorMixin(forms.BaseForm):
+    """After a failed submission, the first field in error gets focus (WCAG 3.3.1). Listed
+    before the form class it is mixed into, so its full_clean runs around the form's."""
 
     def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            if name in self.fields:  # type: ignore[attr-defined]
-                self.fields[name].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["autofocus"] = True
                 break
 
 
@@ -103,15 +118,17 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
             del self.fields["participation"]
         if not ask_terms:
             del self.fields["accept_terms"]
-        self.fields["kind"].choices = Site.Kind.choices
-        self.fields["contact_method"].choices = Site.ContactMethod.choices
+        # Radio buttons without the model fields' empty choice.
+        choices_set(self, "kind", Site.Kind.choices)
+        choices_set(self, "contact_method", Site.ContactMethod.choices)
 
     def clean_contact_phone(self) -> str:
         value = self.cleaned_data["contact_phone"].strip()
         return phone_normalise(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         latitude, longitude = data.get("latitude"), data.get("longitude")
         if (
             latitude is not None
@@ -181,7 +198,7 @@ class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recording"].choices = Camera.Recording.choices
+        choices_set(self, "recording", Camera.Recording.choices)
 
     def camera_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in CAMERA_FIELDS}
@@ -192,9 +209,7 @@ class BaseCameraFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        if not [
-            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
-        ]:
+        if not [form for form in self.forms if form.cleaned_data and not is_deleted(form)]:
             raise ValidationError(_("A site needs at least one camera."))
 
 

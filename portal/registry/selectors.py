@@ -10,7 +10,7 @@ from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
-from portal.registry.models import AuditEntry, Camera, Participant, Site
+from portal.registry.models import AuditEntry, Camera, Participant, Site, SiteQuerySet
 from tenants.models import EARTH_RADIUS_M
 
 # Metres per degree of latitude on the same sphere as the haversine below.
@@ -19,7 +19,7 @@ METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 
 def sites_near(
     *, latitude: float, longitude: float, radius_m: float, seen_at: datetime | None = None
-) -> QuerySet[Site]:
+) -> SiteQuerySet:
     """Searchable sites within radius_m of the point, nearest first, each annotated with
     `distance_m` (great-circle, haversine) and `footage_likely`: whether one of its active
     cameras keeps video long enough to still hold `seen_at` (True for all when seen_at is None).
@@ -59,6 +59,12 @@ def sites_near(
         site=OuterRef("pk"), retention_days__gte=math.ceil(age_days)
     )
     return sites.annotate(footage_likely=Exists(keeping))
+
+
+def nearness(site: Site) -> tuple[float, bool]:
+    """What sites_near() annotated a site with: its distance in metres and whether footage
+    from the searched time should still exist (query annotations, unknown to the model)."""
+    return float(site.__dict__["distance_m"]), bool(site.__dict__["footage_likely"])
 
 
 def audit_entries_about(participant: Participant) -> QuerySet[AuditEntry]:

@@ -6,6 +6,7 @@ Each function is one transaction and the only way its state changes.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -34,13 +35,13 @@ from portal.registry.models import (
     Site,
 )
 from portal.registry.signals import participant_opting_out
-from portal.registry.signing import Link, LinkError, link_read, link_sign
+from portal.registry.signing import Link, LinkError, link_id, link_read, link_sign
 from portal.registry.storage import city_path, evidence_storage
 from tenants.models import Program
 
 
 def participant_create(
-    *, user: AbstractBaseUser, organisation_name: str = "", language: str = "en"
+    *, user: User, organisation_name: str = "", language: str = "en"
 ) -> Participant:
     return Participant.objects.create(
         user=user, organisation_name=organisation_name.strip(), language=language
@@ -102,13 +103,13 @@ def site_update(
     site.save()
     for camera in cameras_deleted:
         camera.delete()
-    for camera, fields in cameras_changed:
-        if camera is None:
+    for existing, fields in cameras_changed:
+        if existing is None:
             Camera.objects.create(site=site, **fields)
         else:
             for field, value in fields.items():
-                setattr(camera, field, value)
-            camera.save()
+                setattr(existing, field, value)
+            existing.save()
     return site
 
 
@@ -146,9 +147,7 @@ def participant_by_link(*, token: str, for_update: bool = False) -> Participant:
     LinkError says why not ("invalid", "expired", "used", "purged")."""
     payload = link_read(Link.REGISTRATION_CONFIRM, token)
     participants = Participant.objects.select_for_update() if for_update else Participant.objects
-    participant = (
-        participants.filter(pk=payload.get("p")).first() if isinstance(payload, dict) else None
-    )
+    participant = participants.filter(pk=link_id(payload, "p")).first()
     if participant is None:
         raise LinkError("invalid")
     if participant.confirmed_at.isoformat() != payload.get("c"):
@@ -549,7 +548,7 @@ def imports_forget(*, emails: set[str], phones: set[str], names: set[str]) -> in
                     job.status = ImportJob.Status.FAILED
                     job.errors = [[0, _("The file was withdrawn: an owner in it opted out.")]]
                 job.revision += 1
-                transaction.on_commit(lambda name=old_name: evidence_storage().delete(name))
+                transaction.on_commit(functools.partial(evidence_storage().delete, old_name))
         job.save()
     return removed
 

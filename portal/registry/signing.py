@@ -16,10 +16,11 @@ from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoTokenGenerator
 from django.core import signing
-from django.db import connection
+
+from tenants.db import tenant_connection
 
 
 class Link(StrEnum):
@@ -55,13 +56,13 @@ def _salt(link: Link, schema_name: str) -> str:
 
 def link_sign(link: Link, value: Any) -> str:
     """A URL-safe token carrying `value` (JSON) for this city's portal only."""
-    schema_name = connection.schema_name
+    schema_name = tenant_connection.schema_name
     return signing.dumps({"s": schema_name, "v": value}, salt=_salt(link, schema_name))
 
 
 def link_read(link: Link, token: str) -> Any:
     """The value signed into a token made by `link_sign` in this city; LinkError otherwise."""
-    schema_name = connection.schema_name
+    schema_name = tenant_connection.schema_name
     try:
         # The signature is checked before the age: another city's old link is "invalid" too.
         payload = signing.loads(token, salt=_salt(link, schema_name), max_age=MAX_AGE[link])
@@ -74,23 +75,31 @@ def link_read(link: Link, token: str) -> Any:
     return payload.get("v")
 
 
+def link_id(payload: Any, key: str) -> int:
+    """The row id a link's payload names under `key`; LinkError("invalid") if it names none."""
+    value = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise LinkError("invalid")
+    return value
+
+
 class PasswordResetTokenGenerator(DjangoTokenGenerator):
     """Set-password and password-reset keys bound to their city (allauth's
     ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR). Like allauth's own generator, a key also stops
     working when the password, the last sign-in or any of the user's email addresses change."""
 
     # A property where Django has a class attribute: the salt is the current city's.
-    @property  # type: ignore[override]
-    def key_salt(self) -> str:
-        return _salt(Link.SET_PASSWORD, connection.schema_name)
+    @property
+    def key_salt(self) -> str:  # type: ignore[override]
+        return _salt(Link.SET_PASSWORD, tenant_connection.schema_name)
 
-    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
         emails = EmailAddress.objects.filter(user_id=user.pk).values_list("email", flat=True)
         return "|".join(
             [
                 super()._make_hash_value(user, timestamp),
                 *sorted(emails),
-                connection.schema_name,
+                tenant_connection.schema_name,
             ]
         )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.files.storage import Storage, storages
-from django.db import connection
+
+from tenants.db import tenant_connection
 
 
 def evidence_storage() -> Storage:
@@ -14,4 +15,4 @@ def evidence_storage() -> Storage:
 def city_path(*parts: str) -> str:
     """A storage name under the current department's prefix: `<schema>/footage/...`, so that
     two cities' files never share a folder, whatever their ids."""
-    return "/".join([connection.schema_name, *parts])
+    return "/".join([tenant_connection.schema_name, *parts])

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Prefetch
+from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -19,13 +21,27 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.registry import geocoding, services
-from portal.registry.forms import CameraEditFormSet, CameraFormSet, SiteForm
+from portal.registry.forms import (
+    CameraEditFormSet,
+    CameraForm,
+    CameraFormSet,
+    SiteForm,
+    is_deleted,
+)
 from portal.registry.models import Camera, Participant, Site
 from portal.registry.selectors import audit_entries_about
 from portal.registry.signing import LinkError
 from portal.residents.forms import OptOutForm
+from tenants.http import DepartmentRequest
 
 View = Callable[..., HttpResponse]
+
+
+class ParticipantRequest(DepartmentRequest):
+    """A portal request from a signed-in resident: `participant_required` sets `participant`."""
+
+    user: User
+    participant: Participant
 
 
 def participant_required(view: View) -> View:
@@ -38,8 +54,9 @@ def participant_required(view: View) -> View:
         participant = getattr(request.user, "participant", None)
         if participant is None:
             return render(request, "portal/not_participant.html", status=403)
-        request.participant = participant  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        participant_request = cast(ParticipantRequest, request)
+        participant_request.participant = participant
+        return view(participant_request, *args, **kwargs)
 
     return wrapper
 
@@ -50,8 +67,8 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/landing.html")
 
 
-def _map_context(request: HttpRequest) -> dict[str, object]:
-    program = request.tenant.program  # type: ignore[attr-defined]
+def _map_context(request: DepartmentRequest) -> dict[str, object]:
+    program = request.tenant.program
     return {
         "program": program,
         "map_tiles": settings.MAP_TILE_URL,
@@ -62,9 +79,9 @@ def _map_context(request: HttpRequest) -> dict[str, object]:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @participant_required
-def site_new(request: HttpRequest) -> HttpResponse:
-    program = request.tenant.program  # type: ignore[attr-defined]
-    participant: Participant = request.participant  # type: ignore[attr-defined]
+def site_new(request: ParticipantRequest) -> HttpResponse:
+    program = request.tenant.program
+    participant = request.participant
     data = request.POST if request.method == "POST" else None
     form = SiteForm(
         data,
@@ -91,9 +108,9 @@ def site_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @participant_required
-def site_edit(request: HttpRequest, site_id: int) -> HttpResponse:
-    program = request.tenant.program  # type: ignore[attr-defined]
-    site = get_object_or_404(Site, pk=site_id, participant=request.participant)  # type: ignore[attr-defined]
+def site_edit(request: ParticipantRequest, site_id: int) -> HttpResponse:
+    program = request.tenant.program
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)
     terms_changed = site.terms_version != program.terms_version
     data = request.POST if request.method == "POST" else None
     form = SiteForm(data, instance=site, program=program, ask_terms=terms_changed)
@@ -129,37 +146,31 @@ def site_edit(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-def _kept(formset: CameraFormSet) -> list:
-    return [
-        camera
-        for camera in formset.forms
-        if camera.cleaned_data and not formset._should_delete_form(camera)
-    ]
+def _kept(formset: BaseFormSet[Any]) -> list[CameraForm]:
+    return [camera for camera in formset.forms if camera.cleaned_data and not is_deleted(camera)]
 
 
 @require_safe
 @participant_required
-def manage(request: HttpRequest) -> HttpResponse:
-    participant: Participant = request.participant  # type: ignore[attr-defined]
-    sites = participant.sites.prefetch_related(
-        Prefetch("cameras", queryset=Camera.objects.order_by("pk"))
-    )
+def manage(request: ParticipantRequest) -> HttpResponse:
+    participant = request.participant
+    sites = participant.sites.prefetch_related("cameras")
     return render(request, "portal/manage.html", {"participant": participant, "sites": sites})
 
 
 @require_safe
 @participant_required
-def access(request: HttpRequest) -> HttpResponse:
+def access(request: ParticipantRequest) -> HttpResponse:
     """Every audit entry about the participant's own data: who looked, when and why."""
-    participant: Participant = request.participant  # type: ignore[attr-defined]
+    participant = request.participant
     entries = audit_entries_about(participant)
     return render(request, "portal/access.html", {"entries": entries})
 
 
 @require_POST
 @participant_required
-def site_pause(request: HttpRequest, site_id: int, paused: bool) -> HttpResponse:
-    site = get_object_or_404(Site, pk=site_id, participant=request.participant)  # type: ignore[attr-defined]
+def site_pause(request: ParticipantRequest, site_id: int, paused: bool) -> HttpResponse:
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)
     services.site_set_paused(site=site, paused=paused)
     if paused:
         messages.success(
@@ -172,11 +183,11 @@ def site_pause(request: HttpRequest, site_id: int, paused: bool) -> HttpResponse
 
 @require_POST
 @participant_required
-def camera_pause(request: HttpRequest, camera_id: int, paused: bool) -> HttpResponse:
+def camera_pause(request: ParticipantRequest, camera_id: int, paused: bool) -> HttpResponse:
     camera = get_object_or_404(
         Camera,
         pk=camera_id,
-        site__participant=request.participant,  # type: ignore[attr-defined]
+        site__participant=request.participant,
     )
     services.camera_set_paused(camera=camera, paused=paused)
     if paused:
@@ -188,8 +199,8 @@ def camera_pause(request: HttpRequest, camera_id: int, paused: bool) -> HttpResp
 
 @require_POST
 @participant_required
-def confirm(request: HttpRequest) -> HttpResponse:
-    participant: Participant = request.participant  # type: ignore[attr-defined]
+def confirm(request: ParticipantRequest) -> HttpResponse:
+    participant = request.participant
     if participant.status == Participant.Status.PURGED:
         messages.error(request, _("Your registration was removed; register your site again."))
         return redirect("portal:site_new")
@@ -224,9 +235,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     except LinkError as error:
         status, message = LINK_PROBLEMS[error.reason]
         return render(request, "portal/verify.html", {"problem": message}, status=status)
-    sites = participant.sites.prefetch_related(
-        Prefetch("cameras", queryset=Camera.objects.order_by("pk"))
-    )
+    sites = participant.sites.prefetch_related("cameras")
     return render(
         request,
         "portal/verify.html",
@@ -264,14 +273,14 @@ def leave(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @participant_required
-def geocode(request: HttpRequest) -> HttpResponse:
+def geocode(request: ParticipantRequest) -> HttpResponse:
     """Address to coordinates through the configured geocoder, for placing the map pin."""
     if not geocoding.enabled():
         raise Http404
     query = request.GET.get("q", "").strip()[:200]
     if not query:
         return JsonResponse({"error": _("Type an address first.")}, status=400)
-    program = request.tenant.program  # type: ignore[attr-defined]
+    program = request.tenant.program
     try:
         found = geocoding.geocode(query, near=(program.center_latitude, program.center_longitude))
     except geocoding.GeocoderUnavailable:
