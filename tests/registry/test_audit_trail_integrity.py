@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -264,3 +267,43 @@ def test_a_new_department_gets_the_same_guards(host_client):
                 " AND relnamespace = 'springfield'::regnamespace"
             )
             assert cursor.fetchone() == (0,)
+
+
+INSERT = (
+    "INSERT INTO riverside.registry_auditentry (at, actor_email, actor_role, action, case_number,"
+    " reason, prev_hash, hash) VALUES (now(), 'a@x.org', 'investigator', 'reveal', '', %s, '', '')"
+    " RETURNING id, prev_hash, hash"
+)
+
+
+def application_session() -> psycopg.Connection:
+    """A session of the application's role of its own, outside the test's transaction."""
+    from django.db import connections
+
+    wrapper = connections.create_connection("default")
+    return wrapper.get_new_connection(wrapper.get_connection_params())
+
+
+def test_concurrent_entries_wait_for_each_other_and_chain_in_commit_order(riverside):
+    with application_session() as first, application_session() as second:
+        first_entry = first.execute(INSERT, ["first"]).fetchone()  # its transaction stays open
+        results: list[tuple[int, str, str]] = []
+        writer = threading.Thread(
+            target=lambda: results.append(second.execute(INSERT, ["second"]).fetchone())
+        )
+        writer.start()
+        deadline = time.monotonic() + 10
+        waiting = False
+        while not waiting and time.monotonic() < deadline:
+            waiting = first.execute(
+                "SELECT %s = ANY(pg_blocking_pids(%s))",
+                [first.info.backend_pid, second.info.backend_pid],
+            ).fetchone()[0]
+        assert waiting, "the second writer did not wait for the first"
+        first.commit()
+        writer.join(timeout=10)
+        second.commit()
+    (second_entry,) = results
+    assert second_entry[1] == first_entry[2]
+    assert second_entry[0] > first_entry[0]
+    call_command("audit_verify", "--schema", "riverside")
