@@ -8,6 +8,7 @@ through a function the owner made (tenants.schema_clone), not by the application
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -60,16 +61,43 @@ def database_owner() -> Iterator[None]:
         connections[DEFAULT_DB_ALIAS] = application
 
 
+def database_roles_problems() -> list[str]:
+    """Why the application's role could rewrite the audit trail, if it could (run as the owner):
+    it is the owner itself, or a superuser."""
+    application = application_role()
+    if not application:
+        return ["DATABASE_URL names no role"]
+    with database_owner():
+        if connection.settings_dict["USER"] == application:
+            return ["DATABASE_URL and DATABASE_OWNER_URL log in as the same role"]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [application])
+            row = cursor.fetchone()
+    if row and row[0]:
+        return [f"the application's role {application} is a superuser"]
+    return []
+
+
 def database_privileges_ensure() -> None:
     """Give the application its rights on whatever the owner creates from now on (run as the
     owner, before the first migration; idempotent). The audit trail's own migrations then take
-    UPDATE, DELETE and TRUNCATE away from everyone."""
+    UPDATE, DELETE and TRUNCATE away from everyone. Refuses in production, and warns otherwise,
+    when the application's role could rewrite the audit trail anyway."""
+    from django.conf import settings
+
+    problems = database_roles_problems()
+    if problems:
+        message = (
+            f"The audit trail is not protected: {'; '.join(problems)}. Give the application a "
+            "role of its own that owns nothing (docs/operations.md)."
+        )
+        if settings.PRODUCTION:
+            raise ImproperlyConfigured(message)
+        warnings.warn(message, stacklevel=2)
+        return
     application = application_role()
-    with database_owner():
-        if not application or connection.settings_dict["USER"] == application:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(DEFAULT_PRIVILEGES.format(app=connection.ops.quote_name(application)))
+    with database_owner(), connection.cursor() as cursor:
+        cursor.execute(DEFAULT_PRIVILEGES.format(app=connection.ops.quote_name(application)))
 
 
 @contextmanager

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+
+from tenants import database
 from tests.canvass.test_settings import PRODUCTION, manage
 
 
@@ -19,3 +24,25 @@ def test_development_with_one_login_warns_that_the_audit_trail_is_not_protected(
     assert result.returncode == 0
     assert "DATABASE_OWNER_URL is not set" in result.stderr
     assert "can rewrite the audit trail" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_test_databases_roles_protect_the_audit_trail():
+    assert database.database_roles_problems() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("production", [True, False])
+def test_one_role_for_both_is_refused_in_production_and_warned_about_otherwise(
+    settings, monkeypatch, production
+):
+    owner = connections.settings["owner"]["USER"]
+    monkeypatch.setattr(database, "application_role", lambda: owner)
+    settings.PRODUCTION = production
+    message = "The audit trail is not protected: DATABASE_URL and DATABASE_OWNER_URL log in as"
+    if production:
+        with pytest.raises(ImproperlyConfigured, match=message):
+            database.database_privileges_ensure()
+    else:
+        with pytest.warns(UserWarning, match=message):
+            database.database_privileges_ensure()
