@@ -74,9 +74,10 @@ def main() -> int:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from portal.department import registry_io, selectors, services
     from portal.department.models import Incident, Notification
     from portal.department.tasks import notify_area
+    from portal.registry import registry_io, selectors, services
+    from portal.registry.audit import Actor
     from portal.registry.models import Camera, Participant, Site, StaffMember
     from tenants.database import database_owner, throwaway_database
     from tenants.services import department_provision, platform_site_ensure
@@ -202,7 +203,8 @@ def main() -> int:
             checked = time.perf_counter() - started
             assert check.ok, check.errors[:5]
             started = time.perf_counter()
-            services.registry_import(check=check, program=program)
+            actor = Actor.of_staff(StaffMember.objects.get(user=staff_user), None)
+            services.registry_import(actor=actor, check=check, program=program)
             written = time.perf_counter() - started
             report.append("")
             report.append(
