@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -124,13 +124,14 @@ def throwaway_database() -> Iterator[str]:
         call_command("platform_setup", verbosity=0, stdout=io.StringIO())
         yield name
     finally:
-        # Threads that served committing tests (live server, Celery worker) may have left
-        # connections open; end them (the application's role may end its own) to drop it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        # Threads that served committing tests (live server, Celery worker) and migrations may
+        # have left connections open; end them, each role its own, to drop the database.
+        for role_connection in (nullcontext, database_owner):
+            with role_connection(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND pid <> pg_backend_pid() AND usename = current_user"
+                )
         connections.close_all()
         with database_owner():
             connection.creation._destroy_test_db(name, verbosity=0)

@@ -307,3 +307,32 @@ def test_concurrent_entries_wait_for_each_other_and_chain_in_commit_order(rivers
     assert second_entry[1] == first_entry[2]
     assert second_entry[0] > first_entry[0]
     call_command("audit_verify", "--schema", "riverside")
+
+
+def test_entries_written_before_the_chain_existed_are_chained_by_its_migration(riverside):
+    def migrate_registry(to: str) -> None:
+        call_command(
+            "migrate_schemas",
+            "registry",
+            to,
+            tenant=True,
+            schema_name="riverside",
+            interactive=False,
+            verbosity=0,
+        )
+
+    with database_owner():
+        migrate_registry("0002_audit_entries_are_append_only")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO riverside.registry_auditentry (at, actor_email, actor_role, action,"
+                " case_number, reason) VALUES (now(), 'a@x.org', 'investigator', 'reveal', '',"
+                " 'before the chain')"
+            )
+        migrate_registry("0003_auditdb_hash_chain")
+    call_command("audit_verify", "--schema", "riverside")
+    with schema_context("riverside"):
+        assert AuditEntry.objects.count() == 5
+        assert AuditEntry.objects.order_by("pk").last().reason == "before the chain"
+        assert entry().pk
+    call_command("audit_verify", "--schema", "riverside")
