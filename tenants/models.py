@@ -12,17 +12,17 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.validators import (
     MaxValueValidator,
     MinLengthValidator,
     MinValueValidator,
     RegexValidator,
 )
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import (
     get_creation_fakes_migrations,
@@ -30,6 +30,7 @@ from django_tenants.utils import (
     schema_exists,
 )
 
+from tenants.database import database_owner
 from tenants.db import tenant_connection
 from tenants.schema_clone import schema_clone
 from tenants.validators import validate_logo
@@ -111,6 +112,9 @@ class Department(TenantMixin):
     # Provisioning creates the schema itself (cloned from the template) inside its transaction.
     auto_create_schema = True
     auto_drop_schema = False
+    # Set when create_schema made the schema on the owner's connection, outside the caller's
+    # transaction (tenants.services.department_provision undoes it on failure).
+    schema_created_apart = False
 
     objects = DepartmentQuerySet.as_manager()
 
@@ -140,18 +144,26 @@ class Department(TenantMixin):
     def create_schema(
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
     ) -> bool:
-        """Clone the template when there is one, without django-tenants' fake migration pass:
-        the clone already holds the template's django_migrations rows, so that pass would
-        record nothing new. Otherwise, migrate as usual."""
+        """Clone the template through the owner's function (tenants.schema_clone), in the
+        current transaction. Without a template, with cloning switched off, or with a template
+        that function cannot copy, migrate the new schema as the owner instead: that schema is
+        committed at once, and provisioning drops it again if its own transaction fails."""
         template: str = self.get_base_schema() if get_creation_fakes_migrations() else ""
-        if not (sync_schema and template and schema_exists(template)):
-            return super().create_schema(
-                check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
-            )
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        if not schema_clone(template, self.schema_name):
-            CloneSchema().clone_schema(template, self.schema_name, self.clone_mode)
+        if sync_schema and template and schema_exists(template) and schema_clone(self.schema_name):
+            return True
+        self.schema_created_apart = True
+        with database_owner(), connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{self.schema_name}"')
+            if sync_schema:
+                call_command(
+                    "migrate_schemas",
+                    tenant=True,
+                    schema_name=self.schema_name,
+                    interactive=False,
+                    verbosity=verbosity,
+                )
             tenant_connection.set_schema_to_public()
         return True
 

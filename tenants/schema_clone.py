@@ -7,17 +7,27 @@ A department schema holds tables with identity columns, their constraints and in
 functions and triggers, privileges, comments, and the rows migrations wrote: this module reads
 those from the catalog and recreates them, under the same names, with one script. Anything else
 in the template (views, sequences of their own, types, policies, storage settings) makes
-`schema_clone_plan` return None, and the caller falls back to django-tenants' cloner.
+`schema_clone_plan` return None, and the new schema is migrated instead.
 
 The catalog is read with the template alone on the search path, so that the definitions
 PostgreSQL prints name the template's objects without a schema; the script runs with only the
 new schema on the search path, so that the same names land there. tests/tenants/
 test_schema_clone.py compares a clone with a migrated schema, object by object.
+
+The application's database role may not create anything (tenants.database), so the owner
+builds the script when it refreshes the template and keeps it in a function,
+`public.department_schema_create(name)`, that runs as the owner (SECURITY DEFINER) and can do
+one thing only: create a schema that does not exist yet as a copy of the template. The
+application calls it inside its provisioning transaction, so a failed provisioning leaves no
+schema behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.db import connection
@@ -130,8 +140,8 @@ WHERE c.relnamespace = %(schema)s::regnamespace AND NOT t.tgisinternal
 ORDER BY t.oid
 """
 
-# Privileges granted or revoked on tables (a migration may take UPDATE away from everyone);
-# the owner's own privileges are the new owner's.
+# Privileges granted or revoked on tables (a migration may take UPDATE away from everyone),
+# in the order they were granted; the owner's own privileges are the new owner's.
 PRIVILEGES = """
 SELECT c.relname,
        CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
@@ -139,9 +149,42 @@ SELECT c.relname,
             ELSE quote_ident(acl.grantee::regrole::text) END,
        string_agg(acl.privilege_type, ', ' ORDER BY acl.privilege_type),
        acl.is_grantable
-FROM pg_class c, aclexplode(c.relacl) acl
+FROM pg_class c, aclexplode(c.relacl) WITH ORDINALITY acl
 WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'r'
-GROUP BY c.oid, c.relname, acl.grantee, c.relowner, acl.is_grantable ORDER BY c.oid
+GROUP BY c.oid, c.relname, acl.grantee, c.relowner, acl.is_grantable
+ORDER BY c.oid, min(acl.ordinality)
+"""
+
+# Whom the owner's default privileges give rights on a new table (tenants.database): a copy
+# takes those away before it grants the template's own, or the application would keep, on the
+# copied audit trail, the UPDATE and DELETE the template's migrations took from it.
+DEFAULT_GRANTEES = """
+SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
+                     ELSE quote_ident(acl.grantee::regrole::text) END
+FROM pg_default_acl d, aclexplode(d.defaclacl) acl
+WHERE d.defaclrole = current_user::regrole AND d.defaclobjtype = 'r'
+  AND d.defaclnamespace = 0 AND acl.grantee <> d.defaclrole
+"""
+
+CLONE_FUNCTION = "public.department_schema_create(text)"
+
+# The owner's function that copies the template (its script is spliced in where the marker
+# is). The search path keeps the session's temporary tables last, so that a table of the same
+# name the caller made there cannot take the copy's rows, grants or revokes.
+CLONE_FUNCTION_DEFINITION = """
+CREATE OR REPLACE FUNCTION public.department_schema_create(schema_name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $clone$
+BEGIN
+    IF schema_name !~ '^[a-z][a-z0-9_]{0,29}$' OR schema_name LIKE 'pg\\_%%'
+       OR schema_name IN ('public', %(template)s) THEN
+        RAISE EXCEPTION 'not a name for a new department schema: %%', schema_name
+            USING ERRCODE = 'invalid_schema_name';
+    END IF;
+    EXECUTE format('CREATE SCHEMA %%I', schema_name);
+    PERFORM set_config('search_path', quote_ident(schema_name) || ', pg_temp', true);
+    EXECUTE SCRIPT;
+END
+$clone$
 """
 
 # Comments on tables and their columns (Django's db_table_comment and db_comment).
@@ -214,7 +257,9 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
     unsupported = [row[0] for row in cursor.fetchall()]
     if unsupported:
         logger.warning(
-            "Cloning %s with django-tenants: it holds %s", template, ", ".join(unsupported)
+            "Not cloning %s (new schemas are migrated): it holds %s",
+            template,
+            ", ".join(unsupported),
         )
         return None
     statements: list[str] = []
@@ -247,7 +292,9 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
         else:
             # Rows the template holds may break a NOT VALID constraint; a copy has to accept
             # them as migrations did, so this clone cannot be built ahead of its rows.
-            logger.warning("Cloning %s with django-tenants: %s is not validated", template, name)
+            logger.warning(
+                "Not cloning %s (new schemas are migrated): %s is not validated", template, name
+            )
             return None
     for table, elements in tables.items():
         statements.append(f"CREATE TABLE {quote(table)} ({', '.join(elements)})")
@@ -274,13 +321,20 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
     # Triggers after rows: the template's rows were written before, or without, them.
     cursor.execute(TRIGGERS, parameters)
     statements.extend(row[0] for row in cursor.fetchall())
+    cursor.execute(DEFAULT_GRANTEES)
+    default_grantees = [row[0] for row in cursor.fetchall()]
     cursor.execute(PRIVILEGES, parameters)
-    revoked: set[str] = set()
-    for table, grantee, privileges, grantable in cursor.fetchall():
-        if table not in revoked:
-            # A table with privileges of its own starts from none, then gets exactly those.
-            statements.append(f"REVOKE ALL ON TABLE {quote(table)} FROM PUBLIC, CURRENT_USER")
-            revoked.add(table)
+    grants = cursor.fetchall()
+    grantees: dict[str, set[str]] = {}
+    for table, grantee, _privileges, _grantable in grants:
+        grantees.setdefault(table, {"PUBLIC", "CURRENT_USER"}).add(grantee)
+    for table in tables:
+        # A table with privileges of its own starts from none, then gets exactly those; one
+        # without (PostgreSQL's defaults) loses what the owner's default privileges gave.
+        revoke_from = sorted(grantees.get(table, set()) | set(default_grantees))
+        if revoke_from:
+            statements.append(f"REVOKE ALL ON TABLE {quote(table)} FROM {', '.join(revoke_from)}")
+    for table, grantee, privileges, grantable in grants:
         option = " WITH GRANT OPTION" if grantable else ""
         statements.append(f"GRANT {privileges} ON TABLE {quote(table)} TO {grantee}{option}")
     cursor.execute(COMMENTS, parameters)
@@ -290,19 +344,55 @@ def schema_clone_plan(cursor: CursorWrapper, template: str) -> list[str] | None:
     return statements
 
 
-def schema_clone(template: str, schema_name: str) -> bool:
-    """Create `schema_name` as a copy of `template` with its rows, in the current transaction.
-    Returns False, having created nothing, when the template needs django-tenants' cloner."""
+def template_fingerprint(migrations: Iterable[tuple[str, str]]) -> str:
+    """Names the state of the template a clone function copies: its applied migrations."""
+    names = ",".join(sorted(f"{app}.{name}" for app, name in migrations))
+    return hashlib.sha256(names.encode()).hexdigest()
+
+
+def schema_clone_function_install(template: str, *, fingerprint: str, application: str) -> bool:
+    """(As the owner.) Make the function that copies `template`, marked with its fingerprint,
+    that only `application` may call. Returns False, having removed any older one, when the
+    template cannot be copied this way."""
     try:
         with connection.cursor() as cursor:
             statements = schema_clone_plan(cursor, template)
+            cursor.execute("SET search_path = public")
             if statements is None:
+                cursor.execute(f"DROP FUNCTION IF EXISTS {CLONE_FUNCTION}")
                 return False
-            cursor.execute(f"CREATE SCHEMA {quote(schema_name)}")
-            cursor.execute(f"SET search_path = {quote(schema_name)}")
-            # Without parameters psycopg sends the script as one simple query: one round trip.
-            cursor.execute(";\n".join(statements))
+            # Spliced into a statement with parameters: its own % signs are doubled.
+            script = ";\n".join(statements).replace("%", "%%")
+            tag = f"$script_{secrets.token_hex(8)}$"
+            cursor.execute(
+                CLONE_FUNCTION_DEFINITION.replace("SCRIPT", f"{tag}{script}{tag}"),
+                {"template": template},
+            )
+            cursor.execute(f"COMMENT ON FUNCTION {CLONE_FUNCTION} IS {literal(fingerprint)}")
+            cursor.execute(f"REVOKE ALL ON FUNCTION {CLONE_FUNCTION} FROM PUBLIC")
+            if application:
+                cursor.execute(
+                    f"GRANT EXECUTE ON FUNCTION {CLONE_FUNCTION} TO {quote(application)}"
+                )
     finally:
         # The search path was set behind django-tenants' back; have it set again.
         tenant_connection.set_schema_to_public()
+    return True
+
+
+def schema_clone_function_fingerprint() -> str | None:
+    """The fingerprint of the template the clone function copies; None without one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [CLONE_FUNCTION])
+        return cursor.fetchone()[0]
+
+
+def schema_clone(schema_name: str) -> bool:
+    """Create `schema_name` as a copy of the template with its rows, in the current transaction,
+    through the owner's function. Returns False, having created nothing, when there is none (the
+    template cannot be copied this way: the schema is migrated instead)."""
+    if schema_clone_function_fingerprint() is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT public.department_schema_create(%s)", [schema_name])
     return True

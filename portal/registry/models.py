@@ -348,6 +348,12 @@ class AuditEntry(models.Model):
     note = models.CharField(max_length=500, blank=True)
     reason = models.CharField(max_length=500)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # A chain per city: PostgreSQL sets id, `at` and these two as it writes an entry, whatever
+    # the caller sent; `hash` is sha256 of `prev_hash` and the entry's other columns (migration
+    # 0006_auditdb_hash_chain). A column added later must be nullable or default to "" so that
+    # older entries still verify (`manage.py audit_verify`).
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
+    hash = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]

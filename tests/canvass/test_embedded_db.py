@@ -18,8 +18,8 @@ STARTER = """
 import sys, time
 sys.path[:0] = [{root!r}, {platform!r}]
 from pathlib import Path
-from canvass.embedded_db import embedded_database_url
-embedded_database_url(Path({data_dir!r}))
+from canvass.embedded_db import embedded_database_urls
+embedded_database_urls(Path({data_dir!r}))
 print("ready", flush=True)
 time.sleep(120)
 """

@@ -13,8 +13,12 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context, schema_exists
 
+from portal.registry.models import AuditEntry
+from tenants import services
 from tenants.models import Department, Domain
+from tenants.schema_clone import CLONE_FUNCTION
 from tenants.services import department_provision, template_schema_is_current
+from tests.tenants.owner import as_owner, owner_changes
 from tests.tenants.springfield import SPRINGFIELD
 
 pytestmark = pytest.mark.django_db
@@ -58,35 +62,53 @@ def test_it_clones_the_template_schema_instead_of_migrating():
     with CaptureQueriesContext(connection) as queries:
         provision()
     statements = [query["sql"].lstrip() for query in queries.captured_queries]
-    # One script copies the template: its tables, rows, constraints, indexes and triggers.
-    scripts = [sql for sql in statements if "CREATE TABLE" in sql]
-    assert len(scripts) == 1
-    assert 'CREATE TABLE "registry_auditentry" (' in scripts[0]
-    assert 'INSERT INTO "django_migrations"' in scripts[0]
-    assert 'FROM "department_template"."django_migrations"' in scripts[0]
+    # The application changes no structure itself: the owner's function copies the template,
+    # with one script, its tables, rows, constraints, indexes and triggers.
+    assert not [sql for sql in statements if "CREATE " in sql.upper()]
+    assert "SELECT public.department_schema_create('springfield')" in statements
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'department_schema_create'")
+        (script,) = cursor.fetchone()
+    assert 'CREATE TABLE "registry_auditentry" (' in script
+    assert 'INSERT INTO "django_migrations"' in script
+    assert 'FROM "department_template"."django_migrations"' in script
     assert not any(sql.startswith("SELECT clone_schema(") for sql in statements)
 
 
 def test_it_migrates_when_no_template_exists():
-    with connection.cursor() as cursor:
-        cursor.execute('DROP SCHEMA "department_template" CASCADE')
+    as_owner('DROP SCHEMA "department_template" CASCADE')
     with CaptureQueriesContext(connection) as queries:
         provision()
     statements = [query["sql"].lstrip() for query in queries.captured_queries]
     assert not any(
-        sql.startswith("SELECT clone_schema(") or 'FROM "department_template"."' in sql
+        sql.startswith("SELECT clone_schema(") or "department_schema_create" in sql
         for sql in statements
     )
-    assert [sql for sql in statements if sql.upper().startswith("CREATE TABLE")]
     with schema_context("springfield"):
         assert get_user_model().objects.count() == 1
+        assert not AuditEntry.objects.exists()
 
 
 def test_it_migrates_when_cloning_is_switched_off():
+    owner_changes()
     with override_settings(TENANT_BASE_SCHEMA=False, TENANT_CREATION_FAKES_MIGRATIONS=False):
         provision(subdomain="shelbyville", name="Shelbyville Police Department")
     with schema_context("shelbyville"):
         assert get_user_model().objects.count() == 1
+
+
+def test_a_schema_the_owner_migrated_is_dropped_when_provisioning_fails(monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("mail server down")
+
+    monkeypatch.setattr(services, "staff_account_ensure", explode)
+    owner_changes()
+    with (
+        override_settings(TENANT_BASE_SCHEMA=False, TENANT_CREATION_FAKES_MIGRATIONS=False),
+        pytest.raises(RuntimeError),
+    ):
+        provision(subdomain="shelbyville", name="Shelbyville Police Department")
+    assert not schema_exists("shelbyville")
 
 
 @pytest.mark.parametrize(
@@ -102,8 +124,8 @@ def test_it_migrates_when_cloning_is_switched_off():
     ids=["outdated", "empty"],
 )
 def test_a_template_behind_the_migrations_is_migrated_before_it_is_cloned(damage):
-    with connection.cursor() as cursor:
-        cursor.execute(damage)
+    # The clone function was made for the migrations of an earlier deploy.
+    as_owner(f"{damage}; COMMENT ON FUNCTION {CLONE_FUNCTION} IS 'an earlier deploy'")
     assert not template_schema_is_current()
     provision()
     assert template_schema_is_current()

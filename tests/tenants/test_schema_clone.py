@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Department
 from tenants.schema_clone import quote, schema_clone
+from tests.tenants.owner import owner_changes, template_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,7 @@ def department(schema_name: str) -> Department:
 
 def test_a_cloned_schema_matches_a_migrated_one():
     department("springfield").save(verbosity=0)
+    owner_changes()
     with override_settings(TENANT_BASE_SCHEMA=False, TENANT_CREATION_FAKES_MIGRATIONS=False):
         department("shelbyville").save(verbosity=0)
 
@@ -109,16 +111,25 @@ def test_the_clone_continues_the_templates_ids_and_keeps_its_triggers():
             "INSERT INTO django_content_type (app_label, model) VALUES ('x', 'y') RETURNING id"
         )
         assert cursor.fetchone()[0] == highest + 1
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'registry_auditentry'::regclass"
+            " AND NOT tgisinternal ORDER BY tgname"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "registry_auditentry_chain",
+            "registry_auditentry_no_truncate",
+            "registry_auditentry_no_update_delete",
+        ]
         cursor.execute("SAVEPOINT before_truncate")
-        with pytest.raises(Exception, match="append-only"):
+        # Refused twice over: the application has no right to, and the trigger says no.
+        with pytest.raises(Exception, match="permission denied"):
             cursor.execute("TRUNCATE registry_auditentry")
         cursor.execute("ROLLBACK TO SAVEPOINT before_truncate")
 
 
-def test_a_template_with_objects_it_does_not_copy_is_left_to_django_tenants():
-    with connection.cursor() as cursor:
-        cursor.execute('CREATE VIEW "department_template".recent AS SELECT 1 AS one')
-    assert not schema_clone("department_template", "springfield")
+def test_a_template_with_objects_it_does_not_copy_is_migrated_instead():
+    template_changed('CREATE VIEW "department_template".recent AS SELECT 1 AS one')
+    assert not schema_clone("springfield")
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'springfield'")
         assert cursor.fetchone() is None
@@ -126,16 +137,17 @@ def test_a_template_with_objects_it_does_not_copy_is_left_to_django_tenants():
     department("springfield").save(verbosity=0)
 
     with schema_context("springfield"), connection.cursor() as cursor:
-        cursor.execute("SELECT one FROM recent")
-        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'registry'")
+        assert cursor.fetchone()[0] >= 3
+        cursor.execute("SELECT to_regclass('recent')")
+        assert cursor.fetchone() == (None,)
 
 
 def test_comments_on_tables_and_columns_are_copied():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "COMMENT ON TABLE \"department_template\".registry_site IS 'A place with cameras';"
-            "COMMENT ON COLUMN \"department_template\".registry_site.address IS 'As typed'"
-        )
+    template_changed(
+        "COMMENT ON TABLE \"department_template\".registry_site IS 'A place with cameras';"
+        "COMMENT ON COLUMN \"department_template\".registry_site.address IS 'As typed'"
+    )
     department("springfield").save(verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -7,16 +7,23 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tenants.database import database_owner, database_privileges_ensure
 from tenants.services import platform_site_ensure, template_schema_refresh
 
 
 class Command(BaseCommand):
-    help = "Migrate the public schema, the department template and every department; idempotent."
+    help = (
+        "Migrate the public schema, the department template and every department, as the "
+        "database owner (DATABASE_OWNER_URL); idempotent."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = int(options["verbosity"])
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
-        template_schema_refresh(verbosity=verbosity)
-        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        # Before any table exists: the application's rights on what migrations create.
+        database_privileges_ensure()
+        with database_owner():
+            call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+            template_schema_refresh(verbosity=verbosity)
+            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
         platform_site_ensure()
         self.stdout.write(self.style.SUCCESS("Platform schemas are up to date."))
