@@ -137,6 +137,7 @@ def throwaway_database() -> Iterator[str]:
                     " current_database() AND pid <> pg_backend_pid() AND usename = current_user"
                 )
         connections.close_all()
-        with database_owner(), connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {quoted}")
+        # Dropped from the original database: nobody can drop the database they are in.
         point_at(original)
+        with database_owner(), connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")

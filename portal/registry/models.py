@@ -344,8 +344,10 @@ class AuditEntry(models.Model):
     case_number = models.CharField(max_length=40, blank=True)
     # The structured reason: an offence type code from the department's list (the incident's),
     # the case number above, and the staff member's optional note (never the owner's details).
-    category = models.CharField(max_length=40, blank=True)
-    note = models.CharField(max_length=500, blank=True)
+    # Empty by default in the database too: entries written before these columns existed
+    # hash the same (see the chain migration).
+    category = models.CharField(max_length=40, blank=True, db_default="")
+    note = models.CharField(max_length=500, blank=True, db_default="")
     reason = models.CharField(max_length=500)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     # A chain per city: PostgreSQL sets id, `at` and these two as it writes an entry, whatever

@@ -32,6 +32,7 @@ from portal.department.models import FootageClip, Incident, NotificationRecipien
 from portal.department.services import clip_upload
 from portal.registry.models import AuditEntry, Participant, Site
 from portal.registry.services import participant_create
+from tenants.database import database_owner
 from tenants.models import Program
 from tests.department.test_notify import MP4
 from tests.residents.test_opt_out import rows_mentioning
@@ -355,18 +356,18 @@ def test_a_link_takes_no_more_bytes_than_the_department_allows(answer_link):
 # --- Nothing half-done ------------------------------------------------------------------------
 
 
-def test_a_database_error_leaves_no_file(answer_link):
+def test_a_database_error_leaves_no_file(answer_link, monkeypatch):
     _investigator, _incident, _alice, _url = answer_link
     with schema_context("concord"):
         recipient = NotificationRecipient.objects.get(answer="has_footage")
-        # A real error from PostgreSQL, raised after the file is written: the row is refused.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE FUNCTION concord.refuse_clip() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'disk quota exceeded'; END $$;"
-                "CREATE TRIGGER refuse_clip BEFORE INSERT ON concord.department_footageclip "
-                "FOR EACH ROW EXECUTE FUNCTION concord.refuse_clip();"
-            )
+
+        # A database error after the file is written: the row is refused. (The application's
+        # role may not add a trigger that would make PostgreSQL itself refuse it, and one added
+        # as the owner would outlive the test, so the error is raised where the row is saved.)
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise DatabaseError("disk quota exceeded")
+
+        monkeypatch.setattr(FootageClip, "save", refuse)
         with pytest.raises(DatabaseError, match="disk quota exceeded"):
             clip_upload(
                 recipient=recipient,
@@ -474,9 +475,10 @@ def case_with_clips(schema_name: str, *, incident_pk: int, contents: list[bytes]
 
 
 def clip_ids_from(first_id: int) -> None:
-    """Both cities number their next clip `first_id`: ids collide on purpose."""
+    """Both cities number their next clip `first_id`: ids collide on purpose. (Only the owner
+    may set a sequence; setval is not transactional and takes no lock the test holds.)"""
     for schema_name in ("concord", "carrollton"):
-        with connection.cursor() as cursor:
+        with database_owner(), connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT setval('\"{schema_name}\".department_footageclip_id_seq', %s, false)",
                 [first_id],

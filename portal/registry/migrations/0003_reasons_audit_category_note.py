@@ -13,12 +13,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditentry',
             name='category',
-            field=models.CharField(blank=True, max_length=40),
+            field=models.CharField(blank=True, db_default='', max_length=40),
         ),
         migrations.AddField(
             model_name='auditentry',
             name='note',
-            field=models.CharField(blank=True, max_length=500),
+            field=models.CharField(blank=True, db_default='', max_length=500),
         ),
         migrations.AlterField(
             model_name='auditentry',
