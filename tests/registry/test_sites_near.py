@@ -7,7 +7,6 @@ import random
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -108,27 +107,3 @@ def test_footage_is_marked_by_each_cameras_retention(owner):
             )
         }
         assert found == {short.pk: False, long.pk: True}
-
-
-def test_the_search_uses_the_index_instead_of_scanning_the_table(owner):
-    rng = random.Random(3)
-    with schema_context("concord"):
-        Site.objects.bulk_create(
-            Site(
-                participant=owner,
-                kind="home",
-                address="x",
-                latitude=CENTRE[0] + rng.uniform(-0.2, 0.2),
-                longitude=CENTRE[1] + rng.uniform(-0.2, 0.2),
-                contact_name="x",
-                contact_method="phone",
-                terms_version=1,
-                terms_accepted_at=timezone.now(),
-            )
-            for _ in range(20_000)
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE registry_site")
-        plan = sites_near(latitude=CENTRE[0], longitude=CENTRE[1], radius_m=500).explain()
-        assert "Seq Scan on registry_site" not in plan, plan
-        assert Site._meta.indexes[0].name in plan, plan
