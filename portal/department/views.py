@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import uuid
@@ -51,6 +50,7 @@ from portal.department.models import (
 from portal.registry import registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, audit_record
+from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import AuditEntry, Camera, Capability, Participant, Site, StaffMember
 from portal.registry.selectors import sites_near
 from tenants.http import client_ip
@@ -595,7 +595,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeWriter(buffer)
         writer.writerow(["at", "actor", "role", "action", "site", "case", "reason", "ip_address"])
         for entry in AuditEntry.objects.order_by("at", "pk").iterator():
             writer.writerow(
@@ -629,7 +629,7 @@ def canvass_export(request: HttpRequest, incident_id: int) -> HttpResponse:
     # One entry per exported site, so that each owner sees the export among their entries.
     services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(
         [
             "number",
