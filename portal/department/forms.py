@@ -171,3 +171,17 @@ class ClipForm(forms.Form):
                 _("Only video (MP4, MOV, WebM, AVI) and images (JPEG, PNG) can be uploaded.")
             )
         return upload
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters, read from the query string; a value no entry could match (a
+    NUL character, an over-long address, an unknown action) is refused with a message."""
+
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("Staff member"), max_length=254, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from portal.registry.models import AuditEntry
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All")), *AuditEntry.Action.choices]

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal.department import selectors, services
 from portal.department.forms import (
+    AuditFilterForm,
     CanvassEntryForm,
     ClipForm,
     IncidentForm,
@@ -286,12 +287,23 @@ def reveal(request: HttpRequest, incident_id: int, site_id: int) -> HttpResponse
 @staff_required(ADMINISTER)
 def audit(request: HttpRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
-    action = request.GET.get("action", "")
-    actor = request.GET.get("actor", "").strip()
-    if action in AuditEntry.Action.values:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor_email__icontains=actor[:254])
+    filters = AuditFilterForm(request.GET)
+    action = actor = ""
+    if filters.is_valid():
+        action, actor = filters.cleaned_data["action"], filters.cleaned_data["actor"]
+        if action:
+            entries = entries.filter(action=action)
+        if actor:
+            entries = entries.filter(actor_email__icontains=actor)
+    else:
+        messages.error(
+            request,
+            " ".join(
+                f"{filters[name].label}: {error}"
+                for name, errors in filters.errors.items()
+                for error in errors
+            ),
+        )
     return render(
         request,
         "department/audit.html",
@@ -301,6 +313,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "action": action,
             "actor": actor,
         },
+        status=200 if filters.is_valid() else 400,
     )
 
 
