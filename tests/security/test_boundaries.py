@@ -178,3 +178,24 @@ def test_a_clip_with_a_content_type_over_100_characters_is_refused_and_leaves_no
 
 def stored_files(root: str) -> list[str]:
     return [os.path.join(folder, name) for folder, _dirs, names in os.walk(root) for name in names]
+
+
+# --- The security-key page ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audience", ["resident", "staff", "vendor"])
+def test_the_security_key_page_opens_for_every_audience(
+    audience, make_resident, make_staff, platform_client, sign_in, vendor
+):
+    """allauth's list of security keys loads django.contrib.humanize: without the app it was a
+    500 for everyone signed in."""
+    if audience == "resident":
+        client = make_resident("concord").client
+    elif audience == "staff":
+        client = make_staff("concord", "administrator").client
+    else:
+        client = platform_client
+        sign_in(client, vendor)
+    response = client.get("/accounts/2fa/webauthn/")
+    assert response.status_code == 200
+    assert b"Security Keys" in response.content

@@ -817,3 +817,39 @@ def test_the_ids_a_form_needs_exist(world):
         for key in form.path.values():
             assert key in world.ids, form
     assert re.fullmatch(r"\d+", world.ids["site"])
+
+
+# Query strings every page may receive from a crafted link: NUL bytes, undecodable bytes, huge
+# values, a list where one value is expected, numbers beyond their limits.
+HOSTILE_QUERIES = [
+    "next=%00&q=%00&actor=%00&action=%00&kind=%00&status=%00&sees=%00&participation=%00",
+    "next=%ff%fe&q=%ED%A0%80&actor=%C3&bbox=%ff",
+    "next=" + "x" * 20_000 + "&q=" + "x" * 20_000 + "&actor=" + "x" * 20_000,
+    "action=reveal&action=export&actor=a&actor=b&next=/&next=//evil.example",
+    "bbox=nan,nan,nan,nan&zoom=1e309",
+    "bbox=-91,-181,91,181&zoom=-1&status=all",
+    "bbox=35,-81,36,-80&zoom=" + "9" * 5_000,
+    "page=-1&page=99999999999999999999&limit=0",
+]
+
+
+@pytest.mark.parametrize("urlconf", [TENANT_URLS, PUBLIC_URLS])
+def test_every_page_answers_a_hostile_query_string_without_a_server_error(world, urlconf):
+    personas = ["resident", "administrator", "visitor"] if urlconf == TENANT_URLS else ["vendor"]
+    failures = []
+    for name, _pattern, params in routes(urlconf):
+        if name in NOT_FORMS:
+            continue
+        path = reverse(name, urlconf=urlconf, kwargs={param: "1" for param in params})
+        for persona in personas:
+            for query in HOSTILE_QUERIES:
+                cache.clear()
+                with transaction.atomic():
+                    response = world.clients[persona].get(f"{path}?{query}")
+                    if hasattr(response, "streaming_content"):
+                        b"".join(response.streaming_content)
+                    transaction.set_rollback(True)
+                connection.set_schema_to_public()
+                if response.status_code >= 500:
+                    failures.append(f"{persona} {path}?{query[:60]}: {response.status_code}")
+    assert not failures, failures
