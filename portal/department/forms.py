@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.forms import FocusFirstErrorMixin
 from portal.registry.models import StaffMember
+from tenants.services import account_email_too_long
 
 MAX_RADIUS_M = 20_000
 
@@ -17,6 +18,13 @@ MAX_RADIUS_M = 20_000
 class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
     role = forms.ChoiceField(label=_("Role"), choices=StaffMember.Role.choices)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        # The account's username is its email: an address longer than a username cannot be one.
+        if (too_long := account_email_too_long(email)) is not None:
+            raise too_long
+        return email
 
 
 class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):

@@ -199,3 +199,56 @@ def test_the_security_key_page_opens_for_every_audience(
     response = client.get("/accounts/2fa/webauthn/")
     assert response.status_code == 200
     assert b"Security Keys" in response.content
+
+
+# --- Email addresses longer than a username ----------------------------------------------------
+
+# Valid addresses (an email may have 254 characters) one beyond and exactly at the 150 characters
+# of the username every account is made with.
+TOO_LONG = "a" * 131 + "@concord.example.org"
+LONGEST = "a" * 130 + "@concord.example.org"
+
+
+def test_a_staff_invitation_to_an_address_longer_than_a_username_is_refused(admin):
+    from django.contrib.auth import get_user_model
+
+    assert len(TOO_LONG) == 151 and len(LONGEST) == 150
+    response = admin.client.post("/department/staff/", {"email": TOO_LONG, "role": "analyst"})
+    assert response.status_code == 200
+    assert "Use an email address of at most 150 characters." in response.content.decode()
+    with schema_context("concord"):
+        assert not get_user_model().objects.filter(email=TOO_LONG).exists()
+    response = admin.client.post("/department/staff/", {"email": LONGEST, "role": "analyst"})
+    assert response.status_code == 302
+    with schema_context("concord"):
+        assert get_user_model().objects.filter(email=LONGEST).exists()
+
+
+def test_a_department_whose_administrator_address_is_too_long_is_not_created(
+    platform_client, sign_in, vendor
+):
+    from tenants.models import Department
+
+    sign_in(platform_client, vendor)
+    response = platform_client.post(
+        "/console/departments/new/",
+        {
+            "subdomain": "longville",
+            "name": "Longville Police Department",
+            "city": "Longville",
+            "state": "NC",
+            "time_zone": "America/New_York",
+            "display_name": "Longville Camera Registry",
+            "center_latitude": "35.0",
+            "center_longitude": "-80.0",
+            "service_radius_m": "9000",
+            "goal_camera_count": "0",
+            "primary_color": "#1d4ed8",
+            "accent_color": "#f59e0b",
+            "languages": ["en"],
+            "administrator_email": "a" * 129 + "@longville.example.org",
+        },
+    )
+    assert response.status_code == 400
+    assert "Use an email address of at most 150 characters." in response.content.decode()
+    assert not Department.objects.filter(schema_name="longville").exists()
