@@ -267,6 +267,9 @@ def department_provision(
         errors.setdefault("administrator_email", []).append(
             ValidationError(_("Enter a valid email address for the administrator."))
         )
+    else:
+        if (too_long := account_email_too_long(administrator_email)) is not None:
+            errors.setdefault("administrator_email", []).append(too_long)
     if administrator_password is not None:
         try:
             validate_password(administrator_password)
@@ -341,6 +344,25 @@ def taken_meanwhile(subdomain: str) -> ValidationError:
                 code="subdomain_taken",
             )
         }
+    )
+
+
+def account_email_max_length() -> int:
+    """Accounts are made with their email as their username, so an address can be no longer
+    than a username (150 characters in django.contrib.auth, where an email may have 254)."""
+    user_model = get_user_model()
+    return user_model._meta.get_field(user_model.USERNAME_FIELD).max_length
+
+
+def account_email_too_long(email: str) -> ValidationError | None:
+    """The refusal for an address too long to be an account's username, or None."""
+    limit = account_email_max_length()
+    if len(email.strip()) <= limit:
+        return None
+    return ValidationError(
+        _("Use an email address of at most %(limit)s characters."),
+        params={"limit": limit},
+        code="email_too_long",
     )
 
 

@@ -133,6 +133,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's list of security keys loads its filters
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -13,6 +13,7 @@ from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin
 from portal.registry.models import Site, StaffMember
+from tenants.services import account_email_too_long
 
 MAX_RADIUS_M = 20_000
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -21,6 +22,13 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
     role = forms.ChoiceField(label=_("Role"), choices=StaffMember.Role.choices)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        # The account's username is its email: an address longer than a username cannot be one.
+        if (too_long := account_email_too_long(email)) is not None:
+            raise too_long
+        return email
 
 
 class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
@@ -251,3 +259,17 @@ class ClipForm(forms.Form):
         except ClipRefused as refusal:
             raise forms.ValidationError(str(refusal.message)) from None
         return upload
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters, read from the query string; a value no entry could match (a
+    NUL character, an over-long address, an unknown action) is refused with a message."""
+
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("Staff member"), max_length=254, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from portal.registry.models import AuditEntry
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All")), *AuditEntry.Action.choices]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from portal.department import selectors, services, tasks
 from portal.department.forms import (
     NOTE_NAMES_OWNER,
+    AuditFilterForm,
     CanvassEntryForm,
     ClipForm,
     IncidentForm,
@@ -53,6 +53,7 @@ from portal.department.models import (
 from portal.registry import registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner, audit_record
+from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import (
     AuditEntry,
     Camera,
@@ -350,12 +351,23 @@ def department_settings(request: StaffRequest) -> HttpResponse:
 @staff_required(ADMINISTER)
 def audit(request: StaffRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
-    action = request.GET.get("action", "")
-    actor = request.GET.get("actor", "").strip()
-    if action in AuditEntry.Action.values:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor_email__icontains=actor[:254])
+    filters = AuditFilterForm(request.GET)
+    action = actor = ""
+    if filters.is_valid():
+        action, actor = filters.cleaned_data["action"], filters.cleaned_data["actor"]
+        if action:
+            entries = entries.filter(action=action)
+        if actor:
+            entries = entries.filter(actor_email__icontains=actor)
+    else:
+        messages.error(
+            request,
+            " ".join(
+                f"{filters[name].label}: {error}"
+                for name, errors in filters.errors.items()
+                for error in errors
+            ),
+        )
     return render(
         request,
         "department/audit.html",
@@ -365,6 +377,7 @@ def audit(request: StaffRequest) -> HttpResponse:
             "action": action,
             "actor": actor,
         },
+        status=200 if filters.is_valid() else 400,
     )
 
 
@@ -708,7 +721,7 @@ def audit_export(request: StaffRequest) -> HttpResponseBase:
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeWriter(buffer)
         writer.writerow(
             [
                 "at",
@@ -759,7 +772,7 @@ def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
         actor=_actor(request), incident=incident, sites=[row.site for row in rows]
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(
         [
             "number",

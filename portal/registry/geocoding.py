@@ -5,8 +5,9 @@ With GEOCODER_URL unset the portal offers the map pin alone; nothing here is cal
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
+import math
 import urllib.parse
 import urllib.request
 
@@ -33,16 +34,27 @@ def geocode(query: str, *, near: tuple[float, float]) -> tuple[float, float] | N
         f"{settings.GEOCODER_URL.rstrip('/')}/search?{parameters}",
         headers={"User-Agent": settings.GEOCODER_USER_AGENT},
     )
+    # URLError and timeouts are OSErrors; a dropped connection or a cut-off body are
+    # HTTPExceptions (RemoteDisconnected, IncompleteRead); a body that is not JSON, a ValueError.
     try:
         with urllib.request.urlopen(request, timeout=settings.GEOCODER_TIMEOUT) as response:
             results = json.load(response)
-    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+    except (OSError, http.client.HTTPException, ValueError) as error:
         raise GeocoderUnavailable from error
     if not isinstance(results, list):
         raise GeocoderUnavailable
     if not results:
         return None
     try:
-        return float(results[0]["lat"]), float(results[0]["lon"])
+        latitude, longitude = float(results[0]["lat"]), float(results[0]["lon"])
     except (KeyError, TypeError, ValueError) as error:
         raise GeocoderUnavailable from error
+    # NaN, infinities or a place off the planet would reach the map and the distance maths.
+    if not (
+        math.isfinite(latitude)
+        and math.isfinite(longitude)
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    ):
+        raise GeocoderUnavailable
+    return latitude, longitude

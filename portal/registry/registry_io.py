@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 
+from portal.registry.csv_safe import SafeDictWriter
 from portal.registry.forms import CameraForm, SiteForm
 from portal.registry.models import Camera, Site
 from tenants.models import Program
@@ -86,7 +87,7 @@ def export_rows(sites: Iterable[Site]) -> Iterator[dict[str, object]]:
 
 def export_csv(sites: Iterable[Site]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer = SafeDictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
     for row in export_rows(sites):
         writer.writerow(row)

@@ -1,0 +1,942 @@
+"""Zero 500s, proven by fuzzing: every form and upload of every audience (residents, an owner's
+answer link, the department console, the vendor console, the sign-in pages) receives generated
+and boundary values: empty, huge (100,000 characters), NUL and control characters, bytes that
+are not UTF-8 (a lone surrogate's encoding), a list where one value is expected, nested JSON,
+numbers at and beyond their limits, odd charsets and upload headers. Each answer must be a page,
+a redirect or a 4xx, never a server error; a refused submission changes no row anywhere, and an
+accepted one leaves whole data (a site always has a camera, a clip always has its file, a
+department always has its domain, branding and program).
+
+The list of forms is checked against the URLconfs: a route that accepts a POST and is not fuzzed
+here fails test_every_route_that_accepts_a_post_is_fuzzed, so a new form cannot be skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_from_bytes
+
+import pytest
+from django.contrib.messages import ERROR, get_messages
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tenants.utils import schema_context
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from portal.registry import registry_io
+from tests.conftest import site_post_data
+
+pytestmark = pytest.mark.django_db
+
+TENANT_URLS = "canvass.urls_tenant"
+PUBLIC_URLS = "canvass.urls_public"
+CITY = "concord"
+
+# ---------------------------------------------------------------------------------------------
+# The values
+# ---------------------------------------------------------------------------------------------
+
+HUGE = "x" * 100_000
+NESTED_JSON = '{"a": ' * 300 + "1" + "}" * 300
+BOUNDARY_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x01\x02\x03\x1b[31m\x7f\x85",
+    "\t\r\n\x0b\x0c",
+    "\u202e\u200b\ufeff\u2028",
+    "\U0001f4f9" * 50,
+    HUGE,
+    "é" * 60_000,
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    # Valid addresses at and beyond the lengths accounts keep (150 for a username, 254 in all).
+    "a" * 138 + "@example.org",
+    "a" * 139 + "@example.org",
+    "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".org",
+    "%00%ff",
+    "../../../etc/passwd",
+    '=HYPERLINK("http://x")',
+    "null",
+    "[]",
+    "{}",
+    '{"a": [1, {"b": null}]}',
+    NESTED_JSON,
+    "[" * 5_000 + "]" * 5_000,
+    # Numbers at and beyond their limits, and things that look like numbers.
+    "0",
+    "-1",
+    "-0",
+    "359",
+    "360",
+    "365",
+    "366",
+    "90.0000001",
+    "-180.0000001",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "2147483648",
+    "-2147483649",
+    "9223372036854775808",
+    "1" * 5_000,
+    "0x1F",
+    "١٢٣",
+    "1_000",
+    "5e-324",
+    " 42 ",
+    "true",
+    "on",
+    # Dates and times that do not exist or are out of range.
+    "2026-02-30T25:61",
+    "0001-01-01T00:00",
+    "9999-12-31T23:59",
+    "10000-01-01T00:00",
+    "2026-11-20T21:00+99:00",
+]
+# Raw bytes spliced into an url-encoded body: a lone surrogate's UTF-8-style encoding, bytes that
+# are not UTF-8, a truncated sequence, broken and NUL percent-escapes.
+RAW_BYTES = [b"\xed\xa0\x80", b"\xff\xfe\x00", b"\xc3", b"%ED%A0%80", b"%FF", b"%00", b"%", b"%%zz"]
+CHARSETS = ["utf-8", "latin-1", "utf-16", "x-no-such-charset", "utf-8" * 60, ""]
+# Request bodies whose declared type does not hold: no boundary, a huge one, not a form at all.
+CONTENT_TYPES = [
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    "multipart/form-data; boundary=" + "b" * 5_000,
+    "application/json",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded" + "; x=y" * 2_000,
+    "x" * 10_000,
+]
+
+scalars = st.one_of(
+    st.sampled_from(BOUNDARY_TEXT),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats().map(repr),
+)
+# A list posts the key several times (or not at all): a list where a scalar is expected.
+values = st.one_of(scalars, st.lists(scalars, max_size=3))
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    content: bytes
+    content_type: str
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 16
+UPLOAD_NAMES = [
+    "clip.mp4",
+    "",
+    "a" * 300 + ".mp4",
+    "../../evil.mp4",
+    "x\x00.mp4",
+    "clip.html",
+    "clip.svg",
+    "no-extension",
+    ".csv",
+    "régistre.csv",
+    "\u202egpj.exe",
+]
+UPLOAD_TYPES = ["video/mp4", "", "text/html", "image/svg+xml", "application/octet-stream", "x/y"]
+uploads = st.builds(
+    Upload,
+    name=st.sampled_from(UPLOAD_NAMES),
+    content=st.one_of(
+        st.sampled_from([b"", MP4, b"\xff\xd8\xff" + b"\x00" * 20, b"<html><script>", b"\x00"]),
+        st.binary(max_size=64),
+    ),
+    content_type=st.sampled_from(UPLOAD_TYPES),
+)
+
+# Registry files for the import: the right columns, with generated cells (NULs and over-long
+# values included: the import refuses them row by row).
+cells = scalars
+
+
+def _csv_file(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(registry_io.COLUMNS)
+    label = registry_io.COLUMNS.index("camera_label")
+    for number, row in enumerate(rows):
+        # Several cameras of one site, rather than the same camera twice (a refused duplicate).
+        writer.writerow([*row[:label], f"{row[label]} {number}", *row[label + 1 :]])
+    return buffer.getvalue().encode("utf-8", "surrogatepass")
+
+
+def _geojson_file(features: list[tuple[Any, dict[str, str]]]) -> bytes:
+    document = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": place},
+                "properties": p,
+            }
+            for place, p in features
+        ],
+    }
+    return json.dumps(document).encode()
+
+
+# A row the import accepts (in registry_io.COLUMNS order); the fuzzer changes some of its cells.
+VALID_ROW = [
+    "",
+    "12 Church St N, Concord, NC 28025",
+    "35.4101",
+    "-80.5795",
+    "home",
+    "registered",
+    "Rosa Diaz",
+    "(704) 555-0199",
+    "rosa@example.org",
+    "Porch",
+    "180",
+    "street;sidewalk",
+    "wall",
+    "motion",
+    "14",
+    "yes",
+]
+VALID_PROPERTIES = dict(zip(registry_io.COLUMNS, VALID_ROW, strict=True))
+row_changes = st.dictionaries(st.integers(0, len(VALID_ROW) - 1), cells, max_size=3)
+coordinates = st.one_of(
+    st.just([-80.5795, 35.4101]),
+    st.lists(st.one_of(st.floats(), st.integers(), cells), max_size=3),
+    cells,
+    st.none(),
+)
+registry_files = st.one_of(
+    st.builds(
+        Upload,
+        name=st.just("registry.csv"),
+        content=st.lists(
+            row_changes.map(lambda changes: [changes.get(i, c) for i, c in enumerate(VALID_ROW)]),
+            min_size=1,
+            max_size=3,
+        ).map(_csv_file),
+        content_type=st.just("text/csv"),
+    ),
+    st.builds(
+        Upload,
+        name=st.just("registry.geojson"),
+        content=st.lists(
+            st.tuples(
+                coordinates,
+                st.dictionaries(st.sampled_from(registry_io.COLUMNS), cells, max_size=3).map(
+                    lambda changes: VALID_PROPERTIES | changes
+                ),
+            ),
+            min_size=1,
+            max_size=3,
+        ).map(_geojson_file),
+        content_type=st.just("application/geo+json"),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The forms
+# ---------------------------------------------------------------------------------------------
+
+
+def redirected(response: HttpResponse) -> bool:
+    """Accepted: the view redirected, and did not say why it refused (some views refuse with a
+    redirect and an error message)."""
+    if response.status_code not in (301, 302, 303):
+        return False
+    return not any(message.level >= ERROR for message in get_messages(response.wsgi_request))
+
+
+def import_commit(client: Client, upload: HttpResponse) -> HttpResponse | None:
+    """Commit an upload the import's check accepted, as its preview page's button does (the
+    check runs in-process in the tests, so the job is checked when the upload returns)."""
+    found = re.fullmatch(r"/department/import/(\d+)/", upload.get("Location", ""))
+    if upload.status_code != 302 or found is None:
+        return None
+    return client.post(
+        reverse("department:import_commit", urlconf=TENANT_URLS, kwargs={"job_id": found[1]})
+    )
+
+
+def shown(response: HttpResponse) -> bool:
+    """Accepted with a page rather than a redirect (a contact reveal, opting out)."""
+    return response.status_code == 200 and b'role="alert"' not in response.content
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form or upload: its route, who posts it, and a valid submission the fuzzer mutates."""
+
+    route: str
+    persona: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    path: Mapping[str, str] = field(default_factory=dict)
+    # Path parameters that also receive fuzzed values (tokens and keys in emailed links).
+    path_fuzzed: tuple[str, ...] = ()
+    method: str = "post"
+    accepted: Callable[[HttpResponse], bool] = redirected
+    examples: int = 10
+    # A second step some forms have (an import's preview is committed by a second post).
+    then: Callable[[Client, HttpResponse], HttpResponse | None] | None = None
+
+    @property
+    def urlconf(self) -> str:
+        return PUBLIC_URLS if self.persona in PLATFORM_PERSONAS else TENANT_URLS
+
+    def __str__(self) -> str:
+        return f"{self.persona}:{self.method}:{self.route}"
+
+
+PLATFORM_PERSONAS = {"platform_visitor", "vendor"}
+SITE = site_post_data(cameras=2)
+INCIDENT = {
+    "kind": "crime",
+    "category": "burglary",
+    "case_number": "CPD-2026-0142",
+    "address": "Union St S at Corban Ave",
+    "latitude": "35.4080",
+    "longitude": "-80.5810",
+    "starts_at": "2026-11-20T21:00",
+    "ends_at": "2026-11-20T23:00",
+    "radius_m": "500",
+}
+DEPARTMENT = {
+    "subdomain": "fuzzville",
+    "name": "Fuzzville Police Department",
+    "city": "Fuzzville",
+    "state": "NC",
+    "time_zone": "America/New_York",
+    "display_name": "Fuzzville Camera Registry",
+    "center_latitude": "35.0",
+    "center_longitude": "-80.0",
+    "service_radius_m": "9000",
+    "goal_camera_count": "100",
+    "primary_color": "#1d4ed8",
+    "accent_color": "#f59e0b",
+    "languages": ["en", "es"],
+    "welcome_en": "Welcome",
+    "welcome_es": "Bienvenidos",
+    "terms_text": "Terms",
+    "administrator_email": "chief@fuzzville.example.org",
+}
+SITE_ID = {"site_id": "site"}
+CAMERA_ID = {"camera_id": "camera"}
+CASE = {"incident_id": "incident"}
+CASE_SITE = {"incident_id": "incident", "site_id": "site"}
+PASSWORDS = {"password1": "a-new-passphrase-9", "password2": "a-new-passphrase-9"}
+
+FORMS = [
+    # Residents and visitors of a city's portal.
+    Form("account_signup", "visitor", {"email": "new@example.org", **PASSWORDS}),
+    Form("account_login", "visitor", {"login": "alice@example.org", "password": "wrong"}),
+    Form("account_reset_password", "visitor", {"email": "alice@example.org"}),
+    Form(
+        "account_reset_password_from_key",
+        "visitor",
+        PASSWORDS,
+        path={"uidb36": "uidb36", "key": "reset_key"},
+        path_fuzzed=("key",),
+        examples=5,
+    ),
+    Form(
+        "account_confirm_email",
+        "visitor",
+        {},
+        path={"key": "email_key"},
+        path_fuzzed=("key",),
+        examples=5,
+    ),
+    Form("account_confirm_login_code", "visitor", {"code": "123456"}, examples=5),
+    Form("mfa_authenticate", "visitor", {"code": "123456"}, examples=5),
+    Form("set_language", "visitor", {"language": "es", "next": "/my/"}),
+    Form("portal:site_new", "resident", SITE),
+    Form("portal:site_edit", "resident", SITE | {"cameras-INITIAL_FORMS": "2"}, path=SITE_ID),
+    Form("portal:site_pause", "resident", {}, path=SITE_ID, examples=5),
+    Form("portal:site_resume", "resident", {}, path=SITE_ID, examples=5),
+    Form("portal:camera_pause", "resident", {}, path=CAMERA_ID, examples=5),
+    Form("portal:camera_resume", "resident", {}, path=CAMERA_ID, examples=5),
+    Form("portal:confirm", "resident", {}, examples=5),
+    Form("portal:leave", "resident", {"confirm": "on", "close_account": ""}, accepted=shown),
+    Form(
+        "portal:verify",
+        "visitor",
+        {},
+        path={"token": "verify_token"},
+        path_fuzzed=("token",),
+        method="get",
+        examples=10,
+    ),
+    # The yearly confirmation's button (it confirms on POST once that rewrite lands; 405 today).
+    Form(
+        "portal:verify",
+        "visitor",
+        {},
+        path={"token": "verify_token"},
+        path_fuzzed=("token",),
+        examples=5,
+    ),
+    Form("portal:geocode", "resident", {"q": "77 Union St S"}, method="get", examples=5),
+    Form("account_logout", "resident", {}, examples=5),
+    Form("account_reauthenticate", "resident", {"password": "wrong"}, examples=5),
+    Form("account_email", "resident", {"email": "second@example.org", "action_add": ""}),
+    Form("account_change_password", "resident", {"oldpassword": "wrong", **PASSWORDS}, examples=5),
+    Form("account_set_password", "resident", PASSWORDS, examples=5),
+    Form("mfa_reauthenticate", "resident", {"code": "123456"}, examples=5),
+    Form("mfa_activate_totp", "resident", {"code": "123456"}, examples=5),
+    Form("mfa_deactivate_totp", "resident", {}, examples=5),
+    Form("mfa_generate_recovery_codes", "resident", {}, examples=5),
+    Form("mfa_download_recovery_codes", "resident", {}, examples=4),
+    Form(
+        "mfa_add_webauthn",
+        "resident",
+        {"name": "key", "credential": '{"id": "x"}', "passwordless": ""},
+        examples=5,
+    ),
+    Form("mfa_reauthenticate_webauthn", "resident", {"credential": '{"id": "x"}'}, examples=5),
+    Form("mfa_remove_webauthn", "resident", {}, path={"pk": "webauthn"}, examples=4),
+    Form("mfa_edit_webauthn", "resident", {"name": "key"}, path={"pk": "webauthn"}, examples=4),
+    # An owner answering from the emailed link, without signing in: the answer, then clips.
+    Form(
+        "answer",
+        "visitor",
+        {"answer": "has_footage"},
+        path={"token": "answer_token"},
+        path_fuzzed=("token",),
+    ),
+    Form("answer", "visitor", {}, files=("clip",), path={"token": "footage_token"}),
+    Form(
+        "account_unlock",
+        "visitor",
+        {},
+        path={"token": "unlock_token"},
+        path_fuzzed=("token",),
+        accepted=shown,
+        examples=5,
+    ),
+    # The department console.
+    Form("department:incidents", "administrator", INCIDENT),
+    Form(
+        "department:canvass_entry",
+        "administrator",
+        {"state": "contacted", "notes": "Rang"},
+        path=CASE_SITE,
+    ),
+    Form(
+        "department:reveal",
+        "administrator",
+        {"note": "Rang the doorbell twice"},
+        path=CASE_SITE,
+        accepted=shown,
+    ),
+    Form("department:notify", "administrator", {"message": "Please check."}, path=CASE),
+    Form("department:footage_request", "administrator", {"message": "Please."}, path=CASE_SITE),
+    Form(
+        "department:staff", "administrator", {"email": "new@concord.example.org", "role": "analyst"}
+    ),
+    Form("department:import", "administrator", {}, files=("file",), then=import_commit),
+    Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
+    Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
+    Form(
+        "department:settings",
+        "administrator",
+        {"offence_types": "Burglary\nRobbery\nMissing person"},
+    ),
+    Form("department:audit", "administrator", {"action": "reveal", "actor": "admin"}, method="get"),
+    Form(
+        "department:map",
+        "administrator",
+        {"kind": "home", "status": "all"},
+        method="get",
+        examples=5,
+    ),
+    Form(
+        "department:map_data",
+        "administrator",
+        {
+            "bbox": "35,-81,36,-80",
+            "zoom": "17",
+            "status": "all",
+            "kind": "home",
+            "sees": "street",
+            "participation": "registered",
+        },
+        method="get",
+    ),
+    # The platform: the vendor's console and its sign-in.
+    Form("console:department_new", "vendor", DEPARTMENT, files=("logo",), examples=8),
+    Form(
+        "account_login",
+        "platform_visitor",
+        {"login": "vendor@example.org", "password": "x"},
+        examples=5,
+    ),
+    Form(
+        "account_signup", "platform_visitor", {"email": "new@example.org", **PASSWORDS}, examples=5
+    ),
+    Form("account_reset_password", "platform_visitor", {"email": "x@example.org"}, examples=5),
+    Form(
+        "account_unlock",
+        "platform_visitor",
+        {},
+        path={"token": "unlock_token"},
+        path_fuzzed=("token",),
+        accepted=shown,
+        examples=5,
+    ),
+]
+
+# CANVASS_FUZZ_SCALE=20 runs twenty times as many examples (a deeper search than the suite's).
+SCALE = int(os.environ.get("CANVASS_FUZZ_SCALE", "1"))
+
+# Inputs another engineer's open rewrite owns (issue 8); each has its own test in
+# tests/security/test_boundaries.py, expected to fail until that rewrite lands. Drop an entry
+# here once its test passes, so that the fuzzer tries it again.
+OWNED_ELSEWHERE = {
+    # Clip uploads with a Content-Type longer than the column (100 characters).
+    "long_upload_content_type": False,
+}
+
+# ---------------------------------------------------------------------------------------------
+# The world the forms are posted into
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    clients: dict[str, Client]
+    ids: dict[str, str]
+
+
+@pytest.fixture
+def world(make_resident, make_staff, host_client, site_data) -> World:
+    from allauth.account.models import EmailAddress
+    from allauth.account.utils import user_pk_to_url_str
+    from django.contrib.auth import get_user_model
+
+    from portal.department.models import Incident, NotificationRecipient
+    from portal.department.tasks import answer_token
+    from portal.registry.audit import Actor
+    from portal.registry.models import Site, StaffMember
+    from portal.registry.services import import_start, verification_token
+    from portal.registry.signing import EmailConfirmation, password_reset_tokens
+    from tenants import account_lock
+    from tenants.demo import VENDOR_EMAIL
+
+    alice = make_resident(CITY)
+    assert alice.client.post("/register/", site_data(cameras=2)).status_code == 302
+    bob = make_resident(CITY, email="bob@example.org")
+    admin = make_staff(CITY, "administrator")
+    with schema_context(CITY):
+        site = Site.objects.get(participant__user__email=alice.email)
+        user = site.participant.user
+        officer = get_user_model().objects.get(email=admin.email)
+        incident = Incident.objects.create(
+            kind="crime",
+            case_number="1",
+            latitude=site.latitude,
+            longitude=site.longitude,
+            starts_at="2026-11-20T21:00Z",
+            ends_at="2026-11-20T22:00Z",
+            radius_m=300,
+            opened_by=officer,
+        )
+        notification = incident.notifications.create(message="m", radius_m=300, created_by=officer)
+        waiting = NotificationRecipient.objects.create(
+            notification=notification, participant=site.participant
+        )
+        answered = NotificationRecipient.objects.create(
+            notification=notification, participant=bob.participant, answer="has_footage"
+        )
+        email = EmailAddress.objects.get(user=user)
+        ids = {
+            "site": str(site.pk),
+            "camera": str(site.cameras.order_by("pk").first().pk),
+            "incident": str(incident.pk),
+            "webauthn": "1",
+            "answer_token": answer_token(waiting),
+            "footage_token": answer_token(answered),
+            "verify_token": verification_token(site.participant),
+            "email_key": EmailConfirmation(email).key,
+            "uidb36": user_pk_to_url_str(user),
+            "reset_key": password_reset_tokens.make_token(user),
+            "unlock_token": account_lock.unlock_token(user_pk=user.pk, login=user.email),
+            "import_job": str(
+                import_start(
+                    actor=Actor.of_staff(StaffMember.objects.get(user=officer), None),
+                    filename="registry.csv",
+                    content=b"address,latitude,longitude,contact_name,contact_email,camera_label"
+                    b"\n1 Main St,35.408,-80.581,Ann,ann@example.org,Porch\n",
+                ).pk
+            ),
+        }
+    vendor = host_client("localhost")
+    with schema_context("public"):
+        vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))
+    clients = {
+        "visitor": host_client(f"{CITY}.localhost"),
+        "resident": alice.client,
+        "administrator": admin.client,
+        "platform_visitor": host_client("localhost"),
+        "vendor": vendor,
+    }
+    return World(clients, ids)
+
+
+def unchanged_but_for_recorded_reads(response: HttpResponse, before: dict[str, int]) -> bool:
+    """Whether nothing was written, but for the audit entry a page that answered by showing
+    personal data (the map's exact positions, a canvass) must write: a refusal writes none."""
+    after = row_counts()
+    if response.status_code < 400:
+        after = {table: count for table, count in after.items() if not table.endswith(AUDIT)}
+        before = {table: count for table, count in before.items() if not table.endswith(AUDIT)}
+    return after == before
+
+
+AUDIT = ".registry_auditentry"
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the city's and the platform's schemas (sessions aside: showing a
+    form may store a session), in one query each."""
+    counts: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(%s) "
+            "AND tablename <> 'django_session' ORDER BY 1, 2",
+            [["public", CITY]],
+        )
+        tables = cursor.fetchall()
+        query = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {label}, count(*) FROM {table}").format(
+                label=sql.Literal(f"{schema}.{table}"), table=sql.Identifier(schema, table)
+            )
+            for schema, table in tables
+        )
+        cursor.execute(query)
+        counts.update(dict(cursor.fetchall()))
+    return counts
+
+
+def assert_data_whole() -> None:
+    """What an accepted submission must never leave behind: half of something."""
+    from portal.department.models import FootageClip
+    from portal.registry.models import Site
+    from tenants.models import Department
+
+    with schema_context(CITY):
+        assert not Site.objects.filter(cameras__isnull=True).exists(), "a site without cameras"
+        for clip in FootageClip.objects.all():
+            assert clip.file.storage.exists(clip.file.name), f"clip {clip.pk} has no file"
+    with schema_context("public"):
+        for department in Department.objects.exclude(schema_name="public"):
+            assert department.domains.exists(), f"{department} has no domain"
+            assert hasattr(department, "branding") and hasattr(department, "program")
+
+
+class RawUpload(io.BytesIO):
+    """A file as the test client sends it, with any name and Content-Type (SimpleUploadedFile
+    would refuse an empty name before the request is even made)."""
+
+    def __init__(self, upload: Upload) -> None:
+        super().__init__(upload.content)
+        self.name = upload.name
+        self.content_type = upload.content_type
+
+
+def post(
+    client: Client,
+    form: Form,
+    path: str,
+    data: dict[str, Any],
+    files: dict[str, Upload],
+    encoding: str,
+    raw: bytes,
+    charset: str,
+    declared: str,
+) -> HttpResponse:
+    """Post the submission as a browser or a script might: multipart, url-encoded, or url-encoded
+    with raw bytes spliced in under an odd charset."""
+    if form.method == "get":
+        return client.get(path, data)
+    if files or encoding == "multipart":
+        payload = dict(data)
+        for name, upload in files.items():
+            payload[name] = RawUpload(upload)
+        return client.post(path, payload)
+    pairs = [
+        f"{quote(str(key))}={quote(str(item))}"
+        for key, value in data.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    body = "&".join(pairs).encode()
+    content_type = "application/x-www-form-urlencoded"
+    if encoding == "raw":
+        body += b"&raw=" + raw + b"&" + quote_from_bytes(raw).encode() + b"=" + raw
+        content_type += f"; charset={charset}"
+    if encoding == "mislabelled":
+        content_type = declared
+    return client.generic("POST", path, body, content_type=content_type)
+
+
+def path_for(form: Form, world: World, fuzzed: Mapping[str, str | None]) -> str:
+    kwargs = {name: world.ids[key] for name, key in form.path.items()}
+    url = reverse(form.route, urlconf=form.urlconf, kwargs=kwargs)
+    for name, value in fuzzed.items():
+        if value is not None:  # None: the link as it was emailed
+            url = url.replace(kwargs[name], quote(value, safe=""), 1)
+    return url
+
+
+def submissions(form: Form) -> st.SearchStrategy[dict[str, Any]]:
+    names = sorted(set(form.fields) | {"extra", "csrfmiddlewaretoken"})
+    # An upload whose Content-Type is longer than any column keeps it.
+    long_type = st.builds(
+        Upload,
+        name=st.sampled_from(["clip.mp4", "registry.csv", "logo.png"]),
+        content=st.just(MP4),
+        content_type=st.just("video/" + "x" * 150),
+    )
+    clips_owned_elsewhere = "clip" in form.files and OWNED_ELSEWHERE["long_upload_content_type"]
+    upload_strategy = uploads if clips_owned_elsewhere else st.one_of(uploads, long_type)
+    if "file" in form.files:
+        upload_strategy = st.one_of(registry_files, upload_strategy)
+    return st.fixed_dictionaries(
+        {
+            "changed": st.dictionaries(st.sampled_from(names), values, max_size=4),
+            "dropped": st.sets(st.sampled_from(sorted(form.fields) or ["-"]), max_size=2),
+            "files": st.fixed_dictionaries({name: upload_strategy for name in form.files}),
+            "drop_files": st.booleans() if form.files else st.just(False),
+            "path": st.fixed_dictionaries(
+                {
+                    name: st.one_of(
+                        st.none(), st.sampled_from(BOUNDARY_TEXT[:30]), st.text(max_size=40)
+                    )
+                    for name in form.path_fuzzed
+                }
+            )
+            if form.path_fuzzed
+            else st.just({}),
+            "encoding": st.sampled_from(["multipart", "urlencoded", "raw", "mislabelled"]),
+            "declared": st.sampled_from(CONTENT_TYPES),
+            "raw": st.sampled_from(RAW_BYTES),
+            "charset": st.sampled_from(CHARSETS),
+        }
+    )
+
+
+# The sharpest boundaries, tried on each field in turn while the rest of the submission stays
+# valid (random search rarely puts one precise value into one precise field): NUL, huge, a list
+# for a scalar, an address one character beyond a username's 150.
+SHARP = ["\x00", HUGE, ["a", "b"], "a" * 139 + "@example.org"]
+
+
+def each_field_at_its_boundaries(client: Client, form: Form, world: World) -> None:
+    """The sharp values in each field in turn: no 500, and a refusal changes no row."""
+    path = path_for(form, world, {})
+    # A second camera's fields are the first one's form again.
+    for name in [name for name in form.fields if not name.startswith("cameras-1-")]:
+        for value in SHARP:
+            cache.clear()
+            client.cookies.pop("messages", None)
+            with transaction.atomic():
+                before = row_counts()
+                data = {**form.fields, name: value}
+                response = (
+                    client.get(path, data) if form.method == "get" else client.post(path, data)
+                )
+                connection.set_schema_to_public()
+                assert response.status_code < 500, (name, value[:40], response.status_code)
+                if form.method == "get":
+                    assert unchanged_but_for_recorded_reads(response, before), (name, value[:40])
+                elif not form.accepted(response):
+                    assert row_counts() == before, (name, value[:40], "a refusal changed rows")
+                assert_data_whole()
+                transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("form", FORMS, ids=str)
+def test_a_form_answers_every_input_without_a_server_error_or_a_half_write(world, form):
+    client = world.clients[form.persona]
+    each_field_at_its_boundaries(client, form, world)
+
+    @settings(
+        max_examples=form.examples * SCALE,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(submission=submissions(form))
+    def submit(submission: dict[str, Any]) -> None:
+        data = {k: v for k, v in form.fields.items() if k not in submission["dropped"]}
+        data |= submission["changed"]
+        files = {} if submission["drop_files"] else submission["files"]
+        cache.clear()  # allauth's rate limits would answer 429 to everything after a while
+        client.cookies.pop("messages", None)  # only this submission's messages tell refusals
+        with transaction.atomic():
+            before = row_counts()
+            response = post(
+                client,
+                form,
+                path_for(form, world, submission["path"]),
+                data,
+                files,
+                submission["encoding"],
+                submission["raw"],
+                submission["charset"],
+                submission["declared"],
+            )
+            connection.set_schema_to_public()
+            assert response.status_code < 500, response.status_code
+            if form.then is not None and form.accepted(response):
+                # The first step was accepted (an import's upload opens a job): what the second
+                # step must not change when it refuses is the state after the first.
+                before = row_counts()
+            if form.then is not None and (second := form.then(client, response)) is not None:
+                connection.set_schema_to_public()
+                assert second.status_code < 500, second.status_code
+                event(f"then: {second.status_code}")
+                response = second
+            event(f"answered {response.status_code}")  # --hypothesis-show-statistics
+            if form.method == "get":
+                assert unchanged_but_for_recorded_reads(response, before), "a read changed rows"
+            elif not form.accepted(response):
+                assert row_counts() == before, "a refused submission changed rows"
+            assert_data_whole()
+            # What was accepted can be looked at: the page the form sends its user to.
+            location = response.get("Location", "") if response.status_code in (302, 303) else ""
+            if location.startswith("/") and not location.startswith("//"):
+                follow = client.get(location)
+                connection.set_schema_to_public()
+                assert follow.status_code < 500, (location, follow.status_code)
+            transaction.set_rollback(True)
+
+    submit()
+
+
+# ---------------------------------------------------------------------------------------------
+# No form is left out
+# ---------------------------------------------------------------------------------------------
+
+
+def routes(urlconf: str) -> Iterator[tuple[str, URLPattern, list[str]]]:
+    """(name, pattern, names of its parameters) of every route of the URLconf."""
+
+    def walk(patterns: list, namespace: str, params: list[str]) -> Iterator:
+        for pattern in patterns:
+            inner = params + _parameters(pattern)
+            if isinstance(pattern, URLResolver):
+                prefix = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, prefix, inner)
+            else:
+                yield f"{namespace}{pattern.name}", pattern, inner
+
+    yield from walk(get_resolver(urlconf).url_patterns, "", [])
+
+
+def _parameters(pattern: URLPattern | URLResolver) -> list[str]:
+    compiled = pattern.pattern.regex
+    return list(compiled.groupindex)
+
+
+# Routes that read no submitted input at all; each says why it needs no fuzzing.
+NOT_FORMS = {
+    # Django's development file server: it only reads the path (and the evidence rewrite
+    # removes the route).
+    "None": "static files in development",
+}
+
+
+@pytest.mark.parametrize("urlconf", [TENANT_URLS, PUBLIC_URLS])
+def test_every_route_that_accepts_a_post_is_fuzzed(world, urlconf):
+    """Each route is posted to by a signed-in persona; whatever does not answer 405 accepts
+    posts, and must be among FORMS."""
+    persona = "resident" if urlconf == TENANT_URLS else "vendor"
+    client = world.clients[persona]
+    posted = [form for form in FORMS if form.method == "post"]
+    fuzzed = {form.route for form in posted if form.urlconf == urlconf}
+    # The sign-in pages are the same views on every host: fuzzed on a city's, they are covered.
+    fuzzed_views = {
+        pattern.callback
+        for form in posted
+        for name, pattern, _params in routes(form.urlconf)
+        if name == form.route
+    }
+    unfuzzed = []
+    for name, pattern, params in routes(urlconf):
+        if name in fuzzed or pattern.callback in fuzzed_views or name in NOT_FORMS:
+            continue
+        kwargs = {param: "1" for param in params}
+        path = reverse(name, urlconf=urlconf, kwargs=kwargs)
+        cache.clear()
+        response = client.post(path, {})
+        connection.set_schema_to_public()
+        if response.status_code != 405:
+            unfuzzed.append(f"{name} ({path}: {response.status_code})")
+    assert not unfuzzed, "Routes that accept a POST and are not in FORMS: " + ", ".join(unfuzzed)
+
+
+def test_every_form_of_the_list_exists():
+    """A renamed route fails here rather than being fuzzed nowhere."""
+    for form in FORMS:
+        names = {name for name, _pattern, _params in routes(form.urlconf)}
+        assert form.route in names, form
+
+
+def test_the_ids_a_form_needs_exist(world):
+    for form in FORMS:
+        for key in form.path.values():
+            assert key in world.ids, form
+    assert re.fullmatch(r"\d+", world.ids["site"])
+
+
+# Query strings every page may receive from a crafted link: NUL bytes, undecodable bytes, huge
+# values, a list where one value is expected, numbers beyond their limits.
+HOSTILE_QUERIES = [
+    "next=%00&q=%ED%A0%80&actor=%00&action=%ff%fe&kind=%00&status=%C3&sees=%00&participation=%00",
+    "next=" + "x" * 20_000 + "&q=" + "x" * 20_000 + "&actor=" + "x" * 20_000,
+    "action=reveal&action=export&actor=a&actor=b&next=//evil.example&bbox=nan,nan,nan,nan"
+    "&zoom=1e309",
+    "bbox=-91,-181,91,181&zoom=" + "9" * 5_000 + "&status=all&page=-1&page=99999999999999999999",
+]
+
+
+@pytest.mark.parametrize("urlconf", [TENANT_URLS, PUBLIC_URLS])
+def test_every_page_answers_a_hostile_query_string_without_a_server_error(world, urlconf):
+    personas = ["resident", "administrator", "visitor"] if urlconf == TENANT_URLS else ["vendor"]
+    failures = []
+    for name, _pattern, params in routes(urlconf):
+        if name in NOT_FORMS:
+            continue
+        path = reverse(name, urlconf=urlconf, kwargs={param: "1" for param in params})
+        for persona in personas:
+            for query in HOSTILE_QUERIES:
+                cache.clear()
+                with transaction.atomic():
+                    response = world.clients[persona].get(f"{path}?{query}")
+                    if hasattr(response, "streaming_content"):
+                        b"".join(response.streaming_content)
+                    transaction.set_rollback(True)
+                connection.set_schema_to_public()
+                if response.status_code >= 500:
+                    failures.append(f"{persona} {path}?{query[:60]}: {response.status_code}")
+    assert not failures, failures
