@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
@@ -351,7 +351,9 @@ def account_email_max_length() -> int:
     """Accounts are made with their email as their username, so an address can be no longer
     than a username (150 characters in django.contrib.auth, where an email may have 254)."""
     user_model = get_user_model()
-    return user_model._meta.get_field(user_model.USERNAME_FIELD).max_length
+    field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
 
 
 def account_email_too_long(email: str) -> ValidationError | None:

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
-from portal.registry.forms import FocusFirstErrorMixin
-from portal.registry.models import Site, StaffMember
+from portal.registry.forms import FocusFirstErrorMixin, choices_set
+from portal.registry.models import AuditEntry, Site, StaffMember
 from tenants.services import account_email_too_long
 
 MAX_RADIUS_M = 20_000
@@ -269,7 +269,5 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Staff member"), max_length=254, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from portal.registry.models import AuditEntry
-
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All")), *AuditEntry.Action.choices]
+        choices_set(self, "action", [("", _("All")), *AuditEntry.Action.choices])
