@@ -240,6 +240,22 @@ def site_data() -> Callable[..., dict[str, object]]:
     return site_post_data
 
 
+def incident_post_data(**overrides: object) -> dict[str, object]:
+    """A complete, valid incident form for Concord (a burglary one evening, 500 m), as the
+    console's form posts it; times are the city's local time."""
+    return {
+        "kind": "crime",
+        "category": "burglary",
+        "case_number": "CPD-2026-0142",
+        "address": "Union St S at Corban Ave",
+        "latitude": "35.4080",
+        "longitude": "-80.5810",
+        "starts_at": "2026-11-20T21:00",
+        "ends_at": "2026-11-20T23:00",
+        "radius_m": "500",
+    } | overrides
+
+
 STAFF_PASSWORD = "a-staff-passphrase-of-length"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

@@ -10,20 +10,11 @@ from django_tenants.utils import schema_context
 
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.models import AuditEntry, Site
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
-INCIDENT = {
-    "kind": "crime",
-    "category": "burglary",
-    "case_number": "CPD-2026-0142",
-    "address": "Union St S at Corban Ave",
-    "latitude": "35.4080",
-    "longitude": "-80.5810",
-    "starts_at": "2026-11-20T21:00",
-    "ends_at": "2026-11-20T23:00",
-    "radius_m": "500",
-}
+INCIDENT = incident_post_data()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from portal.registry.models import AuditEntry, Participant, Site
 from portal.registry.services import participant_create
 from tenants.database import database_owner
 from tenants.models import Program
+from tests.conftest import incident_post_data
 from tests.department.test_notify import MP4
 from tests.residents.test_opt_out import rows_mentioning
 
@@ -139,17 +140,7 @@ def answer_link(make_resident, make_staff, site_data, django_capture_on_commit_c
     investigator = make_staff("concord", "investigator")
     investigator.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "category": "burglary",
-            "case_number": "CPD-88",
-            "address": "Union St S",
-            "latitude": "35.4080",
-            "longitude": "-80.5810",
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "400",
-        },
+        incident_post_data(case_number="CPD-88", address="Union St S", radius_m="400"),
     )
     with schema_context("concord"):
         incident = Incident.objects.get(case_number="CPD-88")

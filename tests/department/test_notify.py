@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from portal.department.models import FootageClip, Incident, NotificationRecipient
 from portal.department.tasks import notify_area
 from portal.registry.models import AuditEntry, Participant, Site
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +45,9 @@ def incident(make_staff):
     investigator = make_staff("concord", "investigator")
     investigator.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "category": "robbery",
-            "case_number": "CPD-77",
-            "address": "Union St S",
-            "latitude": "35.4080",
-            "longitude": "-80.5810",
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "400",
-        },
+        incident_post_data(
+            category="robbery", case_number="CPD-77", address="Union St S", radius_m="400"
+        ),
     )
     with schema_context("concord"):
         return investigator, Incident.objects.get()

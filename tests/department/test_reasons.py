@@ -20,21 +20,14 @@ from portal.department.models import Incident, NotificationRecipient
 from portal.registry.audit import Actor, NoteNamesOwner
 from portal.registry.models import AuditEntry, Site, StaffMember
 from tenants.models import DEFAULT_OFFENCE_TYPES, Program
+from tests.conftest import incident_post_data
 from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
 
-INCIDENT = {
-    "kind": "crime",
-    "category": "vehicle_crime",
-    "case_number": "CPD-2026-0300",
-    "address": "Union St S",
-    "latitude": "35.4080",
-    "longitude": "-80.5810",
-    "starts_at": "2026-11-20T21:00",
-    "ends_at": "2026-11-20T23:00",
-    "radius_m": "500",
-}
+INCIDENT = incident_post_data(
+    category="vehicle_crime", case_number="CPD-2026-0300", address="Union St S"
+)
 
 
 @pytest.fixture

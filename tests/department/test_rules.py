@@ -17,21 +17,12 @@ from django_tenants.utils import schema_context
 from portal.department.models import Incident, Notification
 from portal.department.tasks import notify_area
 from portal.registry.models import Camera, Participant, Site
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-INCIDENT = {
-    "kind": "crime",
-    "category": "burglary",
-    "case_number": "CPD-9",
-    "address": "Union St S",
-    "latitude": "35.4080",
-    "longitude": "-80.5810",
-    "starts_at": "2026-11-20T21:00",
-    "ends_at": "2026-11-20T23:00",
-    "radius_m": "500",
-}
+INCIDENT = incident_post_data(case_number="CPD-9", address="Union St S")
 
 
 @pytest.fixture

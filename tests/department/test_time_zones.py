@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context, tenant_context
 from portal.department.models import Incident, Notification
 from portal.department.tasks import notify_area
 from tenants.models import Department, Program
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +27,15 @@ pytestmark = pytest.mark.django_db
 def incident_post(schema_name: str, **overrides: str) -> dict[str, str]:
     with schema_context("public"):
         program = Program.objects.get(department__schema_name=schema_name)
-    return {
-        "kind": "crime",
-        "category": "burglary",
-        "case_number": "CASE-21",
-        "address": "Main St",
-        "latitude": str(program.center_latitude),
-        "longitude": str(program.center_longitude),
-        "starts_at": "2026-11-20T21:00",
-        "ends_at": "2026-11-20T23:00",
-        "radius_m": "500",
-    } | overrides
+    return (
+        incident_post_data(
+            case_number="CASE-21",
+            address="Main St",
+            latitude=str(program.center_latitude),
+            longitude=str(program.center_longitude),
+        )
+        | overrides
+    )
 
 
 def the_incident(schema_name: str) -> Incident:

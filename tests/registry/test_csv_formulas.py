@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from portal.department.models import Incident
 from portal.registry.csv_safe import cell_neutralise
 from portal.registry.models import Site
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -47,18 +48,7 @@ def csv_rows(response) -> list[dict[str, str]]:
 def open_incident(admin, **overrides: str) -> Incident:
     response = admin.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "category": "burglary",
-            "case_number": "CPD-2026-0142",
-            "address": "Union St S at Corban Ave",
-            "latitude": "35.4080",
-            "longitude": "-80.5810",
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "500",
-        }
-        | overrides,
+        incident_post_data() | overrides,
     )
     assert response.status_code == 302
     with schema_context("concord"):

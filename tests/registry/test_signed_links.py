@@ -28,7 +28,7 @@ from portal.registry.models import Participant, Site, StaffMember
 from portal.registry.services import registrations_verify
 from portal.registry.signing import EmailConfirmation
 from tenants.models import Department, Program
-from tests.conftest import site_post_data
+from tests.conftest import incident_post_data, site_post_data
 from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
@@ -67,16 +67,9 @@ def asked_owner(
     investigator = make_staff(schema, "investigator")
     opened = investigator.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "category": "burglary",
-            "case_number": f"{schema}-77",
-            "address": "Main St",
-            **CENTRE[schema],
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "400",
-        },
+        incident_post_data(
+            case_number=f"{schema}-77", address="Main St", **CENTRE[schema], radius_m="400"
+        ),
     )
     assert opened.status_code == 302, opened.content.decode()
     with schema_context(schema):

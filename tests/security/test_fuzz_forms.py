@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from portal.registry import registry_io
-from tests.conftest import site_post_data
+from tests.conftest import incident_post_data, site_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -308,17 +308,7 @@ class Form:
 
 PLATFORM_PERSONAS = {"platform_visitor", "vendor"}
 SITE = site_post_data(cameras=2)
-INCIDENT = {
-    "kind": "crime",
-    "category": "burglary",
-    "case_number": "CPD-2026-0142",
-    "address": "Union St S at Corban Ave",
-    "latitude": "35.4080",
-    "longitude": "-80.5810",
-    "starts_at": "2026-11-20T21:00",
-    "ends_at": "2026-11-20T23:00",
-    "radius_m": "500",
-}
+INCIDENT = incident_post_data()
 DEPARTMENT = {
     "subdomain": "fuzzville",
     "name": "Fuzzville Police Department",

@@ -14,6 +14,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident
+from tests.conftest import incident_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -83,14 +84,8 @@ def test_the_incident_form_explains_a_geocoder_that_misbehaves(geocoder, make_st
     investigator = make_staff("concord", "investigator")
     response = investigator.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "case_number": "CPD-1",
-            "address": query,
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "500",
-        },
+        # No place given: the form asks the geocoder.
+        incident_post_data(case_number="CPD-1", address=query, latitude="", longitude=""),
     )
     assert response.status_code == 200
     assert "Address search is unavailable; click the map instead." in response.content.decode()

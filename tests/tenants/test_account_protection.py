@@ -24,7 +24,7 @@ from django_tenants.utils import schema_context
 
 from portal.registry.models import AuditEntry
 from tenants.http import client_ip
-from tests.conftest import STAFF_PASSWORD, totp_now
+from tests.conftest import STAFF_PASSWORD, incident_post_data, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -290,17 +290,7 @@ def test_behind_a_proxy_audit_entries_record_the_client(make_resident, make_staf
     investigator = make_staff("concord", "investigator")
     investigator.client.post(
         "/department/incidents/",
-        {
-            "kind": "crime",
-            "category": "burglary",
-            "case_number": "CPD-1",
-            "address": "Union St S",
-            "latitude": "35.4080",
-            "longitude": "-80.5810",
-            "starts_at": "2026-11-20T21:00",
-            "ends_at": "2026-11-20T23:00",
-            "radius_m": "500",
-        },
+        incident_post_data(case_number="CPD-1", address="Union St S"),
     )
     with schema_context("concord"):
         from portal.department.models import Incident
