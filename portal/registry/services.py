@@ -592,3 +592,10 @@ def registry_for_export(*, actor: Actor, file_format: str) -> QuerySet[Site]:
         actor=actor, action=AuditEntry.Action.EXPORT, reason=f"Registry export ({file_format})"
     )
     return Site.objects.searchable().with_active_cameras().order_by("pk")
+
+
+def audit_trail_for_export(*, actor: Actor) -> QuerySet[AuditEntry]:
+    """The whole audit trail in order, for the council or an auditor, after recording the export
+    itself (an entry the export then holds too)."""
+    audit_record(actor=actor, action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)")
+    return AuditEntry.objects.order_by("at", "pk")
