@@ -18,6 +18,7 @@ from portal.registry.csv_safe import SafeDictWriter
 from portal.registry.forms import CameraForm, SiteForm
 from portal.registry.models import Camera, Site
 from tenants.models import Program
+from tenants.services import account_email_too_long
 
 # One row per camera; a site's fields repeat on each of its cameras' rows.
 COLUMNS = [
@@ -380,6 +381,10 @@ class RowChecker:
             if column in ("address", "contact_name", "contact_email") and not values[column]:
                 continue  # already said: "... is empty"
             errors.extend(f"{column}: {message}" for message in messages)
+        email_refused = any(error.startswith("contact_email") for error in errors)
+        # Each owner gets an account named by the email: no longer than a username may be.
+        if not email_refused and (too_long := account_email_too_long(values["contact_email"])):
+            errors.extend(f"contact_email: {message}" for message in too_long.messages)
         for name, messages in self._bind(self.camera_form, camera_data).items():
             errors.extend(f"camera_{name}: {message}" for message in messages)
         if errors:

@@ -56,6 +56,11 @@ def feature(properties: object) -> dict[str, object]:
             "Row 2: contact_email: Ensure this value has at most 254 characters (it has 262).",
         ),
         (
+            # Each owner gets an account named by the email, and a username has 150 at most.
+            ROW | {"contact_email": "p" * 139 + "@example.org"},
+            "Row 2: contact_email: Use an email address of at most 150 characters.",
+        ),
+        (
             ROW | {"address": "1" * 201},
             "Row 2: address: Ensure this value has at most 200 characters (it has 201).",
         ),
