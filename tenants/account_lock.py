@@ -21,10 +21,9 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 
-from tenants.db import tenant_connection
+from tenants.signing import Link, LinkError, link_read, link_sign
 
 
 class Lock(enum.Enum):
@@ -96,29 +95,20 @@ def success_record(login: str, ip: str | None) -> None:
     cache.delete(_keys(login, ip)["pair_failures"])
 
 
-def _salt() -> str:
-    # The schema in the salt and the payload: a link from one city is refused in any other.
-    return f"tenants.account_unlock:{tenant_connection.schema_name}"
-
-
 def unlock_token(*, user_pk: int, login: str) -> str:
     """A signed link token for the account's owner; only the newest one works, and only once."""
     nonce = secrets.token_urlsafe(16)
     cache.set(_keys(login, None)["unlock_nonce"], nonce, settings.ACCOUNT_UNLOCK_LINK_SECONDS)
-    return signing.dumps(
-        {"s": tenant_connection.schema_name, "u": user_pk, "n": nonce}, salt=_salt()
-    )
+    return link_sign(Link.ACCOUNT_UNLOCK, {"u": user_pk, "n": nonce})
 
 
 def unlock_token_read(token: str) -> dict[str, Any] | None:
     """The token's content if it is genuine, of this city and not expired; else None."""
     try:
-        payload = signing.loads(token, salt=_salt(), max_age=settings.ACCOUNT_UNLOCK_LINK_SECONDS)
-    except signing.BadSignature:
+        payload = link_read(Link.ACCOUNT_UNLOCK, token)
+    except LinkError:
         return None
-    if not isinstance(payload, dict) or payload.get("s") != tenant_connection.schema_name:
-        return None
-    return payload
+    return payload if isinstance(payload, dict) else None
 
 
 def unlock_pending(*, payload: dict[str, Any], login: str) -> bool:

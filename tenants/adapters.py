@@ -19,12 +19,12 @@ from django.db import connection
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.encoding import force_str
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tenants import account_lock
 from tenants.db import tenant_connection
 from tenants.http import client_ip
+from tenants.signing import EmailConfirmation
 
 
 class ProgramSite(NamedTuple):
@@ -77,8 +77,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_confirmation_mail(
         self, request: HttpRequest, emailconfirmation: EmailConfirmationHMAC, signup: bool
     ) -> None:
-        """The emailed key names its city (see email_confirmation_class)."""
-        confirmation = email_confirmation_class()(emailconfirmation.email_address)
+        """The emailed key names its city (tenants.signing.EmailConfirmation)."""
+        confirmation = EmailConfirmation(emailconfirmation.email_address)
         super().send_confirmation_mail(request, confirmation, signup)
 
     def format_email_subject(self, subject: str) -> str:
@@ -88,19 +88,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"[{branding.display_name if branding else 'Canvass'}] {force_str(subject)}"
 
 
-def email_confirmation_class() -> type[EmailConfirmationHMAC]:
-    """The signer of email-confirmation keys, settings.EMAIL_CONFIRMATION_CLASS: the registry
-    core's, whose keys name their city (allauth has no setting for it, and this layer may not
-    import the registry)."""
-    return import_string(settings.EMAIL_CONFIRMATION_CLASS)
-
-
 class CityConfirmEmailView(ConfirmEmailView):
-    """allauth's confirm-email page, reading the key with email_confirmation_class(): a key
-    from another city confirms nothing and shows no address."""
+    """allauth's confirm-email page, reading keys that name their city (allauth has no setting
+    for its confirmation class): a key from another city confirms nothing and shows no
+    address."""
 
     def get_object(self, queryset: Any = None) -> EmailConfirmationHMAC:
-        confirmation = email_confirmation_class().from_key(self.kwargs["key"])
+        confirmation = EmailConfirmation.from_key(self.kwargs["key"])
         if confirmation is None:
             raise Http404
         return confirmation

@@ -211,10 +211,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
-# Every emailed key names its city (portal.registry.signing): set-password and reset keys, and
-# the email-confirmation key (read by tenants.adapters; allauth has no setting for it).
-ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.registry.signing.PasswordResetTokenGenerator"
-EMAIL_CONFIRMATION_CLASS = "portal.registry.signing.EmailConfirmation"
+# Every emailed key names its city (tenants.signing): set-password and reset keys, and the
+# email-confirmation key (used by tenants.adapters: allauth has no setting for it).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "tenants.signing.PasswordResetTokenGenerator"
 ACCOUNT_SIGNUP_FORM_CLASS = "portal.residents.forms.SignupForm"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -36,9 +36,9 @@ from portal.department.models import (
 from portal.registry.audit import Actor, audit_record, audit_record_sites
 from portal.registry.emails import email_message
 from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
-from portal.registry.signing import Link, LinkError, link_id, link_read, password_reset_tokens
 from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program, current_department
+from tenants.signing import Link, LinkError, link_id, link_read, password_reset_tokens
 
 
 class AlreadyStaff(Exception):

@@ -15,9 +15,9 @@ from portal.registry import services as registry_services
 from portal.registry.emails import email_message
 from portal.registry.models import ImportJob, Participant, Site
 from portal.registry.selectors import sites_near
-from portal.registry.signing import Link, link_sign
 from tenants.db import tenant_connection
 from tenants.models import Program, current_department
+from tenants.signing import Link, link_sign
 
 # Each kind of notification says its own thing.
 EMAIL_TEMPLATES = {

@@ -64,8 +64,8 @@ from portal.registry.models import (
     StaffMember,
 )
 from portal.registry.selectors import nearness, sites_near
-from portal.registry.signing import LinkError
 from tenants.http import DepartmentRequest, client_ip
+from tenants.signing import LinkError
 
 View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK

@@ -35,9 +35,9 @@ from portal.registry.models import (
     Site,
 )
 from portal.registry.signals import participant_opting_out
-from portal.registry.signing import Link, LinkError, link_id, link_read, link_sign
 from portal.registry.storage import city_path, evidence_storage
 from tenants.models import Program
+from tenants.signing import Link, LinkError, link_id, link_read, link_sign
 
 
 def participant_create(

@@ -30,9 +30,9 @@ from portal.registry.forms import (
 )
 from portal.registry.models import Camera, Participant, Site
 from portal.registry.selectors import audit_entries_about
-from portal.registry.signing import LinkError
 from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest
+from tenants.signing import LinkError
 
 View = Callable[..., HttpResponse]
 

@@ -26,8 +26,8 @@ from portal.department.models import FootageClip, Incident, NotificationRecipien
 from portal.department.services import staff_invitation_send
 from portal.registry.models import Participant, Site, StaffMember
 from portal.registry.services import registrations_verify
-from portal.registry.signing import EmailConfirmation
 from tenants.models import Department, Program
+from tenants.signing import EmailConfirmation
 from tests.conftest import incident_post_data, site_post_data
 from tests.department.test_notify import MP4
 

@@ -527,9 +527,9 @@ def world(make_resident, make_staff, host_client, site_data) -> World:
     from portal.registry.audit import Actor
     from portal.registry.models import Site, StaffMember
     from portal.registry.services import import_start, verification_token
-    from portal.registry.signing import EmailConfirmation, password_reset_tokens
     from tenants import account_lock
     from tenants.demo import VENDOR_EMAIL
+    from tenants.signing import EmailConfirmation, password_reset_tokens
 
     alice = make_resident(CITY)
     assert alice.client.post("/register/", site_data(cameras=2)).status_code == 302

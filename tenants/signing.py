@@ -1,6 +1,7 @@
 """Every link the system emails is signed here, and names its city: answer links (area notices
-and footage requests), the yearly confirmation, staff invitations and set-password links, and
-allauth's email confirmation.
+and footage requests), the yearly confirmation, staff invitations and set-password links,
+allauth's email confirmation, and the unlock link of a locked account. (It is the lowest
+layer's, so that every layer above can use it.)
 
 Ids start at 1 in every department's schema, so a token that signed only an id would work on
 every city's portal. The current schema (`connection.schema_name`) therefore goes into the salt
@@ -16,6 +17,7 @@ from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoTokenGenerator
 from django.core import signing
@@ -30,6 +32,7 @@ class Link(StrEnum):
     REGISTRATION_CONFIRM = "registration-confirm"  # the yearly "still active?" confirmation
     EMAIL_CONFIRM = "email-confirm"  # allauth's "confirm your email address"
     SET_PASSWORD = "set-password"  # invitations, a department's first administrator, resets
+    ACCOUNT_UNLOCK = "account-unlock"  # the owner's link out of an account-wide sign-in lock
 
 
 MAX_AGE: dict[Link, timedelta] = {
@@ -38,6 +41,7 @@ MAX_AGE: dict[Link, timedelta] = {
     Link.REGISTRATION_CONFIRM: timedelta(days=200),
     Link.EMAIL_CONFIRM: timedelta(days=account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS),
     # Set-password keys expire after Django's PASSWORD_RESET_TIMEOUT (checked by Django).
+    Link.ACCOUNT_UNLOCK: timedelta(seconds=settings.ACCOUNT_UNLOCK_LINK_SECONDS),
 }
 
 
