@@ -438,9 +438,7 @@ def import_job(request: StaffRequest, job_id: int) -> HttpResponse:
     confirmation would write (recorded: it shows addresses and names)."""
     job = get_object_or_404(ImportJob, pk=job_id)
     preview = registry_services.import_preview(actor=_actor(request), job=job)
-    response = render(request, "department/import_job.html", {"job": job, "preview": preview})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "department/import_job.html", {"job": job, "preview": preview})
 
 
 @require_safe
