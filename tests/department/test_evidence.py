@@ -528,6 +528,7 @@ S3_ENVIRONMENT = {
     "S3_SECRET_KEY": "canvass-test-secret",
     # The settings module is run again below; it must not start another database.
     "DATABASE_URL": "postgres://unused@127.0.0.1:1/unused",
+    "DATABASE_OWNER_URL": "postgres://owner@127.0.0.1:1/unused",
 }
 
 
