@@ -13,6 +13,7 @@ from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import AuditEntry, Site, StaffMember
+from tenants.models import Program
 from tenants.services import account_email_too_long
 
 MAX_RADIUS_M = 20_000
@@ -221,6 +222,28 @@ class OffenceTypesForm(forms.Form):
                 raise forms.ValidationError(_("“%(label)s” is listed twice.") % {"label": label})
             offence_types.append({"code": code, "label": label})
         return offence_types
+
+
+class ClipLimitsForm(FocusFirstErrorMixin, forms.Form):
+    """How much footage one answer link may bring: a number of files and a total in megabytes
+    (stored in bytes on Program, whose field validators are the limits)."""
+
+    clips_per_link_max = forms.IntegerField(
+        label=_("Files per answer link"), min_value=1, max_value=100
+    )
+    megabytes_per_link_max = forms.IntegerField(
+        label=_("Megabytes per answer link"),
+        min_value=1,
+        max_value=50 * 1024,
+        help_text=_("All the files an owner sends through one link, together."),
+    )
+
+    @staticmethod
+    def initial_for(program: Program) -> dict[str, int]:
+        return {
+            "clips_per_link_max": program.clips_per_link_max,
+            "megabytes_per_link_max": program.clip_bytes_per_link_max // 1024**2,
+        }
 
 
 class NotifyForm(forms.Form):

@@ -208,6 +208,15 @@ def offence_types_set(*, program: Program, offence_types: list[dict[str, str]]) 
     program.save(update_fields=["offence_types"])
 
 
+def clip_limits_set(*, program: Program, clips: int, megabytes: int) -> None:
+    """How many files, and how many megabytes in all, one answer link may bring (checked by
+    clip_upload while the link's row is locked)."""
+    program.clips_per_link_max = clips
+    program.clip_bytes_per_link_max = megabytes * 1024**2
+    program.full_clean(validate_unique=False, validate_constraints=False)
+    program.save(update_fields=["clips_per_link_max", "clip_bytes_per_link_max"])
+
+
 @transaction.atomic
 def notification_send(*, actor: Actor, incident: Incident, message: str) -> Notification:
     """Record and queue a 'check your camera' notice to every owner within the radius the

@@ -37,6 +37,7 @@ from portal.department.forms import (
     AuditFilterForm,
     CanvassEntryForm,
     ClipForm,
+    ClipLimitsForm,
     IncidentForm,
     NotifyForm,
     OffenceTypesForm,
@@ -334,17 +335,35 @@ def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpRespons
 def department_settings(request: StaffRequest) -> HttpResponse:
     """The department's own settings an administrator keeps: the offence types reasons use."""
     program = request.tenant.program
+    # Two forms on one page; the button pressed says which was sent.
+    limits_sent = "limits" in request.POST
     form = OffenceTypesForm(
-        request.POST or None,
+        request.POST if request.method == "POST" and not limits_sent else None,
         initial={"offence_types": OffenceTypesForm.initial_text(program.offence_types)},
     )
-    if request.method == "POST" and form.is_valid():
+    limits = ClipLimitsForm(
+        request.POST if limits_sent else None, initial=ClipLimitsForm.initial_for(program)
+    )
+    if request.method == "POST" and not limits_sent and form.is_valid():
         services.offence_types_set(
             program=program, offence_types=form.cleaned_data["offence_types"]
         )
         messages.success(request, _("The offence types are saved."))
         return redirect("department:settings")
-    return render(request, "department/settings.html", {"form": form, "program": program})
+    if limits_sent and limits.is_valid():
+        services.clip_limits_set(
+            program=program,
+            clips=limits.cleaned_data["clips_per_link_max"],
+            megabytes=limits.cleaned_data["megabytes_per_link_max"],
+        )
+        messages.success(request, _("The footage limits are saved."))
+        return redirect("department:settings")
+    return render(
+        request,
+        "department/settings.html",
+        {"form": form, "limits": limits, "program": program},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_safe

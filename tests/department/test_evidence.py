@@ -332,6 +332,55 @@ def test_a_link_takes_no_more_files_than_the_department_allows(answer_link):
     assert len(stored_files("concord")) == 2
 
 
+def test_the_administrator_sets_the_footage_limits_and_owners_meet_them(answer_link, make_staff):
+    _investigator, _incident, alice, url = answer_link
+    admin = make_staff("concord", "administrator")
+    page = admin.client.get("/department/settings/").content.decode()
+    assert 'name="clips_per_link_max" value="10"' in page
+    saved = admin.client.post(
+        "/department/settings/",
+        {"limits": "", "clips_per_link_max": "1", "megabytes_per_link_max": "5"},
+    )
+    assert saved.status_code == 302
+    program = Program.objects.get(department__schema_name="concord")
+    assert (program.clips_per_link_max, program.clip_bytes_per_link_max) == (1, 5 * 1024**2)
+    assert upload(alice.client, url, "one.mp4", iso_media(b"isom", b"1")).status_code == 302
+    assert upload(alice.client, url, "two.mp4", iso_media(b"isom", b"2")).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("clips", "megabytes", "message"),
+    [
+        ("0", "5", "Ensure this value is greater than or equal to 1."),
+        ("101", "5", "Ensure this value is less than or equal to 100."),
+        ("3", "99999999", "Ensure this value is less than or equal to 51200."),
+        ("three", "5", "Enter a whole number."),
+    ],
+)
+def test_footage_limits_out_of_range_are_refused_and_nothing_changes(
+    make_staff, clips, megabytes, message
+):
+    admin = make_staff("concord", "administrator")
+    refused = admin.client.post(
+        "/department/settings/",
+        {"limits": "", "clips_per_link_max": clips, "megabytes_per_link_max": megabytes},
+    )
+    assert refused.status_code == 400
+    assert message in refused.content.decode()
+    program = Program.objects.get(department__schema_name="concord")
+    assert (program.clips_per_link_max, program.clip_bytes_per_link_max) == (10, 2 * 1024**3)
+
+
+def test_only_administrators_set_the_footage_limits(make_staff):
+    investigator = make_staff("concord", "investigator")
+    refused = investigator.client.post(
+        "/department/settings/",
+        {"limits": "", "clips_per_link_max": "1", "megabytes_per_link_max": "5"},
+    )
+    assert refused.status_code == 403
+    assert Program.objects.get(department__schema_name="concord").clips_per_link_max == 10
+
+
 def test_a_link_takes_no_more_bytes_than_the_department_allows(answer_link):
     _investigator, _incident, alice, url = answer_link
     limits(clip_bytes_per_link_max=len(MP4) + 100)

@@ -151,7 +151,7 @@ def test_a_bad_offence_type_list_is_refused_and_nothing_changes(
 ):
     admin = make_staff("concord", "administrator")
     response = admin.client.post("/department/settings/", {"offence_types": text})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     program = Program.objects.get(department__schema_name="concord")
     assert program.offence_types == concord_offences.offence_types

@@ -450,6 +450,11 @@ FORMS = [
         "administrator",
         {"offence_types": "Burglary\nRobbery\nMissing person"},
     ),
+    Form(
+        "department:settings",
+        "administrator",
+        {"limits": "", "clips_per_link_max": "5", "megabytes_per_link_max": "500"},
+    ),
     Form("department:audit", "administrator", {"action": "reveal", "actor": "admin"}, method="get"),
     Form(
         "department:map",
