@@ -64,7 +64,7 @@ class Flaky(EmailBackend):
         return len(messages)
 
 
-def register_owners(department, emails: list[str]) -> Incident:
+def register_owners(department, emails: list[str], case: str = CASE) -> Incident:
     """Owners within 100 m of an incident, and the incident; committed when outside a test
     transaction."""
     from allauth.account.models import EmailAddress
@@ -104,7 +104,7 @@ def register_owners(department, emails: list[str]) -> Incident:
         )
     return Incident.objects.create(
         kind="crime",
-        case_number=CASE,
+        case_number=case,
         latitude=35.4088,
         longitude=-80.5795,
         starts_at=timezone.now(),

@@ -11,11 +11,11 @@ import time
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from portal.department.models import Incident, Notification, NotificationRecipient
 from tests.conftest import assert_test_database
+from tests.department.test_notify_delivery import register_owners
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -57,62 +57,19 @@ def worker(django_db_setup, django_db_blocker):
 
 
 def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker):
-    from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
     from portal.department.tasks import notify_area
-    from portal.registry.services import participant_create, site_register
     from tenants.models import Department
 
     department = Department.objects.select_related("program").get(schema_name="concord")
     with django_db_blocker.unblock(), tenant_context(department):
         assert_test_database()
-        users = []
         try:
-            for number in range(3):
-                email = f"queue{number}@queue.example.org"
-                user = get_user_model().objects.create_user(username=email, email=email)
-                users.append(user)
-                EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-                site_register(
-                    participant=participant_create(user=user),
-                    program=department.program,
-                    site={
-                        "kind": "home",
-                        "address": f"{number} Queue St",
-                        "latitude": 35.4088,
-                        "longitude": -80.5795,
-                        "contact_name": "Q",
-                        "contact_phone": "",
-                        "contact_email": email,
-                        "contact_method": "email",
-                        "contact_hours": "",
-                    },
-                    cameras=[
-                        {
-                            "label": "c",
-                            "direction": 0,
-                            "sees": ["street"],
-                            "mount": "wall",
-                            "recording": "motion",
-                            "retention_days": 7,
-                            "night_vision": False,
-                        }
-                    ],
-                    language="en",
-                )
-            incident = Incident.objects.create(
-                kind="crime",
-                case_number="Q-1",
-                latitude=35.4088,
-                longitude=-80.5795,
-                starts_at=timezone.now(),
-                ends_at=timezone.now(),
-                radius_m=100,
-                opened_by=users[0],
-            )
+            emails = [f"queue{number}@queue.example.org" for number in range(3)]
+            incident = register_owners(department, emails, case="Q-1")
             notification = Notification.objects.create(
-                incident=incident, message="Check", radius_m=100, created_by=users[0]
+                incident=incident, message="Check", radius_m=100, created_by=incident.opened_by
             )
             mail.outbox = []
             notify_area.delay(notification.pk)
