@@ -417,7 +417,8 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
 @transaction.atomic
 def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     """Write a confirmed import, all or nothing, in bulk, from the rows its check kept (they are
-    not checked again; only whether a site has been registered since is). Each owner gets an
+    not checked again; only what may have changed since is: a site registered meanwhile, a
+    narrower service area). Each owner gets an
     account without a password (they can claim it by resetting it), a participant, their sites
     and cameras. Returns how many sites were written (0 if the import failed)."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -429,6 +430,11 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
         [site.rows[0], _("This site has been registered since the check.")]
         for site in checked
         if registry_io.site_key(site.fields) in registered
+    ] + [
+        # The department may have narrowed its service area since the check.
+        [site.rows[0], _("The location is now outside the department's service area.")]
+        for site in checked
+        if not program.covers(site.fields["latitude"], site.fields["longitude"])
     ]
     if conflicts or not checked:
         job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from portal.registry import registry_io
 from portal.registry.models import AuditEntry, Camera, ImportJob, ImportSite, Site
 from portal.registry.storage import evidence_storage
+from tenants.models import Program
 from tests.registry.test_registry_io import ROW, counts, csv_file, page_of, upload
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +173,21 @@ def test_a_site_registered_between_check_and_commit_fails_the_whole_import(
     assert "1 problem: nothing was imported." in page
     assert "Row 5: This site has been registered since the check." in page
     assert counts() == (1, 1)  # the resident's own site only
+    assert audit("import") == []
+
+
+def test_a_service_area_narrowed_between_check_and_commit_fails_the_whole_import(admin):
+    response = upload(admin, csv_file(ROWS))
+    with schema_context("public"):
+        # The city draws its service area around a point 30 km away.
+        Program.objects.filter(department__schema_name="concord").update(
+            center_latitude=35.68, service_radius_m=5_000
+        )
+    response = admin.client.post(f"{response.redirect_chain[-1][0]}commit/", follow=True)
+    page = page_of(response)
+    assert "nothing was imported." in page
+    assert "The location is now outside the department's service area." in page
+    assert counts() == (0, 0)
     assert audit("import") == []
 
 
