@@ -310,3 +310,15 @@ def make_staff(host_client: Callable[[str], Client]) -> Callable[..., Staff]:
         return Staff(client, email, role, schema_name)
 
     return make
+
+
+@pytest.fixture
+def admin(make_staff: Callable[..., Staff]) -> Staff:
+    """Concord's administrator, signed in with a second factor."""
+    return make_staff("concord", "administrator")
+
+
+@pytest.fixture
+def investigator(make_staff: Callable[..., Staff]) -> Staff:
+    """A Concord investigator, signed in with a second factor."""
+    return make_staff("concord", "investigator")

@@ -17,18 +17,6 @@ pytestmark = pytest.mark.django_db
 INCIDENT = incident_post_data()
 
 
-@pytest.fixture
-def alice(make_resident, site_data):
-    resident = make_resident("concord")
-    resident.client.post("/register/", site_data(contact_name="Alice Moreno"))
-    return resident
-
-
-@pytest.fixture
-def investigator(make_staff):
-    return make_staff("concord", "investigator")
-
-
 def open_incident(staff, **overrides):
     return staff.client.post("/department/incidents/", INCIDENT | overrides)
 

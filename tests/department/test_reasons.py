@@ -31,18 +31,6 @@ INCIDENT = incident_post_data(
 
 
 @pytest.fixture
-def alice(make_resident, site_data):
-    resident = make_resident("concord")
-    resident.client.post("/register/", site_data(contact_name="Alice Moreno"))
-    return resident
-
-
-@pytest.fixture
-def investigator(make_staff):
-    return make_staff("concord", "investigator")
-
-
-@pytest.fixture
 def concord_offences():
     """Concord's list as the test found it, put back afterwards (programs live in the public
     schema, which the tests' transactions roll back anyway; this keeps the intent visible)."""

@@ -31,11 +31,6 @@ def mallory(make_resident, site_data):
     return resident
 
 
-@pytest.fixture
-def admin(make_staff):
-    return make_staff("concord", "administrator")
-
-
 def csv_rows(response) -> list[dict[str, str]]:
     content = (
         b"".join(response.streaming_content)

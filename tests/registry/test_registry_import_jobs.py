@@ -23,11 +23,6 @@ ROWS = [
 
 
 @pytest.fixture
-def admin(make_staff):
-    return make_staff("concord", "administrator")
-
-
-@pytest.fixture
 def queued():
     """A broker that keeps tasks until a worker takes them, as in production: nothing runs in
     the request."""

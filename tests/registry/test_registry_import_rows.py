@@ -13,11 +13,6 @@ from tests.registry.test_registry_io import ROW, counts, csv_file, page_of, uplo
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin(make_staff):
-    return make_staff("concord", "administrator")
-
-
 def geojson(features: object, name: str = "registry.geojson") -> SimpleUploadedFile:
     return SimpleUploadedFile(
         name, json.dumps({"type": "FeatureCollection", "features": features}).encode()

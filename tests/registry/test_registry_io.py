@@ -44,11 +44,6 @@ def csv_file(rows, name="registry.csv", columns=COLUMNS) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue().encode(), content_type="text/csv")
 
 
-@pytest.fixture
-def admin(make_staff):
-    return make_staff("concord", "administrator")
-
-
 def counts() -> tuple[int, int]:
     with schema_context("concord"):
         return Site.objects.count(), Camera.objects.count()

@@ -13,11 +13,6 @@ from portal.registry.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin(make_staff):
-    return make_staff("concord", "administrator")
-
-
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 

@@ -1,0 +1,13 @@
+"""Personas of the department console's tests."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def alice(make_resident, site_data):
+    """A Concord resident, Alice Moreno, with one registered site near the town centre."""
+    resident = make_resident("concord")
+    resident.client.post("/register/", site_data(contact_name="Alice Moreno"))
+    return resident
