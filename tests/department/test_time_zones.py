@@ -79,19 +79,24 @@ def test_the_form_names_the_zone_times_are_typed_in(make_staff):
     assert "Times are Little Rock time (America/Chicago)." in littlerock.content.decode()
 
 
+def nine_pm_in_concord(opened_by: object) -> Incident:
+    """An incident stored as 02:00 to 04:00 UTC: 9 to 11 p.m. the evening before in Concord."""
+    return Incident.objects.create(
+        kind="crime",
+        case_number="CPD-9PM",
+        latitude=35.408,
+        longitude=-80.581,
+        starts_at=datetime(2026, 11, 21, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 21, 4, 0, tzinfo=UTC),
+        radius_m=500,
+        opened_by=opened_by,
+    )
+
+
 def test_pages_show_stored_times_in_local_time(make_staff):
     investigator = make_staff("concord", "investigator")
     with schema_context("concord"):
-        incident = Incident.objects.create(
-            kind="crime",
-            case_number="CPD-9PM",
-            latitude=35.408,
-            longitude=-80.581,
-            starts_at=datetime(2026, 11, 21, 2, 0, tzinfo=UTC),
-            ends_at=datetime(2026, 11, 21, 4, 0, tzinfo=UTC),
-            radius_m=500,
-            opened_by=get_user_model().objects.get(email=investigator.email),
-        )
+        incident = nine_pm_in_concord(get_user_model().objects.get(email=investigator.email))
     page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
     assert "Nov. 20, 2026, 9 p.m." in page
     assert "2 a.m." not in page
@@ -135,16 +140,7 @@ def test_a_job_emails_times_in_the_citys_zone(make_resident, make_staff, site_da
     # As a worker runs it: tenant-schemas-celery switches to the city's schema, nothing else.
     with tenant_context(concord):
         staff_user = get_user_model().objects.get(email=investigator.email)
-        incident = Incident.objects.create(
-            kind="crime",
-            case_number="CPD-9PM",
-            latitude=35.408,
-            longitude=-80.581,
-            starts_at=datetime(2026, 11, 21, 2, 0, tzinfo=UTC),
-            ends_at=datetime(2026, 11, 21, 4, 0, tzinfo=UTC),
-            radius_m=500,
-            opened_by=staff_user,
-        )
+        incident = nine_pm_in_concord(staff_user)
         notification = Notification.objects.create(
             incident=incident, message="", radius_m=500, created_by=staff_user
         )

@@ -375,7 +375,7 @@ FORMS = [
         method="get",
         examples=10,
     ),
-    # The yearly confirmation's button (it confirms on POST once that rewrite lands; 405 today).
+    # The yearly confirmation's button: the POST confirms.
     Form(
         "portal:verify",
         "visitor",
@@ -501,14 +501,6 @@ FORMS = [
 
 # CANVASS_FUZZ_SCALE=20 runs twenty times as many examples (a deeper search than the suite's).
 SCALE = int(os.environ.get("CANVASS_FUZZ_SCALE", "1"))
-
-# Inputs another engineer's open rewrite owns (issue 8); each has its own test in
-# tests/security/test_boundaries.py, expected to fail until that rewrite lands. Drop an entry
-# here once its test passes, so that the fuzzer tries it again.
-OWNED_ELSEWHERE = {
-    # Clip uploads with a Content-Type longer than the column (100 characters).
-    "long_upload_content_type": False,
-}
 
 # ---------------------------------------------------------------------------------------------
 # The world the forms are posted into
@@ -710,8 +702,7 @@ def submissions(form: Form) -> st.SearchStrategy[dict[str, Any]]:
         content=st.just(MP4),
         content_type=st.just("video/" + "x" * 150),
     )
-    clips_owned_elsewhere = "clip" in form.files and OWNED_ELSEWHERE["long_upload_content_type"]
-    upload_strategy = uploads if clips_owned_elsewhere else st.one_of(uploads, long_type)
+    upload_strategy = st.one_of(uploads, long_type)
     if "file" in form.files:
         upload_strategy = st.one_of(registry_files, upload_strategy)
     return st.fixed_dictionaries(
