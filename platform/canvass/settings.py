@@ -127,6 +127,7 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "billing",
     "console",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -288,6 +289,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 
+# --- Payments: Stripe, through billing.gateway only. Without a key (the demo) checkout says
+# payments are off here; the consoles still show what is recorded. ---------------------------
+STRIPE_SECRET_KEY = envsecret("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = envsecret("STRIPE_WEBHOOK_SECRET")
+# Days a resident keeps their integration after a failed renewal while Stripe retries the card.
+BILLING_GRACE_DAYS = envint("BILLING_GRACE_DAYS", 14)
+
 # --- Files: Django's storage API; S3-compatible storage in production through django-storages ----
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".data" / "static"
@@ -436,5 +444,7 @@ LOGGING = {
         # DEBUG); with the root's, every message of Django's would be printed twice.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # The Stripe SDK logs every request at INFO; its errors reach billing.gateway anyway.
+        "stripe": {"level": "WARNING"},
     },
 }

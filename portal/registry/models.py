@@ -333,6 +333,8 @@ class AuditEntry(models.Model):
         CANVASS_VIEW = "canvass_view", _("Canvass addresses viewed")
         MAP_VIEW = "map_view", _("Exact locations viewed on the map")
         IMPORT_PREVIEW = "import_preview", _("Registry import previewed")
+        INTEGRATION_START = "integration_start", _("Integration started (subscription paid)")
+        INTEGRATION_END = "integration_end", _("Integration ended (subscription ended)")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()

@@ -121,6 +121,25 @@ def site_set_paused(*, site: Site, paused: bool) -> Site:
 
 
 @transaction.atomic
+def site_integration_set(*, site: Site, integrated: bool, actor: Actor, reason: str) -> Site:
+    """Make a site integrated or return it to registered. Only billing calls this, when money
+    says so (a paid invoice; a subscription cancelled, unpaid or past its grace period): an
+    owner never picks integration by hand. The registration itself is never touched, and the
+    change is written to the site's audit trail so the owner sees when sharing began and ended."""
+    wanted = Site.Participation.INTEGRATED if integrated else Site.Participation.REGISTERED
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    if site.participation == wanted:
+        return site
+    site.participation = wanted
+    site.save(update_fields=["participation", "updated_at"])
+    action = (
+        AuditEntry.Action.INTEGRATION_START if integrated else AuditEntry.Action.INTEGRATION_END
+    )
+    audit_record(actor=actor, action=action, reason=reason, site=site)
+    return site
+
+
+@transaction.atomic
 def camera_set_paused(*, camera: Camera, paused: bool) -> Camera:
     camera.paused = paused
     camera.save(update_fields=["paused"])
