@@ -685,10 +685,8 @@ class FakeStripe:
             obj
             for obj in self.objects.values()
             if obj["object"] == "charge"
-            and (
-                obj["id"] == params.get("charge")
-                or obj["payment_intent"] == params.get("payment_intent")
-            )
+            and (params.get("charge") or params.get("payment_intent") or "-")
+            in (obj["id"], obj["payment_intent"])
         ]
         if not charges:
             raise _Refusal(404, "No such payment_intent.", code="resource_missing")
