@@ -8,6 +8,7 @@ the shape Stripe really sends."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -263,9 +264,16 @@ class Gateway:
         except stripe.SignatureVerificationError as error:
             raise WebhookRefused(str(error).split("\n")[0] or "Bad signature.") from error
         try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise WebhookRefused("The body is not a JSON event.") from error
+        if not isinstance(parsed, dict):
+            # The SDK reads any JSON as an object (a list would crash it).
+            raise WebhookRefused("The body is not a JSON event.")
+        try:
             event = stripe.Webhook.construct_event_without_verification(text)
         except ValueError as error:
-            raise WebhookRefused("The body is not a JSON event.") from error
+            raise WebhookRefused("The body is not a Stripe event.") from error
         return _plain(event)
 
 
