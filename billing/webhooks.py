@@ -152,7 +152,9 @@ def subscription_local(
             department,
         )
     if found.stripe_subscription_id and found.stripe_subscription_id != stripe_subscription_id:
-        raise Orphaned("The local subscription is linked to another Stripe subscription.", department)
+        raise Orphaned(
+            "The local subscription is linked to another Stripe subscription.", department
+        )
     return found
 
 
@@ -304,7 +306,7 @@ def invoice_payment_failed(event: StripeDict, stripe_invoice: StripeDict) -> Han
         "payment_failed",
         stripe_event_id=event["id"],
         amount=stripe_invoice.get("amount_due"),
-        detail=f"Invoice {invoice}; integration continues until {subscription.grace_until:%Y-%m-%d}.",
+        detail=f"Invoice {invoice}; integrated until {subscription.grace_until:%Y-%m-%d}.",
     )
     if not Alert.objects.filter(
         kind=Alert.Kind.PAYMENT_FAILED, subscription=subscription, resolved_at__isnull=True
@@ -353,13 +355,10 @@ def invoice_finalized(event: StripeDict, stripe_invoice: StripeDict) -> Handled:
 
 def invoice_of_charge(charge: StripeDict) -> Invoice | None:
     intent = charge.get("payment_intent") or ""
-    return (
-        Invoice.objects.select_for_update().filter(charge_id=charge["id"]).first()
-        or (
-            Invoice.objects.select_for_update().filter(payment_intent_id=intent).first()
-            if intent
-            else None
-        )
+    return Invoice.objects.select_for_update().filter(charge_id=charge["id"]).first() or (
+        Invoice.objects.select_for_update().filter(payment_intent_id=intent).first()
+        if intent
+        else None
     )
 
 
@@ -367,7 +366,9 @@ def charge_fetched(charge_id: str, department: Department | None = None) -> Stri
     try:
         return gateway().charge_retrieve(charge_id)
     except StripeRefused as refusal:
-        raise Orphaned(f"Stripe does not know the charge: {refusal.message}", department) from refusal
+        raise Orphaned(
+            f"Stripe does not know the charge: {refusal.message}", department
+        ) from refusal
 
 
 def charge_refunded(event: StripeDict, charge: StripeDict) -> Handled:

@@ -12,9 +12,7 @@ from portal.registry.models import AuditEntry, Camera, Site
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    ("status", "expected"), [("canceled", "canceled"), ("unpaid", "unpaid")]
-)
+@pytest.mark.parametrize(("status", "expected"), [("canceled", "canceled"), ("unpaid", "unpaid")])
 def test_an_ended_subscription_returns_the_site_to_registered(
     paid_checkout, fake_stripe, deliver, status, expected
 ):

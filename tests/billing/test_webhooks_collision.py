@@ -21,9 +21,7 @@ def participation(schema_name: str) -> str:
 
 def integration_entries(schema_name: str) -> int:
     with schema_context(schema_name):
-        return AuditEntry.objects.filter(
-            site_id=SITE_ID, action__startswith="integration"
-        ).count()
+        return AuditEntry.objects.filter(site_id=SITE_ID, action__startswith="integration").count()
 
 
 def test_an_event_for_one_city_changes_only_that_city_s_site(paid_checkout, fake_stripe, deliver):

@@ -42,7 +42,11 @@ def test_invoice_paid_before_the_checkout_completes_integrates_the_site(paid_che
     assert Fulfilment.objects.filter(subscription=subscription).count() == 1
     assert checkout.site().participation == Site.Participation.INTEGRATED
 
-    for kind in ("checkout.session.completed", "customer.subscription.created", "invoice.finalized"):
+    for kind in (
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "invoice.finalized",
+    ):
         assert deliver(events[kind]).status_code == 200
     subscription = checkout.subscription
     assert subscription.entitled and subscription.status == Subscription.Status.ACTIVE

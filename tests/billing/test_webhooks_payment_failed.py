@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def integrated(paid_checkout, deliver):
     def make(language: str):
-        checkout = paid_checkout("concord", email=f"owner-{language}@example.org", language=language)
+        checkout = paid_checkout(
+            "concord", email=f"owner-{language}@example.org", language=language
+        )
         for event in checkout.complete().values():
             assert deliver(event).status_code == 200
         return checkout

@@ -46,7 +46,9 @@ def effects(schema_name: str) -> dict[str, Any]:
         ),
         "fulfilments": Fulfilment.objects.count(),
         "alerts": list(Alert.objects.order_by("pk").values_list("kind", "subscription")),
-        "events": list(WebhookEvent.objects.order_by("pk").values_list("stripe_event_id", "outcome")),
+        "events": list(
+            WebhookEvent.objects.order_by("pk").values_list("stripe_event_id", "outcome")
+        ),
         "mail": len(mail.outbox),
     }
 
