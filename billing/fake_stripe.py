@@ -68,6 +68,8 @@ class FakeStripe:
         self.failures: list[str] = []
         self.clock = int(time.time())
         self.lock = threading.RLock()
+        # Seconds each answer takes (a slow network), outside the lock: concurrent callers overlap.
+        self.latency = 0.0
 
     # -- what tests steer -------------------------------------------------------------------
     def fail_next(self, how: str = "timeout") -> None:
@@ -210,6 +212,8 @@ class FakeStripe:
     def request(
         self, method: str, url: str, headers: Mapping[str, str], body: str | None
     ) -> tuple[str, int, Mapping[str, str]]:
+        if self.latency:
+            time.sleep(self.latency)
         with self.lock:
             if self.failures:
                 how = self.failures.pop(0)

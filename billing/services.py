@@ -197,6 +197,27 @@ def grace_start(*, subscription: Subscription, now: datetime | None = None) -> S
     return subscription
 
 
+def grace_expired_end(*, now: datetime | None = None) -> int:
+    """End the entitlement of every subscription whose grace period after a failed payment is
+    over and which is not active again (nor in a trial, e.g. a complimentary period): the site
+    returns to registered. Each in its own transaction; idempotent. Returns how many ended."""
+    now = now or timezone.now()
+    expired = (
+        Subscription.objects.entitled()
+        .filter(grace_until__lt=now)
+        .exclude(status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING])
+        .select_related("department", "plan")
+    )
+    ended = 0
+    for subscription in expired:
+        entitlement_end(
+            subscription=subscription,
+            reason="The grace period after a failed payment ended.",
+        )
+        ended += 1
+    return ended
+
+
 @transaction.atomic
 def invoice_record(*, stripe_invoice: StripeDict, department: Department) -> Invoice:
     """Create or update our copy of a Stripe invoice (of a subscription or a license), the

@@ -1,13 +1,16 @@
-"""URLs of the platform site (public schema): the vendor's home page and console."""
+"""URLs of the platform site (public schema): the vendor's home page and console, and Stripe's
+webhook."""
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from tenants import views as tenants_views
 from tenants.adapters import email_confirm
 
 # No uploads are served here: logos appear on the cities' own portals only.
 urlpatterns = [
     path("", include("console.urls")),
+    path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).
     path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
     path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),
