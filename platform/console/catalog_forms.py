@@ -69,7 +69,9 @@ class PlanForm(forms.Form):
 
 
 class LicenseForm(forms.Form):
-    department = forms.ModelChoiceField(queryset=Department.objects.none())
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.none(), to_field_name="schema_name"
+    )
     period_start = forms.DateField(
         label="Period starts", widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -298,18 +298,18 @@ class AuditFilterForm(forms.Form):
 
 class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
     """Which device plans the city offers its residents, and in which order: a checkbox and a
-    position for each plan on sale."""
+    position for each plan on sale, named by the plan's code (fixed once created)."""
 
     def __init__(self, *args: Any, plans: list[Any], offered: dict[int, int], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.plans = plans
         for plan in plans:
-            self.fields[f"offer_{plan.pk}"] = forms.BooleanField(
+            self.fields[f"offer_{plan.slug}"] = forms.BooleanField(
                 label=_("Offer %(plan)s") % {"plan": plan.name},
                 required=False,
                 initial=plan.pk in offered,
             )
-            self.fields[f"position_{plan.pk}"] = forms.IntegerField(
+            self.fields[f"position_{plan.slug}"] = forms.IntegerField(
                 label=_("Position of %(plan)s") % {"plan": plan.name},
                 min_value=1,
                 max_value=99,
@@ -323,14 +323,14 @@ class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
             )
 
     def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
-        return [(plan, self[f"offer_{plan.pk}"], self[f"position_{plan.pk}"]) for plan in self.plans]
+        return [(plan, self[f"offer_{plan.slug}"], self[f"position_{plan.slug}"]) for plan in self.plans]
 
     def chosen(self) -> list[Any]:
         """The offered plans in the administrator's order (a plan without a position last)."""
         offered = [
-            (self.cleaned_data.get(f"position_{plan.pk}") or 100, index, plan)
+            (self.cleaned_data.get(f"position_{plan.slug}") or 100, index, plan)
             for index, plan in enumerate(self.plans)
-            if self.cleaned_data.get(f"offer_{plan.pk}")
+            if self.cleaned_data.get(f"offer_{plan.slug}")
         ]
         return [plan for _position, _index, plan in sorted(offered, key=lambda row: row[:2])]
 
@@ -338,12 +338,12 @@ class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
         cleaned = super().clean() or {}
         seen: dict[int, str] = {}
         for plan in self.plans:
-            position = cleaned.get(f"position_{plan.pk}")
-            if not cleaned.get(f"offer_{plan.pk}") or position is None:
+            position = cleaned.get(f"position_{plan.slug}")
+            if not cleaned.get(f"offer_{plan.slug}") or position is None:
                 continue
             if position in seen:
                 self.add_error(
-                    f"position_{plan.pk}",
+                    f"position_{plan.slug}",
                     _("%(plan)s and %(other)s cannot both be number %(position)s.")
                     % {"plan": plan.name, "other": seen[position], "position": position},
                 )

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def form(city: Department, **changes: str) -> dict[str, str]:
     return {
-        "department": str(city.pk),
+        "department": city.schema_name,
         "period_start": "2027-01-01",
         "amount": "128937.00",
         "currency": "usd",
@@ -52,7 +52,7 @@ def test_billing_staff_issue_a_license(catalog_vendor_client, fake_stripe, littl
         ({"currency": "eur"}, "US dollars"),
         ({"po_number": ""}, "This field is required"),
         ({"period_start": "2027-02-30"}, "Enter a valid date"),
-        ({"department": "999999"}, "Select a valid choice"),
+        ({"department": "atlantis"}, "Select a valid choice"),
     ],
 )
 def test_bad_licenses_get_a_clear_error_and_400(
