@@ -79,9 +79,8 @@ def plan_create(*, slug: str, **fields: Any) -> DevicePlan:
 def plan_update(*, plan: DevicePlan, **fields: Any) -> DevicePlan:
     """Change a plan. Its slug is fixed once created: it names the Stripe lookup keys."""
     plan = DevicePlan.objects.select_for_update().get(pk=plan.pk)
-    if "slug" in fields:
-        if fields.pop("slug") != plan.slug:
-            raise ValidationError({"slug": ["A plan's code cannot change once it is created."]})
+    if "slug" in fields and fields.pop("slug") != plan.slug:
+        raise ValidationError({"slug": ["A plan's code cannot change once it is created."]})
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise TypeError(f"Unknown plan fields: {sorted(unknown)}")

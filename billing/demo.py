@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from billing.licenses import renewal_date
 from billing.models import (
     Alert,
     Customer,
@@ -29,7 +30,6 @@ from billing.models import (
     Subscription,
     SubscriptionEvent,
 )
-from billing.licenses import renewal_date
 from billing.services import entitlement_start, history
 from portal.registry.models import Site
 from tenants.demo import VENDOR_EMAIL
@@ -61,9 +61,11 @@ PLANS = [
         35_000,
         15_000,
         "A small bridge for a home or a corner shop: links up to 4 cameras and keeps 1 TB of "
-        "recordings on site. Shares only under your sharing settings; you can pause it at any time.",
+        "recordings on site. Shares only under your sharing settings; you can pause it at any "
+        "time.",
         "Un puente pequeño para una casa o una tienda: conecta hasta 4 cámaras y guarda 1 TB de "
-        "grabaciones en el lugar. Solo comparte según su configuración; puede pausarlo cuando quiera.",
+        "grabaciones en el lugar. Solo comparte según su configuración; puede pausarlo cuando "
+        "quiera.",
     ),
     DemoPlan(
         "standard-8",
@@ -186,7 +188,10 @@ def _demo_id(kind: str, department: Department, *parts: object) -> str:
 def _subscriptions(department: Department, plans: dict[str, DevicePlan]) -> int:
     wanted = SUBSCRIPTIONS.get(department.schema_name, 0)
     prefix = _demo_id("sub", department, "")
-    if not wanted or Subscription.objects.filter(stripe_subscription_id__startswith=prefix).exists():
+    if (
+        not wanted
+        or Subscription.objects.filter(stripe_subscription_id__startswith=prefix).exists()
+    ):
         return 0
     rng = random.Random(f"billing-{department.schema_name}")
     now = timezone.now()
@@ -273,7 +278,9 @@ def _subscription(
         # Cancelled before it was ever paid for long: never integrated, its device returned.
         _line(subscription, "status:canceled", subscription.ended_at, reason="Owner cancelled.")
         return subscription
-    entitlement_start(subscription=subscription, stripe_event_id=_demo_id("evt", department, number))
+    entitlement_start(
+        subscription=subscription, stripe_event_id=_demo_id("evt", department, number)
+    )
     SubscriptionEvent.objects.filter(subscription=subscription, kind="entitlement_started").update(
         at=started + timedelta(minutes=2)
     )
@@ -286,7 +293,9 @@ def _subscription(
         Subscription.objects.filter(pk=subscription.pk).update(
             grace_until=now + timedelta(days=rng.randint(3, 12))
         )
-        _line(subscription, "status:past_due", failed.payment_failed_at, detail="active -> past_due")
+        _line(
+            subscription, "status:past_due", failed.payment_failed_at, detail="active -> past_due"
+        )
     if scenario == "disputed":
         disputed = (renewals or [first])[-1]
         disputed.disputed = True
@@ -320,7 +329,7 @@ def _invoice(
     *,
     paid: bool = True,
 ) -> Invoice:
-    number = subscription.stripe_subscription_id.rsplit("_", 1)[-1]
+    number = (subscription.stripe_subscription_id or "").rsplit("_", 1)[-1]
     return Invoice.objects.create(
         stripe_invoice_id=_demo_id("in", department, number, sequence),
         department=department,
@@ -342,9 +351,12 @@ def _line(
     subscription: Subscription,
     kind: str,
     at: datetime | None,
-    **fields: str,
+    *,
+    detail: str = "",
+    reason: str = "",
+    actor_email: str = "",
 ) -> None:
-    line = history(subscription, kind, **fields)
+    line = history(subscription, kind, detail=detail, reason=reason, actor_email=actor_email)
     SubscriptionEvent.objects.filter(pk=line.pk).update(at=at or timezone.now())
 
 

@@ -7,6 +7,7 @@ An overdue license never suspends a department: that stays a deliberate vendor a
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -272,7 +273,7 @@ def licenses_check(now: datetime | None = None) -> list[License]:
                 ),
                 raised_at=now,
             )
-            transaction.on_commit(lambda license_=license_: _overdue_emails(license_))
+            transaction.on_commit(partial(_overdue_emails, license_))
         warned.append(license_)
     return warned
 

@@ -163,7 +163,9 @@ def license_new(request: HttpRequest) -> HttpResponse:
     form = LicenseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            license_ = license_issue(actor_email=request.user.email, **form.service_fields())
+            license_ = license_issue(
+                actor_email=getattr(request.user, "email", ""), **form.service_fields()
+            )
         except ValidationError as error:
             _errors_into(form, error)
         except PaymentsNotConfigured:

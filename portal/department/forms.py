@@ -300,7 +300,9 @@ class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
     """Which device plans the city offers its residents, and in which order: a checkbox and a
     position for each plan on sale, named by the plan's code (fixed once created)."""
 
-    def __init__(self, *args: Any, plans: list[Any], offered: dict[int, int], **kwargs: Any):
+    def __init__(
+        self, *args: Any, plans: list[Any], offered: dict[int, int], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.plans = plans
         for plan in plans:
@@ -323,7 +325,9 @@ class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
             )
 
     def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
-        return [(plan, self[f"offer_{plan.slug}"], self[f"position_{plan.slug}"]) for plan in self.plans]
+        return [
+            (plan, self[f"offer_{plan.slug}"], self[f"position_{plan.slug}"]) for plan in self.plans
+        ]
 
     def chosen(self) -> list[Any]:
         """The offered plans in the administrator's order (a plan without a position last)."""

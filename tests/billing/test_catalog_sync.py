@@ -220,3 +220,22 @@ def test_a_code_is_used_once():
     with pytest.raises(ValidationError) as raised:
         hub()
     assert "slug" in raised.value.message_dict
+
+
+def test_the_gateway_pays_and_refunds_a_test_card_on_the_fake(fake_stripe):
+    # The same calls the test-mode check makes against Stripe (tests/billing/test_stripe_live.py).
+    from billing.gateway import gateway
+
+    intent = gateway().payment_intent_create(
+        {"amount": 5_000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True},
+        idempotency_key="pay-1",
+    )
+    assert intent["status"] == "succeeded"
+    refund = gateway().refund_create(
+        {"payment_intent": intent["id"], "amount": 1_500}, idempotency_key="refund-1"
+    )
+    assert refund["amount"] == 1_500
+    with pytest.raises(StripeRefused):
+        gateway().refund_create(
+            {"payment_intent": intent["id"], "amount": 4_000}, idempotency_key="refund-2"
+        )

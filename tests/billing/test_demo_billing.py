@@ -53,8 +53,9 @@ def test_four_tiers_offered_in_little_rock_and_carrollton_none_in_concord():
     ]
     assert [plan.name for plan in plans_offered(carrollton)] == ["Standard", "Basic", "Pro"]
     assert list(plans_offered(concord)) == []
-    basic, enterprise = DevicePlan.objects.get(name="Basic"), DevicePlan.objects.get(
-        name="Enterprise"
+    basic, enterprise = (
+        DevicePlan.objects.get(name="Basic"),
+        DevicePlan.objects.get(name="Enterprise"),
     )
     assert (basic.device_price, basic.yearly_price, basic.cameras_supported) == (35_000, 15_000, 4)
     assert (enterprise.device_price, enterprise.yearly_price, enterprise.video_search) == (
@@ -96,9 +97,11 @@ def test_subscriptions_in_realistic_states_with_a_history():
     assert subscriptions.filter(status="past_due", grace_until__gt=timezone.now()).exists()
     assert subscriptions.filter(complimentary_until__gt=timezone.now()).exists()
     assert not subscriptions.filter(status="canceled", entitled=True).exists()
-    states = set(Fulfilment.objects.filter(subscription__department=littlerock).values_list(
-        "state", flat=True
-    ))
+    states = set(
+        Fulfilment.objects.filter(subscription__department=littlerock).values_list(
+            "state", flat=True
+        )
+    )
     assert "online" in states and len(states) >= 3
     assert Invoice.objects.filter(department=littlerock, disputed=True).count() == 1
     assert Invoice.objects.filter(

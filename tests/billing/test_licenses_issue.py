@@ -84,9 +84,7 @@ def test_the_paid_invoice_marks_the_license_paid(fake_stripe, milwaukee_like):
     assert (row.license, row.status, row.amount_paid) == (license_, "paid", 12_500_000)
 
 
-def test_a_paid_license_stays_paid_when_an_older_open_snapshot_arrives(
-    fake_stripe, milwaukee_like
-):
+def test_a_paid_license_stays_paid_when_an_older_open_snapshot_arrives(fake_stripe, milwaukee_like):
     license_ = issue(milwaukee_like)
     open_snapshot = dict(fake_stripe.objects[license_.stripe_invoice_id])
     (paid,) = fake_stripe.invoice_pay(license_.stripe_invoice_id)
