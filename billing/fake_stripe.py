@@ -334,6 +334,8 @@ class FakeStripe:
                 return self._get(charge_id, "charge")
             case "post", ["refunds"]:
                 return self._refund(params)
+            case "post", ["payment_intents"]:
+                return self._payment_intent(params)
         raise _Refusal(404, f"Unrecognized request URL ({method.upper()}: {path}).")
 
     # -- the objects ------------------------------------------------------------------------
@@ -670,6 +672,14 @@ class FakeStripe:
 
     def _invoice_item(self, params: Obj) -> Obj:
         self._get(params["customer"], "customer")
+        if params.get("invoice"):
+            # An item for a named draft invoice is added to it (Stripe's recommended order:
+            # the draft first, then its items).
+            invoice = self._get(params["invoice"], "invoice")
+            if invoice["status"] != "draft":
+                raise _Refusal(400, "Invoice items can only be added to draft invoices.")
+            for total in ("amount_due", "amount_remaining", "total", "subtotal"):
+                invoice[total] += int(params["amount"])
         return self._store(
             example(
                 "invoiceitem",
@@ -717,6 +727,49 @@ class FakeStripe:
                 created=self.tick(),
                 status="succeeded",
             )
+        )
+
+    def _payment_intent(self, params: Obj) -> Obj:
+        """A PaymentIntent (no example object in the fixtures: the fields Canvass reads, as
+        Stripe names them); confirmed with a test card it succeeds with one charge."""
+        intent_id = self.new_id("pi")
+        amount = int(params["amount"])
+        confirmed = params.get("confirm") == "true"
+        charge = None
+        if confirmed:
+            charge = self._store(
+                example(
+                    "charge",
+                    id=self.new_id("ch"),
+                    amount=amount,
+                    amount_captured=amount,
+                    amount_refunded=0,
+                    captured=True,
+                    paid=True,
+                    refunded=False,
+                    disputed=False,
+                    currency=params["currency"],
+                    customer=params.get("customer"),
+                    payment_intent=intent_id,
+                    created=self.tick(),
+                    status="succeeded",
+                )
+            )
+        return self._store(
+            {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": amount if confirmed else 0,
+                "currency": params["currency"],
+                "customer": params.get("customer"),
+                "payment_method": params.get("payment_method"),
+                "latest_charge": charge["id"] if charge else None,
+                "metadata": params.get("metadata", {}),
+                "status": "succeeded" if confirmed else "requires_payment_method",
+                "created": self.clock,
+                "livemode": False,
+            }
         )
 
     def charge_refunded_event(self, refund_id: str) -> list[Obj]:

@@ -294,3 +294,62 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices_set(self, "action", [("", _("All")), *AuditEntry.Action.choices])
+
+
+class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
+    """Which device plans the city offers its residents, and in which order: a checkbox and a
+    position for each plan on sale, named by the plan's code (fixed once created)."""
+
+    def __init__(
+        self, *args: Any, plans: list[Any], offered: dict[int, int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.plans = plans
+        for plan in plans:
+            self.fields[f"offer_{plan.slug}"] = forms.BooleanField(
+                label=_("Offer %(plan)s") % {"plan": plan.name},
+                required=False,
+                initial=plan.pk in offered,
+            )
+            self.fields[f"position_{plan.slug}"] = forms.IntegerField(
+                label=_("Position of %(plan)s") % {"plan": plan.name},
+                min_value=1,
+                max_value=99,
+                required=False,
+                initial=offered.get(plan.pk),
+                error_messages={
+                    "min_value": _("Positions run from 1 to 99."),
+                    "max_value": _("Positions run from 1 to 99."),
+                    "invalid": _("Enter the position as a whole number, e.g. 1."),
+                },
+            )
+
+    def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [
+            (plan, self[f"offer_{plan.slug}"], self[f"position_{plan.slug}"]) for plan in self.plans
+        ]
+
+    def chosen(self) -> list[Any]:
+        """The offered plans in the administrator's order (a plan without a position last)."""
+        offered = [
+            (self.cleaned_data.get(f"position_{plan.slug}") or 100, index, plan)
+            for index, plan in enumerate(self.plans)
+            if self.cleaned_data.get(f"offer_{plan.slug}")
+        ]
+        return [plan for _position, _index, plan in sorted(offered, key=lambda row: row[:2])]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        seen: dict[int, str] = {}
+        for plan in self.plans:
+            position = cleaned.get(f"position_{plan.slug}")
+            if not cleaned.get(f"offer_{plan.slug}") or position is None:
+                continue
+            if position in seen:
+                self.add_error(
+                    f"position_{plan.slug}",
+                    _("%(plan)s and %(other)s cannot both be number %(position)s.")
+                    % {"plan": plan.name, "other": seen[position], "position": position},
+                )
+            seen[position] = plan.name
+        return cleaned

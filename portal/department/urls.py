@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.department import views
+from portal.department import offer_views, views
 
 app_name = "department"
 urlpatterns = [
@@ -29,6 +29,8 @@ urlpatterns = [
     path("incidents/<int:incident_id>/canvass.csv", views.canvass_export, name="canvass_export"),
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("settings/", views.department_settings, name="settings"),
+    path("plans/", offer_views.plan_offers, name="plan_offers"),
+    path("license/", offer_views.license_status, name="license"),
     path("audit/", views.audit, name="audit"),
     path("audit.csv", views.audit_export, name="audit_export"),
     path("registry.csv", views.export_csv, name="export_csv"),

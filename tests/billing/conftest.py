@@ -248,3 +248,31 @@ def paid_checkout_make(
         session_id=session["id"],
         subscription_pk=subscription.pk,
     )
+
+
+@pytest.fixture
+def billing_vendor_email() -> str:
+    """The demo vendor staff account, given billing.run_billing (within the test)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django_tenants.utils import schema_context
+
+    from tenants.demo import VENDOR_EMAIL
+
+    with schema_context("public"):
+        user = get_user_model().objects.get(email=VENDOR_EMAIL)
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="billing", codename="run_billing")
+        )
+    return VENDOR_EMAIL
+
+
+@pytest.fixture
+def catalog_vendor_client(platform_client: Client, billing_vendor_email: str) -> Client:
+    """The platform's console, signed in as vendor billing staff (second factor set up)."""
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import schema_context
+
+    with schema_context("public"):
+        platform_client.force_login(get_user_model().objects.get(email=billing_vendor_email))
+    return platform_client

@@ -59,6 +59,9 @@ NOT_AUDITED = {
     "audit": "/department/audit/",
     "import": "/department/import/",
     "settings": "/department/settings/",
+    # Billing's pages show plans and the city's license, never an owner.
+    "plan_offers": "/department/plans/",
+    "license": "/department/license/",
     "import_status": "/department/import/{import_job}/status.json",
 }
 # Routes that change state without showing or sending anyone's details.

@@ -328,6 +328,27 @@ DEPARTMENT = {
     "terms_text": "Terms",
     "administrator_email": "chief@fuzzville.example.org",
 }
+# A device plan (the world makes it with this code) and a license for Concord.
+PLAN = {
+    "slug": "fuzz-hub",
+    "name": "Fuzz Hub",
+    "cameras_supported": "4",
+    "storage_gb": "1000",
+    "device_price": "350",
+    "yearly_price": "150",
+    "currency": "usd",
+    "description_en": "Links up to 4 cameras.",
+    "description_es": "Conecta hasta 4 cámaras.",
+    "active": "on",
+}
+LICENSE = {
+    "department": CITY,
+    "period_start": "2027-01-01",
+    "amount": "125000",
+    "currency": "usd",
+    "po_number": "PO-1",
+    "contract": "",
+}
 SITE_ID = {"site_id": "site"}
 CAMERA_ID = {"camera_id": "camera"}
 CASE = {"incident_id": "incident"}
@@ -476,8 +497,18 @@ FORMS = [
         },
         method="get",
     ),
+    Form(
+        "department:plan_offers",
+        "administrator",
+        {"offer_fuzz-hub": "on", "position_fuzz-hub": "1"},
+    ),
     # The platform: the vendor's console and its sign-in.
     Form("console:department_new", "vendor", DEPARTMENT, files=("logo",), examples=8),
+    Form("console:plan_new", "vendor", PLAN | {"slug": "fuzz-new"}),
+    Form("console:plan_edit", "vendor", PLAN, path={"plan_id": "plan"}),
+    Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
+    Form("console:plans_sync", "vendor", {}, examples=4),
+    Form("console:license_new", "vendor", LICENSE),
     Form(
         "account_login",
         "platform_visitor",
@@ -580,6 +611,15 @@ def world(make_resident, make_staff, host_client, site_data, settings) -> World:
                 ).pk
             ),
         }
+    with schema_context("public"):
+        from billing.catalog import plan_create
+
+        plan = plan_create(
+            **{key: value for key, value in PLAN.items() if key != "active"}
+            | {"cameras_supported": 4, "storage_gb": 1000, "device_price": 35_000}
+            | {"yearly_price": 15_000, "video_search": False}
+        )
+        ids["plan"] = str(plan.pk)
     vendor = host_client("localhost")
     with schema_context("public"):
         vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))

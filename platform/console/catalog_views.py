@@ -1,0 +1,189 @@
+"""The vendor console's device catalog (plans, kept in step with Stripe) and department licenses:
+vendor staff with billing.run_billing and a second factor. Views translate HTTP to
+billing.catalog and billing.licenses."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from billing.catalog import catalog_sync, catalog_sync_all, plan_create, plan_update
+from billing.gateway import (
+    PaymentsNotConfigured,
+    StripeRefused,
+    StripeUnavailable,
+    payments_configured,
+)
+from billing.licenses import license_issue
+from billing.models import DevicePlan, License, PlanOffer
+from console.catalog_forms import LicenseForm, PlanForm
+from console.views import View, vendor_staff_required
+from tenants.models import Department
+
+NOT_CONFIGURED = (
+    "Payments are not configured on this installation (no STRIPE_SECRET_KEY): nothing was "
+    "sent to Stripe."
+)
+
+
+def billing_staff_required(view: View) -> View:
+    """Vendor staff (second factor set up) who run billing."""
+
+    @wraps(view)
+    def check(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.has_perm("billing.run_billing"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return vendor_staff_required(check)
+
+
+def _errors_into(form: Form, error: ValidationError) -> None:
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+def _stripe_failed(request: HttpRequest, error: Exception) -> None:
+    if isinstance(error, PaymentsNotConfigured):
+        messages.error(request, NOT_CONFIGURED)
+    elif isinstance(error, StripeUnavailable):
+        messages.error(request, f"{error.message} Nothing was changed here.")
+    elif isinstance(error, StripeRefused):
+        messages.error(request, f"Stripe refused: {error.message} Nothing was changed here.")
+
+
+@require_safe
+@billing_staff_required
+def plans(request: HttpRequest) -> HttpResponse:
+    rows = DevicePlan.objects.prefetch_related(
+        Prefetch("offers", queryset=PlanOffer.objects.select_related("department"))
+    ).order_by("yearly_price", "pk")
+    return render(
+        request,
+        "console/catalog/plans.html",
+        {"plans": rows, "payments_configured": payments_configured()},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@billing_staff_required
+def plan_new(request: HttpRequest) -> HttpResponse:
+    form = PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_create(**form.service_fields())
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, f"{plan.name} is in the catalog; sync it to sell it.")
+            return redirect("console:plans")
+    return render(
+        request,
+        "console/catalog/plan_form.html",
+        {"form": form, "plan": None},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@billing_staff_required
+def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(DevicePlan, pk=plan_id)
+    form = PlanForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_update(plan=plan, **form.service_fields())
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(
+                request, f"{plan.name} is saved; sync it so that Stripe's prices follow."
+            )
+            return redirect("console:plans")
+    return render(
+        request,
+        "console/catalog/plan_form.html",
+        {"form": form, "plan": plan},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@billing_staff_required
+def plan_sync(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(DevicePlan, pk=plan_id)
+    try:
+        plan = catalog_sync(plan=plan)
+    except (PaymentsNotConfigured, StripeUnavailable, StripeRefused) as error:
+        _stripe_failed(request, error)
+    else:
+        messages.success(request, f"{plan.name} is in step with Stripe.")
+    return redirect("console:plans")
+
+
+@require_POST
+@billing_staff_required
+def plans_sync(request: HttpRequest) -> HttpResponse:
+    try:
+        results = catalog_sync_all()
+    except PaymentsNotConfigured as error:
+        _stripe_failed(request, error)
+        return redirect("console:plans")
+    failed = [result for result in results if result.error]
+    for result in failed:
+        messages.error(request, f"{result.plan.name}: {result.error}")
+    synced = len(results) - len(failed)
+    messages.success(request, f"{synced} of {len(results)} plans are in step with Stripe.")
+    return redirect("console:plans")
+
+
+@require_safe
+@billing_staff_required
+def licenses(request: HttpRequest) -> HttpResponse:
+    departments = (
+        Department.objects.cities()
+        .prefetch_related(
+            Prefetch("licenses", queryset=License.objects.order_by("-period_start", "-pk"))
+        )
+        .order_by("name")
+    )
+    return render(request, "console/catalog/licenses.html", {"departments": departments})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@billing_staff_required
+def license_new(request: HttpRequest) -> HttpResponse:
+    form = LicenseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            license_ = license_issue(
+                actor_email=getattr(request.user, "email", ""), **form.service_fields()
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        except PaymentsNotConfigured:
+            form.add_error(None, NOT_CONFIGURED)
+        except StripeUnavailable as error:
+            form.add_error(None, f"{error.message} No license was recorded.")
+        except StripeRefused as error:
+            form.add_error(None, f"Stripe refused: {error.message} No license was recorded.")
+        else:
+            messages.success(
+                request,
+                f"The license invoice for {license_.department.name} was sent "
+                f"(PO {license_.po_number}, due {license_.due_date}).",
+            )
+            return redirect("console:licenses")
+    return render(
+        request,
+        "console/catalog/license_form.html",
+        {"form": form, "payments_configured": payments_configured()},
+        status=400 if form.is_bound else 200,
+    )
