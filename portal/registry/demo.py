@@ -309,9 +309,6 @@ def _bulk_sites(department: Department, program: Program, streets: CityStreets) 
         participants, plans, strict=True
     ):
         latitude, longitude = _point(program, rng, streets.neighbourhoods)
-        integrated = program.integration_offered and rng.random() < (
-            0.35 if kind == "business" else 0.06
-        )
         site = Site(
             participant=participant,
             kind=kind,
@@ -319,9 +316,6 @@ def _bulk_sites(department: Department, program: Program, streets: CityStreets) 
             f"{rng.choice(streets.zips)}",
             latitude=latitude,
             longitude=longitude,
-            participation=Site.Participation.INTEGRATED
-            if integrated
-            else Site.Participation.REGISTERED,
             contact_name=f"{first} {last}",
             contact_phone=_phone(rng, streets),
             contact_email=email,

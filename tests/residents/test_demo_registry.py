@@ -40,12 +40,13 @@ def test_each_city_gets_a_few_hundred_sites_within_its_area(schema_name, expecte
         assert Site.objects.searchable().count() < len(sites)
 
 
-def test_integration_appears_only_where_the_city_offers_it():
-    concord, littlerock = seeded("concord"), seeded("littlerock")
-    with tenant_context(concord):
-        assert not Site.objects.filter(participation=Site.Participation.INTEGRATED).exists()
+def test_the_registry_seeder_integrates_no_site_by_itself():
+    """Integration follows money: only a paid device subscription makes a demo site integrated,
+    never the registry's seeder, even in a city that sells devices."""
+    littlerock = seeded("littlerock")
     with tenant_context(littlerock):
-        assert Site.objects.filter(participation=Site.Participation.INTEGRATED).count() > 10
+        assert Site.objects.count() > 0
+        assert not Site.objects.filter(participation=Site.Participation.INTEGRATED).exists()
 
 
 def test_seeding_twice_adds_nothing():
