@@ -14,6 +14,8 @@ from django.test import Client
 
 from billing.fake_stripe import FakeStripe
 from billing.gateway import transport_injected
+from billing.models import DevicePlan
+from tests.billing.plans import HUB_4, HUB_16, plan_make, plan_sync, plans_offer
 
 WEBHOOK_SECRET = "whsec_canvass_test_secret"
 WEBHOOK_PATH = "/stripe/webhook/"
@@ -51,3 +53,15 @@ def deliver(platform_client: Client, webhook_secret: str) -> Callable[..., HttpR
         )
 
     return post
+
+
+# The resident's checkout (portal/residents + billing/checkout.py).
+@pytest.fixture
+def checkout_plans(fake_stripe: FakeStripe) -> tuple[DevicePlan, DevicePlan]:
+    """Two plans synced to the fake Stripe, offered by Little Rock (Hub 16 first) and Carrollton
+    (Hub 4 only); Concord offers none."""
+    hub_4 = plan_sync(plan_make(HUB_4))
+    hub_16 = plan_sync(plan_make(HUB_16))
+    plans_offer("littlerock", hub_16, hub_4)
+    plans_offer("carrollton", hub_4)
+    return hub_4, hub_16

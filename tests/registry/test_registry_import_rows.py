@@ -75,8 +75,7 @@ def feature(properties: object) -> dict[str, object]:
         ),
         (
             ROW | {"participation": "sometimes"},
-            "Row 2: participation: “sometimes” is not allowed; write registered or leave it "
-            "empty.",
+            "Row 2: participation: “sometimes” is not allowed; write registered or leave it empty.",
         ),
     ],
 )

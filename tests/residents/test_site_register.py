@@ -87,9 +87,7 @@ def test_integration_cannot_be_chosen_by_hand_in_any_city(make_resident, site_da
     with schema_context(schema):
         site = Site.objects.get()
         assert site.participation == "registered"
-    owner.client.post(
-        f"/my/sites/{site.pk}/", site_data(participation="integrated", **where)
-    )
+    owner.client.post(f"/my/sites/{site.pk}/", site_data(participation="integrated", **where))
     with schema_context(schema):
         assert Site.objects.get().participation == "registered"
 
