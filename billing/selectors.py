@@ -32,9 +32,9 @@ def subscriptions_by_site(department: Department, participant_id: int) -> dict[i
         .order_by("-created_at", "-pk")
     )
     for subscription in subscriptions:
-        if not subscription.is_ended:
-            found[subscription.site_id] = subscription
-        elif subscription.stripe_subscription_id and subscription.site_id not in found:
+        if not subscription.is_ended or (
+            subscription.stripe_subscription_id and subscription.site_id not in found
+        ):
             found[subscription.site_id] = subscription
     return found
 
