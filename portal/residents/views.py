@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -162,7 +163,14 @@ def _kept(formset: BaseFormSet[Any]) -> list[CameraForm]:
     return [camera for camera in formset.forms if camera.cleaned_data and not is_deleted(camera)]
 
 
+# Pages whose forms send the owner on to Stripe (Checkout, the customer portal): the Content
+# Security Policy lets those forms' redirects leave this host for Stripe's, and nowhere else.
+STRIPE_FORM_TARGETS = csp_update({"form-action": ["https://checkout.stripe.com"]})
+STRIPE_PORTAL_TARGETS = csp_update({"form-action": ["https://billing.stripe.com"]})
+
+
 @require_safe
+@STRIPE_PORTAL_TARGETS
 @participant_required
 def manage(request: ParticipantRequest) -> HttpResponse:
     participant = request.participant
@@ -218,6 +226,7 @@ def _plan_chosen(value: object) -> DevicePlan | None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@STRIPE_FORM_TARGETS
 @participant_required
 def site_integrate(request: ParticipantRequest, site_id: int) -> HttpResponse:
     """The device plans this city offers for one of the owner's sites, what integrating means

@@ -354,3 +354,16 @@ def test_the_return_pages_are_the_owners_only(owner, make_resident):
     site = site_of(owner)
     assert bob.client.get(f"/my/sites/{site.pk}/integrate/paid/").status_code == 404
     assert bob.client.get(f"/my/sites/{site.pk}/integrate/cancelled/").status_code == 404
+
+
+def test_the_pages_with_forms_to_stripe_let_only_those_forms_leave_for_stripe(
+    owner, checkout_plans
+):
+    """form-action 'self' would stop the browser at the redirect to Stripe (the browser test
+    found it); only the pages whose forms go there allow Stripe's host, and only it."""
+    site = site_of(owner)
+    integrate = owner.client.get(f"/my/sites/{site.pk}/integrate/")["Content-Security-Policy"]
+    assert "form-action 'self' https://checkout.stripe.com" in integrate
+    manage = owner.client.get("/my/")["Content-Security-Policy"]
+    assert "form-action 'self' https://billing.stripe.com" in manage
+    assert "stripe" not in owner.client.get(f"/my/sites/{site.pk}/")["Content-Security-Policy"]

@@ -10,12 +10,12 @@ from django_tenants.utils import schema_context
 from billing.fake_stripe import FakeStripe
 from billing.gateway import transport_injected
 from portal.department import urls as department_urls
-from portal.residents import urls as resident_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
 from portal.registry.services import import_check_run, import_start
+from portal.residents import urls as resident_urls
 from tenants.models import Program
 from tests.billing.plans import HUB_4, plan_make, plan_sync, plans_offer
 from tests.department.test_notify import MP4
@@ -150,9 +150,7 @@ def test_every_resident_route_is_classified():
     assert {pattern.name for pattern in resident_urls.urlpatterns} == set(RESIDENT_ROUTES)
 
 
-def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(
-    make_resident, site_data
-):
+def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):
     owner = make_resident("littlerock")
     owner.client.post(
         "/register/",
