@@ -7,8 +7,10 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from billing.checkout import opt_out_received
         from billing.demo import billing_seed
         from portal.registry.demo import registry_seed
+        from portal.registry.signals import participant_opting_out
         from tenants.demo import DEMO_SEEDERS
 
         # Billing's demo integrates sites the registry's demo made: the registry's seeder first
@@ -17,3 +19,6 @@ class BillingConfig(AppConfig):
             DEMO_SEEDERS.append(registry_seed)
         if billing_seed not in DEMO_SEEDERS:
             DEMO_SEEDERS.insert(DEMO_SEEDERS.index(registry_seed) + 1, billing_seed)
+
+        # Opting out cancels the owner's device subscriptions at Stripe in the same action.
+        participant_opting_out.connect(opt_out_received, dispatch_uid="billing.opt_out")

@@ -65,17 +65,25 @@ class FakeStripe:
         self.objects: dict[str, Obj] = {}
         self.requests: list[tuple[str, str, Obj]] = []
         self.idempotent: dict[str, tuple[str, int]] = {}
-        self.failures: list[str] = []
+        self.failures: list[tuple[str, str]] = []
         self.clock = int(time.time())
         self.lock = threading.RLock()
         # Seconds each answer takes (a slow network), outside the lock: concurrent callers overlap.
         self.latency = 0.0
 
     # -- what tests steer -------------------------------------------------------------------
-    def fail_next(self, how: str = "timeout") -> None:
+    def fail_next(self, how: str = "timeout", on: str = "") -> None:
         """The next request times out ("timeout"), gets a 500 ("server") or a card decline
-        ("declined")."""
-        self.failures.append(how)
+        ("declined"); with `on`, the next request whose path starts with it (e.g.
+        "/v1/checkout/sessions": the calls before it succeed)."""
+        self.failures.append((how, on))
+
+    def _failure_for(self, path: str) -> str | None:
+        for index, (how, on) in enumerate(self.failures):
+            if path.startswith(on):
+                del self.failures[index]
+                return how
+        return None
 
     def calls(self, method: str, path_start: str) -> list[Obj]:
         return [
@@ -215,8 +223,8 @@ class FakeStripe:
         if self.latency:
             time.sleep(self.latency)
         with self.lock:
-            if self.failures:
-                how = self.failures.pop(0)
+            how = self._failure_for(urlsplit(url).path)
+            if how is not None:
                 if how == "timeout":
                     raise TransportTimeout(url)
                 if how == "server":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from billing.models import DevicePlan, PlanOffer
+from billing.models import Customer, DevicePlan, PlanOffer, Subscription
 from tenants.models import Department
 
 
@@ -18,3 +18,27 @@ def plans_offered(department: Department) -> QuerySet[DevicePlan]:
 
 def offer_positions(department: Department) -> dict[int, int]:
     return dict(PlanOffer.objects.filter(department=department).values_list("plan_id", "position"))
+
+
+def subscriptions_by_site(department: Department, participant_id: int) -> dict[int, Subscription]:
+    """Each of an owner's sites' subscription as the owner sees it: the open one (a Checkout
+    under way, live, past due), else the latest that really began at Stripe (a Checkout left
+    unpaid is no subscription). With its plan, device fulfilment and invoices."""
+    found: dict[int, Subscription] = {}
+    subscriptions = (
+        Subscription.objects.filter(department=department, participant_id=participant_id)
+        .select_related("plan", "fulfilment")
+        .prefetch_related("invoices")
+        .order_by("-created_at", "-pk")
+    )
+    for subscription in subscriptions:
+        if not subscription.is_ended or (
+            subscription.stripe_subscription_id and subscription.site_id not in found
+        ):
+            found[subscription.site_id] = subscription
+    return found
+
+
+def has_billing_account(department: Department, participant_id: int) -> bool:
+    """Whether the owner is a Stripe customer here (the customer portal has something to show)."""
+    return Customer.objects.filter(department=department, participant_id=participant_id).exists()

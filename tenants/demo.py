@@ -34,7 +34,6 @@ class DemoCity:
     languages: tuple[str, ...]
     welcome_en: str
     welcome_es: str = ""
-    integration_offered: bool = False
     initials: str = field(default="")
 
 
@@ -86,7 +85,6 @@ DEMO_CITIES = [
             "granting any access, or choose to integrate live video for emergencies. Your "
             "data stays under your control, and every police access is monitored and recorded."
         ),
-        integration_offered=True,
         initials="CPD",
     ),
     DemoCity(
@@ -112,7 +110,6 @@ DEMO_CITIES = [
             "cámara. Opción 2: intégrela para acceso en tiempo real durante emergencias. "
             "Su video, su decisión."
         ),
-        integration_offered=True,
         initials="LR",
     ),
 ]
@@ -173,7 +170,6 @@ def demo_city_provision(city: DemoCity) -> Provisioned:
         welcome_en=city.welcome_en,
         welcome_es=city.welcome_es,
         languages=city.languages,
-        integration_offered=city.integration_offered,
         # A second run keeps the logo the first one made.
         logo=None if has_logo else demo_logo(city),
     )

@@ -277,7 +277,6 @@ class Program(models.Model):
         help_text=_("Sites must lie within this distance of the centre."),
     )
     goal_camera_count = models.PositiveIntegerField(_("goal camera count"), default=0)
-    integration_offered = models.BooleanField(_("integration offered"), default=False)
     terms_text = models.TextField(_("terms"), max_length=20_000, blank=True)
     terms_version = models.PositiveIntegerField(_("terms version"), default=1)
     # The yearly re-verification: a notice this many days before the anniversary of the last

@@ -183,7 +183,6 @@ def department_provision(
     languages: Sequence[str] = ("en", "es"),
     logo: File | None = None,
     goal_camera_count: int = 0,
-    integration_offered: bool = False,
     terms_text: str = "",
     verbosity: int = 0,
 ) -> Provisioned:
@@ -240,7 +239,6 @@ def department_provision(
     program = program or Program()
     program.center_latitude, program.center_longitude = center_latitude, center_longitude
     program.service_radius_m, program.goal_camera_count = service_radius_m, goal_camera_count
-    program.integration_offered = integration_offered
     if terms_text and terms_text != program.terms_text:
         if program.terms_text:
             program.terms_version += 1

@@ -42,7 +42,6 @@ class DepartmentForm(forms.Form):
         label="Welcome text (Spanish)", required=False, widget=forms.Textarea
     )
     logo = forms.FileField(required=False, help_text="PNG, JPEG or WebP.")
-    integration_offered = forms.BooleanField(required=False)
     terms_text = forms.CharField(label="Terms", required=False, widget=forms.Textarea)
     administrator_email = forms.EmailField(
         label="First administrator's email",

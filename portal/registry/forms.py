@@ -86,7 +86,6 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
             "address",
             "latitude",
             "longitude",
-            "participation",
             "contact_name",
             "contact_phone",
             "contact_email",
@@ -97,7 +96,6 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
         ]
         widgets = {
             "kind": forms.RadioSelect,
-            "participation": forms.RadioSelect,
             "contact_method": forms.RadioSelect,
             "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -114,8 +112,6 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
         registering; when editing, only if the terms changed since the site's consent)."""
         super().__init__(*args, **kwargs)
         self.program = program
-        if not program.integration_offered:
-            del self.fields["participation"]
         if not ask_terms:
             del self.fields["accept_terms"]
         # Radio buttons without the model fields' empty choice.

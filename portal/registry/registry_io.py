@@ -134,7 +134,6 @@ SITE_COLUMNS = {
     "latitude": "latitude",
     "longitude": "longitude",
     "site_type": "kind",
-    "participation": "participation",
     "contact_name": "contact_name",
     "contact_phone": "contact_phone",
     "contact_email": "contact_email",
@@ -354,13 +353,24 @@ class RowChecker:
         for column in ("address", "contact_name", "contact_email"):
             if not values[column]:
                 errors.append(_("%(column)s is empty.") % {"column": column})
-        participation = values["participation"] or Site.Participation.REGISTERED
-        if participation != Site.Participation.REGISTERED and not self.program.integration_offered:
-            errors.append(_("participation: this department does not offer integration."))
+        # Every imported site is registered: integration is bought by the owner, never set by
+        # a file (billing makes a site integrated when its device subscription is paid).
+        participation = values["participation"].lower()
+        if participation == Site.Participation.INTEGRATED:
+            errors.append(
+                _(
+                    "participation: integration is bought by the owner through the portal; "
+                    "import the site as registered."
+                )
+            )
+        elif participation not in ("", Site.Participation.REGISTERED):
+            errors.append(
+                _("participation: “%(value)s” is not allowed; write registered or leave it empty.")
+                % {"value": values["participation"][:40]}
+            )
         site_data = {field: values[column] for column, field in SITE_COLUMNS.items()}
         site_data |= {
             "kind": values["site_type"] or Site.Kind.HOME,
-            "participation": participation,
             "contact_method": (
                 Site.ContactMethod.PHONE if values["contact_phone"] else Site.ContactMethod.EMAIL
             ),

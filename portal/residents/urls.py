@@ -8,6 +8,14 @@ urlpatterns = [
     path("register/", views.site_new, name="site_new"),
     path("my/", views.manage, name="manage"),
     path("my/sites/<int:site_id>/", views.site_edit, name="site_edit"),
+    path("my/sites/<int:site_id>/integrate/", views.site_integrate, name="site_integrate"),
+    path("my/sites/<int:site_id>/integrate/paid/", views.checkout_done, name="checkout_done"),
+    path(
+        "my/sites/<int:site_id>/integrate/cancelled/",
+        views.checkout_cancelled,
+        name="checkout_cancelled",
+    ),
+    path("my/billing/", views.billing_portal, name="billing_portal"),
     path("my/sites/<int:site_id>/pause/", views.site_pause, {"paused": True}, name="site_pause"),
     path("my/sites/<int:site_id>/resume/", views.site_pause, {"paused": False}, name="site_resume"),
     path(

@@ -3,24 +3,33 @@ services and selectors."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.forms import BaseFormSet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from billing.checkout import CheckoutRefused, checkout_start, portal_session_start
+from billing.gateway import PaymentsNotConfigured, StripeRefused, StripeUnavailable
+from billing.models import DevicePlan
+from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
 from portal.registry import geocoding, services
+from portal.registry.audit import Actor
 from portal.registry.forms import (
     CameraEditFormSet,
     CameraForm,
@@ -31,7 +40,7 @@ from portal.registry.forms import (
 from portal.registry.models import Camera, Participant, Site
 from portal.registry.selectors import audit_entries_about
 from portal.residents.forms import OptOutForm
-from tenants.http import DepartmentRequest
+from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
 
 View = Callable[..., HttpResponse]
@@ -62,9 +71,13 @@ def participant_required(view: View) -> View:
 
 
 @require_safe
-def landing(request: HttpRequest) -> HttpResponse:
+def landing(request: DepartmentRequest) -> HttpResponse:
     """The program's front page, in the department's branding and the visitor's language."""
-    return render(request, "portal/landing.html")
+    return render(
+        request,
+        "portal/landing.html",
+        {"devices_offered": plans_offered(request.tenant).exists()},
+    )
 
 
 def _map_context(request: DepartmentRequest) -> dict[str, object]:
@@ -150,12 +163,161 @@ def _kept(formset: BaseFormSet[Any]) -> list[CameraForm]:
     return [camera for camera in formset.forms if camera.cleaned_data and not is_deleted(camera)]
 
 
+# Pages whose forms send the owner on to Stripe (Checkout, the customer portal): the Content
+# Security Policy lets those forms' redirects leave this host for Stripe's, and nowhere else.
+STRIPE_FORM_TARGETS = csp_update({"form-action": ["https://checkout.stripe.com"]})
+STRIPE_PORTAL_TARGETS = csp_update({"form-action": ["https://billing.stripe.com"]})
+
+
 @require_safe
+@STRIPE_PORTAL_TARGETS
 @participant_required
 def manage(request: ParticipantRequest) -> HttpResponse:
     participant = request.participant
-    sites = participant.sites.prefetch_related("cameras")
-    return render(request, "portal/manage.html", {"participant": participant, "sites": sites})
+    department = request.tenant
+    sites = list(participant.sites.prefetch_related("cameras"))
+    subscriptions = subscriptions_by_site(department, participant.pk)
+    return render(
+        request,
+        "portal/manage.html",
+        {
+            "participant": participant,
+            "sites": sites,
+            "rows": [(site, subscriptions.get(site.pk)) for site in sites],
+            "devices_offered": plans_offered(department).exists(),
+            "billing_account": has_billing_account(department, participant.pk),
+        },
+    )
+
+
+class SeeOther(HttpResponseRedirect):
+    """A POST answered with the page to GET next (Stripe's pages here)."""
+
+    status_code = 303
+
+
+def _participant_actor(request: ParticipantRequest) -> Actor:
+    return Actor.of_participant(request.participant, client_ip(request))
+
+
+def _payment_problem(request: ParticipantRequest, error: Exception) -> HttpResponse:
+    """Stripe unreachable, refusing, or not configured here: a clear page, nothing written."""
+    if isinstance(error, PaymentsNotConfigured):
+        message, status = str(PaymentsNotConfigured.message), 503
+    elif isinstance(error, StripeUnavailable):
+        message, status = str(StripeUnavailable.message), 503
+    else:
+        message = _("The payment service refused the request: %(reason)s") % {
+            "reason": getattr(error, "message", "") or _("no reason given")
+        }
+        status = 502
+    return render(
+        request,
+        "portal/payment_problem.html",
+        {"message": message, "not_configured": isinstance(error, PaymentsNotConfigured)},
+        status=status,
+    )
+
+
+def _plan_chosen(value: object) -> DevicePlan | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,9}", value):
+        return None
+    return DevicePlan.objects.filter(pk=int(value)).first()
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@STRIPE_FORM_TARGETS
+@participant_required
+def site_integrate(request: ParticipantRequest, site_id: int) -> HttpResponse:
+    """The device plans this city offers for one of the owner's sites, what integrating means
+    for their control, and the choice that sends them to Stripe Checkout to pay."""
+    department = request.tenant
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)
+    plans = list(plans_offered(department))
+    context: dict[str, object] = {
+        "site": site,
+        "plans": plans,
+        "subscription": subscriptions_by_site(department, request.participant.pk).get(site.pk),
+    }
+    if request.method != "POST":
+        return render(request, "portal/integrate.html", context)
+    plan = _plan_chosen(request.POST.get("plan"))
+    language = get_language() or "en"
+    try:
+        if not plans:
+            raise CheckoutRefused(
+                _("This department registers cameras only: it offers no integration devices.")
+            )
+        if plan is None:
+            raise CheckoutRefused(_("This department does not offer that device plan."))
+        url = checkout_start(
+            actor=_participant_actor(request),
+            site=site,
+            plan=plan,
+            department=department,
+            language=language,
+            success_url=department.url(
+                reverse("portal:checkout_done", args=[site.pk]) + f"?lang={language}"
+            ),
+            cancel_url=department.url(
+                reverse("portal:checkout_cancelled", args=[site.pk]) + f"?lang={language}"
+            ),
+        )
+    except CheckoutRefused as refusal:
+        return render(
+            request, "portal/integrate.html", {**context, "error": refusal.message}, status=400
+        )
+    except (PaymentsNotConfigured, StripeUnavailable, StripeRefused) as error:
+        return _payment_problem(request, error)
+    return SeeOther(url)
+
+
+def _in_language(request: ParticipantRequest) -> str:
+    """The language the owner paid in (carried through Stripe's return URL), if the city's
+    portal offers it; the portal's current language otherwise."""
+    wanted = request.GET.get("lang", "")
+    return wanted if wanted in request.tenant.branding.languages else get_language() or "en"
+
+
+@require_safe
+@participant_required
+def checkout_done(request: ParticipantRequest, site_id: int) -> HttpResponse:
+    """Where Stripe sends the owner after paying. Integration starts when Stripe confirms the
+    payment (a webhook), never on this redirect, which anyone can open."""
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)
+    subscription = subscriptions_by_site(request.tenant, request.participant.pk).get(site.pk)
+    with translation.override(_in_language(request)):
+        return render(
+            request, "portal/checkout_done.html", {"site": site, "subscription": subscription}
+        )
+
+
+@require_safe
+@participant_required
+def checkout_cancelled(request: ParticipantRequest, site_id: int) -> HttpResponse:
+    site = get_object_or_404(Site, pk=site_id, participant=request.participant)
+    with translation.override(_in_language(request)):
+        return render(request, "portal/checkout_cancelled.html", {"site": site})
+
+
+@require_POST
+@participant_required
+def billing_portal(request: ParticipantRequest) -> HttpResponse:
+    """Stripe's customer portal: the owner's card, invoices and cancellation."""
+    department = request.tenant
+    try:
+        url = portal_session_start(
+            actor=_participant_actor(request),
+            department=department,
+            return_url=department.url(reverse("portal:manage")),
+            language=get_language() or "en",
+        )
+    except CheckoutRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("portal:manage")
+    except (PaymentsNotConfigured, StripeUnavailable, StripeRefused) as error:
+        return _payment_problem(request, error)
+    return SeeOther(url)
 
 
 @require_safe

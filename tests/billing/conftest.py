@@ -20,6 +20,7 @@ from billing.gateway import gateway, transport_injected
 from billing.models import Customer, DevicePlan, Subscription
 from portal.registry.models import Site
 from tenants.models import Department
+from tests.billing.plans import HUB_4, HUB_16, plan_make, plan_sync, plans_offer
 
 WEBHOOK_SECRET = "whsec_canvass_test_secret"
 WEBHOOK_PATH = "/stripe/webhook/"
@@ -276,3 +277,15 @@ def catalog_vendor_client(platform_client: Client, billing_vendor_email: str) ->
     with schema_context("public"):
         platform_client.force_login(get_user_model().objects.get(email=billing_vendor_email))
     return platform_client
+
+
+# The resident's checkout (portal/residents + billing/checkout.py).
+@pytest.fixture
+def checkout_plans(fake_stripe: FakeStripe) -> tuple[DevicePlan, DevicePlan]:
+    """Two plans synced to the fake Stripe, offered by Little Rock (Hub 16 first) and Carrollton
+    (Hub 4 only); Concord offers none."""
+    hub_4 = plan_sync(plan_make(HUB_4))
+    hub_16 = plan_sync(plan_make(HUB_16))
+    plans_offer("littlerock", hub_16, hub_4)
+    plans_offer("carrollton", hub_4)
+    return hub_4, hub_16

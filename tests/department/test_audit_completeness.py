@@ -7,13 +7,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
+from billing.fake_stripe import FakeStripe
+from billing.gateway import transport_injected
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
 from portal.registry.services import import_check_run, import_start
+from portal.residents import urls as resident_urls
 from tenants.models import Program
+from tests.billing.plans import HUB_4, plan_make, plan_sync, plans_offer
 from tests.department.test_notify import MP4
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +70,28 @@ NOT_AUDITED = {
 }
 # Routes that change state without showing or sending anyone's details.
 UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel"}
+# The resident portal: an owner sees and changes only their own registration, so its pages
+# record nothing by themselves. (What changes a site's integration, billing on Stripe's word or
+# an opt-out ending it, records INTEGRATION_START / INTEGRATION_END through the registry.)
+RESIDENT_ROUTES = {
+    "landing": "public page",
+    "site_new": "the owner's own registration",
+    "manage": "the owner's own sites, subscriptions and invoices",
+    "site_edit": "the owner's own site",
+    "site_integrate": "the owner buys a device: Stripe Checkout, nothing shown to staff",
+    "checkout_done": "Stripe's return page: integration waits for the paid invoice",
+    "checkout_cancelled": "Stripe's return page: nothing was bought",
+    "billing_portal": "the owner's own card and invoices, at Stripe",
+    "site_pause": "the owner's own site",
+    "site_resume": "the owner's own site",
+    "camera_pause": "the owner's own camera",
+    "camera_resume": "the owner's own camera",
+    "confirm": "the owner's yearly confirmation",
+    "access": "the audit entries about the owner, read by the owner",
+    "leave": "opting out deletes the owner's data (an integration ended is recorded)",
+    "verify": "the owner's yearly confirmation link",
+    "geocode": "an address typed by the owner",
+}
 
 
 @pytest.fixture
@@ -121,6 +147,28 @@ def audit_count() -> int:
 def test_every_department_route_is_classified():
     names = {pattern.name for pattern in department_urls.urlpatterns}
     assert names == set(AUDITED) | set(NOT_AUDITED) | UNAUDITED_ACTIONS
+
+
+def test_every_resident_route_is_classified():
+    assert {pattern.name for pattern in resident_urls.urlpatterns} == set(RESIDENT_ROUTES)
+
+
+def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):
+    owner = make_resident("littlerock")
+    owner.client.post(
+        "/register/",
+        site_data(address="500 President Clinton Ave", latitude="34.7465", longitude="-92.2896"),
+    )
+    with schema_context("littlerock"):
+        site = Site.objects.get()
+        before = AuditEntry.objects.count()
+    with transport_injected(FakeStripe()):
+        plan = plan_sync(plan_make(HUB_4))
+        plans_offer("littlerock", plan)
+        response = owner.client.post(f"/my/sites/{site.pk}/integrate/", {"plan": plan.pk})
+    assert response.status_code == 303
+    with schema_context("littlerock"):
+        assert AuditEntry.objects.count() == before
 
 
 @pytest.mark.parametrize("name", AUDITED)

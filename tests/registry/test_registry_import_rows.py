@@ -70,7 +70,12 @@ def feature(properties: object) -> dict[str, object]:
         (ROW | {"latitude": "nan"}, "Row 2: latitude: Enter a number."),
         (
             ROW | {"participation": "integrated"},
-            "Row 2: participation: this department does not offer integration.",
+            "Row 2: participation: integration is bought by the owner through the portal; "
+            "import the site as registered.",
+        ),
+        (
+            ROW | {"participation": "sometimes"},
+            "Row 2: participation: “sometimes” is not allowed; write registered or leave it empty.",
         ),
     ],
 )

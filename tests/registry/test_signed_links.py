@@ -86,8 +86,7 @@ def asked_owner(
 
 
 def _site(schema: str) -> dict[str, object]:
-    # Carrollton offers integration, so its form asks which kind of participation.
-    return site_post_data(**CENTRE[schema], participation="registered")
+    return site_post_data(**CENTRE[schema])
 
 
 @pytest.mark.parametrize("footage", [False, True], ids=["area notice", "footage request"])

@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from tests.billing.plans import HUB_4, plan_make, plans_offer
+
 pytestmark = pytest.mark.django_db
 
 CITIES = {
@@ -74,9 +76,16 @@ def test_a_language_the_city_did_not_enable_falls_back_to_its_default(carrollton
     assert "How the registry works" in html
 
 
-def test_integration_is_explained_only_where_the_city_offers_it(concord_client, carrollton_client):
-    assert "<h3>Integrate</h3>" not in concord_client.get("/").content.decode()
+def test_integration_is_explained_only_where_the_city_offers_devices(
+    concord_client, carrollton_client
+):
+    assert "<h3>Integrate</h3>" not in carrollton_client.get("/").content.decode()
+    plans_offer("carrollton", plan_make(HUB_4))
     assert "<h3>Integrate</h3>" in carrollton_client.get("/").content.decode()
+    concord = concord_client.get("/").content.decode()
+    assert "<h3>Integrate</h3>" not in concord
+    assert "<h3>Registration only</h3>" in concord
+    assert "it offers no integration devices" in concord
 
 
 def test_a_city_can_override_a_template(littlerock_client, concord_client):

@@ -74,21 +74,22 @@ def test_a_location_outside_the_service_area_is_refused(make_resident, site_data
     assert sites_in("concord") == 0
 
 
-def test_integration_is_offered_only_where_the_city_offers_it(make_resident, site_data):
-    concord = make_resident("concord")
-    assert 'name="participation"' not in concord.client.get("/register/").content.decode()
-    concord.client.post("/register/", site_data(participation="integrated"))
-    with schema_context("concord"):
+@pytest.mark.parametrize(
+    ("schema", "where"),
+    [("concord", {}), ("carrollton", {"latitude": "33.58", "longitude": "-85.07"})],
+)
+def test_integration_cannot_be_chosen_by_hand_in_any_city(make_resident, site_data, schema, where):
+    """Integration is bought (billing makes a site integrated when its device is paid for):
+    the registration form has no choice for it, and a forged field is ignored."""
+    owner = make_resident(schema)
+    assert 'name="participation"' not in owner.client.get("/register/").content.decode()
+    owner.client.post("/register/", site_data(participation="integrated", **where))
+    with schema_context(schema):
+        site = Site.objects.get()
+        assert site.participation == "registered"
+    owner.client.post(f"/my/sites/{site.pk}/", site_data(participation="integrated", **where))
+    with schema_context(schema):
         assert Site.objects.get().participation == "registered"
-
-    carrollton = make_resident("carrollton", email="bob@example.org")
-    assert 'name="participation"' in carrollton.client.get("/register/").content.decode()
-    carrollton.client.post(
-        "/register/",
-        site_data(latitude="33.58", longitude="-85.07", participation="integrated"),
-    )
-    with schema_context("carrollton"):
-        assert Site.objects.get().participation == "integrated"
 
 
 def test_a_yard_sign_can_be_requested_with_a_delivery_address(make_resident, site_data):

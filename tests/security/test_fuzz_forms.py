@@ -350,6 +350,8 @@ LICENSE = {
     "contract": "",
 }
 SITE_ID = {"site_id": "site"}
+# The device plan offered in Concord in the fuzzer's world (a fixed id, so forms can name it).
+FUZZ_PLAN_ID = 900_001
 CAMERA_ID = {"camera_id": "camera"}
 CASE = {"incident_id": "incident"}
 CASE_SITE = {"incident_id": "incident", "site_id": "site"}
@@ -387,6 +389,9 @@ FORMS = [
     Form("portal:camera_resume", "resident", {}, path=CAMERA_ID, examples=5),
     Form("portal:confirm", "resident", {}, examples=5),
     Form("portal:leave", "resident", {"confirm": "on", "close_account": ""}, accepted=shown),
+    # Buying a device: the plan Concord offers in this world (a fake Stripe answers).
+    Form("portal:site_integrate", "resident", {"plan": str(FUZZ_PLAN_ID)}, path=SITE_ID),
+    Form("portal:billing_portal", "resident", {}, examples=5),
     Form(
         "portal:verify",
         "visitor",
@@ -548,7 +553,19 @@ class World:
 
 
 @pytest.fixture
-def world(make_resident, make_staff, host_client, site_data, settings) -> World:
+def world(make_resident, make_staff, host_client, site_data, settings) -> Iterator[World]:
+    """The personas, their rows and the ids forms need; a fake Stripe answers payments, and
+    Concord offers one device plan (synced to it) for the checkout form."""
+    from billing.fake_stripe import FakeStripe
+    from billing.gateway import transport_injected
+    from tests.billing.plans import HUB_4, plan_make, plan_sync, plans_offer
+
+    with transport_injected(FakeStripe()):
+        plans_offer(CITY, plan_sync(plan_make({**HUB_4, "id": FUZZ_PLAN_ID})))
+        yield _world(make_resident, make_staff, host_client, site_data, settings)
+
+
+def _world(make_resident, make_staff, host_client, site_data, settings) -> World:
     from allauth.account.models import EmailAddress
     from allauth.account.utils import user_pk_to_url_str
     from django.contrib.auth import get_user_model

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import phonenumbers
+from babel.numbers import format_currency
 from django import template
+from django.utils.translation import get_language
 
+from billing.models import DevicePlan
 from tenants.models import Program
 
 register = template.Library()
@@ -33,3 +36,19 @@ def offence_label(code: str, program: Program | None) -> str:
     if not code or program is None:
         return code or ""
     return program.offence_label(code)
+
+
+@register.filter
+def money(cents: int | None, currency: str = "usd") -> str:
+    """An amount in the currency's smallest unit as the reader's language writes it in the
+    United States ($7,200.00 in English and in Spanish; other currencies by their symbol)."""
+    if cents is None:
+        return ""
+    locale = "es_US" if (get_language() or "en").startswith("es") else "en_US"
+    return format_currency(cents / 100, (currency or "usd").upper(), locale=locale)
+
+
+@register.filter
+def plan_description(plan: DevicePlan, language: str) -> str:
+    """What a device does, in the reader's language."""
+    return plan.description(language or "en")
