@@ -290,11 +290,14 @@ def _checkout_expire(session_id: str) -> None:
     try:
         gateway().checkout_session_expire(session_id)
     except StripeRefused:
-        # Already expired or completed: a completed one has a subscription, cancelled when its
-        # webhook arrives and finds the owner gone; nothing more to do for the Checkout itself.
+        # Already expired, or completed before its webhooks arrived: the subscription the owner
+        # just paid for is cancelled at Stripe too (the paid invoice's webhook then raises an
+        # alert for billing staff to refund it).
         session = gateway().checkout_session_retrieve(session_id)
         if session.get("status") == "open":
             raise
+        if session.get("subscription"):
+            gateway().subscription_cancel(str(session["subscription"]))
 
 
 def _cancellation_owed(subscription: Subscription, error: Exception) -> None:

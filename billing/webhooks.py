@@ -280,14 +280,16 @@ def invoice_paid(event: StripeDict, stripe_invoice: StripeDict) -> Handled:
     department, invoice, subscription = invoice_with_subscription(event, stripe_invoice)
     if subscription is None or invoice.status != Invoice.Status.PAID:
         return Handled(department, f"invoice {invoice.status}")
-    if subscription.is_ended:
-        return Handled(department, "The subscription has ended; nothing to start.")
+    # A site gone (its owner opted out) is checked first: the money came in for nothing, and
+    # the alert tells billing staff to refund it.
     if not site_exists(subscription):
         raise Orphaned(
             f"Site {subscription.site_id} no longer exists; the invoice is recorded, "
             "no device ordered.",
             department,
         )
+    if subscription.is_ended:
+        return Handled(department, "The subscription has ended; nothing to start.")
     services.entitlement_start(subscription=subscription, stripe_event_id=event["id"])
     return Handled(department, "entitlement started")
 

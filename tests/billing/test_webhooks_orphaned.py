@@ -54,7 +54,7 @@ def test_metadata_naming_a_department_that_does_not_exist_is_orphaned(
 
 
 def test_a_payment_for_a_site_deleted_by_its_owner_orders_nothing(
-    paid_checkout, deliver, django_capture_on_commit_callbacks
+    paid_checkout, deliver, django_capture_on_commit_callbacks, fake_stripe
 ):
     checkout = paid_checkout("concord")
     events = checkout.complete()
@@ -63,6 +63,9 @@ def test_a_payment_for_a_site_deleted_by_its_owner_orders_nothing(
             participant=Participant.objects.get(pk=checkout.participant_id), close_account=False
         )
         assert not Site.objects.filter(pk=checkout.site_id).exists()
+    # The Checkout was paid before its webhooks came: opting out cancelled that subscription too.
+    stripe_subscription_id = events["customer.subscription.created"]["data"]["object"]["id"]
+    assert fake_stripe.objects[stripe_subscription_id]["status"] == "canceled"
 
     orphaned(deliver(events["checkout.session.completed"]), events["checkout.session.completed"])
     record = orphaned(deliver(events["invoice.paid"]), events["invoice.paid"])
