@@ -1,10 +1,45 @@
 from django.urls import path
 
-from console import views
+from console import billing_views, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.home, name="home"),
     path("console/", views.departments, name="departments"),
     path("console/departments/new/", views.department_new, name="department_new"),
+    # Billing (vendor staff with the billing.run_billing permission).
+    path("console/billing/", billing_views.subscriptions, name="billing_subscriptions"),
+    path(
+        "console/billing/subscriptions/<int:subscription_id>/",
+        billing_views.subscription,
+        name="billing_subscription",
+    ),
+    path(
+        "console/billing/subscriptions/<int:subscription_id>/refund/",
+        billing_views.refund,
+        name="billing_refund",
+    ),
+    path(
+        "console/billing/subscriptions/<int:subscription_id>/cancel/",
+        billing_views.cancel,
+        name="billing_cancel",
+    ),
+    path(
+        "console/billing/subscriptions/<int:subscription_id>/complimentary/",
+        billing_views.complimentary,
+        name="billing_complimentary",
+    ),
+    path("console/billing/revenue/", billing_views.revenue, name="billing_revenue"),
+    path("console/billing/problems/", billing_views.problems, name="billing_problems"),
+    path(
+        "console/billing/alerts/<int:alert_id>/resolve/",
+        billing_views.alert_resolve,
+        name="billing_alert_resolve",
+    ),
+    path("console/billing/fulfilment/", billing_views.fulfilment_queue, name="billing_fulfilment"),
+    path(
+        "console/billing/fulfilment/<int:fulfilment_id>/",
+        billing_views.fulfilment_advance,
+        name="billing_fulfilment_advance",
+    ),
 ]
