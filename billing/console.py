@@ -151,13 +151,13 @@ changes AS (
     SELECT GREATEST(date_trunc('month', at_start, 'UTC'), %(first)s::timestamptz) AS month,
            SUM(yearly_amount) AS amount, COUNT(*) AS n
     FROM running
-    WHERE at_start < %(until)s
+    WHERE at_end IS NULL OR at_end >= at_start
     GROUP BY 1
     UNION ALL
     SELECT GREATEST(date_trunc('month', at_end, 'UTC'), %(first)s::timestamptz),
            -SUM(yearly_amount), -COUNT(*)
     FROM running
-    WHERE at_end IS NOT NULL AND at_end < %(until)s AND at_end >= at_start
+    WHERE at_end IS NOT NULL AND at_end >= at_start
     GROUP BY 1
 )
 SELECT months.month,
@@ -187,9 +187,7 @@ def revenue_series(
     now = now or timezone.now()
     first, last = month_start(now, months - 1), month_start(now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SERIES_SQL, {"first": first, "last": last, "until": now, "currency": currency}
-        )
+        cursor.execute(_SERIES_SQL, {"first": first, "last": last, "currency": currency})
         return [RevenuePoint(month, yearly, n) for month, yearly, n in cursor.fetchall()]
 
 
