@@ -31,11 +31,14 @@ FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class ActionRefused(Exception):
-    """The action was not done; `message` tells vendor staff why (nothing was recorded)."""
+    """The action was not done; `message` tells vendor staff why (nothing was recorded).
+    `stripe_refused`: Stripe answered no, so a retry needs a new idempotency key (Stripe keeps
+    its answer to a key); after a timeout the same key is what makes a retry safe."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, stripe_refused: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.stripe_refused = stripe_refused
 
 
 def money(amount: int, currency: str) -> str:
@@ -71,7 +74,9 @@ def _stripe(call: Callable[[Gateway], StripeDict], undone: str) -> StripeDict:
             "form cannot act twice at Stripe."
         ) from error
     except StripeRefused as error:
-        raise ActionRefused(f"Stripe refused: {error.message} Nothing was {undone}.") from error
+        raise ActionRefused(
+            f"Stripe refused: {error.message} Nothing was {undone}.", stripe_refused=True
+        ) from error
 
 
 def _live_at_stripe(subscription: Subscription) -> str:

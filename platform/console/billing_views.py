@@ -150,6 +150,9 @@ def refund(request: BillingRequest, subscription_id: int) -> HttpResponse:
                 )
             except ActionRefused as refusal:
                 _refused(form, refusal)
+                if refusal.stripe_refused:
+                    form.data = form.data.copy()
+                    form.data["token"] = secrets.token_urlsafe(24)
             else:
                 amount = actions.money(done.amount or 0, invoice.currency)
                 messages.success(request, f"Refunded {amount} of invoice {invoice}.")

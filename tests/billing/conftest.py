@@ -94,6 +94,7 @@ def console_subscription(
     from billing.models import Customer, DevicePlan, Subscription
     from billing.services import entitlement_start, invoice_record, subscription_state_apply
     from portal.registry.models import Site
+    from tenants.demo import DEMO_CITIES
     from tenants.models import Department
 
     def make(
@@ -103,10 +104,19 @@ def console_subscription(
         plan_slug: str = "console-hub",
         device_price: int = 35_000,
         yearly_price: int = 15_000,
+        address: str = "",
     ) -> ConsoleSubscription:
         stripe = gateway()
         resident = make_resident(schema_name, email=email)
-        response = resident.client.post("/register/", site_data())
+        city = next(city for city in DEMO_CITIES if city.subdomain == schema_name)
+        place = {
+            "address": address or f"{100 + len(email)} Main St, {city.city}, {city.state}",
+            "latitude": f"{city.center[0]:.4f}",
+            "longitude": f"{city.center[1]:.4f}",
+            # Where integration is offered the form asks; paying is what integrates.
+            "participation": "registered",
+        }
+        response = resident.client.post("/register/", site_data(**place))
         assert response.status_code == 302, response.status_code
         with schema_context(schema_name):
             site = Site.objects.filter(participant__user__email=email).latest("pk")
