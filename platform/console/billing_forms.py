@@ -40,7 +40,6 @@ class SubscriptionFilterForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    invoice = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**62)
     amount = forms.DecimalField(
         label="Amount",
         required=False,

@@ -101,21 +101,20 @@ def _story_page(
         raise Http404("No such subscription.")
     refused = refused or {}
     refund_forms = {
-        invoice.pk: RefundForm(initial={"invoice": invoice.pk, "token": secrets.token_urlsafe(24)})
+        invoice.pk: RefundForm(initial={"token": secrets.token_urlsafe(24)})
         for invoice in story.invoices
         if invoice.refundable > 0 and invoice.payment_intent_id
     }
-    refused_refund = refused.get("refund")
-    if refused_refund is not None and refused_refund.cleaned_data.get("invoice") in refund_forms:
-        refund_forms[refused_refund.cleaned_data["invoice"]] = refused_refund
+    # A refused refund is shown in its invoice's row, or above the table when the invoice has
+    # nothing left to refund.
+    refused_invoice, refused_refund = refused.get("refund") or (None, None)
+    if refused_invoice in refund_forms:
+        refund_forms[refused_invoice] = refused_refund
     context = {
         "story": story,
         "subscription": story.subscription,
         "invoices": [(invoice, refund_forms.get(invoice.pk)) for invoice in story.invoices],
-        "refund_refused": refused_refund
-        if refused_refund is not None
-        and refused_refund.cleaned_data.get("invoice") not in refund_forms
-        else None,
+        "refund_refused": refused_refund if refused_invoice not in refund_forms else None,
         "cancel_form": refused.get("cancel") or CancelForm(),
         "complimentary_form": refused.get("complimentary") or ComplimentaryForm(),
     }
@@ -130,34 +129,31 @@ def subscription(request: BillingRequest, subscription_id: int) -> HttpResponse:
 
 @require_POST
 @billing_staff_required
-def refund(request: BillingRequest, subscription_id: int) -> HttpResponse:
-    subscription = get_object_or_404(Subscription, pk=subscription_id)
+def refund(request: BillingRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("subscription"), pk=invoice_id, subscription__isnull=False
+    )
+    subscription = cast(Subscription, invoice.subscription)
     form = RefundForm(request.POST)
     if form.is_valid():
-        invoice = Invoice.objects.filter(
-            pk=form.cleaned_data["invoice"], subscription=subscription
-        ).first()
-        if invoice is None:
-            form.add_error(None, "That invoice is not one of this subscription's.")
+        try:
+            done = actions.invoice_refund(
+                invoice=invoice,
+                amount=form.amount_cents(),
+                form_token=form.cleaned_data["token"],
+                actor_email=request.user.email,
+                reason=form.cleaned_data["reason"],
+            )
+        except ActionRefused as refusal:
+            _refused(form, refusal)
+            if refusal.stripe_refused:
+                form.data = form.data.copy()
+                form.data["token"] = secrets.token_urlsafe(24)
         else:
-            try:
-                done = actions.invoice_refund(
-                    invoice=invoice,
-                    amount=form.amount_cents(),
-                    form_token=form.cleaned_data["token"],
-                    actor_email=request.user.email,
-                    reason=form.cleaned_data["reason"],
-                )
-            except ActionRefused as refusal:
-                _refused(form, refusal)
-                if refusal.stripe_refused:
-                    form.data = form.data.copy()
-                    form.data["token"] = secrets.token_urlsafe(24)
-            else:
-                amount = actions.money(done.amount or 0, invoice.currency)
-                messages.success(request, f"Refunded {amount} of invoice {invoice}.")
-                return redirect("console:billing_subscription", subscription_id=subscription.pk)
-    return _story_page(request, subscription.pk, refused={"refund": form}, status=400)
+            amount = actions.money(done.amount or 0, invoice.currency)
+            messages.success(request, f"Refunded {amount} of invoice {invoice}.")
+            return redirect("console:billing_subscription", subscription_id=subscription.pk)
+    return _story_page(request, subscription.pk, refused={"refund": (invoice.pk, form)}, status=400)
 
 
 @require_POST

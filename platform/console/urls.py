@@ -15,7 +15,7 @@ urlpatterns = [
         name="billing_subscription",
     ),
     path(
-        "console/billing/subscriptions/<int:subscription_id>/refund/",
+        "console/billing/invoices/<int:invoice_id>/refund/",
         billing_views.refund,
         name="billing_refund",
     ),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.department import views
+from portal.department import billing_views, views
 
 app_name = "department"
 urlpatterns = [
@@ -38,4 +38,7 @@ urlpatterns = [
     path("import/<int:job_id>/status.json", views.import_status, name="import_status"),
     path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
     path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
+    path(
+        "device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"
+    ),
 ]

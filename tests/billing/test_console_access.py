@@ -58,8 +58,8 @@ def test_a_refund_without_the_billing_permission_is_403(host_client, console_sub
     made = console_subscription()
     client = vendor_staff(host_client, email="onboarding@canvass.example.org", billing=False)
     response = client.post(
-        f"/console/billing/subscriptions/{made.subscription.pk}/refund/",
-        {"invoice": made.invoice.pk, "reason": "x", "token": "a-form-token-0123456789"},
+        f"/console/billing/invoices/{made.invoice.pk}/refund/",
+        {"reason": "x", "token": "a-form-token-0123456789"},
     )
     assert response.status_code == 403
     made.refresh()

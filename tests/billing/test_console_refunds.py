@@ -4,9 +4,11 @@ Stripe is asked), Stripe timing out or refusing (nothing recorded), and a form s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from billing.models import SubscriptionEvent
+from billing.models import Invoice, SubscriptionEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +23,8 @@ def billing(platform_client, vendor, sign_in):
 
 def refund(client, made, *, amount="", reason="Device arrived broken", token=TOKEN):
     return client.post(
-        f"/console/billing/subscriptions/{made.subscription.pk}/refund/",
-        {"invoice": made.invoice.pk, "amount": amount, "reason": reason, "token": token},
+        f"/console/billing/invoices/{made.invoice.pk}/refund/",
+        {"amount": amount, "reason": reason, "token": token},
     )
 
 
@@ -133,13 +135,18 @@ def test_a_bad_refund_form_is_refused_with_a_clear_error(
     assert refunds_at_stripe(made) == []
 
 
-def test_an_invoice_of_another_subscription_is_refused(billing, console_subscription):
+def test_an_invoice_without_a_subscription_is_not_refunded_here(billing, console_subscription):
     made = console_subscription()
-    other = console_subscription(email="other@example.org")
-    response = billing.post(
-        f"/console/billing/subscriptions/{made.subscription.pk}/refund/",
-        {"invoice": other.invoice.pk, "reason": "x", "token": TOKEN},
-    )
-    assert response.status_code == 400
-    assert b"not one of this subscription" in response.content
+    Invoice.objects.filter(pk=made.invoice.pk).update(subscription=None)
+    response = refund(billing, made)
+    assert response.status_code == 404
     assert refunds_at_stripe(made) == []
+
+
+def test_the_refund_form_of_the_page_posts_to_its_invoice(billing, console_subscription):
+    made = console_subscription()
+    page = billing.get(f"/console/billing/subscriptions/{made.subscription.pk}/").content.decode()
+    assert f'action="/console/billing/invoices/{made.invoice.pk}/refund/"' in page
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token is not None
+    assert refund(billing, made, token=token[1]).status_code == 302
