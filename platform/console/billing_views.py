@@ -108,7 +108,7 @@ def _story_page(
     # A refused refund is shown in its invoice's row, or above the table when the invoice has
     # nothing left to refund.
     refused_invoice, refused_refund = refused.get("refund") or (None, None)
-    if refused_invoice in refund_forms:
+    if refused_invoice in refund_forms and isinstance(refused_refund, RefundForm):
         refund_forms[refused_invoice] = refused_refund
     context = {
         "story": story,
@@ -147,8 +147,9 @@ def refund(request: BillingRequest, invoice_id: int) -> HttpResponse:
         except ActionRefused as refusal:
             _refused(form, refusal)
             if refusal.stripe_refused:
-                form.data = form.data.copy()
-                form.data["token"] = secrets.token_urlsafe(24)
+                data = request.POST.copy()
+                data["token"] = secrets.token_urlsafe(24)
+                form.data = data
         else:
             amount = actions.money(done.amount or 0, invoice.currency)
             messages.success(request, f"Refunded {amount} of invoice {invoice}.")

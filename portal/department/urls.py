@@ -38,7 +38,5 @@ urlpatterns = [
     path("import/<int:job_id>/status.json", views.import_status, name="import_status"),
     path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
     path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
-    path(
-        "device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"
-    ),
+    path("device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"),
 ]

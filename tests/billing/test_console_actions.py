@@ -130,7 +130,10 @@ def test_a_complimentary_period_out_of_range_is_refused(billing, console_subscri
     )
     assert response.status_code == 400
     assert b"Months:" in response.content
-    assert made.fake.calls("post", f"/v1/subscriptions/{made.subscription.stripe_subscription_id}") == []
+    assert (
+        made.fake.calls("post", f"/v1/subscriptions/{made.subscription.stripe_subscription_id}")
+        == []
+    )
 
 
 def advance(client, fulfilment, state, **data):
@@ -200,9 +203,8 @@ def test_an_alert_is_resolved_with_who_and_how(billing, console_subscription):
 
 
 def test_failed_payments_and_disputes_are_listed(billing, console_subscription):
-    from billing.services import invoice_record
-
     from billing.gateway import gateway
+    from billing.services import invoice_record
 
     made = console_subscription()
     events = made.fake.renewal_fails(made.subscription.stripe_subscription_id)

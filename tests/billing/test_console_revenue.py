@@ -34,7 +34,9 @@ def world(console_subscription):
 
 def test_revenue_per_city_and_in_total(world):
     cities, totals = revenue_by_city()
-    rows = {(row.name, row.currency): (row.subscriptions, row.yearly, row.monthly) for row in cities}
+    rows = {
+        (row.name, row.currency): (row.subscriptions, row.yearly, row.monthly) for row in cities
+    }
     assert rows == {
         ("Concord Police Department", "usd"): (2, 30_000, 2_500),
         ("Little Rock Police Department", "usd"): (1, 230_000, 19_167),
@@ -47,7 +49,9 @@ def test_revenue_per_city_and_in_total(world):
 def test_the_revenue_page_shows_the_numbers(world, platform_client, vendor, sign_in):
     sign_in(platform_client, vendor)
     page = platform_client.get("/console/billing/revenue/").content.decode()
-    assert "<td>Concord Police Department</td><td>2</td><td>25.00 USD</td><td>300.00 USD</td>" in page
+    assert (
+        "<td>Concord Police Department</td><td>2</td><td>25.00 USD</td><td>300.00 USD</td>" in page
+    )
     assert "<td>1</td><td>191.67 USD</td><td>2,300.00 USD</td>" in page
     assert '<th scope="row">Total</th><td>3</td><td>216.67 USD</td><td>2,600.00 USD</td>' in page
     assert "Carrollton" not in page.split("<tfoot>")[0]
@@ -55,7 +59,7 @@ def test_the_revenue_page_shows_the_numbers(world, platform_client, vendor, sign
 
 
 def test_the_series_follows_starts_and_ends_month_by_month(world):
-    concord_a, concord_b, rock, comp, ended = world
+    concord_a, concord_b, rock, _comp, _ended = world
     now = timezone.now()
     # a: running for the whole window and before; b: started 5 months ago; rock: started
     # 30 months ago and ended 2 months ago; the others now (ended: started and ended now).

@@ -10,7 +10,6 @@ from django_tenants.utils import schema_context
 from billing.models import Customer, Subscription
 from portal.registry.models import AuditEntry
 from tenants.models import Department
-from tests.billing.conftest import console_subscription, fake_stripe  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
