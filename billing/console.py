@@ -96,21 +96,24 @@ class CityRevenue:
 
 def revenue_by_city() -> tuple[list[CityRevenue], list[CityRevenue]]:
     """Recurring revenue of revenue-bearing subscriptions (live at Stripe, not complimentary),
-    per city and currency, and the totals per currency: two grouped queries."""
-    bearing = Subscription.objects.revenue_bearing()
+    per city and currency (one grouped query), and the totals per currency (summed from those
+    rows: at most one per city and currency)."""
     cities = [
         CityRevenue(
             row["department_id"], row["department__name"], row["currency"], row["n"], row["y"]
         )
-        for row in bearing.values("department_id", "department__name", "currency")
+        for row in Subscription.objects.revenue_bearing()
+        .values("department_id", "department__name", "currency")
         .annotate(n=Count("pk"), y=Sum("yearly_amount"))
         .order_by("department__name", "department_id", "currency")
     ]
+    sums: dict[str, tuple[int, int]] = {}
+    for city in cities:
+        count, yearly = sums.get(city.currency, (0, 0))
+        sums[city.currency] = (count + city.subscriptions, yearly + city.yearly)
     totals = [
-        CityRevenue(None, "", row["currency"], row["n"], row["y"])
-        for row in bearing.values("currency")
-        .annotate(n=Count("pk"), y=Sum("yearly_amount"))
-        .order_by("currency")
+        CityRevenue(None, "", currency, count, yearly)
+        for currency, (count, yearly) in sorted(sums.items())
     ]
     return cities, totals
 

@@ -265,7 +265,7 @@ def revenue(request: BillingRequest) -> HttpResponse:
     cities, totals = console.revenue_by_city()
     charts = [
         revenue_chart(currency, console.revenue_series(currency=currency))
-        for currency in console.currencies_billed()
+        for currency in [total.currency for total in totals] or console.currencies_billed()
     ]
     return render(
         request,
