@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -32,7 +31,7 @@ from billing.models import (
 )
 from billing.services import entitlement_start, history
 from portal.registry.models import Site
-from tenants.demo import VENDOR_EMAIL
+from tenants.demo import VENDOR_EMAIL, vendor_billing_grant
 from tenants.models import Department
 
 DEMO_PREFIX = "demo"
@@ -145,11 +144,8 @@ def billing_seed(department: Department) -> list[str]:
 def _vendor_runs_billing() -> None:
     with schema_context("public"):
         vendor = get_user_model().objects.filter(email=VENDOR_EMAIL).first()
-        permission = Permission.objects.filter(
-            content_type__app_label="billing", codename="run_billing"
-        ).first()
-        if vendor is not None and permission is not None:
-            vendor.user_permissions.add(permission)
+        if vendor is not None:
+            vendor_billing_grant(vendor)
 
 
 def _plans() -> dict[str, DevicePlan]:

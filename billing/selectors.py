@@ -42,3 +42,14 @@ def subscriptions_by_site(department: Department, participant_id: int) -> dict[i
 def has_billing_account(department: Department, participant_id: int) -> bool:
     """Whether the owner is a Stripe customer here (the customer portal has something to show)."""
     return Customer.objects.filter(department=department, participant_id=participant_id).exists()
+
+
+def city_device_subscriptions(department: Department) -> QuerySet[Subscription]:
+    """The department's own device subscriptions (started at Stripe), for its administrators:
+    site, plan, status, renewal and device state; the caller shows no payment detail."""
+    return (
+        Subscription.objects.filter(department=department)
+        .exclude(status__in=[Subscription.Status.CHECKOUT, Subscription.Status.INCOMPLETE_EXPIRED])
+        .select_related("plan", "fulfilment")
+        .order_by("site_address", "pk")
+    )

@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractUser, Permission
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
 
@@ -137,6 +138,17 @@ VENDOR_EMAIL = "vendor@canvass.example.org"
 VENDOR_PASSWORD = "demo-vendor-staff"
 # A fixed, published demo secret (base32) for every demo staff account's authenticator app.
 DEMO_TOTP_SECRET = "CANVASSDEMOCANVASSDEMO234567ABCD"
+
+
+BILLING_PERMISSION = ("billing", "run_billing")
+
+
+def vendor_billing_grant(user: AbstractUser) -> None:
+    """Let the vendor account run the billing console (billing.run_billing, named rather than
+    imported: billing sits above tenants). Call in the public schema."""
+    app_label, codename = BILLING_PERMISSION
+    permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    user.user_permissions.add(permission)
 
 
 def demo_administrator_email(city: DemoCity) -> str:

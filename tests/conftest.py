@@ -47,7 +47,13 @@ def django_db_setup(
     provisioned by cloning. As in production, the database owner creates and migrates it and
     the tests connect as the application's role, which owns nothing (tenants.database)."""
     from tenants.database import throwaway_database
-    from tenants.demo import DEMO_CITIES, VENDOR_EMAIL, VENDOR_PASSWORD, demo_city_provision
+    from tenants.demo import (
+        DEMO_CITIES,
+        VENDOR_EMAIL,
+        VENDOR_PASSWORD,
+        demo_city_provision,
+        vendor_billing_grant,
+    )
     from tenants.services import platform_site_ensure, staff_account_ensure
 
     database = throwaway_database()
@@ -59,6 +65,7 @@ def django_db_setup(
 
             vendor, _created = staff_account_ensure(email=VENDOR_EMAIL, password=VENDOR_PASSWORD)
             TOTP.activate(vendor, TOTP_SECRET)
+            vendor_billing_grant(vendor)
         for city in DEMO_CITIES:
             demo_city_provision(city)
     yield

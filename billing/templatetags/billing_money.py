@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from django import template
 
+from billing.money import money as money_text
+
 register = template.Library()
-SYMBOLS = {"usd": "$"}
 
 
 @register.filter
 def money(cents: int | None, currency: str = "usd") -> str:
-    if cents is None:
-        return ""
-    amount = f"{cents / 100:,.2f}"
-    symbol = SYMBOLS.get((currency or "").lower())
-    return f"{symbol}{amount}" if symbol else f"{amount} {(currency or '').upper()}"
+    return money_text(cents, currency)

@@ -4,10 +4,8 @@ billing.catalog and billing.licenses."""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -23,26 +21,14 @@ from billing.gateway import (
 )
 from billing.licenses import license_issue
 from billing.models import DevicePlan, License, PlanOffer
+from console.billing_views import billing_staff_required
 from console.catalog_forms import LicenseForm, PlanForm
-from console.views import View, vendor_staff_required
 from tenants.models import Department
 
 NOT_CONFIGURED = (
     "Payments are not configured on this installation (no STRIPE_SECRET_KEY): nothing was "
     "sent to Stripe."
 )
-
-
-def billing_staff_required(view: View) -> View:
-    """Vendor staff (second factor set up) who run billing."""
-
-    @wraps(view)
-    def check(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.user.has_perm("billing.run_billing"):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return vendor_staff_required(check)
 
 
 def _errors_into(form: Form, error: ValidationError) -> None:

@@ -24,6 +24,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from storages.backends.s3 import S3Storage
 
+from billing.selectors import city_device_subscriptions
 from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import (
     CanvassEntry,
@@ -453,3 +454,46 @@ def first_administrator_appoint(
     if invited:
         staff_invitation_send(member=member, department=department)
     return member
+
+
+@dataclass(frozen=True)
+class DeviceSubscription:
+    """What a department's administrators see of a device subscription: never card or payment
+    details (no amounts, no customer email, no Stripe ids)."""
+
+    site_id: int
+    site_address: str
+    plan: str
+    status: str
+    renews_on: datetime | None
+    ends_with_period: bool
+    complimentary_until: datetime | None
+    device: str
+
+
+@transaction.atomic
+def device_subscriptions_view(*, actor: Actor, department: Department) -> list[DeviceSubscription]:
+    """The city's device subscriptions with their sites' addresses, recorded as a read of
+    addresses (one entry per viewing, none when there is nothing to show)."""
+    rows = [
+        DeviceSubscription(
+            site_id=subscription.site_id,
+            site_address=subscription.site_address,
+            plan=subscription.plan.name,
+            status=subscription.get_status_display(),
+            renews_on=subscription.current_period_end,
+            ends_with_period=subscription.cancel_at_period_end,
+            complimentary_until=subscription.complimentary_until,
+            device=subscription.fulfilment.get_state_display()
+            if hasattr(subscription, "fulfilment")
+            else "",
+        )
+        for subscription in city_device_subscriptions(department)
+    ]
+    if rows:
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.SUBSCRIPTIONS_VIEW,
+            reason=f"Device subscriptions of {len(rows)} sites with addresses",
+        )
+    return rows

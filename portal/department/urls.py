@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.department import offer_views, views
+from portal.department import billing_views, offer_views, views
 
 app_name = "department"
 urlpatterns = [
@@ -40,4 +40,5 @@ urlpatterns = [
     path("import/<int:job_id>/status.json", views.import_status, name="import_status"),
     path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
     path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
+    path("device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"),
 ]

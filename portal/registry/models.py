@@ -335,6 +335,7 @@ class AuditEntry(models.Model):
         IMPORT_PREVIEW = "import_preview", _("Registry import previewed")
         INTEGRATION_START = "integration_start", _("Integration started (subscription paid)")
         INTEGRATION_END = "integration_end", _("Integration ended (subscription ended)")
+        SUBSCRIPTIONS_VIEW = "subscriptions_view", _("Device subscriptions' addresses viewed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()

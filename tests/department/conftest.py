@@ -11,3 +11,7 @@ def alice(make_resident, site_data):
     resident = make_resident("concord")
     resident.client.post("/register/", site_data(contact_name="Alice Moreno"))
     return resident
+
+
+# The billing fixtures, for the department's view of its device subscriptions.
+from tests.billing.conftest import console_subscription, fake_stripe  # noqa: E402, F401

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from billing.fake_stripe import FakeStripe
 from billing.gateway import transport_injected
+from billing.models import DevicePlan, Subscription
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
@@ -16,7 +17,7 @@ from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
 from portal.registry.services import import_check_run, import_start
 from portal.residents import urls as resident_urls
-from tenants.models import Program
+from tenants.models import Department, Program
 from tests.billing.plans import HUB_4, plan_make, plan_sync, plans_offer
 from tests.department.test_notify import MP4
 
@@ -53,6 +54,8 @@ AUDITED = {
     # The preview of a checked import shows addresses and names; confirming it writes them.
     "import_job": ("get", "/department/import/{import_job}/", None),
     "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
+    # The city's device subscriptions list their sites' addresses (one entry per viewing).
+    "device_subscriptions": ("get", "/department/device-subscriptions/", None),
 }
 # Routes that show no owner's contact details, address, exact location or footage, and so
 # record nothing.
@@ -135,6 +138,26 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
         import_check_run(
             job_id=job.pk, program=Program.objects.get(department__schema_name="concord")
         )
+    plan = DevicePlan.objects.create(
+        slug="audit-hub",
+        name="Hub",
+        cameras_supported=4,
+        storage_gb=500,
+        device_price=35_000,
+        yearly_price=15_000,
+        description_en="A hub.",
+        description_es="Un concentrador.",
+    )
+    Subscription.objects.create(
+        department=Department.objects.get(schema_name="concord"),
+        site_id=site.pk,
+        participant_id=site.participant_id,
+        site_address=site.address,
+        plan=plan,
+        status=Subscription.Status.ACTIVE,
+        yearly_amount=15_000,
+        currency="usd",
+    )
     ids = {"incident": incident.pk, "site": site.pk, "clip": clip.pk, "import_job": job.pk}
     return admin, ids
 

@@ -514,6 +514,44 @@ FORMS = [
     Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
     Form("console:plans_sync", "vendor", {}, examples=4),
     Form("console:license_new", "vendor", LICENSE),
+    # The billing console (no Stripe here: actions that call it are refused, changing nothing).
+    Form(
+        "console:billing_refund",
+        "vendor",
+        {"amount": "10.00", "reason": "Device broken", "token": "fuzz-form-token-0123456789"},
+        path={"invoice_id": "invoice"},
+    ),
+    Form(
+        "console:billing_cancel",
+        "vendor",
+        {"when": "now", "reason": "Owner moved"},
+        path={"subscription_id": "subscription"},
+    ),
+    Form(
+        "console:billing_complimentary",
+        "vendor",
+        {"months": "3", "reason": "Late install"},
+        path={"subscription_id": "subscription"},
+    ),
+    Form(
+        "console:billing_fulfilment_advance",
+        "vendor",
+        {"state": "shipped", "carrier": "UPS", "tracking_number": "1Z999", "reason": ""},
+        path={"fulfilment_id": "fulfilment"},
+    ),
+    Form(
+        "console:billing_alert_resolve",
+        "vendor",
+        {"reason": "Evidence sent"},
+        path={"alert_id": "alert"},
+    ),
+    Form(
+        "console:billing_subscriptions",
+        "vendor",
+        {"city": "1", "status": "active", "plan": "1", "q": "Union", "page": "2"},
+        method="get",
+        examples=5,
+    ),
     Form(
         "account_login",
         "platform_visitor",
@@ -637,6 +675,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             | {"yearly_price": 15_000, "video_search": False}
         )
         ids["plan"] = str(plan.pk)
+    ids |= billing_world(site)
     vendor = host_client("localhost")
     with schema_context("public"):
         vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))
@@ -648,6 +687,61 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         "vendor": vendor,
     }
     return World(clients, ids)
+
+
+def billing_world(site: Any) -> dict[str, str]:
+    """A paid device subscription of the site, with its invoice, device and an open alert (the
+    rows the billing console's forms act on)."""
+    from django.utils import timezone
+
+    from billing.models import Alert, DevicePlan, Fulfilment, Invoice, Subscription
+    from tenants.models import Department
+
+    department = Department.objects.get(schema_name=CITY)
+    plan = DevicePlan.objects.create(
+        slug="fuzz-hub",
+        name="Hub",
+        cameras_supported=4,
+        storage_gb=500,
+        device_price=35_000,
+        yearly_price=15_000,
+        description_en="A hub.",
+        description_es="Un concentrador.",
+    )
+    subscription = Subscription.objects.create(
+        department=department,
+        site_id=site.pk,
+        participant_id=site.participant_id,
+        site_address=site.address,
+        plan=plan,
+        stripe_subscription_id="sub_fuzz",
+        status=Subscription.Status.ACTIVE,
+        entitled=True,
+        yearly_amount=15_000,
+        currency="usd",
+        started_at=timezone.now(),
+    )
+    invoice = Invoice.objects.create(
+        stripe_invoice_id="in_fuzz",
+        department=department,
+        subscription=subscription,
+        status=Invoice.Status.PAID,
+        amount_due=50_000,
+        amount_paid=50_000,
+        currency="usd",
+        payment_intent_id="pi_fuzz",
+        created=timezone.now(),
+    )
+    fulfilment = Fulfilment.objects.create(subscription=subscription)
+    alert = Alert.objects.create(
+        kind=Alert.Kind.DISPUTE, department=department, subscription=subscription, message="x"
+    )
+    return {
+        "subscription": str(subscription.pk),
+        "invoice": str(invoice.pk),
+        "fulfilment": str(fulfilment.pk),
+        "alert": str(alert.pk),
+    }
 
 
 def unchanged_but_for_recorded_reads(response: HttpResponse, before: dict[str, int]) -> bool:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import phonenumbers
-from babel.numbers import format_currency
 from django import template
-from django.utils.translation import get_language
 
 from billing.models import DevicePlan
+from billing.money import money as money_text
 from tenants.models import Program
 
 register = template.Library()
@@ -40,12 +39,8 @@ def offence_label(code: str, program: Program | None) -> str:
 
 @register.filter
 def money(cents: int | None, currency: str = "usd") -> str:
-    """An amount in the currency's smallest unit as the reader's language writes it in the
-    United States ($7,200.00 in English and in Spanish; other currencies by their symbol)."""
-    if cents is None:
-        return ""
-    locale = "es_US" if (get_language() or "en").startswith("es") else "en_US"
-    return format_currency(cents / 100, (currency or "usd").upper(), locale=locale)
+    """An amount in the currency's smallest unit (billing.money, the one format)."""
+    return money_text(cents, currency)
 
 
 @register.filter

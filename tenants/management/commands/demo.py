@@ -20,6 +20,7 @@ from tenants.demo import (
     demo_administrator_email,
     demo_administrator_password,
     demo_city_provision,
+    vendor_billing_grant,
 )
 from tenants.services import department_hostname, platform_site_ensure, staff_account_ensure
 
@@ -37,12 +38,14 @@ class Command(BaseCommand):
             vendor = self._password_reset(VENDOR_EMAIL, VENDOR_PASSWORD)
             if not Authenticator.objects.filter(user=vendor, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(vendor, DEMO_TOTP_SECRET)
+            vendor_billing_grant(vendor)
         lines = [
             "",
             "Canvass demo",
             f"  Platform     http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/",
             f"               vendor staff: {VENDOR_EMAIL} / {VENDOR_PASSWORD}",
             f"               one-time codes: authenticator app with the secret {DEMO_TOTP_SECRET}",
+            f"  Billing      http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/billing/",
         ]
         for city in DEMO_CITIES:
             result = demo_city_provision(city)

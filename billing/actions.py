@@ -1,0 +1,309 @@
+"""What vendor staff do from the billing console: refunds, cancellations, complimentary periods,
+the device fulfilment steps and resolving alerts. Each is a keyword-only verb that checks
+everything it can first, then calls Stripe (outside any transaction, so that no row is locked
+while Stripe answers), then records the outcome in one transaction, with a history line naming
+who did it and why. When Stripe refuses or does not answer, nothing is recorded."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.gateway import (
+    Gateway,
+    PaymentsNotConfigured,
+    StripeDict,
+    StripeRefused,
+    StripeUnavailable,
+    gateway,
+)
+from billing.models import Alert, Fulfilment, Invoice, Subscription, SubscriptionEvent
+from billing.money import money
+from billing.services import from_timestamp, history, subscription_state_apply
+
+COMPLIMENTARY_MONTHS_MAX = 24
+# A refund form's one-time token (secrets.token_urlsafe): it names the refund at Stripe.
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class ActionRefused(Exception):
+    """The action was not done; `message` tells vendor staff why (nothing was recorded).
+    `stripe_refused`: Stripe answered no, so a retry needs a new idempotency key (Stripe keeps
+    its answer to a key); after a timeout the same key is what makes a retry safe."""
+
+    def __init__(self, message: str, *, stripe_refused: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.stripe_refused = stripe_refused
+
+
+def months_later(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` months on (the month's last day when it is shorter)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionRefused("Say why (the reason is kept in the subscription's history).")
+    if len(reason) > 500:
+        raise ActionRefused("Keep the reason under 500 characters.")
+    return reason
+
+
+def _stripe(call: Callable[[Gateway], StripeDict], undone: str) -> StripeDict:
+    """Stripe's answer, or ActionRefused saying what happened (and that nothing was `undone`)."""
+    try:
+        return call(gateway())
+    except PaymentsNotConfigured as error:
+        raise ActionRefused(f"{error.message} Nothing was {undone}.") from error
+    except StripeUnavailable as error:
+        raise ActionRefused(
+            f"Stripe did not answer in time, so nothing was {undone} here. Try again: the same "
+            "form cannot act twice at Stripe."
+        ) from error
+    except StripeRefused as error:
+        raise ActionRefused(
+            f"Stripe refused: {error.message} Nothing was {undone}.", stripe_refused=True
+        ) from error
+
+
+def _live_at_stripe(subscription: Subscription) -> str:
+    if not subscription.stripe_subscription_id:
+        raise ActionRefused("This subscription never started at Stripe (its checkout is open).")
+    if subscription.is_ended:
+        raise ActionRefused(f"This subscription has already ended ({subscription.status}).")
+    return subscription.stripe_subscription_id
+
+
+def invoice_refund(
+    *,
+    invoice: Invoice,
+    amount: int | None,
+    form_token: str,
+    actor_email: str,
+    reason: str,
+) -> SubscriptionEvent:
+    """Refund `amount` cents of a paid invoice (all that is left when None). The refund's
+    idempotency key names the invoice and the form's token: the same form submitted twice
+    refunds once at Stripe and is recorded once."""
+    reason = _reason(reason)
+    if not FORM_TOKEN.fullmatch(form_token):
+        raise ActionRefused("This form is out of date. Reload the page and try again.")
+    subscription = invoice.subscription
+    if subscription is None:
+        raise ActionRefused("Only device subscription invoices are refunded here.")
+    key = f"canvass-refund-{invoice.stripe_invoice_id}-{form_token}"
+    done = _refund_done(subscription, key)
+    if done is not None:
+        return done
+    if not invoice.payment_intent_id:
+        raise ActionRefused(f"Invoice {invoice} has no payment to refund.")
+    refundable = invoice.refundable
+    amount = refundable if amount is None else amount
+    if refundable <= 0:
+        raise ActionRefused(f"Invoice {invoice} has nothing left to refund.")
+    if amount <= 0:
+        raise ActionRefused("Enter an amount above zero, or leave it empty to refund everything.")
+    if amount > refundable:
+        raise ActionRefused(
+            f"At most {money(refundable, invoice.currency)} of invoice {invoice} can be "
+            f"refunded (paid {money(invoice.amount_paid, invoice.currency)}, already refunded "
+            f"{money(invoice.amount_refunded, invoice.currency)}); "
+            f"{money(amount, invoice.currency)} was asked. Nothing was refunded."
+        )
+    refund = _stripe(
+        lambda stripe: stripe.refund_create(
+            {
+                "payment_intent": invoice.payment_intent_id,
+                "amount": amount,
+                "reason": "requested_by_customer",
+                "metadata": {
+                    "invoice": invoice.stripe_invoice_id,
+                    "subscription": str(subscription.pk),
+                    "by": actor_email,
+                },
+            },
+            idempotency_key=key,
+        ),
+        "refunded",
+    )
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        done = _refund_done(subscription, key)
+        if done is not None:  # the same form, submitted twice at once
+            return done
+        locked.amount_refunded += refund["amount"]
+        locked.save(update_fields=["amount_refunded"])
+        return history(
+            subscription,
+            "refund",
+            actor_email=actor_email,
+            reason=reason,
+            amount=refund["amount"],
+            detail=f"Refund {refund['id']} of invoice {locked}; key {key}",
+        )
+
+
+def _refund_done(subscription: Subscription, key: str) -> SubscriptionEvent | None:
+    return subscription.events.filter(kind="refund", detail__endswith=f"key {key}").first()
+
+
+def subscription_cancel_now(
+    *, subscription: Subscription, actor_email: str, reason: str
+) -> Subscription:
+    """End the subscription at Stripe now: the site returns to registered at once."""
+    reason = _reason(reason)
+    stripe_id = _live_at_stripe(subscription)
+    ended = _stripe(lambda stripe: stripe.subscription_cancel(stripe_id), "cancelled")
+    with transaction.atomic():
+        history(subscription, "cancelled_now", actor_email=actor_email, reason=reason)
+        return subscription_state_apply(subscription=subscription, stripe_subscription=ended)
+
+
+def subscription_cancel_at_period_end(
+    *, subscription: Subscription, actor_email: str, reason: str
+) -> Subscription:
+    """Let the subscription run to the end of its paid period, then end (no renewal)."""
+    reason = _reason(reason)
+    stripe_id = _live_at_stripe(subscription)
+    if subscription.cancel_at_period_end:
+        raise ActionRefused("This subscription is already set to end with its paid period.")
+    updated = _stripe(
+        lambda stripe: stripe.subscription_update(stripe_id, {"cancel_at_period_end": True}),
+        "changed",
+    )
+    with transaction.atomic():
+        subscription = subscription_state_apply(
+            subscription=subscription, stripe_subscription=updated
+        )
+        ends = subscription.current_period_end
+        history(
+            subscription,
+            "cancel_at_period_end",
+            actor_email=actor_email,
+            reason=reason,
+            detail=f"Ends {ends:%Y-%m-%d}" if ends else "",
+        )
+        return subscription
+
+
+def subscription_complimentary(
+    *,
+    subscription: Subscription,
+    months: int,
+    actor_email: str,
+    reason: str,
+    now: datetime | None = None,
+) -> Subscription:
+    """No charge for the next `months` months (a Stripe trial until then); the subscription
+    counts in no recurring revenue until it ends."""
+    reason = _reason(reason)
+    stripe_id = _live_at_stripe(subscription)
+    if not 1 <= months <= COMPLIMENTARY_MONTHS_MAX:
+        raise ActionRefused(f"Give between 1 and {COMPLIMENTARY_MONTHS_MAX} months.")
+    until = months_later(now or timezone.now(), months).replace(microsecond=0)
+    updated = _stripe(
+        lambda stripe: stripe.subscription_update(
+            stripe_id, {"trial_end": int(until.timestamp()), "proration_behavior": "none"}
+        ),
+        "changed",
+    )
+    with transaction.atomic():
+        subscription = subscription_state_apply(
+            subscription=subscription, stripe_subscription=updated
+        )
+        subscription.complimentary_until = from_timestamp(updated.get("trial_end")) or until
+        subscription.save(update_fields=["complimentary_until", "updated_at"])
+        history(
+            subscription,
+            "complimentary",
+            actor_email=actor_email,
+            reason=reason,
+            detail=f"{months} month(s), until {subscription.complimentary_until:%Y-%m-%d}",
+        )
+        return subscription
+
+
+def fulfilment_advance(
+    *,
+    fulfilment: Fulfilment,
+    state: str,
+    actor_email: str,
+    reason: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+    now: datetime | None = None,
+) -> Fulfilment:
+    """The device's next step, and only the next: ordered -> shipped (carrier and tracking
+    number required) -> installed -> online."""
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    reason = " ".join(reason.split())[:500]
+    now = now or timezone.now()
+    with transaction.atomic():
+        fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment.pk)
+        order = list(Fulfilment.ORDER)
+        if fulfilment.state not in order or fulfilment.state == order[-1]:
+            raise ActionRefused(
+                f"This device is {fulfilment.get_state_display().lower()}: nothing comes next."
+            )
+        following = order[order.index(Fulfilment.State(fulfilment.state)) + 1]
+        if state != following:
+            raise ActionRefused(
+                f"This device is {fulfilment.get_state_display().lower()}; the next step is "
+                f"{following.label.lower()}, not {state or 'nothing'}."
+            )
+        detail = ""
+        if state == Fulfilment.State.SHIPPED:
+            if not carrier or not tracking_number:
+                raise ActionRefused("Give the carrier and the tracking number of the shipment.")
+            if len(carrier) > 60 or len(tracking_number) > 80:
+                raise ActionRefused(
+                    "Keep the carrier under 60 characters and the tracking number under 80."
+                )
+            fulfilment.carrier, fulfilment.tracking_number = carrier, tracking_number
+            fulfilment.shipped_at = now
+            detail = f"{carrier} {tracking_number}"
+        elif state == Fulfilment.State.INSTALLED:
+            fulfilment.installed_at = now
+        else:
+            fulfilment.online_at = now
+        fulfilment.state = state
+        fulfilment.save()
+        history(
+            fulfilment.subscription,
+            f"fulfilment:{state}",
+            actor_email=actor_email,
+            reason=reason,
+            detail=detail,
+        )
+        return fulfilment
+
+
+def alert_resolve(*, alert: Alert, actor_email: str, reason: str) -> Alert:
+    """Mark an alert dealt with, by whom and how (in its subscription's history when it has
+    one)."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.resolved_at is not None:
+            raise ActionRefused(f"This alert was already resolved by {alert.resolved_by}.")
+        alert.resolve(by=actor_email)
+        alert.save(update_fields=["resolved_at", "resolved_by"])
+        if alert.subscription is not None:
+            history(
+                alert.subscription,
+                "alert_resolved",
+                actor_email=actor_email,
+                reason=reason,
+                detail=alert.message,
+            )
+        return alert
