@@ -675,7 +675,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             | {"yearly_price": 15_000, "video_search": False}
         )
         ids["plan"] = str(plan.pk)
-    ids |= billing_world(site)
+    ids |= billing_world(site, plan)
     vendor = host_client("localhost")
     with schema_context("public"):
         vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))
@@ -689,25 +689,15 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
     return World(clients, ids)
 
 
-def billing_world(site: Any) -> dict[str, str]:
+def billing_world(site: Any, plan: Any) -> dict[str, str]:
     """A paid device subscription of the site, with its invoice, device and an open alert (the
     rows the billing console's forms act on)."""
     from django.utils import timezone
 
-    from billing.models import Alert, DevicePlan, Fulfilment, Invoice, Subscription
+    from billing.models import Alert, Fulfilment, Invoice, Subscription
     from tenants.models import Department
 
     department = Department.objects.get(schema_name=CITY)
-    plan = DevicePlan.objects.create(
-        slug="fuzz-hub",
-        name="Hub",
-        cameras_supported=4,
-        storage_gb=500,
-        device_price=35_000,
-        yearly_price=15_000,
-        description_en="A hub.",
-        description_es="Un concentrador.",
-    )
     subscription = Subscription.objects.create(
         department=department,
         site_id=site.pk,
