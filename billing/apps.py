@@ -7,8 +7,12 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from billing.checkout import opt_out_received
+        from billing.console import revenue_changed
         from billing.demo import billing_seed
+        from billing.models import Subscription
         from portal.registry.demo import registry_seed
         from portal.registry.signals import participant_opting_out
         from tenants.demo import DEMO_SEEDERS
@@ -22,3 +26,5 @@ class BillingConfig(AppConfig):
 
         # Opting out cancels the owner's device subscriptions at Stripe in the same action.
         participant_opting_out.connect(opt_out_received, dispatch_uid="billing.opt_out")
+        for signal in (post_save, post_delete):
+            signal.connect(revenue_changed, sender=Subscription, dispatch_uid="billing.revenue")

@@ -262,15 +262,12 @@ def revenue_chart(currency: str, points: list[console.RevenuePoint]) -> Chart:
 @require_safe
 @billing_staff_required
 def revenue(request: BillingRequest) -> HttpResponse:
-    cities, totals = console.revenue_by_city()
-    charts = [
-        revenue_chart(currency, console.revenue_series(currency=currency))
-        for currency in [total.currency for total in totals] or console.currencies_billed()
-    ]
+    figures = console.revenue()
+    charts = [revenue_chart(currency, points) for currency, points in figures.series.items()]
     return render(
         request,
         "console/billing/revenue.html",
-        {"cities": cities, "totals": totals, "charts": charts},
+        {"cities": figures.cities, "totals": figures.totals, "charts": charts},
     )
 
 

@@ -84,3 +84,15 @@ def test_the_series_follows_starts_and_ends_month_by_month(world):
     # This month: a, b and the complimentary one (the ended one started and ended now).
     assert by_age[0] == (30_000 + 15_000, 3)
     assert points[-1].monthly == round(45_000 / 12)
+
+
+def test_the_revenue_page_counts_a_change_at_once_despite_its_cache(
+    world, platform_client, vendor, sign_in
+):
+    sign_in(platform_client, vendor)
+    total = '<th scope="row">Total</th><td>{}</td>'
+    assert total.format(3) in platform_client.get("/console/billing/revenue/").content.decode()
+    concord_a = world[0].subscription
+    concord_a.status = Subscription.Status.CANCELED
+    concord_a.save()  # what every billing service does (a queryset update would not be seen)
+    assert total.format(2) in platform_client.get("/console/billing/revenue/").content.decode()
