@@ -49,9 +49,7 @@ def test_revenue_per_city_and_in_total(world):
 def test_the_revenue_page_shows_the_numbers(world, platform_client, vendor, sign_in):
     sign_in(platform_client, vendor)
     page = platform_client.get("/console/billing/revenue/").content.decode()
-    assert (
-        "<td>Concord Police Department</td><td>2</td><td>$25.00</td><td>$300.00</td>" in page
-    )
+    assert "<td>Concord Police Department</td><td>2</td><td>$25.00</td><td>$300.00</td>" in page
     assert "<td>1</td><td>$191.67</td><td>$2,300.00</td>" in page
     assert '<th scope="row">Total</th><td>3</td><td>$216.67</td><td>$2,600.00</td>' in page
     assert "Carrollton" not in page.split("<tfoot>")[0]
