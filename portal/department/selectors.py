@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,12 +18,124 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    Window,
 )
 from django.db.models.functions import Floor, TruncMonth
 
+from portal.department.models import CanvassEntry, Incident
 from portal.registry.models import Camera, Site, SiteQuerySet
-from portal.registry.selectors import METRES_PER_DEGREE
+from portal.registry.selectors import METRES_PER_DEGREE, sites_near
 from tenants.models import Program
+
+
+@dataclass(frozen=True)
+class CanvassSite:
+    """One searchable site of a canvass, with only what the page and the export show of it
+    (plain values: a canvass lists hundreds of sites, and a model instance each costs more
+    than the query). `pk` and `participant_id` name it in the audit trail."""
+
+    number: int
+    pk: int
+    participant_id: int
+    address: str
+    kind: str
+    participation: str
+    latitude: float
+    longitude: float
+    distance_m: float
+    footage_likely: bool
+
+
+@dataclass(frozen=True)
+class Canvass:
+    """Part of a canvass, nearest first (`sites` from the `offset`-th on), and how many sites
+    the whole canvass holds."""
+
+    sites: list[CanvassSite]
+    total: int
+
+
+CANVASS_COLUMNS = (
+    "pk",
+    "participant_id",
+    "address",
+    "kind",
+    "participation",
+    "latitude",
+    "longitude",
+    "distance_m",
+    "footage_likely",
+)
+
+
+def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
+    """The incident's canvass: the searchable sites within its search radius (sites_near),
+    nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
+    canvass as it reads the part asked for."""
+    sites = sites_near(
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        radius_m=incident.search_radius_m,
+        seen_at=None if incident.skips_retention else incident.starts_at,
+    )
+    if limit is None:
+        rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
+        total = offset + len(rows)
+    else:
+        counted = sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
+        rows = list(counted[offset : offset + limit])
+        total = rows[0][-1] if rows else sites.count()
+    return Canvass(
+        sites=[
+            CanvassSite(offset + number, *row[: len(CANVASS_COLUMNS)])
+            for number, row in enumerate(rows, start=1)
+        ],
+        total=total,
+    )
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """What a canvass shows of an active camera: where it looks, what, for how long."""
+
+    direction: int
+    sees: list[str]
+    retention_days: int
+
+
+def canvass_cameras(site_ids: Sequence[int]) -> dict[int, list[CameraView]]:
+    """The active cameras of these sites, by site, in one query."""
+    cameras: dict[int, list[CameraView]] = defaultdict(list)
+    for site_id, direction, sees, retention_days in (
+        Camera.objects.active()
+        .filter(site_id__in=site_ids)
+        .order_by("site_id", "pk")
+        .values_list("site_id", "direction", "sees", "retention_days")
+    ):
+        cameras[site_id].append(CameraView(direction, sees, retention_days))
+    return cameras
+
+
+def canvass_camera_counts(site_ids: Sequence[int]) -> dict[int, int]:
+    """How many active cameras each of these sites has, in one grouped query."""
+    return dict(
+        Camera.objects.active()
+        .filter(site_id__in=site_ids)
+        .order_by()
+        .values("site_id")
+        .annotate(count=Count("pk"))
+        .values_list("site_id", "count")
+    )
+
+
+def canvass_entries(incident: Incident) -> dict[int, tuple[str, str]]:
+    """Where contact with each owner stands in this canvass: (state, notes) by site."""
+    return {
+        site_id: (state, notes)
+        for site_id, state, notes in CanvassEntry.objects.filter(incident=incident).values_list(
+            "site_id", "state", "notes"
+        )
+    }
 
 
 @dataclass(frozen=True)

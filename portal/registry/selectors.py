@@ -43,7 +43,7 @@ class LocatedIn(Func):
     output_field = BooleanField()
 
     def __init__(self, south: float, west: float, north: float, east: float) -> None:
-        corner = FloatField()
+        corner: FloatField[float, float] = FloatField()
         box = Func(
             Func(Value(west), Value(south), function="point", output_field=corner),
             Func(Value(east), Value(north), function="point", output_field=corner),
