@@ -68,16 +68,26 @@ CANVASS_COLUMNS = (
 )
 
 
-def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
-    """The incident's canvass: the searchable sites within its search radius (sites_near),
-    nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
-    canvass as it reads the part asked for."""
-    sites = sites_near(
+def canvass_search(incident: Incident) -> SiteQuerySet:
+    """The distance search behind an incident's canvass (sites_near at its search radius)."""
+    return sites_near(
         latitude=incident.latitude,
         longitude=incident.longitude,
         radius_m=incident.search_radius_m,
         seen_at=None if incident.skips_retention else incident.starts_at,
     )
+
+
+def canvass_counted(sites: SiteQuerySet) -> QuerySet[Site, tuple[object, ...]]:
+    """The canvass's columns, each row with the number of sites in the whole canvass."""
+    return sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
+
+
+def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
+    """The incident's canvass: the searchable sites within its search radius (sites_near),
+    nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
+    canvass as it reads the part asked for."""
+    sites = canvass_search(incident)
     if limit is None:
         rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
         total = offset + len(rows)
@@ -243,8 +253,23 @@ def site_clusters(
 ) -> list[dict[str, float | int]]:
     """Sites in the box grouped into square cells: count, integrated count, and their mean
     position snapped to the grid (a cluster of one site would otherwise be its exact home)."""
-    cell = Value(cell_deg)
     clusters = list(
+        cluster_counts(sites, south=south, west=west, north=north, east=east, cell_deg=cell_deg)
+    )
+    for cluster in clusters:
+        cluster["latitude"], cluster["longitude"] = grid.snap(
+            cluster["latitude"], cluster["longitude"]
+        )
+    return clusters
+
+
+def cluster_counts(
+    sites: QuerySet[Site], *, south: float, west: float, north: float, east: float, cell_deg: float
+) -> QuerySet[Site, dict[str, float | int]]:
+    """The sites in the box counted per square cell of cell_deg degrees, with their mean
+    position (exact: site_clusters snaps it to the grid), grouped by PostgreSQL."""
+    cell = Value(cell_deg)
+    return (
         sites.filter(latitude__range=(south, north), longitude__range=(west, east))
         .annotate(
             row=Floor(F("latitude") / cell, output_field=IntegerField()),
@@ -252,18 +277,14 @@ def site_clusters(
         )
         .values("row", "column")
         .annotate(
-            count=Count("pk", distinct=True),
-            integrated=Count("pk", distinct=True, filter=Q(participation="integrated")),
+            # The filters join nothing that repeats a site: plain counts, no DISTINCT sort.
+            count=Count("pk"),
+            integrated=Count("pk", filter=Q(participation="integrated")),
             latitude=Avg("latitude"),
             longitude=Avg("longitude"),
         )
         .order_by()
     )
-    for cluster in clusters:
-        cluster["latitude"], cluster["longitude"] = grid.snap(
-            cluster["latitude"], cluster["longitude"]
-        )
-    return clusters
 
 
 def coverage_gaps(
