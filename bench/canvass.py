@@ -1,12 +1,20 @@
 """How fast the department console is at registry scale.
 
-In a throwaway database: ten departments of 30,000 sites each (300,000 in all; the first is
-Little Rock at its goal). Then, in the first department:
-- the canvass search as the bare selector (`sites_near`) and through the HTTP view (the canvass
-  page, rendered through the tenant middleware), at 250 m, 1 km and 5 km: median and 95th
-  percentile; baseline: the same distance filter without the bounding box (a full scan);
+In a throwaway database: departments of 30,000 sites each (the first is Little Rock at its
+goal) and one of 300,000 (ten times it, a county's registry). Each figure stands beside its
+floor measured in the same run: the bare SQL of the same query (executed and fetched through
+the same connection), so the ratio shows what Django and the page add. In the first department:
+- the canvass search as the bare selector (`sites_near`, as Python objects) and through the
+  HTTP view (the canvass page, rendered through the tenant middleware), at 250 m, 1 km and
+  5 km: median and 95th percentile, and the page's size;
+- 20 staff canvassing at once (20 threads with their own sessions and connections, one
+  process: Python's lock serialises the rendering, so this is the stack's contention, not a
+  server's throughput);
 - notifying 5,000 owners through the queue (Celery on Redis when it runs at 127.0.0.1:6379,
   otherwise in-process); baseline: rendering and sending the same emails in-process.
+In the 300,000-site department (its guardrail set to 5 km): a 50 km incident refused, the
+canvass page at 5 km, and the registry map's data for the whole city (clustered).
+With --profile, cProfile's summary of each slow path is written to bench/profiles/.
 
     .venv/bin/python bench/canvass.py            # the full size
     .venv/bin/python bench/canvass.py --scale 0.1
@@ -24,8 +32,9 @@ import random
 import socket
 import statistics
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +64,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 30,000 sites a city")
     parser.add_argument("--runs", type=int, default=40, help="timed searches per radius")
-    parser.add_argument("--cities", type=int, default=10, help="departments to create")
+    parser.add_argument("--cities", type=int, default=1, help="departments of 30,000 to create")
+    parser.add_argument("--big", type=int, default=300_000, help="sites of the large city")
+    parser.add_argument("--clients", type=int, default=20, help="staff canvassing at once")
+    parser.add_argument("--profile", action="store_true", help="write bench/profiles/*.txt")
     arguments = parser.parse_args()
     per_city = int(30_000 * arguments.scale)
 
@@ -67,17 +79,19 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.core import mail
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
+    from portal.department import selectors as department_selectors
     from portal.department.models import Incident, Notification
     from portal.department.tasks import notify_area
     from portal.registry import selectors
     from portal.registry.models import Camera, Participant, Site, StaffMember
     from tenants.database import database_owner, throwaway_database
+    from tenants.models import Program
     from tenants.services import department_provision, platform_site_ensure
 
     setup_test_environment(debug=False)  # as in production: no query log, no template debug
@@ -91,7 +105,8 @@ def main() -> int:
         rng = random.Random(1)
         started = time.perf_counter()
         departments = []
-        for number in range(arguments.cities):
+        sizes = [per_city] * arguments.cities + [int(arguments.big * arguments.scale)]
+        for number, size in enumerate(sizes):
             result = department_provision(
                 subdomain=f"city{number}",
                 name=f"City {number} Police Department",
@@ -107,18 +122,19 @@ def main() -> int:
             )
             departments.append(result.department)
             with tenant_context(result.department):
-                seed(
-                    rng, per_city, get_user_model(), make_password(None), Participant, Site, Camera
-                )
+                seed(rng, size, get_user_model(), make_password(None), Participant, Site, Camera)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]
         seeding = time.perf_counter() - started
 
+        for department in departments:
+            with database_owner(), tenant_context(department):
+                # Only the tables' owner may analyse them.
+                connection.cursor().execute("ANALYZE")
+        load = os.getloadavg()
+        profiles = ROOT / "bench" / "profiles"
         department = departments[0]
-        with database_owner(), tenant_context(department):
-            # Only the tables' owner may analyse them.
-            connection.cursor().execute("ANALYZE")
         with tenant_context(department):
             staff_user = get_user_model().objects.get(email="chief@city0.example.org")
             TOTP.activate(staff_user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
@@ -129,11 +145,25 @@ def main() -> int:
             def point() -> tuple[float, float]:
                 return (CENTRE[0] + rng.uniform(-0.05, 0.05), CENTRE[1] + rng.uniform(-0.05, 0.05))
 
+            def incident_at(radius: int, label: str) -> Incident:
+                latitude, longitude = point()
+                return Incident.objects.create(
+                    kind="crime",
+                    case_number=f"B{label}-{radius}-{rng.randrange(10**9)}",
+                    latitude=latitude,
+                    longitude=longitude,
+                    starts_at=timezone.now(),
+                    ends_at=timezone.now(),
+                    radius_m=radius,
+                    opened_by=staff_user,
+                )
+
             report.append(
-                "| radius | sites found (median) | selector p50 ms | selector p95 ms | "
-                "full-scan baseline p50 ms | ratio | page p50 ms | page p95 ms |"
+                "| radius | sites found (median) | `sites_near` as objects p50 / p95 ms | "
+                "its bare SQL p50 ms | ratio | canvass page p50 / p95 ms | the page's bare SQL "
+                "p50 ms | ratio | page KB |"
             )
-            report.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            report.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for radius in (250, 1_000, 5_000):
                 found: list[int] = []
 
@@ -149,48 +179,73 @@ def main() -> int:
                         )
                     )
 
-                def scan(radius: int = radius) -> None:
-                    # The same search with PostgreSQL forbidden to use an index: a full scan.
+                def search_sql(radius: int = radius) -> None:
                     latitude, longitude = point()
-                    with transaction.atomic(), connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL enable_indexscan = off")
-                        cursor.execute("SET LOCAL enable_bitmapscan = off")
-                        list(
-                            selectors.sites_near(
-                                latitude=latitude, longitude=longitude, radius_m=radius
-                            )
+                    bare_sql(
+                        selectors.sites_near(
+                            latitude=latitude, longitude=longitude, radius_m=radius
                         )
+                    )
 
                 selector_times = timed(search, arguments.runs)
-                scan_times = timed(scan, max(5, arguments.runs // 8))
-                incidents = [
-                    Incident.objects.create(
-                        kind="crime",
-                        case_number=f"B{radius}-{n}",
-                        latitude=point()[0],
-                        longitude=point()[1],
-                        starts_at=timezone.now(),
-                        ends_at=timezone.now(),
-                        radius_m=radius,
-                        opened_by=staff_user,
-                    )
-                    for n in range(arguments.runs)
-                ]
-                pages = iter(incidents)
-
-                def page(pages: Iterator[Incident] = pages) -> None:
-                    response = client.get(f"/department/incidents/{next(pages).pk}/")
-                    assert response.status_code == 200, response.status_code
-
-                page_times = timed(page, arguments.runs)
-                report.append(
-                    f"| {radius} m | {statistics.median(found):.0f} | "
-                    f"{statistics.median(selector_times):.1f} | "
-                    f"{percentile(selector_times, 0.95):.1f} | "
-                    f"{statistics.median(scan_times):.1f} | "
-                    f"{statistics.median(scan_times) / statistics.median(selector_times):.0f}x | "
-                    f"{statistics.median(page_times):.1f} | {percentile(page_times, 0.95):.1f} |"
+                selector_sql = timed(search_sql, arguments.runs)
+                page_times, page_sizes, floor = canvass_pages(
+                    client, [incident_at(radius, "p") for _ in range(arguments.runs)]
                 )
+                report.append(
+                    f"| {radius} m | {statistics.median(found):,.0f} | "
+                    f"{ms(selector_times)} | {statistics.median(selector_sql):.2f} | "
+                    f"{statistics.median(selector_times) / statistics.median(selector_sql):.1f}x | "
+                    f"{ms(page_times)} | {statistics.median(floor):.2f} | "
+                    f"{statistics.median(page_times) / statistics.median(floor):.1f}x | "
+                    f"{statistics.median(page_sizes) / 1024:.0f} |"
+                )
+                if arguments.profile and radius == 5_000:
+                    profile(
+                        profiles / "canvass-page-5km.txt",
+                        lambda: canvass_pages(
+                            client, [incident_at(5_000, "prof") for _ in range(20)]
+                        ),
+                    )
+
+            # Staff canvassing at once: each with a session, a connection and incidents of
+            # their own, at 1 km.
+            clients = arguments.clients
+            per_client = max(5, arguments.runs // 4)
+            cases = [
+                [incident_at(1_000, f"c{n}") for _ in range(per_client)] for n in range(clients)
+            ]
+            latencies: list[float] = []
+            failures: list[BaseException] = []
+
+            def canvasser(incidents: list[Incident]) -> None:
+                try:
+                    own = Client(HTTP_HOST="city0.localhost")
+                    with tenant_context(department):  # this thread's own connection
+                        own.force_login(staff_user)
+                    times, _sizes, _floor = canvass_pages(own, incidents, floor=False)
+                    latencies.extend(times)
+                except BaseException as error:  # reported below, not swallowed
+                    failures.append(error)
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=canvasser, args=(mine,)) for mine in cases]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+            assert not failures, failures
+            single = timed(lambda: canvass_pages(client, [incident_at(1_000, "s")], False), 20)
+            report.append(
+                f"\n{clients} staff canvassing at once (1 km, {clients * per_client} pages): "
+                f"{clients * per_client / elapsed:.0f} pages/s, latency p50 / p95 "
+                f"{ms(latencies)} ms; one at a time in the same run: "
+                f"{1000 / statistics.median(single):.0f} pages/s, p50 "
+                f"{statistics.median(single):.1f} ms."
+            )
 
             # Notify 5,000 owners (at scale) near one point.
             owners = int(5_000 * arguments.scale)
@@ -240,20 +295,166 @@ def main() -> int:
                 f"{delivered:,} emails; baseline, the same job run in-process: {in_process:.1f} s "
                 f"(ratio {queued / in_process:.2f})."
             )
+
+        # Ten times Little Rock: the canvass at 5 km, the guardrail, the whole city's map.
+        big = departments[-1]
+        Program.objects.filter(department=big).update(search_radius_max_m=5_000)
+        with tenant_context(big):
+            chief = get_user_model().objects.get(email=f"chief@city{len(sizes) - 1}.example.org")
+            TOTP.activate(chief, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+            county = Client(HTTP_HOST=f"city{len(sizes) - 1}.localhost")
+            county.force_login(chief)
+            category = big.program.offence_type_choices()[0][0]
+            asked = {
+                "kind": "missing_person",
+                "category": category,
+                "case_number": "WIDE-1",
+                "address": "x",
+                "latitude": f"{CENTRE[0]:.5f}",
+                "longitude": f"{CENTRE[1]:.5f}",
+                "starts_at": "2026-11-20T21:00",
+                "ends_at": "2026-11-20T23:00",
+                "radius_m": "50000",
+            }
+            refusals = []
+            for overrides in ({}, {"kind": "crime"}, {"radius_m": "2501"}):
+                response = county.post("/department/incidents/", asked | overrides)
+                refusals.append(response.status_code)
+                assert "searches at most 5000 m" in response.content.decode(), overrides
+            assert not Incident.objects.filter(case_number="WIDE-1").exists()
+            county_cases = []
+            for _ in range(arguments.runs):
+                latitude, longitude = point()
+                county_cases.append(
+                    Incident.objects.create(
+                        kind="crime",
+                        case_number=f"C5-{rng.randrange(10**9)}",
+                        latitude=latitude,
+                        longitude=longitude,
+                        starts_at=timezone.now(),
+                        ends_at=timezone.now(),
+                        radius_m=5_000,
+                        opened_by=chief,
+                    )
+                )
+            found = [department_selectors.canvass_search(case).count() for case in county_cases[:5]]
+            page_times, sizes_kb, floor = canvass_pages(county, county_cases)
+            report.append(
+                f"\nIn the {sizes[-1]:,}-site city (guardrail 5 km): 50 km asked, 50 km as a "
+                f"crime and 2,501 m for a missing person (5,002 m searched) refused with the "
+                f"guardrail's message (status {', '.join(map(str, refusals))}, nothing opened). "
+                f"Canvass page at 5 km ({statistics.median(found):,.0f} sites, 100 listed): "
+                f"p50 / p95 {ms(page_times)} ms, {statistics.median(sizes_kb) / 1024:.0f} KB; "
+                f"its bare SQL p50 {statistics.median(floor):.1f} ms "
+                f"(ratio {statistics.median(page_times) / statistics.median(floor):.1f}x)."
+            )
+            if arguments.profile:
+                profile(
+                    profiles / "canvass-page-5km-300k.txt",
+                    lambda: canvass_pages(county, county_cases[:20]),
+                )
+
+            # The registry map of the whole city, clustered as the map asks at zoom 11.
+            box = {"south": 34.54, "west": -92.54, "north": 34.95, "east": -92.04}
+            zoom = 11
+            query = (
+                f"/department/map/data.json?bbox={box['south']},{box['west']},{box['north']},"
+                f"{box['east']}&zoom={zoom}"
+            )
+            clusters = county.get(query).json()["clusters"]
+            assert sum(cluster["count"] for cluster in clusters) >= sizes[-1] * 0.9, clusters
+
+            def map_data() -> None:
+                assert county.get(query).status_code == 200
+
+            def map_sql() -> None:
+                bare_sql(
+                    department_selectors.cluster_counts(
+                        department_selectors.sites_on_map(department_selectors.MapFilters()),
+                        cell_deg=360 / 2**zoom / 4,
+                        **box,
+                    )
+                )
+
+            map_times = timed(map_data, arguments.runs)
+            map_floor = timed(map_sql, arguments.runs)
+            report.append(
+                f"Registry map data for the whole city (zoom {zoom}, {len(clusters)} clusters of "
+                f"{sum(cluster['count'] for cluster in clusters):,} sites): p50 / p95 "
+                f"{ms(map_times)} ms; its bare SQL p50 {statistics.median(map_floor):.1f} ms "
+                f"(ratio {statistics.median(map_times) / statistics.median(map_floor):.1f}x)."
+            )
+            if arguments.profile:
+                profile(profiles / "map-data-300k.txt", lambda: [map_data() for _ in range(10)])
     finally:
         database.__exit__(None, None, None)
 
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
-        f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform_module.python_version()}; {server}"
+        f"machine: {platform_module.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+        f"Python {platform_module.python_version()}; {server}; load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (after seeding), "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} (at the end)"
     )
     print(
-        f"data: {arguments.cities} departments x {per_city:,} sites = "
-        f"{arguments.cities * per_city:,} sites "
+        f"data: departments of {', '.join(f'{size:,}' for size in sizes)} sites "
         f"(seeded in {seeding:.0f} s)"
     )
     print("\n".join(report))
     return 0
+
+
+def ms(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} / {percentile(times, 0.95):.1f}"
+
+
+def bare_sql(queryset) -> int:
+    """The floor of a query: its SQL executed and fetched through the same connection, with
+    no model, no row class and no template."""
+    from django.db import connection
+
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return len(cursor.fetchall())
+
+
+def canvass_pages(client, incidents, floor: bool = True):
+    """Each incident's canvass page (its first visit: audited, as a new case's would be):
+    times in ms, sizes in bytes, and the bare SQL of its canvass query (ms) as the floor."""
+    from portal.department import selectors
+
+    times, sizes, floors = [], [], []
+    for incident in incidents:
+        started = time.perf_counter()
+        response = client.get(f"/department/incidents/{incident.pk}/")
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+        sizes.append(len(response.content))
+        if floor:
+            query = selectors.canvass_counted(selectors.canvass_search(incident))[:100]
+            started = time.perf_counter()
+            bare_sql(query)
+            floors.append((time.perf_counter() - started) * 1000)
+    return times, sizes, floors
+
+
+def profile(path: Path, work: Callable[[], object]) -> None:
+    """cProfile's 30 costliest functions (cumulative) of the work, kept beside the bench."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    work()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(30)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        f"# .venv/bin/python bench/canvass.py --profile ({path.stem})\n{out.getvalue()}"
+    )
 
 
 def seed(rng, count, user_model, unusable, Participant, Site, Camera) -> None:

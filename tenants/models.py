@@ -304,6 +304,16 @@ class Program(models.Model):
         validators=[MinValueValidator(1024**2), MaxValueValidator(50 * 1024**3)],
     )
 
+    # The canvass guardrail: no incident is searched farther than this from its place (a
+    # missing person's doubled radius included). A canvass lists every searchable site in its
+    # circle; in a dense city a wide one lists tens of thousands, so a large registry sets it
+    # lower (about 5 km for 300,000 sites keeps the canvass page under 100 ms).
+    search_radius_max_m = models.PositiveIntegerField(
+        _("largest canvass radius (metres)"),
+        default=20_000,
+        validators=[MinValueValidator(100), MaxValueValidator(50_000)],
+    )
+
     # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
     offence_types = models.JSONField(_("offence types"), default=default_offence_types)
 

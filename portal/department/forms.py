@@ -16,7 +16,6 @@ from portal.registry.models import AuditEntry, Site, StaffMember
 from tenants.models import Program
 from tenants.services import account_email_too_long
 
-MAX_RADIUS_M = 20_000
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -43,15 +42,12 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     longitude = forms.FloatField(
         label=_("Longitude"), min_value=-180, max_value=180, required=False
     )
+    # Its largest value is the department's guardrail (Program.search_radius_max_m, below).
     radius_m = forms.IntegerField(
         label=_("Search radius (metres)"),
         min_value=1,
-        max_value=MAX_RADIUS_M,
         initial=500,
-        error_messages={
-            "min_value": _("The radius must be at least 1 metre."),
-            "max_value": _("A radius over 20 km would list a whole city; narrow it."),
-        },
+        error_messages={"min_value": _("The radius must be at least 1 metre.")},
     )
     # Typed and shown in the department's local time (the zone the request runs in, see
     # tenants.middleware); datetime-local inputs need the ISO form, without seconds.
@@ -93,6 +89,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
             "zone": department.time_zone,
         }
         self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
+        self.fields["radius_m"].widget.attrs["max"] = program.search_radius_max_m
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -100,6 +97,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at < starts_at:
             self.add_error("ends_at", _("The time window ends before it starts."))
+        self._radius_check(data.get("radius_m"), data.get("kind"))
         latitude, longitude = data.get("latitude"), data.get("longitude")
         if (latitude is None or longitude is None) and not self.errors.get("latitude"):
             latitude, longitude = self._place_from_address(data.get("address", ""))
@@ -111,6 +109,30 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         ):
             self.add_error("latitude", _("This place is outside the department's service area."))
         return data
+
+    def _radius_check(self, radius_m: int | None, kind: str | None) -> None:
+        """The department's guardrail: the radius searched (Incident.search_radius_m, twice the
+        one typed for a missing person) may not exceed Program.search_radius_max_m."""
+        if radius_m is None:
+            return
+        cap = self.program.search_radius_max_m
+        factor = (
+            Incident.MISSING_PERSON_RADIUS_FACTOR if kind == Incident.Kind.MISSING_PERSON else 1
+        )
+        if radius_m * factor <= cap:
+            return
+        if factor == 1:
+            message = _(
+                "This department searches at most %(cap)s m from an incident: a wider canvass "
+                "would list too much of the city. Narrow the radius (the export lists every "
+                "site of a canvass)."
+            ) % {"cap": cap}
+        else:
+            message = _(
+                "A missing person is searched within %(factor)s times the radius typed, and "
+                "this department searches at most %(cap)s m: type %(most)s m or less."
+            ) % {"factor": factor, "cap": cap, "most": cap // factor}
+        self.add_error("radius_m", message)
 
     def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
         """The incident's place looked up from its address, when a geocoder is configured."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,12 +18,134 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    Window,
 )
 from django.db.models.functions import Floor, TruncMonth
 
+from portal.department.models import CanvassEntry, Incident
 from portal.registry.models import Camera, Site, SiteQuerySet
-from portal.registry.selectors import METRES_PER_DEGREE
+from portal.registry.selectors import METRES_PER_DEGREE, sites_near
 from tenants.models import Program
+
+
+@dataclass(frozen=True)
+class CanvassSite:
+    """One searchable site of a canvass, with only what the page and the export show of it
+    (plain values: a canvass lists hundreds of sites, and a model instance each costs more
+    than the query). `pk` and `participant_id` name it in the audit trail."""
+
+    number: int
+    pk: int
+    participant_id: int
+    address: str
+    kind: str
+    participation: str
+    latitude: float
+    longitude: float
+    distance_m: float
+    footage_likely: bool
+
+
+@dataclass(frozen=True)
+class Canvass:
+    """Part of a canvass, nearest first (`sites` from the `offset`-th on), and how many sites
+    the whole canvass holds."""
+
+    sites: list[CanvassSite]
+    total: int
+
+
+CANVASS_COLUMNS = (
+    "pk",
+    "participant_id",
+    "address",
+    "kind",
+    "participation",
+    "latitude",
+    "longitude",
+    "distance_m",
+    "footage_likely",
+)
+
+
+def canvass_search(incident: Incident) -> SiteQuerySet:
+    """The distance search behind an incident's canvass (sites_near at its search radius)."""
+    return sites_near(
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        radius_m=incident.search_radius_m,
+        seen_at=None if incident.skips_retention else incident.starts_at,
+    )
+
+
+def canvass_counted(sites: SiteQuerySet) -> QuerySet[Site, tuple[object, ...]]:
+    """The canvass's columns, each row with the number of sites in the whole canvass."""
+    return sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
+
+
+def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
+    """The incident's canvass: the searchable sites within its search radius (sites_near),
+    nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
+    canvass as it reads the part asked for."""
+    sites = canvass_search(incident)
+    if limit is None:
+        rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
+        total = offset + len(rows)
+    else:
+        counted = sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
+        rows = list(counted[offset : offset + limit])
+        total = rows[0][-1] if rows else sites.count()
+    return Canvass(
+        sites=[
+            CanvassSite(offset + number, *row[: len(CANVASS_COLUMNS)])
+            for number, row in enumerate(rows, start=1)
+        ],
+        total=total,
+    )
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """What a canvass shows of an active camera: where it looks, what, for how long."""
+
+    direction: int
+    sees: list[str]
+    retention_days: int
+
+
+def canvass_cameras(site_ids: Sequence[int]) -> dict[int, list[CameraView]]:
+    """The active cameras of these sites, by site, in one query."""
+    cameras: dict[int, list[CameraView]] = defaultdict(list)
+    for site_id, direction, sees, retention_days in (
+        Camera.objects.active()
+        .filter(site_id__in=site_ids)
+        .order_by("site_id", "pk")
+        .values_list("site_id", "direction", "sees", "retention_days")
+    ):
+        cameras[site_id].append(CameraView(direction, sees, retention_days))
+    return cameras
+
+
+def canvass_camera_counts(site_ids: Sequence[int]) -> dict[int, int]:
+    """How many active cameras each of these sites has, in one grouped query."""
+    return dict(
+        Camera.objects.active()
+        .filter(site_id__in=site_ids)
+        .order_by()
+        .values("site_id")
+        .annotate(count=Count("pk"))
+        .values_list("site_id", "count")
+    )
+
+
+def canvass_entries(incident: Incident) -> dict[int, tuple[str, str]]:
+    """Where contact with each owner stands in this canvass: (state, notes) by site."""
+    return {
+        site_id: (state, notes)
+        for site_id, state, notes in CanvassEntry.objects.filter(incident=incident).values_list(
+            "site_id", "state", "notes"
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -129,8 +253,23 @@ def site_clusters(
 ) -> list[dict[str, float | int]]:
     """Sites in the box grouped into square cells: count, integrated count, and their mean
     position snapped to the grid (a cluster of one site would otherwise be its exact home)."""
-    cell = Value(cell_deg)
     clusters = list(
+        cluster_counts(sites, south=south, west=west, north=north, east=east, cell_deg=cell_deg)
+    )
+    for cluster in clusters:
+        cluster["latitude"], cluster["longitude"] = grid.snap(
+            cluster["latitude"], cluster["longitude"]
+        )
+    return clusters
+
+
+def cluster_counts(
+    sites: QuerySet[Site], *, south: float, west: float, north: float, east: float, cell_deg: float
+) -> QuerySet[Site, dict[str, float | int]]:
+    """The sites in the box counted per square cell of cell_deg degrees, with their mean
+    position (exact: site_clusters snaps it to the grid), grouped by PostgreSQL."""
+    cell = Value(cell_deg)
+    return (
         sites.filter(latitude__range=(south, north), longitude__range=(west, east))
         .annotate(
             row=Floor(F("latitude") / cell, output_field=IntegerField()),
@@ -138,18 +277,14 @@ def site_clusters(
         )
         .values("row", "column")
         .annotate(
-            count=Count("pk", distinct=True),
-            integrated=Count("pk", distinct=True, filter=Q(participation="integrated")),
+            # The filters join nothing that repeats a site: plain counts, no DISTINCT sort.
+            count=Count("pk"),
+            integrated=Count("pk", filter=Q(participation="integrated")),
             latitude=Avg("latitude"),
             longitude=Avg("longitude"),
         )
         .order_by()
     )
-    for cluster in clusters:
-        cluster["latitude"], cluster["longitude"] = grid.snap(
-            cluster["latitude"], cluster["longitude"]
-        )
-    return clusters
 
 
 def coverage_gaps(

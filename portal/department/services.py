@@ -4,6 +4,7 @@ footage requests, and the reads of personal data that record themselves (reveal,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -34,7 +35,7 @@ from portal.department.models import (
     NotificationRecipient,
     clip_path,
 )
-from portal.registry.audit import Actor, audit_record, audit_record_sites
+from portal.registry.audit import Actor, SiteKeys, audit_record, audit_record_sites
 from portal.registry.emails import email_message
 from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
 from portal.registry.storage import evidence_storage
@@ -431,7 +432,7 @@ def clip_names_forget(*, participant: Participant, **_signal: object) -> int:
     return len(clips)
 
 
-def canvass_for_export(*, actor: Actor, incident: Incident, sites: list[Site]) -> list[Site]:
+def canvass_for_export(*, actor: Actor, incident: Incident, sites: Sequence[SiteKeys]) -> None:
     """Record a canvass export, one entry per site so that each owner sees it among theirs."""
     audit_record_sites(
         actor=actor,
@@ -440,7 +441,6 @@ def canvass_for_export(*, actor: Actor, incident: Incident, sites: list[Site]) -
         case=incident,
         sites=sites,
     )
-    return sites
 
 
 def first_administrator_appoint(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("map/data.json", views.registry_map_data, name="map_data"),
     path("incidents/", views.incidents, name="incidents"),
     path("incidents/<int:incident_id>/", views.incident, name="incident"),
+    path("incidents/<int:incident_id>/canvass/rows.json", views.canvass_rows, name="canvass_rows"),
     path(
         "incidents/<int:incident_id>/sites/<int:site_id>/state/",
         views.canvass_entry,

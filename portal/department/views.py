@@ -26,6 +26,7 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -64,7 +65,6 @@ from portal.registry.models import (
     SiteQuerySet,
     StaffMember,
 )
-from portal.registry.selectors import nearness, sites_near
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
 
@@ -193,86 +193,153 @@ def incidents(request: StaffRequest) -> HttpResponse:
     )
 
 
+# The nearest sites a canvass page shows at first; the rest come a hundred at a time on demand,
+# and all of them in the CSV export.
+CANVASS_ROWS = 100
+# Without JavaScript the "more" link reloads the page with more rows, up to this many.
+CANVASS_ROWS_MAX = 2_000
+
+
 @dataclass(frozen=True)
 class CanvassRow:
-    """One line of a canvass: a searchable site near the incident, what its active cameras
-    keep, and the state of contact with its owner."""
+    """One line of the canvass page, every value ready to print (the page lists a hundred
+    rows at a time, and the template only places them): the site, what its active cameras
+    keep, and the state of contact with its owner. Its form fields are named with `prefix`:
+    all rows share the page's one form, and so one CSRF token."""
 
-    site: Site
-    distance_m: float
+    number: int
+    site_id: int
+    prefix: str
+    address: str
+    kind: str
+    participation: str
+    distance_m: int
     footage_likely: bool
-    entry: CanvassEntry | None
-    camera_summary: str
+    cameras: list[str]
+    state: str
+    notes: str
     reveal_url: str
     state_url: str
     request_url: str
 
-    @property
-    def state(self) -> str:
-        return self.entry.state if self.entry else CanvassEntry.State.NOT_CONTACTED
 
+def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> list[CanvassRow]:
+    cameras = selectors.canvass_cameras([site.pk for site in sites])
+    entries = selectors.canvass_entries(incident)
+    # Labels are translated once per page, not once per row.
+    kinds = {value: str(label) for value, label in Site.Kind.choices}
+    participations = {value: str(label) for value, label in Site.Participation.choices}
+    sees = {value: str(label) for value, label in Camera.Sees.choices}
+    urls = {
+        name: reverse(f"department:{name}", args=[incident.pk, 0])
+        for name in ("reveal", "canvass_entry", "footage_request")
+    }
 
-def _canvass(incident: Incident) -> list[CanvassRow]:
-    sites = sites_near(
-        latitude=incident.latitude,
-        longitude=incident.longitude,
-        radius_m=incident.search_radius_m,
-        seen_at=None if incident.skips_retention else incident.starts_at,
-    ).with_active_cameras()
-    entries = {entry.site_id: entry for entry in CanvassEntry.objects.filter(incident=incident)}
-    sees = dict(Camera.Sees.choices)
-    reveal_url = reverse("department:reveal", args=[incident.pk, 0])
-    state_url = reverse("department:canvass_entry", args=[incident.pk, 0])
-    request_url = reverse("department:footage_request", args=[incident.pk, 0])
-    # What each row shows is prepared here once: the page lists hundreds of rows at 5 km.
+    def url(name: str, site_id: int) -> str:
+        return urls[name].replace("/sites/0/", f"/sites/{site_id}/")
+
     rows = []
     for site in sites:
-        distance_m, footage_likely = nearness(site)
+        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
         rows.append(
             CanvassRow(
-                site=site,
-                distance_m=distance_m,
-                footage_likely=footage_likely,
-                entry=entries.get(site.pk),
-                camera_summary="\n".join(
-                    f"{camera.direction}° {', '.join(str(sees.get(v, v)) for v in camera.sees)} "
+                number=site.number,
+                site_id=site.pk,
+                prefix=row_prefix(site.pk),
+                address=site.address,
+                kind=kinds.get(site.kind, site.kind),
+                participation=participations.get(site.participation, site.participation),
+                distance_m=round(site.distance_m),
+                footage_likely=site.footage_likely,
+                cameras=[
+                    f"{camera.direction}° {', '.join(sees.get(v, v) for v in camera.sees)} "
                     f"({camera.retention_days} d)"
-                    for camera in site.active_cameras
-                ),
-                reveal_url=reveal_url.replace("/sites/0/", f"/sites/{site.pk}/"),
-                state_url=state_url.replace("/sites/0/", f"/sites/{site.pk}/"),
-                request_url=request_url.replace("/sites/0/", f"/sites/{site.pk}/"),
+                    for camera in cameras.get(site.pk, ())
+                ],
+                state=state,
+                notes=notes,
+                reveal_url=url("reveal", site.pk),
+                state_url=url("canvass_entry", site.pk),
+                request_url=url("footage_request", site.pk),
             )
         )
     return rows
+
+
+def row_prefix(site_id: int) -> str:
+    """The prefix of one canvass row's fields in the page's shared form."""
+    return f"site{site_id}"
+
+
+def _row_prefix_sent(request: HttpRequest, site_id: int) -> str | None:
+    """The row's prefix when the canvass page's shared form sent the fields (it sends every
+    row's), None when a form for this site alone sent them without one."""
+    prefix = row_prefix(site_id) + "-"
+    return prefix[:-1] if any(name.startswith(prefix) for name in request.POST) else None
+
+
+def _canvass_sites_geojson(sites: list[selectors.CanvassSite]) -> dict[str, object]:
+    """The listed sites for the incident's map: compact GeoJSON points, numbered as listed."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(site.longitude, 6), round(site.latitude, 6)],
+                },
+                "properties": {"n": site.number},
+            }
+            for site in sites
+        ],
+    }
+
+
+def _count_arg(request: HttpRequest, name: str, default: int, most: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, 0), most)
+
+
+def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | None:
+    """The "more" link after `shown` rows: the next rows for the page's script, or the page
+    with more rows for a browser without it."""
+    if shown >= total:
+        return None
+    page = reverse("department:incident", args=[incident.pk])
+    rows = reverse("department:canvass_rows", args=[incident.pk])
+    return {
+        "rows_url": f"{rows}?after={shown}",
+        "page_url": f"{page}?shown={min(shown + CANVASS_ROWS, CANVASS_ROWS_MAX)}#canvass",
+        "without_script": shown < CANVASS_ROWS_MAX,
+        "label": _("Show the next %(count)s of %(total)s sites")
+        % {"count": min(CANVASS_ROWS, total - shown), "total": total},
+    }
 
 
 @require_safe
 @staff_required(CASEWORK)
 def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    rows = _canvass(incident)
+    shown = max(_count_arg(request, "shown", CANVASS_ROWS, CANVASS_ROWS_MAX), CANVASS_ROWS)
+    canvass = selectors.canvass(incident, limit=shown)
     # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
-    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=len(rows))
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
     return render(
         request,
         "department/incident.html",
         {
             "incident": incident,
-            "rows": rows,
-            "map_points": [
-                {
-                    "latitude": row.site.latitude,
-                    "longitude": row.site.longitude,
-                    "number": number,
-                    "participation": row.site.participation,
-                }
-                for number, row in enumerate(rows, start=1)
-            ],
+            "rows": _canvass_rows(incident, canvass.sites),
+            "total": canvass.total,
+            "more": _more(incident, len(canvass.sites), canvass.total),
+            "map_sites": _canvass_sites_geojson(canvass.sites),
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
             "states": CanvassEntry.State.choices,
-            "reveal_form": RevealForm(),
             "notify_form": NotifyForm(),
             "notifications": incident.notifications.filter(kind=Notification.Kind.AREA)
             .annotate(
@@ -290,12 +357,36 @@ def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
     )
 
 
+@require_safe
+@staff_required(CASEWORK)
+def canvass_rows(request: StaffRequest, incident_id: int) -> JsonResponse:
+    """The canvass's next rows after `after`, for the page's "more" link: their HTML (the
+    page's own row template) and their map points. Recorded like the page (once per visit)."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    after = _count_arg(request, "after", 0, 10**9)
+    canvass = selectors.canvass(incident, offset=after, limit=CANVASS_ROWS)
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
+    rows = _canvass_rows(incident, canvass.sites)
+    return JsonResponse(
+        {
+            "rows": render_to_string(
+                "department/_canvass_rows.html",
+                {"rows": rows, "states": CanvassEntry.State.choices},
+                request=request,
+            ),
+            "sites": _canvass_sites_geojson(canvass.sites),
+            "total": canvass.total,
+            "more": _more(incident, after + len(rows), canvass.total),
+        }
+    )
+
+
 @require_POST
 @staff_required(CASEWORK)
 def canvass_entry(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site, pk=site_id)
-    form = CanvassEntryForm(request.POST)
+    form = CanvassEntryForm(request.POST, prefix=_row_prefix_sent(request, site.pk))
     if form.is_valid():
         services.canvass_entry_update(incident=incident, site=site, **form.cleaned_data)
         messages.success(request, _("Saved."))
@@ -310,7 +401,7 @@ def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpRespons
     """Contact details, shown only in answer to this request, after it is recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
     site = get_object_or_404(Site.objects.searchable(), pk=site_id)
-    form = RevealForm(request.POST, site=site)
+    form = RevealForm(request.POST, site=site, prefix=_row_prefix_sent(request, site.pk))
     if form.is_valid():
         try:
             services.contact_reveal(
@@ -781,11 +872,11 @@ def audit_export(request: StaffRequest) -> HttpResponseBase:
 def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
     """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    rows = _canvass(incident)
+    sites = selectors.canvass(incident).sites
     # One entry per exported site, so that each owner sees the export among their entries.
-    services.canvass_for_export(
-        actor=_actor(request), incident=incident, sites=[row.site for row in rows]
-    )
+    services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
+    cameras = selectors.canvass_camera_counts([site.pk for site in sites])
+    entries = selectors.canvass_entries(incident)
     buffer = io.StringIO()
     writer = SafeWriter(buffer)
     writer.writerow(
@@ -800,17 +891,18 @@ def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
             "notes",
         ]
     )
-    for number, row in enumerate(rows, start=1):
+    for site in sites:
+        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
         writer.writerow(
             [
-                number,
-                round(row.distance_m),
-                row.site.address,
-                row.site.kind,
-                len(row.site.active_cameras),
-                "yes" if row.footage_likely else "no",
-                row.state,
-                row.entry.notes if row.entry else "",
+                site.number,
+                round(site.distance_m),
+                site.address,
+                site.kind,
+                cameras.get(site.pk, 0),
+                "yes" if site.footage_likely else "no",
+                state,
+                notes,
             ]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

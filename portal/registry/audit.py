@@ -22,6 +22,17 @@ class Case(Protocol):
     category: str
 
 
+class SiteKeys(Protocol):
+    """What an entry keeps of a site: its id and its owner's (a Site, or a lighter row of one
+    such as a canvass line)."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def participant_id(self) -> int: ...
+
+
 class NoteNamesOwner(ValueError):
     """A note would put the owner's name, phone or email into the audit trail."""
 
@@ -112,7 +123,7 @@ def audit_record(
 
 
 def audit_record_sites(
-    *, actor: Actor, action: str, reason: str, case: Case | None, sites: Iterable[Site]
+    *, actor: Actor, action: str, reason: str, case: Case | None, sites: Iterable[SiteKeys]
 ) -> None:
     """One entry per site for an action that hands out many sites at once (an export), so that
     each owner finds it among the entries about them; one entry without a site when none."""
@@ -134,7 +145,7 @@ def _common(actor: Actor, action: str, reason: str, case: Case | None) -> dict[s
     }
 
 
-def _about(site: Site | None) -> dict[str, int | None]:
+def _about(site: SiteKeys | None) -> dict[str, int | None]:
     return {
         "site_id": site.pk if site else None,
         "participant_id": site.participant_id if site else None,

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,12 @@ def confirmed_condition(path: str = "") -> Q:
     condition on the participant at `path` ("" from Participant, "participant__" from a site),
     so that filters and counts (Count(filter=...)) say the same thing."""
     return Q(**{f"{path}status": Participant.Status.ACTIVE})
+
+
+def site_location() -> Func:
+    """A site's place as a geometric point(longitude, latitude): the expression the location
+    index (GiST) holds, so searches that ask about it in the same words read the index."""
+    return Func(F("longitude"), F("latitude"), function="point", output_field=models.FloatField())
 
 
 class SiteQuerySet(models.QuerySet["Site"]):
@@ -170,7 +177,12 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["latitude", "longitude"])]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"]),
+            # The distance search's index: a box around the searched circle is answered from
+            # it (portal.registry.selectors.sites_near), at any radius.
+            GistIndex(site_location(), name="registry_site_location"),
+        ]
 
     def __str__(self) -> str:
         return self.address

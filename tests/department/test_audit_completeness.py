@@ -32,6 +32,8 @@ AUDITED = {
     ),
     # The canvass lists owners' addresses (recorded once per visit, see test_reasons.py).
     "incident": ("get", "/department/incidents/{incident}/", None),
+    # The canvass's next rows (the page's "more" link) list addresses too, recorded the same way.
+    "canvass_rows": ("get", "/department/incidents/{incident}/canvass/rows.json?after=0", None),
     # Up close, staff with personal-data access see each site at its exact place (one entry per
     # request; clusters and analysts' grid cells record nothing, see test_map_privacy.py).
     "map_data": ("get", "/department/map/data.json?bbox=35,-81,36,-80&zoom=17", None),

@@ -32,6 +32,7 @@ MATRIX = [
     ("get", "/department/import/", None, ADMIN_ONLY),
     ("get", "/department/incidents/", None, CASEWORK),
     ("get", "/department/incidents/{incident}/", None, CASEWORK),
+    ("get", "/department/incidents/{incident}/canvass/rows.json", None, CASEWORK),
     ("get", "/department/incidents/{incident}/canvass.csv", None, CASEWORK),
     (
         "post",

@@ -66,15 +66,22 @@
     // The radius the canvass searched (Incident.search_radius_m), not the one typed.
     L.circle(centre, { radius: parseFloat(element.dataset.searchRadius), fill: false, weight: 2 }).addTo(map);
     L.marker(centre, { title: "Incident" }).addTo(map);
-    (data("incident-sites") || []).forEach(function (site) {
-      const label = document.createElement("span");
-      label.className = "site-number";
-      label.textContent = String(site.number);
-      L.marker([site.latitude, site.longitude], {
-        icon: L.divIcon({ className: "", html: label, iconSize: [26, 26] }),
-        title: "Site " + site.number,
-      }).addTo(map);
-    });
+    // Compact GeoJSON: each listed site's point and its number in the list.
+    function add(collection) {
+      ((collection && collection.features) || []).forEach(function (feature) {
+        const [longitude, latitude] = feature.geometry.coordinates;
+        const label = document.createElement("span");
+        label.className = "site-number";
+        label.textContent = String(feature.properties.n);
+        L.marker([latitude, longitude], {
+          icon: L.divIcon({ className: "", html: label, iconSize: [26, 26] }),
+          title: "Site " + feature.properties.n,
+        }).addTo(map);
+      });
+    }
+    add(data("incident-sites"));
+    // Rows the canvass's "more" link added (canvass.js).
+    document.addEventListener("canvass:sites", function (event) { add(event.detail); });
   }
 
   function coverageMap(element) {
