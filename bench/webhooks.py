@@ -216,15 +216,8 @@ def main() -> int:
                     participant_id=participant.pk,
                     email=email,
                 )
-                subscription = Subscription.objects.create(
-                    department=department,
-                    site_id=site.pk,
-                    participant_id=participant.pk,
-                    site_address=site.address,
-                    plan=plan,
-                    customer=customer,
-                    yearly_amount=plan.yearly_price,
-                    currency="usd",
+                subscription = Subscription.objects.create_for_site(
+                    department=department, site=site, plan=plan, customer=customer
                 )
                 metadata = {
                     "department": department.schema_name,

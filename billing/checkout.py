@@ -164,16 +164,12 @@ def checkout_start(
     customer = _customer_for(department=department, participant=participant, language=language)
     try:
         with transaction.atomic():
-            subscription = Subscription.objects.create(
+            subscription = Subscription.objects.create_for_site(
                 department=department,
-                site_id=site.pk,
-                participant_id=participant.pk,
-                site_address=site.address,
+                site=site,
                 plan=plan,
                 customer=customer,
                 status=Subscription.Status.CHECKOUT,
-                yearly_amount=plan.yearly_price,
-                currency=plan.currency,
             )
     except IntegrityError:
         # billing_one_open_subscription_per_site: another request opened this site's Checkout

@@ -245,17 +245,13 @@ def _subscription(
         "canceled": Subscription.Status.CANCELED,
     }.get(scenario, Subscription.Status.ACTIVE)
     ended = scenario == "canceled"
-    subscription = Subscription.objects.create(
+    subscription = Subscription.objects.create_for_site(
         department=department,
-        site_id=site.pk,
-        participant_id=site.participant_id,
-        site_address=site.address,
+        site=site,
         plan=plan,
         customer=customer,
         stripe_subscription_id=_demo_id("sub", department, f"{number:03d}"),
         status=status,
-        yearly_amount=plan.yearly_price,
-        currency=plan.currency,
         current_period_end=period_end,
         started_at=started,
         stripe_state_at=now,

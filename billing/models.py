@@ -7,6 +7,7 @@ currency's smallest unit (cents); Stripe stays the record of payments and cards.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -15,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Department
+
+if TYPE_CHECKING:
+    from portal.registry.models import Site
 
 
 class DevicePlan(models.Model):
@@ -120,6 +124,22 @@ class Customer(models.Model):
 
 
 class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def create_for_site(
+        self, *, department: Department, site: Site, plan: DevicePlan, **fields: Any
+    ) -> Subscription:
+        """A subscription of `plan` for a site of `department` (the site's ids and address
+        copied, the plan's yearly price and currency kept as they are today)."""
+        return self.create(
+            department=department,
+            site_id=site.pk,
+            participant_id=site.participant_id,
+            site_address=site.address,
+            plan=plan,
+            yearly_amount=plan.yearly_price,
+            currency=plan.currency,
+            **fields,
+        )
+
     def entitled(self) -> SubscriptionQuerySet:
         """The one definition of a paid integration: what makes a site integrated."""
         return self.filter(entitled=True)

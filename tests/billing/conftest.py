@@ -413,17 +413,13 @@ def console_subscription(
             },
             idempotency_key=f"test-checkout-{schema_name}-{site.pk}",
         )
-        subscription = Subscription.objects.create(
+        subscription = Subscription.objects.create_for_site(
             department=department,
-            site_id=site.pk,
-            participant_id=site.participant_id,
-            site_address=site.address,
+            site=site,
             plan=plan,
             customer=customer,
             checkout_session_id=session["id"],
             checkout_url=session["url"],
-            yearly_amount=plan.yearly_price,
-            currency=plan.currency,
         )
         events = fake_stripe.checkout_complete(session["id"])
         stripe_subscription_id = events[1]["data"]["object"]["id"]

@@ -62,16 +62,12 @@ def plan() -> DevicePlan:
 def subscription_for(
     schema_name: str, site: Site, plan: DevicePlan, stripe_id: str = ""
 ) -> Subscription:
-    return Subscription.objects.create(
+    return Subscription.objects.create_for_site(
         department=Department.objects.get(schema_name=schema_name),
-        site_id=site.pk,
-        participant_id=site.participant_id,
-        site_address=site.address,
+        site=site,
         plan=plan,
         stripe_subscription_id=stripe_id or f"sub_{schema_name}_{site.pk}",
         status="active",
-        yearly_amount=plan.yearly_price,
-        currency="usd",
     )
 
 

@@ -698,17 +698,13 @@ def billing_world(site: Any, plan: Any) -> dict[str, str]:
     from tenants.models import Department
 
     department = Department.objects.get(schema_name=CITY)
-    subscription = Subscription.objects.create(
+    subscription = Subscription.objects.create_for_site(
         department=department,
-        site_id=site.pk,
-        participant_id=site.participant_id,
-        site_address=site.address,
+        site=site,
         plan=plan,
         stripe_subscription_id="sub_fuzz",
         status=Subscription.Status.ACTIVE,
         entitled=True,
-        yearly_amount=15_000,
-        currency="usd",
         started_at=timezone.now(),
     )
     invoice = Invoice.objects.create(
