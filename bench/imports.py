@@ -83,7 +83,7 @@ def main() -> int:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+    from django.test.utils import setup_test_environment
     from django_tenants.utils import tenant_context
 
     from canvass.celery import app
@@ -91,15 +91,16 @@ def main() -> int:
     from portal.registry import registry_io, services
     from portal.registry.audit import Actor
     from portal.registry.models import Camera, ImportJob, Site, StaffMember
-    from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
+    from tenants.database import throwaway_database
+    from tenants.services import department_provision, platform_site_ensure
 
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
     load_before = os.getloadavg()
-    databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    database = throwaway_database()
+    database.__enter__()
     try:
-        template_schema_refresh()
         platform_site_ensure()
         department = department_provision(
             subdomain="bench",
@@ -176,7 +177,7 @@ def main() -> int:
                     copy.write(content)
                 copied = time.perf_counter() - started
     finally:
-        teardown_databases(databases, verbosity=0)
+        database.__exit__(None, None, None)
 
     load = os.getloadavg()
     print(
