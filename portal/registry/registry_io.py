@@ -405,9 +405,7 @@ class RowChecker:
             "retention_days": values["camera_retention_days"] or "7",
             "night_vision": values["camera_night_vision"].lower() in {"yes", "true", "1", "y"},
         }
-        site, site_errors = self._clean(self.site_fields, Site, SITE_FIELD_CLEANERS, site_data)
-        for name, message in site_problems(self.program, site, site_errors):
-            site_errors.setdefault(name, []).append(str(message))
+        site, site_errors = self.site_check(site_data)
         columns = {field: column for column, field in SITE_COLUMNS.items()}
         for name, messages in site_errors.items():
             column = columns.get(name, name)
@@ -418,14 +416,26 @@ class RowChecker:
         # Each owner gets an account named by the email: no longer than a username may be.
         if not email_refused and (too_long := account_email_too_long(values["contact_email"])):
             errors.extend(f"contact_email: {message}" for message in too_long.messages)
-        camera, camera_errors = self._clean(
-            self.camera_fields, Camera, CAMERA_FIELD_CLEANERS, camera_data
-        )
+        camera, camera_errors = self.camera_check(camera_data)
         for name, messages in camera_errors.items():
             errors.extend(f"camera_{name}: {message}" for message in messages)
         if errors:
             return errors, {}, {}
-        return errors, site_fields_kept(site, self.site_fields), camera
+        return errors, site, camera
+
+    def site_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A site's fields as SiteForm would save them, or the messages by field that a bound
+        SiteForm's errors would hold."""
+        site, errors = self._clean(self.site_fields, Site, SITE_FIELD_CLEANERS, data)
+        for name, message in site_problems(self.program, site, errors):
+            errors.setdefault(name, []).append(str(message))
+            site.pop(name, None)
+        return ({} if errors else site_fields_kept(site, self.site_fields)), errors
+
+    def camera_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A camera's fields as CameraForm would save them, or its messages by field."""
+        camera, errors = self._clean(self.camera_fields, Camera, CAMERA_FIELD_CLEANERS, data)
+        return ({} if errors else camera), errors
 
 
 def import_check(

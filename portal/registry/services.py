@@ -385,7 +385,7 @@ def import_failed(*, job_id: int) -> None:
             job.errors = [[0, _("The import could not be completed; nothing was imported.")]]
             job.error_count = 1
             job.finished_at = timezone.now()
-            job.sites.all().delete()
+            job.sites_drop()
             _import_file_delete(job)
             job.save()
 
@@ -429,7 +429,7 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
     if job.status not in (ImportJob.Status.CHECKED, ImportJob.Status.FAILED):
         raise ImportNotReady(job.status)
     job.status, job.finished_at, job.errors = ImportJob.Status.CANCELLED, timezone.now(), []
-    job.sites.all().delete()
+    job.sites_drop()
     _import_file_delete(job)
     job.save()
     return job
@@ -466,7 +466,7 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
             [0, _("No rows are left to import.")]
         ]
         job.error_count = len(conflicts) or 1
-        job.sites.all().delete()
+        job.sites_drop()
         job.save()
         return 0
     now = timezone.now()
@@ -536,7 +536,7 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     job.status, job.finished_at = ImportJob.Status.DONE, now
     job.site_count = len(site_ids)
     job.camera_count = sum(len(cameras) for _rows, _fields, cameras in checked)
-    job.sites.all().delete()
+    job.sites_drop()
     _import_file_delete(job)
     job.save()
     return len(site_ids)
@@ -614,7 +614,7 @@ def imports_sweep(*, now: datetime) -> int:
             if job.status != ImportJob.Status.FAILED:
                 job.status = ImportJob.Status.EXPIRED
             job.errors, job.finished_at = [], job.finished_at or now
-            job.sites.all().delete()
+            job.sites_drop()
             _import_file_delete(job)
             job.save()
             swept += 1

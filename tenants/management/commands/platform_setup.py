@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -24,6 +25,15 @@ class Command(BaseCommand):
         with database_owner():
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
             template_schema_refresh(verbosity=verbosity)
-            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+            # Departments are migrated in parallel (django-tenants' multiprocessing executor:
+            # forked processes, each on its own connection as the owner).
+            parallel = settings.TENANT_MULTIPROCESSING_MAX_PROCESSES > 1
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                interactive=False,
+                verbosity=verbosity,
+                executor="multiprocessing" if parallel else "standard",
+            )
         platform_site_ensure()
         self.stdout.write(self.style.SUCCESS("Platform schemas are up to date."))
