@@ -1,8 +1,8 @@
 """How long a registry import takes through its background jobs.
 
-In a throwaway database (`test_` beside the project's, as bench/canvass.py), one department;
-then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is the largest
-file allowed, about 20 MB with long addresses):
+In a throwaway database (`bench_` beside the project's, apart from the test suite's), one
+department; then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is
+the largest file allowed, about 20 MB with long addresses):
 - the upload request as a department administrator makes it with a broker configured (the file
   is stored and the check queued; nothing is checked in the request);
 - the check job (`registry_import_check`: every row through SiteForm's and CameraForm's
@@ -115,7 +115,7 @@ def main() -> int:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
     load_before = os.getloadavg()
-    database = throwaway_database()
+    database = throwaway_database(prefix="bench_")
     database.__enter__()
     try:
         platform_site_ensure()

@@ -157,6 +157,8 @@ MAX_JSON_DEPTH = 64
 # Errors kept in a report: the first ones say what is wrong; a million copies add nothing.
 MAX_REPORTED_ERRORS = 1_000
 PROGRESS_EVERY = 1_000
+# Field verdicts a row checker keeps (RowChecker.verdicts), at most.
+MAX_KEPT_VERDICTS = 20_000
 
 
 @dataclass
@@ -335,9 +337,12 @@ class RowChecker:
         self.program = program
         self.site_fields = SiteForm(program=program, ask_terms=False).fields
         self.camera_fields = CameraForm().fields
+        # A field's verdict on a value, kept: most columns repeat a few values (a type, a
+        # mount, a retention) and a field's checks depend on its value alone.
+        self.verdicts: dict[tuple[str, str, Any], tuple[bool, Any]] = {}
 
-    @staticmethod
     def _clean(
+        self,
         fields: Mapping[str, forms.Field],
         model: type[models.Model],
         cleaners: Mapping[str, Callable[[Any], Any]],
@@ -347,23 +352,45 @@ class RowChecker:
         a bound ModelForm's cleaned_data and errors would hold before its clean()."""
         cleaned: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
+        table = model._meta.db_table
         for name, form_field in fields.items():
-            try:
-                value = form_field.clean(data.get(name))
-                if cleaner := cleaners.get(name):
-                    value = cleaner(value)
-                model_field = model._meta.get_field(name)
-                # ModelForm's model validation: skipped where the model allows the field blank
-                # and it is, or the form may leave it empty and the model may not.
-                if value not in model_field.empty_values or not (
-                    model_field.blank or not form_field.required
-                ):
-                    model_field.clean(value, None)
-            except ValidationError as error:
-                errors[name] = [str(message) for message in error.messages]
+            raw = data.get(name)
+            key = (table, name, tuple(raw) if isinstance(raw, list) else raw)
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self._field_verdict(form_field, model, cleaners.get(name), name, raw)
+                if len(self.verdicts) < MAX_KEPT_VERDICTS:
+                    self.verdicts[key] = verdict
+            valid, outcome = verdict
+            if valid:
+                cleaned[name] = list(outcome) if isinstance(outcome, list) else outcome
             else:
-                cleaned[name] = value
+                errors[name] = list(outcome)
         return cleaned, errors
+
+    @staticmethod
+    def _field_verdict(
+        form_field: forms.Field,
+        model: type[models.Model],
+        cleaner: Callable[[Any], Any] | None,
+        name: str,
+        raw: Any,
+    ) -> tuple[bool, Any]:
+        """(True, the cleaned value) or (False, the messages) for one field's raw value."""
+        try:
+            value = form_field.clean(raw)
+            if cleaner is not None:
+                value = cleaner(value)
+            model_field = model._meta.get_field(name)
+            # ModelForm's model validation: skipped where the model allows the field blank
+            # and it is, or the form may leave it empty and the model may not.
+            if value not in model_field.empty_values or not (
+                model_field.blank or not form_field.required
+            ):
+                model_field.clean(value, None)
+        except ValidationError as error:
+            return False, [str(message) for message in error.messages]
+        return True, value
 
     def check(self, record: dict[Any, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
         """A row's messages, or its site's and camera's cleaned fields. (csv.DictReader puts

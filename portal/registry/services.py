@@ -18,9 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import QuerySet
-from django.db.models.functions import Lower
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -472,28 +471,26 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     now = timezone.now()
     user_model = get_user_model()
     emails = {fields["contact_email"].lower() for _rows, fields, _cameras in checked}
-    users = dict(
-        user_model.objects.filter(email__in=emails).values_list(Lower("email"), "pk").distinct()
-    )
+    users = dict(_rows_matching(user_model, ("email", "id"), "email", sorted(emails)))
+    users = {email.lower(): pk for email, pk in users.items()}
     unusable = make_password(None)
     new_emails = sorted(emails - users.keys())
-    copy_rows(
+    new_users = copy_rows_returning_ids(
         user_model,
         ((email, email, unusable, now) for email in new_emails),
         columns=("username", "email", "password", "date_joined"),
     )
-    users |= dict(user_model.objects.filter(username__in=new_emails).values_list("username", "pk"))
+    users |= dict(zip(new_emails, new_users, strict=True))
     participants = dict(
-        Participant.objects.filter(user__in=users.values()).values_list("user_id", "pk")
+        _rows_matching(Participant, ("user_id", "id"), "user_id", sorted(set(users.values())))
     )
-    copy_rows(
+    owners = sorted(set(users.values()) - participants.keys())
+    new_participants = copy_rows_returning_ids(
         Participant,
-        ((user, now, now) for user in set(users.values()) - participants.keys()),
+        ((user, now, now) for user in owners),
         columns=("user_id", "confirmed_at", "created_at"),
     )
-    participants |= dict(
-        Participant.objects.filter(user__in=users.values()).values_list("user_id", "pk")
-    )
+    participants |= dict(zip(owners, new_participants, strict=True))
     # The fields the check kept (the same for every site of a job), then what the import sets.
     site_names = list(checked[0][1])
     missing = {name: Site._meta.get_field(name).get_default() for name in site_names}
@@ -540,6 +537,21 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     _import_file_delete(job)
     job.save()
     return len(site_ids)
+
+
+def _rows_matching(
+    model: type[Model], columns: tuple[str, str], column: str, values: list[Any]
+) -> list[tuple[Any, Any]]:
+    """Two columns of a model's rows whose `column` is one of `values` (one array parameter,
+    where a filter(column__in=...) spells out each of thousands of values)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(columns[0])}, {quote(columns[1])} FROM "
+            f"{quote(model._meta.db_table)} WHERE {quote(column)} = ANY(%s)",
+            [values],
+        )
+        return cursor.fetchall()
 
 
 def _import_file_delete(job: ImportJob) -> None:
