@@ -105,7 +105,7 @@ camera_rows = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(row=site_rows, integration_offered=st.booleans())
 def test_a_site_row_gets_the_site_forms_verdict(row, integration_offered):
     offered = program(integration_offered)
@@ -113,7 +113,7 @@ def test_a_site_row_gets_the_site_forms_verdict(row, integration_offered):
     assert RowChecker(offered).site_check(row) == form_verdict(form)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(row=camera_rows)
 def test_a_camera_row_gets_the_camera_forms_verdict(row):
     assert RowChecker(program(False)).camera_check(row) == form_verdict(CameraForm(data=row))
@@ -139,7 +139,7 @@ def parsed(value: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     prefix=st.sampled_from(["", "1", "+1", "+1 ", "1-", "1 "]),
     area=st.integers(200, 999),
