@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from portal.registry import services as registry_services
 from portal.registry.emails import email_message
 from portal.registry.models import ImportJob, Participant, Site
 from portal.registry.selectors import sites_near
-from tenants.db import tenant_connection
+from tenants.db import commits_unflushed, tenant_connection
 from tenants.models import Program, current_department
 from tenants.signing import Link, link_sign
 
@@ -51,9 +51,9 @@ def notification_owners(notification: Notification) -> set[int]:
     return set(sites.values_list("participant_id", flat=True))
 
 
-# One statement (in a transaction of its own) per email: record the copy just sent, and claim
-# the next unclaimed one after it. The claimed row is locked while it is marked, and SKIP LOCKED
-# lets a concurrent run take the following copy instead of waiting for this one.
+# One statement (it commits by itself) per email: record the copy just sent, and claim the next
+# unclaimed one after it. The claimed row is locked while it is marked, and SKIP LOCKED lets a
+# concurrent run take the following copy instead of waiting for this one.
 NEXT_COPY = """
     WITH sent AS (UPDATE {table} SET sent_at = %(now)s WHERE id = %(sent)s)
     UPDATE {table} SET claimed_at = %(now)s
@@ -73,12 +73,7 @@ def copy_next(
     """Record the copy `sent` (if any) as sent, and claim the next copy of the notification
     after the id `after` for this run; None when none is left. Committed before the caller
     sends anything."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Committed without waiting for the disk: waiting for a flush per email was most of a
-        # notice's time. The commit is visible to every other run at once and commits stay in
-        # order; only a crash of the database server itself (not of the worker) in the
-        # fraction of a second before the flush could forget the last claims.
-        cursor.execute("SET LOCAL synchronous_commit = off")
+    with connection.cursor() as cursor:
         cursor.execute(
             NEXT_COPY.format(table=connection.ops.quote_name(NotificationRecipient._meta.db_table)),
             {"now": timezone.now(), "notification": notification.pk, "after": after, "sent": sent},
@@ -118,8 +113,9 @@ def notify_area(notification_id: int) -> int:
     template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
     department = current_department()
     sent = 0
-    # Opened before anything is claimed: a mail server that is down claims nobody.
-    with get_connection() as mail:
+    # Opened before anything is claimed: a mail server that is down claims nobody. The claims
+    # commit without waiting for the disk's flush, one round trip each (commits_unflushed).
+    with get_connection() as mail, commits_unflushed():
         recipient = copy_next(notification, after=0, sent=None)
         while recipient is not None:
             try:

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from tenants.db import commits_unflushed
 from tests.canvass.test_settings import PRODUCTION, manage
 
 SHOW_DATABASE = (
@@ -92,3 +93,19 @@ def test_a_staff_session_is_rewritten_at_most_once_a_minute(make_staff):
     with time_machine.travel(start + timedelta(seconds=70), tick=False):
         assert staff.client.get("/department/").status_code == 200
     assert session_expiry(staff) == expires + timedelta(seconds=70)
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_commits_unflushed_leave_the_connection_as_they_found_it():
+    with commits_unflushed():
+        assert synchronous_commit() == "off"
+    assert synchronous_commit() == "on"
+    with pytest.raises(RuntimeError), commits_unflushed():
+        raise RuntimeError("the mail server went away")
+    assert synchronous_commit() == "on"
