@@ -1,7 +1,7 @@
 """What a deployment gets without configuring anything: persistent, health-checked database
-connections; the schema's search path set once per request and schema, not before every query; static
-files answered before the department is looked up; staff sessions not rewritten on every
-request."""
+connections; the schema's search path set once per request and schema, not before every
+query; static files answered before the department is looked up; staff sessions not rewritten
+on every request; many small commits that do not wait for the disk, where asked for."""
 
 from __future__ import annotations
 
