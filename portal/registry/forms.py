@@ -59,7 +59,11 @@ def phone_normalise(value: str) -> str:
         number = phonenumbers.PhoneNumber(
             country_code=1, national_number=int("".join(plain.groups()))
         )
-        if phonenumbers.is_valid_number(number):
+        # A number valid in the US is valid (the US comes first among +1's regions, which is
+        # where is_valid_number would look first); others are asked the long way.
+        if phonenumbers.is_valid_number_for_region(number, "US") or phonenumbers.is_valid_number(
+            number
+        ):
             return f"+1{number.national_number}"
     try:
         number = phonenumbers.parse(value, "US")

@@ -340,6 +340,16 @@ class RowChecker:
         # A field's verdict on a value, kept: most columns repeat a few values (a type, a
         # mount, a retention) and a field's checks depend on its value alone.
         self.verdicts: dict[tuple[str, str, Any], tuple[bool, Any]] = {}
+        # The form fields that run every validator of the model field they stand for.
+        self.validated_by_form = {
+            id(form_field)
+            for model, fields in ((Site, self.site_fields), (Camera, self.camera_fields))
+            for name, form_field in fields.items()
+            if all(
+                validator in form_field.validators
+                for validator in model._meta.get_field(name).validators
+            )
+        }
 
     def _clean(
         self,
@@ -368,8 +378,8 @@ class RowChecker:
                 errors[name] = list(outcome)
         return cleaned, errors
 
-    @staticmethod
     def _field_verdict(
+        self,
         form_field: forms.Field,
         model: type[models.Model],
         cleaner: Callable[[Any], Any] | None,
@@ -387,7 +397,11 @@ class RowChecker:
             if value not in model_field.empty_values or not (
                 model_field.blank or not form_field.required
             ):
-                model_field.clean(value, None)
+                if cleaner is None and id(form_field) in self.validated_by_form:
+                    # The form field ran each of the model field's validators on this value.
+                    model_field.validate(model_field.to_python(value), None)
+                else:
+                    model_field.clean(value, None)
         except ValidationError as error:
             return False, [str(message) for message in error.messages]
         return True, value
