@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.db import commits_unflushed
+from tenants.services import department_schemas_behind
 from tests.canvass.test_settings import PRODUCTION, manage
 
 SHOW_DATABASE = (
@@ -109,3 +110,14 @@ def test_commits_unflushed_leave_the_connection_as_they_found_it():
     with pytest.raises(RuntimeError), commits_unflushed():
         raise RuntimeError("the mail server went away")
     assert synchronous_commit() == "on"
+
+
+@pytest.mark.django_db
+def test_platform_setup_finds_the_departments_with_a_migration_to_apply():
+    assert department_schemas_behind() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM carrollton.django_migrations WHERE app = 'registry' AND name = "
+            "(SELECT max(name) FROM carrollton.django_migrations WHERE app = 'registry')"
+        )
+    assert department_schemas_behind() == ["carrollton"]
