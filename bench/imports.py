@@ -1,6 +1,6 @@
 """How long a registry import takes through its background jobs.
 
-In a throwaway database (`bench_` beside the project's, apart from the test suite's), one
+In a throwaway database (`bench_imports_` beside the project's, apart from the test suite's), one
 department; then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is
 the largest file allowed, about 20 MB with long addresses):
 - the upload request as a department administrator makes it with a broker configured (the file
@@ -115,7 +115,7 @@ def main() -> int:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
     load_before = os.getloadavg()
-    database = throwaway_database(prefix="bench_")
+    database = throwaway_database(prefix="bench_imports_")
     database.__enter__()
     try:
         platform_site_ensure()
@@ -136,9 +136,11 @@ def main() -> int:
         if arguments.bad_last:
             # The last row's latitude is no number.
             head, last = content.rstrip(b"\n").rsplit(b"\n", 1)
-            cells = last.split(b",")
-            cells[2] = b"north"
-            content = head + b"\n" + b",".join(cells) + b"\n"
+            (cells,) = csv.reader([last.decode()])
+            cells[2] = "north"
+            row = io.StringIO()
+            csv.writer(row).writerow(cells)
+            content = head + b"\n" + row.getvalue().encode()
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]

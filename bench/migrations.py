@@ -1,9 +1,9 @@
 """How long `platform_setup` takes over many departments: with nothing to apply, and with one
 new migration, sequentially and with django-tenants' multiprocessing executor.
 
-In a throwaway database (`bench_` beside the project's), N departments (50 by default). The
-new migrations are added without touching the repository: the registry's migrations are
-copied into a temporary package (MIGRATION_MODULES) with one more, an index on the sites'
+In a throwaway database (`bench_migrations_` beside the project's), N departments (50 by
+default). The new migrations are added without touching the repository: the registry's
+migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on the sites'
 kind; a second one (the index dropped) measures the other executor, so each run applies
 exactly one new migration to every schema (the template and the N departments). Baseline: the
 same DDL statement run directly in every schema over one connection, the least a migration of
@@ -67,7 +67,7 @@ def main() -> int:
         for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
         if app == "registry"
     )
-    database = throwaway_database(prefix="bench_")
+    database = throwaway_database(prefix="bench_migrations_")
     database.__enter__()
     rows = []
     try:

@@ -1,6 +1,6 @@
 """How long notifying 5,000 owners takes through the queue.
 
-In a throwaway database (`bench_` beside the project's, apart from the test suite's), one
+In a throwaway database (`bench_notify_` beside the project's, apart from the test suite's), one
 department with N owners (5,000 by default), each with a site within 1 km of an incident. Measured:
 - through the queue: `notify_area.delay()` to a Celery worker on Redis (when Redis answers at
   127.0.0.1:6379; otherwise the job runs in-process and says so), from queueing to the last
@@ -63,7 +63,7 @@ def main() -> int:
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load_before = os.getloadavg()
-    database = throwaway_database(prefix="bench_")
+    database = throwaway_database(prefix="bench_notify_")
     database.__enter__()
     try:
         platform_site_ensure()
