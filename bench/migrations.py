@@ -3,11 +3,11 @@ new migration, sequentially and with django-tenants' multiprocessing executor.
 
 In a throwaway database (`bench_migrations_` beside the project's), N departments (50 by
 default). The new migrations are added without touching the repository: the registry's
-migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on the sites'
-kind; a second one (the index dropped) measures the other executor, so each run applies
-exactly one new migration to every schema (the template and the N departments). Baseline: the
-same DDL statement run directly in every schema over one connection, the least a migration of
-N schemas can cost.
+migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on
+the sites' kind; a second one (the index dropped) measures the other executor, so each run
+applies exactly one new migration to every schema (the template and the N departments).
+Baseline: the same DDL statement run directly in every schema over one connection, the least a
+migration of N schemas can cost.
 
     .venv/bin/python bench/migrations.py
     .venv/bin/python bench/migrations.py --departments 20 --profile bench/profiles
