@@ -18,7 +18,8 @@ Each path is measured with the deployment's defaults (persistent connections: DB
     .venv/bin/python bench/pages.py --sites 3000 --seconds 5
 
 `--profile DIR` also keeps a cProfile of 200 landing pages and 50 canvass pages rendered in
-this process (DIR/pages-landing.prof, DIR/pages-canvass.prof).
+this process (DIR/pages-landing.prof, DIR/pages-canvass.prof); BENCH_GUNICORN_LOG=FILE keeps
+gunicorn's error log.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
@@ -187,20 +187,19 @@ class gunicorn:
     """gunicorn serving the throwaway database on loopback, for the length of a with-block."""
 
     def __init__(self, database_name, port, conn_max_age):
-        from django.db import connections
+        from urllib.parse import urlsplit, urlunsplit
 
-        def url(alias):
-            options = connections.settings[alias]
-            host = quote(options["HOST"] or "", safe="")
-            return (
-                f"postgres://{options['USER']}:{quote(options['PASSWORD'] or '', safe='')}@"
-                f"{host}:{options['PORT']}/{database_name}"
-            )
+        from django.conf import settings
+
+        def url(project_url):
+            # The project's URL (the embedded server's socket in its query) for this database.
+            parts = urlsplit(project_url)
+            return urlunsplit(parts._replace(path=f"/{database_name}"))
 
         self.port = port
         self.environment = os.environ | {
-            "DATABASE_URL": url("default"),
-            "DATABASE_OWNER_URL": url("owner"),
+            "DATABASE_URL": url(settings.DATABASE_URL),
+            "DATABASE_OWNER_URL": url(settings.DATABASE_OWNER_URL),
             "DB_CONN_MAX_AGE": conn_max_age,
             "DEBUG": "false",
             "ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
@@ -214,7 +213,7 @@ class gunicorn:
             cwd=ROOT,
             env=self.environment,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(os.environ.get("BENCH_GUNICORN_LOG", os.devnull), "w"),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
