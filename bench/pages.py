@@ -17,9 +17,9 @@ Each path is measured with the deployment's defaults (persistent connections: DB
     .venv/bin/python bench/pages.py
     .venv/bin/python bench/pages.py --sites 3000 --seconds 5
 
-`--profile DIR` also keeps a cProfile of 200 landing pages and 50 canvass pages rendered in
-this process (DIR/pages-landing.prof, DIR/pages-canvass.prof); BENCH_GUNICORN_LOG=FILE keeps
-gunicorn's error log.
+`--profile DIR` also keeps a cProfile of 200 landing pages (anonymous) and 50 canvass pages
+(the administrator) rendered in this process (DIR/pages-landing.prof, DIR/pages-canvass.prof);
+BENCH_GUNICORN_LOG=FILE keeps gunicorn's error log.
 """
 
 from __future__ import annotations
@@ -265,11 +265,17 @@ def profile_pages(client, canvass_path, folder):
     import cProfile
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name, path, runs in (("landing", "/", 200), ("canvass", canvass_path, 50)):
+    from django.test import Client
+
+    anonymous = Client(HTTP_HOST=HOST)
+    for name, path, runs, visitor in (
+        ("landing", "/", 200, anonymous),
+        ("canvass", canvass_path, 50, client),
+    ):
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(runs):
-            client.get(path)
+            visitor.get(path)
         profile.disable()
         profile.dump_stats(str(folder / f"pages-{name}.prof"))
 
