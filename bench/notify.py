@@ -210,7 +210,7 @@ def main() -> int:
     print("|---|---:|---:|")
     for step, seconds in (
         (f"through the queue ({mode}), {delivered:,} copies sent, {emailed:,} emails", queued),
-        ("the job in-process", in_process),
+        (f"the job in-process{' (under cProfile)' if arguments.profile else ''}", in_process),
         ("baseline: the same emails rendered and handed over, nothing recorded", baseline),
     ):
         print(f"| {step} | {seconds:.2f} | {seconds / baseline:.1f}x |")
