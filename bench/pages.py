@@ -122,7 +122,7 @@ def main() -> int:
             client.force_login(staff_user)
             cookie = f"sessionid={client.cookies['sessionid'].value}"
             incident = Incident.objects.create(
-                kind="missing_person",
+                kind="crime",  # a missing person widens the search (search_radius_m)
                 case_number="BENCH-1",
                 latitude=CENTRE[0] + 0.01,
                 longitude=CENTRE[1] - 0.01,
@@ -135,7 +135,9 @@ def main() -> int:
             assert client.get(canvass_path).status_code == 200
             found = len(
                 selectors.sites_near(
-                    latitude=incident.latitude, longitude=incident.longitude, radius_m=1_000
+                    latitude=incident.latitude,
+                    longitude=incident.longitude,
+                    radius_m=incident.search_radius_m,
                 )
             )
             if arguments.profile:
