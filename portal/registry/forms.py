@@ -56,15 +56,14 @@ def phone_normalise(value: str) -> str:
     """A US phone number in E.164 form, or a ValidationError that says what is wrong. (Cached:
     an import repeats a site's phone on each of its cameras' rows.)"""
     if plain := PLAIN_NANP_NUMBER.fullmatch(value):
-        number = phonenumbers.PhoneNumber(
-            country_code=1, national_number=int("".join(plain.groups()))
-        )
+        digits = int("".join(plain.groups()))
+        read = phonenumbers.PhoneNumber(country_code=1, national_number=digits)
         # A number valid in the US is valid (the US comes first among +1's regions, which is
         # where is_valid_number would look first); others are asked the long way.
-        if phonenumbers.is_valid_number_for_region(number, "US") or phonenumbers.is_valid_number(
-            number
+        if phonenumbers.is_valid_number_for_region(read, "US") or phonenumbers.is_valid_number(
+            read
         ):
-            return f"+1{number.national_number}"
+            return f"+1{digits}"
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException as error:
@@ -188,9 +187,9 @@ def site_problems(
     method = data.get("contact_method")
     wants_phone = method in (Site.ContactMethod.PHONE, Site.ContactMethod.TEXT)
     if wants_phone and not data.get("contact_phone") and "contact_phone" not in errors:
-        problems.append(("contact_phone", _("Give a phone number to be called or texted.")))
+        problems.append(("contact_phone", str(_("Give a phone number to be called or texted."))))
     if method == Site.ContactMethod.EMAIL and not data.get("contact_email"):
-        problems.append(("contact_email", _("Give an email address to be emailed.")))
+        problems.append(("contact_email", str(_("Give an email address to be emailed."))))
     return problems
 
 

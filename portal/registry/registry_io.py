@@ -326,6 +326,13 @@ def is_geojson(filename: str) -> bool:
     return filename.lower().endswith((".geojson", ".json"))
 
 
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A model's concrete field by name."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
 class RowChecker:
     """Checks rows with the resident forms' own field definitions, taken once from a SiteForm
     and a CameraForm: each field's clean(), the forms' per-field cleaners (the phone), the
@@ -347,7 +354,7 @@ class RowChecker:
             for name, form_field in fields.items()
             if all(
                 validator in form_field.validators
-                for validator in model._meta.get_field(name).validators
+                for validator in model_field(model, name).validators
             )
         }
 
@@ -391,17 +398,15 @@ class RowChecker:
             value = form_field.clean(raw)
             if cleaner is not None:
                 value = cleaner(value)
-            model_field = model._meta.get_field(name)
+            stored = model_field(model, name)
             # ModelForm's model validation: skipped where the model allows the field blank
             # and it is, or the form may leave it empty and the model may not.
-            if value not in model_field.empty_values or not (
-                model_field.blank or not form_field.required
-            ):
+            if value not in stored.empty_values or not (stored.blank or not form_field.required):
                 if cleaner is None and id(form_field) in self.validated_by_form:
                     # The form field ran each of the model field's validators on this value.
-                    model_field.validate(model_field.to_python(value), None)
+                    stored.validate(stored.to_python(value), None)
                 else:
-                    model_field.clean(value, None)
+                    stored.clean(value, None)
         except ValidationError as error:
             return False, [str(message) for message in error.messages]
         return True, value

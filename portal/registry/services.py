@@ -493,7 +493,7 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     participants |= dict(zip(owners, new_participants, strict=True))
     # The fields the check kept (the same for every site of a job), then what the import sets.
     site_names = list(checked[0][1])
-    missing = {name: Site._meta.get_field(name).get_default() for name in site_names}
+    missing = {name: registry_io.model_field(Site, name).get_default() for name in site_names}
     site_ids = copy_rows_returning_ids(
         Site,
         (
