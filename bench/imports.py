@@ -173,7 +173,7 @@ def main() -> int:
                 while not done.is_set():
                     progress = watcher.get(f"/department/import/{job_id}/status.json").json()
                     seen.append((progress["status"], progress["rows_checked"]))
-                    time.sleep(0.25)
+                    time.sleep(1.5)  # as department/import.js polls
                 connection.close()
 
             watching = threading.Thread(target=follow)
