@@ -147,7 +147,7 @@ def main() -> int:
                     notify_area.delay(queued_notification.pk)
                     sent = queued_notification.recipients.filter(sent_at__isnull=False)
                     while sent.count() < arguments.owners and time.perf_counter() - started < 300:
-                        time.sleep(0.01)
+                        time.sleep(0.1)  # a count each time: polling harder slows the worker
                     queued = time.perf_counter() - started
                 app.conf.task_always_eager = True
                 mode = "a Celery worker on Redis"
