@@ -1,21 +1,28 @@
 """How long a registry import takes through its background jobs.
 
-In a throwaway database (`test_` beside the project's, as bench/canvass.py), one department;
-then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is the largest
-file allowed, about 20 MB with long addresses):
+In a throwaway database (`bench_imports_` beside the project's, apart from the test suite's), one
+department; then, for N generated CSV rows of new sites (30,000 by default; `--rows 100000` is
+the largest file allowed, about 20 MB with long addresses):
 - the upload request as a department administrator makes it with a broker configured (the file
   is stored and the check queued; nothing is checked in the request);
-- the check job (`registry_import_check`: every row through SiteForm and CameraForm, once);
-- the commit job (`registry_import_commit`: users, participants, sites and cameras in one
-  transaction, after re-checking only whether a site was registered meanwhile);
+- the check job (`registry_import_check`: every row through SiteForm's and CameraForm's
+  fields and rules, once);
+- the commit job (`registry_import_commit`: users, participants, sites and cameras with COPY
+  in one transaction, after re-checking only whether a site was registered meanwhile and the
+  service area);
 - baseline: PostgreSQL's COPY of the same file into a table of text columns, the least any
   import of these rows can cost;
-- the row checks alone on a sample of rows, with the one pair of forms the check job binds to
-  each row, and with a SiteForm and a CameraForm built for each row (the cost the shared forms
-  avoid).
+- the row checks alone on a sample of rows: with the forms' fields taken once (what the check
+  job does), and with a SiteForm and a CameraForm built and bound for each row.
+
+While the check job runs, a second client polls the import's status endpoint as the page does,
+and the progress it saw is printed. `--bad-last` makes the last row invalid (the check must
+fail naming it, and nothing is written); `--profile DIR` keeps a cProfile of each job
+(read it with `python -m pstats DIR/imports-check.prof`).
 
     .venv/bin/python bench/imports.py
     .venv/bin/python bench/imports.py --rows 100000
+    .venv/bin/python bench/imports.py --rows 100000 --bad-last
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import os
 import platform as platform_module
 import random
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,7 +62,8 @@ def import_rows(rng: random.Random, count: int) -> str:
                 "site_type": "home",
                 "participation": "registered",
                 "contact_name": f"Imported Owner {n}",
-                "contact_phone": "501-555-0123",
+                # Each owner a number of their own: the phone's check is not cached away.
+                "contact_phone": f"501-{rng.randrange(200, 1000)}-{rng.randrange(10_000):04d}",
                 "contact_email": f"imported{n}@bench.example.org",
                 "camera_label": "Front door",
                 "camera_direction": str(rng.randrange(360)),
@@ -72,6 +81,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30_000)
     parser.add_argument("--sample", type=int, default=3_000, help="rows for the form timings")
+    parser.add_argument(
+        "--bad-last",
+        action="store_true",
+        help="make the last row invalid: the check must fail, name it and write nothing",
+    )
+    parser.add_argument(
+        "--profile", metavar="DIR", help="write cProfile files of the check and commit jobs"
+    )
     arguments = parser.parse_args()
 
     import django
@@ -83,23 +100,24 @@ def main() -> int:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+    from django.test.utils import setup_test_environment
     from django_tenants.utils import tenant_context
 
     from canvass.celery import app
     from portal.department.tasks import registry_import_check, registry_import_commit
     from portal.registry import registry_io, services
     from portal.registry.audit import Actor
-    from portal.registry.models import Camera, ImportJob, Site, StaffMember
-    from tenants.services import department_provision, platform_site_ensure, template_schema_refresh
+    from portal.registry.models import Camera, ImportJob, ImportSite, Site, StaffMember
+    from tenants.database import throwaway_database
+    from tenants.services import department_provision, platform_site_ensure
 
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
     load_before = os.getloadavg()
-    databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    database = throwaway_database(prefix="bench_imports_")
+    database.__enter__()
     try:
-        template_schema_refresh()
         platform_site_ensure()
         department = department_provision(
             subdomain="bench",
@@ -115,6 +133,14 @@ def main() -> int:
             administrator_password="a-benchmark-passphrase",
         ).department
         content = import_rows(random.Random(1), arguments.rows).encode()
+        if arguments.bad_last:
+            # The last row's latitude is no number.
+            head, last = content.rstrip(b"\n").rsplit(b"\n", 1)
+            (cells,) = csv.reader([last.decode()])
+            cells[2] = "north"
+            row = io.StringIO()
+            csv.writer(row).writerow(cells)
+            content = head + b"\n" + row.getvalue().encode()
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]
@@ -137,33 +163,59 @@ def main() -> int:
             assert response.status_code == 302, response.status_code
             job = ImportJob.objects.get()
 
+            # The check job, while a second client follows its progress as the page does.
+            seen: list[tuple[str, int]] = []
+            done = threading.Event()
+
+            def follow(job_id: int = job.pk) -> None:
+                watcher = Client(HTTP_HOST="bench.localhost")
+                watcher.cookies = client.cookies  # the administrator's session
+                while not done.is_set():
+                    progress = watcher.get(f"/department/import/{job_id}/status.json").json()
+                    seen.append((progress["status"], progress["rows_checked"]))
+                    time.sleep(1.5)  # as department/import.js polls
+                connection.close()
+
+            watching = threading.Thread(target=follow)
+            watching.start()
             started = time.perf_counter()
-            registry_import_check(job.pk)
+            profiled(registry_import_check, job.pk, arguments.profile, "check")
             checked = time.perf_counter() - started
+            done.set()
+            watching.join()
             job.refresh_from_db()
-            assert job.status == "checked", job.errors[:5]
+            written = cameras = 0
+            committed = previewed = 0.0
+            if arguments.bad_last:
+                assert job.status == "failed", job.status
+                assert job.errors[0][0] == arguments.rows + 1, job.errors[:3]
+                assert not Site.objects.exists() and not ImportSite.objects.exists()
+                refused = f"row {job.errors[0][0]:,}: {job.errors[0][1]}"
+            else:
+                assert job.status == "checked", job.errors[:5]
+                started = time.perf_counter()
+                response = client.get(f"/department/import/{job.pk}/")
+                previewed = time.perf_counter() - started
+                assert response.status_code == 200
 
-            started = time.perf_counter()
-            response = client.get(f"/department/import/{job.pk}/")
-            previewed = time.perf_counter() - started
-            assert response.status_code == 200
+                services.import_commit_request(actor=Actor.of_staff(staff, "127.0.0.1"), job=job)
+                started = time.perf_counter()
+                written = profiled(registry_import_commit, job.pk, arguments.profile, "commit")
+                committed = time.perf_counter() - started
+                assert written == job.site_count == Site.objects.count(), written
+                cameras = Camera.objects.count()
 
-            services.import_commit_request(actor=Actor.of_staff(staff, "127.0.0.1"), job=job)
-            started = time.perf_counter()
-            written = registry_import_commit(job.pk)
-            committed = time.perf_counter() - started
-            assert written == job.site_count == Site.objects.count(), written
-            cameras = Camera.objects.count()
-
-            # The row checks alone: the forms shared, and built anew for each row.
+            # The row checks alone: the forms' fields taken once, and a bound pair of forms
+            # built for each row (what the check cost before).
             records = list(csv.DictReader(io.StringIO(content.decode())))[: arguments.sample]
             checker = registry_io.RowChecker(department.program)
             started = time.perf_counter()
-            assert not any(checker.check(record)[0] for record in records)
+            for record in records:
+                checker.check(record)
             shared = time.perf_counter() - started
             started = time.perf_counter()
             for record in records:
-                registry_io.RowChecker(department.program).check(record)
+                forms_check(record, department.program)
             per_row = time.perf_counter() - started
 
             # Baseline: COPY the same rows into a table of text columns.
@@ -176,7 +228,7 @@ def main() -> int:
                     copy.write(content)
                 copied = time.perf_counter() - started
     finally:
-        teardown_databases(databases, verbosity=0)
+        database.__exit__(None, None, None)
 
     load = os.getloadavg()
     print(
@@ -191,20 +243,80 @@ def main() -> int:
     )
     print("| step | s | ratio to COPY |")
     print("|---|---:|---:|")
-    for step, seconds in (
+    steps = [
         ("upload request (file stored, check queued)", uploaded),
-        ("check job (every row through the forms, once)", checked),
-        ("preview page (first 20 sites, audited)", previewed),
-        ("commit job (one transaction)", committed),
-        ("check + commit", checked + committed),
-        ("baseline: COPY into text columns", copied),
-    ):
+        ("check job (every row through the forms' fields, once)", checked),
+    ]
+    if not arguments.bad_last:
+        steps += [
+            ("preview page (first 20 sites, audited)", previewed),
+            ("commit job (one transaction, COPY)", committed),
+            ("check + commit", checked + committed),
+        ]
+    steps.append(("baseline: COPY of the file into text columns", copied))
+    for step, seconds in steps:
         print(f"| {step} | {seconds:.2f} | {seconds / copied:.0f}x |")
+    if arguments.bad_last:
+        print(f"Refused, nothing written: {refused}")
+    shown = sorted({rows for status, rows in seen if status == "checking"})
     print(
-        f"Row checks alone, {len(records):,} rows: {shared:.2f} s with the shared forms, "
-        f"{per_row:.2f} s with forms built for each row ({per_row / shared:.1f}x)."
+        f"Progress seen by the status endpoint while checking ({len(seen)} polls): "
+        f"{', '.join(f'{rows:,}' for rows in shown[:8])}{' ...' if len(shown) > 8 else ''}"
+    )
+    print(
+        f"Row checks alone, {len(records):,} rows: {shared:.2f} s with the forms' fields taken "
+        f"once, {per_row:.2f} s with a SiteForm and a CameraForm bound to each row "
+        f"({per_row / shared:.1f}x)."
     )
     return 0
+
+
+def profiled(function, argument, folder, name):
+    """function(argument), under cProfile when a folder is given (folder/imports-<name>.prof)."""
+    if not folder:
+        return function(argument)
+    import cProfile
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(function, argument)
+    finally:
+        profile.dump_stats(str(Path(folder) / f"imports-{name}.prof"))
+
+
+def forms_check(record, program):
+    """One row checked as the resident portal checks a registration: a SiteForm and a
+    CameraForm built and bound to it (the import's check before it took the fields once)."""
+    from portal.registry.forms import CameraForm, SiteForm
+
+    site = SiteForm(
+        data={
+            "kind": record["site_type"],
+            "address": record["address"],
+            "latitude": record["latitude"],
+            "longitude": record["longitude"],
+            "participation": record["participation"],
+            "contact_name": record["contact_name"],
+            "contact_phone": record["contact_phone"],
+            "contact_email": record["contact_email"],
+            "contact_method": "phone",
+        },
+        program=program,
+        ask_terms=False,
+    )
+    camera = CameraForm(
+        data={
+            "label": record["camera_label"],
+            "direction": record["camera_direction"],
+            "sees": record["camera_sees"].split(";"),
+            "mount": record["camera_mount"],
+            "recording": record["camera_recording"],
+            "retention_days": record["camera_retention_days"],
+            "night_vision": record["camera_night_vision"] == "yes",
+        }
+    )
+    return site.is_valid() and camera.is_valid()
 
 
 if __name__ == "__main__":

@@ -101,8 +101,8 @@ def database_privileges_ensure() -> None:
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str]:
-    """A database of its own (test_<name>) for the test suite and the benchmarks, as in
+def throwaway_database(prefix: str = "test_") -> Iterator[str]:
+    """A database of its own (<prefix><name>) for the test suite and the benchmarks, as in
     production: the owner creates it and platform_setup migrates it, both roles' connections
     point at it meanwhile, and the owner drops it at the end."""
     import io
@@ -117,7 +117,7 @@ def throwaway_database() -> Iterator[str]:
             connections[alias].close()
 
     original = connection.settings_dict["NAME"]
-    name = f"test_{original}"
+    name = f"{prefix}{original}"
     quoted = connection.ops.quote_name(name)
     with database_owner(), connection.cursor() as cursor:
         # A database left by an interrupted run goes first (as Django's test runner does).
@@ -128,16 +128,17 @@ def throwaway_database() -> Iterator[str]:
         call_command("platform_setup", verbosity=0, stdout=io.StringIO())
         yield name
     finally:
+        connections.close_all()
+        # Dropped from the original database: nobody can drop the database they are in.
+        point_at(original)
         # Threads that served committing tests (live server, Celery worker) and migrations may
         # have left connections open; end them, each role its own, to drop the database.
         for role_connection in (nullcontext, database_owner):
             with role_connection(), connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
-                    " current_database() AND pid <> pg_backend_pid() AND usename = current_user"
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                    " AND usename = current_user",
+                    [name],
                 )
-        connections.close_all()
-        # Dropped from the original database: nobody can drop the database they are in.
-        point_at(original)
         with database_owner(), connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
@@ -107,6 +107,34 @@ def template_schema_migrations() -> set[tuple[str, str]] | None:
             return None
         cursor.execute(f'SELECT app, name FROM "{template}".django_migrations')
         return set(cursor.fetchall())
+
+
+def department_schemas_behind() -> list[str]:
+    """The departments whose schema lacks a migration on disk, read in one query over all of
+    them (migrate_schemas would start a migration run in each schema to find out)."""
+    schemas = list(
+        Department.objects.exclude(schema_name=get_public_schema_name()).values_list(
+            "schema_name", flat=True
+        )
+    )
+    if not schemas:
+        return []
+    disk = sorted(f"{app}.{name}" for app, name in migrations_on_disk())
+    counts = " UNION ALL ".join(
+        f"SELECT %s, count(*) FROM {connection.ops.quote_name(schema)}.django_migrations "
+        "WHERE app || '.' || name IN (SELECT migration FROM disk)"
+        for schema in schemas
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH disk AS (SELECT unnest(%s::text[]) AS migration) {counts}",
+                [disk, *schemas],
+            )
+            applied = dict(cursor.fetchall())
+    except DatabaseError:
+        return schemas  # a schema without its migrations table: migrate_schemas will say
+    return [schema for schema in schemas if applied.get(schema, 0) < len(disk)]
 
 
 def template_schema_is_current() -> bool:

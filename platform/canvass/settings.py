@@ -103,8 +103,14 @@ elif not DATABASE_OWNER_URL and not PRODUCTION:
     )
     DATABASE_OWNER_URL = DATABASE_URL
 
+# Persistent connections in production (a connection per request costs more than most pages'
+# queries), checked before each request reuses one; DB_CONN_MAX_AGE=0 closes them after each.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=envint("DB_CONN_MAX_AGE", 600 if PRODUCTION else 0),
+        conn_health_checks=True,
+    )
 }
 if DATABASE_OWNER_URL:
     DATABASES["owner"] = dj_database_url.parse(DATABASE_OWNER_URL)
@@ -123,6 +129,12 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 PUBLIC_SCHEMA_URLCONF = "canvass.urls_public"
 ROOT_URLCONF = "canvass.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
+# `SET search_path` once per request (when the schema changes), not before every query: the
+# backend forgets what it set on rollback, on a savepoint's rollback and on closing, and code
+# that sets the path itself resets it (tenants.schema_clone).
+TENANT_LIMIT_SET_CALLS = True
+# platform_setup migrates the departments' schemas in parallel, one process per core.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = envint("MIGRATION_PROCESSES", os.cpu_count() or 1)
 
 SHARED_APPS = [
     "django_tenants",
@@ -156,13 +168,14 @@ TENANT_APPS = [
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 # The security headers come first: the pages DepartmentMiddleware answers by itself (an unknown
-# host, a suspended department) get them too.
+# host, a suspended department) get them too. Static files are answered before the department
+# is looked up (they are the same for every city).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.DepartmentMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.DepartmentMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "tenants.middleware.DepartmentLanguageMiddleware",

@@ -113,7 +113,9 @@ def notify_area(notification_id: int) -> int:
     template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
     department = current_department()
     sent = 0
-    # Opened before anything is claimed: a mail server that is down claims nobody.
+    # Opened before anything is claimed: a mail server that is down claims nobody. Each claim
+    # waits for its commit to reach the disk: a claim lost in a database crash would send that
+    # owner a second email, which is worse than a missing one.
     with get_connection() as mail:
         recipient = copy_next(notification, after=0, sent=None)
         while recipient is not None:

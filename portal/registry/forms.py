@@ -7,7 +7,9 @@ portal.registry.services.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import re
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
 import phonenumbers
@@ -44,8 +46,24 @@ class FocusFirstErrorMixin(forms.BaseForm):
                 break
 
 
+# A North American number written plainly ("(501) 555-0123", "+1 501.555.0123"): what
+# phonenumbers.parse would read from it is plain to see, and parsing is most of its cost.
+PLAIN_NANP_NUMBER = re.compile(r"(?:\+?1[ .-]*)?\(?([2-9]\d\d)\)?[ .-]*([2-9]\d\d)[ .-]*(\d{4})")
+
+
+@functools.lru_cache(maxsize=4096)
 def phone_normalise(value: str) -> str:
-    """A US phone number in E.164 form, or a ValidationError that says what is wrong."""
+    """A US phone number in E.164 form, or a ValidationError that says what is wrong. (Cached:
+    an import repeats a site's phone on each of its cameras' rows.)"""
+    if plain := PLAIN_NANP_NUMBER.fullmatch(value):
+        digits = int("".join(plain.groups()))
+        read = phonenumbers.PhoneNumber(country_code=1, national_number=digits)
+        # A number valid in the US is valid (the US comes first among +1's regions, which is
+        # where is_valid_number would look first); others are asked the long way.
+        if phonenumbers.is_valid_number_for_region(read, "US") or phonenumbers.is_valid_number(
+            read
+        ):
+            return f"+1{digits}"
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException as error:
@@ -57,6 +75,18 @@ def phone_normalise(value: str) -> str:
             _("%(value)s cannot be a phone number; check the digits."), params={"value": value}
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def contact_phone_clean(value: str) -> str:
+    value = value.strip()
+    return phone_normalise(value) if value else ""
+
+
+# The forms' per-field cleaners (their clean_<field> methods call these), so that the import,
+# which checks rows with the forms' fields without binding a form (registry_io.RowChecker),
+# runs them too.
+SITE_FIELD_CLEANERS: dict[str, Callable[[Any], Any]] = {"contact_phone": contact_phone_clean}
+CAMERA_FIELD_CLEANERS: dict[str, Callable[[Any], Any]] = {}
 
 
 class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
@@ -119,39 +149,52 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
         choices_set(self, "contact_method", Site.ContactMethod.choices)
 
     def clean_contact_phone(self) -> str:
-        value = self.cleaned_data["contact_phone"].strip()
-        return phone_normalise(value) if value else ""
+        return SITE_FIELD_CLEANERS["contact_phone"](self.cleaned_data["contact_phone"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        data = self.cleaned_data
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if (
-            latitude is not None
-            and longitude is not None
-            and not self.program.covers(latitude, longitude)
-        ):
-            self.add_error(
+        for name, message in site_problems(self.program, self.cleaned_data, self.errors):
+            self.add_error(name, message)
+        return self.cleaned_data
+
+    def site_fields(self) -> dict[str, Any]:
+        return site_fields_kept(self.cleaned_data, self.fields)
+
+
+def site_problems(
+    program: Program, data: Mapping[str, Any], errors: Container[str]
+) -> list[tuple[str, str]]:
+    """SiteForm's rules across fields, as (field, message): the service area, and the contact
+    method's details. `data` holds the fields that passed their own checks, `errors` names the
+    ones that did not. (The import checks its rows with these too: registry_io.RowChecker.)"""
+    problems: list[tuple[str, str]] = []
+    latitude, longitude = data.get("latitude"), data.get("longitude")
+    if latitude is not None and longitude is not None and not program.covers(latitude, longitude):
+        problems.append(
+            (
                 "latitude",
                 _(
                     "This location is outside the area this department serves; "
                     "place the pin within %(km)s km of the city centre."
                 )
-                % {"km": round(self.program.service_radius_m / 1000)},
+                % {"km": round(program.service_radius_m / 1000)},
             )
-        method = data.get("contact_method")
-        wants_phone = method in (Site.ContactMethod.PHONE, Site.ContactMethod.TEXT)
-        if wants_phone and not data.get("contact_phone") and "contact_phone" not in self.errors:
-            self.add_error("contact_phone", _("Give a phone number to be called or texted."))
-        if method == Site.ContactMethod.EMAIL and not data.get("contact_email"):
-            self.add_error("contact_email", _("Give an email address to be emailed."))
-        return data
+        )
+    method = data.get("contact_method")
+    wants_phone = method in (Site.ContactMethod.PHONE, Site.ContactMethod.TEXT)
+    if wants_phone and not data.get("contact_phone") and "contact_phone" not in errors:
+        problems.append(("contact_phone", str(_("Give a phone number to be called or texted."))))
+    if method == Site.ContactMethod.EMAIL and not data.get("contact_email"):
+        problems.append(("contact_email", str(_("Give an email address to be emailed."))))
+    return problems
 
-    def site_fields(self) -> dict[str, Any]:
-        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
-        if not fields.get("yard_sign_requested"):
-            fields["yard_sign_address"] = ""
-        return fields
+
+def site_fields_kept(cleaned: Mapping[str, Any], fields: Container[str]) -> dict[str, Any]:
+    """A site's cleaned fields as they are saved: a yard sign's address only with a sign."""
+    kept = {name: cleaned[name] for name in SiteForm.Meta.fields if name in fields}
+    if not kept.get("yard_sign_requested"):
+        kept["yard_sign_address"] = ""
+    return kept
 
 
 CAMERA_FIELDS = (

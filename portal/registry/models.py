@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -434,6 +434,14 @@ class ImportJob(models.Model):
     @property
     def percent_checked(self) -> int:
         return 100 * self.rows_checked // self.rows if self.rows else 0
+
+    def sites_drop(self) -> int:
+        """Delete the job's checked sites in one statement; returns how many went. (A queryset's
+        delete() would load each of them first: django-tenants listens to every deletion.)"""
+        table = connection.ops.quote_name(ImportSite._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE job_id = %s", [self.pk])
+            return cursor.rowcount
 
 
 class ImportSite(models.Model):

@@ -7,15 +7,24 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 
 from portal.registry.csv_safe import SafeDictWriter
-from portal.registry.forms import CameraForm, SiteForm
+from portal.registry.forms import (
+    CAMERA_FIELD_CLEANERS,
+    SITE_FIELD_CLEANERS,
+    CameraForm,
+    SiteForm,
+    site_fields_kept,
+    site_problems,
+)
 from portal.registry.models import Camera, Site
 from tenants.models import Program
 from tenants.services import account_email_too_long
@@ -147,6 +156,8 @@ MAX_JSON_DEPTH = 64
 # Errors kept in a report: the first ones say what is wrong; a million copies add nothing.
 MAX_REPORTED_ERRORS = 1_000
 PROGRESS_EVERY = 1_000
+# Field verdicts a row checker keeps (RowChecker.verdicts), at most.
+MAX_KEPT_VERDICTS = 20_000
 
 
 @dataclass
@@ -314,25 +325,90 @@ def is_geojson(filename: str) -> bool:
     return filename.lower().endswith((".geojson", ".json"))
 
 
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A model's concrete field by name."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
 class RowChecker:
-    """Checks rows with one SiteForm and one CameraForm, bound anew to each row: the forms'
-    rules (every length, range and choice, the phone, the service area) without building two
-    forms for every row, which cost most of an import's time."""
+    """Checks rows with the resident forms' own field definitions, taken once from a SiteForm
+    and a CameraForm: each field's clean(), the forms' per-field cleaners (the phone), the
+    model fields' validation as a ModelForm runs it, and the site's rules across fields
+    (forms.site_problems). Every rule the forms apply, without building or binding a form for
+    each row, which cost most of an import's time."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        self.site_form = SiteForm(data={}, program=program, ask_terms=False)
-        self.camera_form = CameraForm(data={})
-
-    @staticmethod
-    def _bind(form: forms.BaseForm, data: dict[str, Any]) -> dict[str, list[str]]:
-        # Rebinding one form per row (instead of building one) keeps every rule and is faster;
-        # Django re-validates when its error cache (private, untyped) is emptied.
-        form.data = data
-        form._errors = None  # type: ignore[attr-defined]
-        return {
-            name: [str(message) for message in messages] for name, messages in form.errors.items()
+        self.site_fields = SiteForm(program=program, ask_terms=False).fields
+        self.camera_fields = CameraForm().fields
+        # A field's verdict on a value, kept: most columns repeat a few values (a type, a
+        # mount, a retention) and a field's checks depend on its value alone.
+        self.verdicts: dict[tuple[str, str, Any], tuple[bool, Any]] = {}
+        # The form fields that run every validator of the model field they stand for.
+        self.validated_by_form = {
+            id(form_field)
+            for model, fields in ((Site, self.site_fields), (Camera, self.camera_fields))
+            for name, form_field in fields.items()
+            if all(
+                validator in form_field.validators
+                for validator in model_field(model, name).validators
+            )
         }
+
+    def _clean(
+        self,
+        fields: Mapping[str, forms.Field],
+        model: type[models.Model],
+        cleaners: Mapping[str, Callable[[Any], Any]],
+        data: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The fields' cleaned values and, for the fields that failed, their messages: what
+        a bound ModelForm's cleaned_data and errors would hold before its clean()."""
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        table = model._meta.db_table
+        for name, form_field in fields.items():
+            raw = data.get(name)
+            key = (table, name, tuple(raw) if isinstance(raw, list) else raw)
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self._field_verdict(form_field, model, cleaners.get(name), name, raw)
+                if len(self.verdicts) < MAX_KEPT_VERDICTS:
+                    self.verdicts[key] = verdict
+            valid, outcome = verdict
+            if valid:
+                cleaned[name] = list(outcome) if isinstance(outcome, list) else outcome
+            else:
+                errors[name] = list(outcome)
+        return cleaned, errors
+
+    def _field_verdict(
+        self,
+        form_field: forms.Field,
+        model: type[models.Model],
+        cleaner: Callable[[Any], Any] | None,
+        name: str,
+        raw: Any,
+    ) -> tuple[bool, Any]:
+        """(True, the cleaned value) or (False, the messages) for one field's raw value."""
+        try:
+            value = form_field.clean(raw)
+            if cleaner is not None:
+                value = cleaner(value)
+            stored = model_field(model, name)
+            # ModelForm's model validation: skipped where the model allows the field blank
+            # and it is, or the form may leave it empty and the model may not.
+            if value not in stored.empty_values or not (stored.blank or not form_field.required):
+                if cleaner is None and id(form_field) in self.validated_by_form:
+                    # The form field ran each of the model field's validators on this value.
+                    stored.validate(stored.to_python(value), None)
+                else:
+                    stored.clean(value, None)
+        except ValidationError as error:
+            return False, [str(message) for message in error.messages]
+        return True, value
 
     def check(self, record: dict[Any, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
         """A row's messages, or its site's and camera's cleaned fields. (csv.DictReader puts
@@ -385,8 +461,9 @@ class RowChecker:
             "retention_days": values["camera_retention_days"] or "7",
             "night_vision": values["camera_night_vision"].lower() in {"yes", "true", "1", "y"},
         }
+        site, site_errors = self.site_check(site_data)
         columns = {field: column for column, field in SITE_COLUMNS.items()}
-        for name, messages in self._bind(self.site_form, site_data).items():
+        for name, messages in site_errors.items():
             column = columns.get(name, name)
             if column in ("address", "contact_name", "contact_email") and not values[column]:
                 continue  # already said: "... is empty"
@@ -395,11 +472,26 @@ class RowChecker:
         # Each owner gets an account named by the email: no longer than a username may be.
         if not email_refused and (too_long := account_email_too_long(values["contact_email"])):
             errors.extend(f"contact_email: {message}" for message in too_long.messages)
-        for name, messages in self._bind(self.camera_form, camera_data).items():
+        camera, camera_errors = self.camera_check(camera_data)
+        for name, messages in camera_errors.items():
             errors.extend(f"camera_{name}: {message}" for message in messages)
         if errors:
             return errors, {}, {}
-        return errors, self.site_form.site_fields(), self.camera_form.camera_fields()
+        return errors, site, camera
+
+    def site_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A site's fields as SiteForm would save them, or the messages by field that a bound
+        SiteForm's errors would hold."""
+        site, errors = self._clean(self.site_fields, Site, SITE_FIELD_CLEANERS, data)
+        for name, message in site_problems(self.program, site, errors):
+            errors.setdefault(name, []).append(str(message))
+            site.pop(name, None)
+        return ({} if errors else site_fields_kept(site, self.site_fields)), errors
+
+    def camera_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A camera's fields as CameraForm would save them, or its messages by field."""
+        camera, errors = self._clean(self.camera_fields, Camera, CAMERA_FIELD_CLEANERS, data)
+        return ({} if errors else camera), errors
 
 
 def import_check(

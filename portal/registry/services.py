@@ -7,6 +7,7 @@ Each function is one transaction and the only way its state changes.
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,14 +18,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.registry import registry_io
 from portal.registry.audit import Actor, audit_record
 from portal.registry.emails import participant_email
+from portal.registry.forms import CAMERA_FIELDS
 from portal.registry.models import (
     AuditEntry,
     Camera,
@@ -36,6 +38,7 @@ from portal.registry.models import (
 )
 from portal.registry.signals import participant_opting_out
 from portal.registry.storage import city_path, evidence_storage
+from tenants.db import copy_rows, copy_rows_returning_ids
 from tenants.models import Program
 from tenants.signing import Link, LinkError, link_id, link_read, link_sign
 
@@ -311,7 +314,6 @@ class ImportNotReady(Exception):
 IMPORT_FOLDER = "imports"
 # How long an import may wait for its confirmation before its file and rows are deleted.
 IMPORT_KEPT_FOR = timedelta(days=1)
-IMPORT_BATCH = 2_000
 
 
 def import_start(*, actor: Actor, filename: str, content: bytes) -> ImportJob:
@@ -360,14 +362,13 @@ def import_check_run(*, job_id: int, program: Program) -> ImportJob:
             job.error_count = check.error_count
             job.checked_at = timezone.now()
             if check.ok:
-                ImportSite.objects.bulk_create(
+                copy_rows(
+                    ImportSite,
                     (
-                        ImportSite(
-                            job=job, rows=site.rows, fields=site.fields, cameras=site.cameras
-                        )
+                        (job.pk, site.rows, json.dumps(site.fields), json.dumps(site.cameras))
                         for site in check.sites
                     ),
-                    batch_size=IMPORT_BATCH,
+                    columns=("job_id", "rows", "fields", "cameras"),
                 )
             _import_file_delete(job)
             job.save()
@@ -383,7 +384,7 @@ def import_failed(*, job_id: int) -> None:
             job.errors = [[0, _("The import could not be completed; nothing was imported.")]]
             job.error_count = 1
             job.finished_at = timezone.now()
-            job.sites.all().delete()
+            job.sites_drop()
             _import_file_delete(job)
             job.save()
 
@@ -427,7 +428,7 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
     if job.status not in (ImportJob.Status.CHECKED, ImportJob.Status.FAILED):
         raise ImportNotReady(job.status)
     job.status, job.finished_at, job.errors = ImportJob.Status.CANCELLED, timezone.now(), []
-    job.sites.all().delete()
+    job.sites_drop()
     _import_file_delete(job)
     job.save()
     return job
@@ -435,25 +436,28 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
 
 @transaction.atomic
 def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
-    """Write a confirmed import, all or nothing, in bulk, from the rows its check kept (they are
-    not checked again; only what may have changed since is: a site registered meanwhile, a
+    """Write a confirmed import, all or nothing, with COPY, from the rows its check kept (they
+    are not checked again; only what may have changed since is: a site registered meanwhile, a
     narrower service area). Each owner gets an
     account without a password (they can claim it by resetting it), a participant, their sites
     and cameras. Returns how many sites were written (0 if the import failed)."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.COMMITTING:
         raise ImportNotReady(job.status)
-    checked = list(job.sites.all())
+    checked = [
+        (rows, fields, cameras)
+        for rows, fields, cameras in job.sites.values_list("rows", "fields", "cameras")
+    ]
     registered = registry_io.registered_site_keys()
     conflicts = [
-        [site.rows[0], _("This site has been registered since the check.")]
-        for site in checked
-        if registry_io.site_key(site.fields) in registered
+        [rows[0], _("This site has been registered since the check.")]
+        for rows, fields, _cameras in checked
+        if registry_io.site_key(fields) in registered
     ] + [
         # The department may have narrowed its service area since the check.
-        [site.rows[0], _("The location is now outside the department's service area.")]
-        for site in checked
-        if not program.covers(site.fields["latitude"], site.fields["longitude"])
+        [rows[0], _("The location is now outside the department's service area.")]
+        for rows, fields, _cameras in checked
+        if not program.covers(fields["latitude"], fields["longitude"])
     ]
     if conflicts or not checked:
         job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
@@ -461,66 +465,93 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
             [0, _("No rows are left to import.")]
         ]
         job.error_count = len(conflicts) or 1
-        job.sites.all().delete()
+        job.sites_drop()
         job.save()
         return 0
-    user_model = get_user_model()
-    emails = {site.fields["contact_email"].lower() for site in checked}
-    users = {user.email.lower(): user for user in user_model.objects.filter(email__in=emails)}
-    unusable = make_password(None)
-    users |= {
-        user.email: user
-        for user in user_model.objects.bulk_create(
-            (
-                user_model(username=email, email=email, password=unusable)
-                for email in sorted(emails - users.keys())
-            ),
-            batch_size=IMPORT_BATCH,
-        )
-    }
-    participants = {
-        participant.user_id: participant
-        for participant in Participant.objects.filter(user__in=users.values())
-    }
-    participants |= {
-        participant.user_id: participant
-        for participant in Participant.objects.bulk_create(
-            (Participant(user=user) for user in users.values() if user.pk not in participants),
-            batch_size=IMPORT_BATCH,
-        )
-    }
     now = timezone.now()
-    sites = Site.objects.bulk_create(
-        (
-            Site(
-                participant=participants[users[imported.fields["contact_email"].lower()].pk],
-                terms_version=program.terms_version,
-                terms_accepted_at=now,
-                **imported.fields,
-            )
-            for imported in checked
-        ),
-        batch_size=IMPORT_BATCH,
+    user_model = get_user_model()
+    emails = {fields["contact_email"].lower() for _rows, fields, _cameras in checked}
+    users = dict(_rows_matching(user_model, ("email", "id"), "email", sorted(emails)))
+    users = {email.lower(): pk for email, pk in users.items()}
+    unusable = make_password(None)
+    new_emails = sorted(emails - users.keys())
+    new_users = copy_rows_returning_ids(
+        user_model,
+        ((email, email, unusable, now) for email in new_emails),
+        columns=("username", "email", "password", "date_joined"),
     )
-    Camera.objects.bulk_create(
+    users |= dict(zip(new_emails, new_users, strict=True))
+    participants = dict(
+        _rows_matching(Participant, ("user_id", "id"), "user_id", sorted(set(users.values())))
+    )
+    owners = sorted(set(users.values()) - participants.keys())
+    new_participants = copy_rows_returning_ids(
+        Participant,
+        ((user, now, now) for user in owners),
+        columns=("user_id", "confirmed_at", "created_at"),
+    )
+    participants |= dict(zip(owners, new_participants, strict=True))
+    # The fields the check kept (the same for every site of a job), then what the import sets.
+    site_names = list(checked[0][1])
+    missing = {name: registry_io.model_field(Site, name).get_default() for name in site_names}
+    site_ids = copy_rows_returning_ids(
+        Site,
         (
-            Camera(site=site, **camera)
-            for site, imported in zip(sites, checked, strict=True)
-            for camera in imported.cameras
+            (
+                *(fields.get(name, missing[name]) for name in site_names),
+                participants[users[fields["contact_email"].lower()]],
+                program.terms_version,
+                now,
+                now,
+                now,
+            )
+            for _rows, fields, _cameras in checked
         ),
-        batch_size=IMPORT_BATCH,
+        columns=(
+            *site_names,
+            "participant_id",
+            "terms_version",
+            "terms_accepted_at",
+            "created_at",
+            "updated_at",
+        ),
+    )
+    copy_rows(
+        Camera,
+        (
+            (site_id, *(camera[name] for name in CAMERA_FIELDS))
+            for site_id, (_rows, _fields, cameras) in zip(site_ids, checked, strict=True)
+            for camera in cameras
+        ),
+        columns=("site_id", *CAMERA_FIELDS),
     )
     audit_record(
         actor=actor,
         action=AuditEntry.Action.IMPORT,
-        reason=f"Registry import: {len(sites)} sites",
+        reason=f"Registry import: {len(site_ids)} sites",
     )
     job.status, job.finished_at = ImportJob.Status.DONE, now
-    job.site_count, job.camera_count = len(sites), sum(len(s.cameras) for s in checked)
-    job.sites.all().delete()
+    job.site_count = len(site_ids)
+    job.camera_count = sum(len(cameras) for _rows, _fields, cameras in checked)
+    job.sites_drop()
     _import_file_delete(job)
     job.save()
-    return len(sites)
+    return len(site_ids)
+
+
+def _rows_matching(
+    model: type[Model], columns: tuple[str, str], column: str, values: list[Any]
+) -> list[tuple[Any, Any]]:
+    """Two columns of a model's rows whose `column` is one of `values` (one array parameter,
+    where a filter(column__in=...) spells out each of thousands of values)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(columns[0])}, {quote(columns[1])} FROM "
+            f"{quote(model._meta.db_table)} WHERE {quote(column)} = ANY(%s)",
+            [values],
+        )
+        return cursor.fetchall()
 
 
 def _import_file_delete(job: ImportJob) -> None:
@@ -595,7 +626,7 @@ def imports_sweep(*, now: datetime) -> int:
             if job.status != ImportJob.Status.FAILED:
                 job.status = ImportJob.Status.EXPIRED
             job.errors, job.finished_at = [], job.finished_at or now
-            job.sites.all().delete()
+            job.sites_drop()
             _import_file_delete(job)
             job.save()
             swept += 1

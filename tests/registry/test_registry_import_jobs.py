@@ -5,11 +5,13 @@ checking the rows again, and each step that shows owners' details to staff is re
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from portal.registry import registry_io
+from portal.registry import registry_io, services
 from portal.registry.models import AuditEntry, Camera, ImportJob, ImportSite, Site
 from portal.registry.storage import evidence_storage
+from tenants.db import copy_rows
 from tenants.models import Program
 from tests.registry.test_registry_io import ROW, counts, csv_file, page_of, upload
 
@@ -189,15 +191,19 @@ def test_a_service_area_narrowed_between_check_and_commit_fails_the_whole_import
 def test_a_commit_that_fails_half_way_writes_nothing(admin, monkeypatch):
     response = upload(admin, csv_file(ROWS))
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("the disk is full")
+    def broken(model, rows, **kwargs):
+        # The owners' accounts, participants and sites are written; the cameras fail.
+        if model is Camera:
+            raise RuntimeError("the disk is full")
+        return copy_rows(model, rows, **kwargs)
 
-    monkeypatch.setattr(Camera.objects, "bulk_create", broken)
+    monkeypatch.setattr(services, "copy_rows", broken)
     response = admin.client.post(f"{response.redirect_chain[-1][0]}commit/", follow=True)
     assert "The import could not be completed; nothing was imported." in page_of(response)
     assert counts() == (0, 0)
     with schema_context("concord"):
         assert not Site.objects.exists()
+        assert not get_user_model().objects.filter(email="kim@example.org").exists()
         assert ImportSite.objects.count() == 0
     assert job().status == "failed"
 
@@ -249,3 +255,43 @@ def test_an_import_of_another_city_is_not_found(admin, make_staff):
     upload(admin, csv_file(ROWS))
     other = make_staff("carrollton", "administrator")
     assert other.client.get(f"/department/import/{job().pk}/").status_code == 404
+
+
+def test_each_site_is_written_with_its_owner_and_its_own_cameras(admin, make_resident, site_data):
+    # A site registered first: the import's ids do not start where its rows do.
+    make_resident("concord").client.post("/register/", site_data())
+    rows = [
+        *ROWS,
+        ROW | {"site_ref": "C3", "address": "9 Spring St", "camera_label": "Gate"},
+        ROW | {"site_ref": "C3", "address": "9 Spring St", "camera_label": "Yard"},
+    ]
+    response = upload(admin, csv_file(rows))
+    admin.client.post(f"{response.redirect_chain[-1][0]}commit/")
+    with schema_context("concord"):
+        written = {
+            (camera.site.address, camera.site.participant.user.email, camera.label)
+            for camera in Camera.objects.select_related("site__participant__user")
+            if camera.site.address != site_data()["address"]
+        }
+        site = Site.objects.get(address="40 Union St S")
+        camera = site.cameras.get()
+    assert written == {
+        ("12 Church St N, Concord, NC", "pat@example.org", "Door"),
+        ("12 Church St N, Concord, NC", "pat@example.org", "Lot"),
+        ("40 Union St S", "kim@example.org", "Door"),
+        ("9 Spring St", "pat@example.org", "Gate"),
+        ("9 Spring St", "pat@example.org", "Yard"),
+    }
+    assert (site.kind, site.contact_phone, site.contact_method, site.terms_version) == (
+        "business",
+        "+17045550170",
+        "phone",
+        Program.objects.get(department__schema_name="concord").terms_version,
+    )
+    assert (camera.direction, camera.sees, camera.retention_days, camera.night_vision) == (
+        270,
+        ["entrance", "sidewalk"],
+        30,
+        True,
+    )
+    assert not camera.paused and not site.paused

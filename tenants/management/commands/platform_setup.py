@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tenants.database import database_owner, database_privileges_ensure
-from tenants.services import platform_site_ensure, template_schema_refresh
+from tenants.services import (
+    department_schemas_behind,
+    platform_site_ensure,
+    template_schema_refresh,
+)
 
 
 class Command(BaseCommand):
@@ -24,6 +29,17 @@ class Command(BaseCommand):
         with database_owner():
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
             template_schema_refresh(verbosity=verbosity)
-            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+            # Departments are migrated in parallel (django-tenants' multiprocessing executor:
+            # forked processes, each on its own connection as the owner), and not at all when
+            # every schema has every migration already.
+            if department_schemas_behind():
+                parallel = settings.TENANT_MULTIPROCESSING_MAX_PROCESSES > 1
+                call_command(
+                    "migrate_schemas",
+                    tenant=True,
+                    interactive=False,
+                    verbosity=verbosity,
+                    executor="multiprocessing" if parallel else "standard",
+                )
         platform_site_ensure()
         self.stdout.write(self.style.SUCCESS("Platform schemas are up to date."))

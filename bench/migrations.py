@@ -1,0 +1,159 @@
+"""How long `platform_setup` takes over many departments: with nothing to apply, and with one
+new migration, sequentially and with django-tenants' multiprocessing executor.
+
+In a throwaway database (`bench_migrations_` beside the project's), N departments (50 by
+default). The new migrations are added without touching the repository: the registry's
+migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on
+the sites' kind; a second one (the index dropped) measures the other executor, so each run
+applies exactly one new migration to every schema (the template and the N departments).
+Baseline: the same DDL statement run directly in every schema over one connection, the least a
+migration of N schemas can cost.
+
+    .venv/bin/python bench/migrations.py
+    .venv/bin/python bench/migrations.py --departments 20 --profile bench/profiles
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform as platform_module
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+
+MIGRATION = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("registry", "{previous}")]
+    operations = [migrations.RunSQL({forward!r}, {backward!r})]
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--departments", type=int, default=50)
+    parser.add_argument("--profile", metavar="DIR", help="cProfile of the sequential run")
+    arguments = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from tenants.database import database_owner, throwaway_database
+    from tenants.models import Department
+    from tenants.services import department_provision, migrations_on_disk, platform_site_ensure
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    load_before = os.getloadavg()
+    folder = Path(tempfile.mkdtemp(prefix="bench-migrations-"))
+    package = folder / "bench_registry_migrations"
+    shutil.copytree(ROOT / "portal" / "registry" / "migrations", package)
+    sys.path.insert(0, str(folder))
+    latest = max(
+        name
+        for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+        if app == "registry"
+    )
+    database = throwaway_database(prefix="bench_migrations_")
+    database.__enter__()
+    rows = []
+    try:
+        platform_site_ensure()
+        started = time.perf_counter()
+        for number in range(arguments.departments):
+            department_provision(
+                subdomain=f"city{number}",
+                name=f"City {number} Police Department",
+                city=f"City {number}",
+                state="AR",
+                time_zone="America/Chicago",
+                display_name=f"City {number} Registry",
+                center_latitude=34.7465,
+                center_longitude=-92.2896,
+                service_radius_m=22_000,
+                administrator_email=f"chief@city{number}.example.org",
+            )
+        provisioned = time.perf_counter() - started
+        schemas = list(
+            Department.objects.exclude(schema_name="public").values_list("schema_name", flat=True)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            server = cursor.fetchone()[0].split(" on ")[0]
+        settings.MIGRATION_MODULES = {"registry": "bench_registry_migrations"}
+
+        def setup(processes: int, profile: str | None = None) -> float:
+            settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = processes
+            started = time.perf_counter()
+            if profile:
+                import cProfile
+
+                Path(profile).mkdir(parents=True, exist_ok=True)
+                profiler = cProfile.Profile()
+                profiler.runcall(call_command, "platform_setup", verbosity=0, stdout=io.StringIO())
+                profiler.dump_stats(str(Path(profile) / "migrations-sequential.prof"))
+            else:
+                call_command("platform_setup", verbosity=0, stdout=io.StringIO())
+            return time.perf_counter() - started
+
+        def add_migration(name: str, forward: str, backward: str, previous: str) -> None:
+            (package / f"{name}.py").write_text(
+                MIGRATION.format(previous=previous, forward=forward, backward=backward)
+            )
+            migrations_on_disk.cache_clear()  # read once per process, as a server would
+
+        processes = os.cpu_count() or 1
+        for label, count in (("sequential", 1), (f"{processes} processes", processes)):
+            rows.append((f"nothing to apply, {label}", setup(count)))
+        create = "CREATE INDEX bench_site_kind ON registry_site (kind)"
+        drop = "DROP INDEX bench_site_kind"
+        add_migration("9001_bench_index", create, drop, latest)
+        rows.append((f"one new migration, {processes} processes", setup(processes)))
+        add_migration("9002_bench_index_dropped", drop, create, "9001_bench_index")
+        rows.append(("one new migration, sequential", setup(1, arguments.profile)))
+        # Baseline: the same statement in every schema, over one connection.
+        started = time.perf_counter()
+        with database_owner(), connection.cursor() as cursor:
+            for schema in ["department_template", *schemas]:
+                cursor.execute(f'SET search_path = "{schema}"')
+                cursor.execute(create)
+            cursor.execute("SET search_path = public")
+        baseline = time.perf_counter() - started
+        rows.append(("baseline: the DDL statement alone in every schema", baseline))
+    finally:
+        database.__exit__(None, None, None)
+        shutil.rmtree(folder)
+
+    load = os.getloadavg()
+    print(
+        f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform_module.python_version()}; {server}; load average (1, 5, 15 min) "
+        f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end"
+    )
+    print(
+        f"{len(schemas)} departments (provisioned in {provisioned:.0f} s) + the template; "
+        f"platform_setup"
+    )
+    print("| run | s | ratio to baseline |")
+    print("|---|---:|---:|")
+    for label, seconds in rows:
+        print(f"| {label} | {seconds:.2f} | {seconds / baseline:.0f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""How long notifying 5,000 owners takes through the queue.
+
+In a throwaway database (`bench_notify_` beside the project's, apart from the test suite's), one
+department with N owners (5,000 by default), each with a site within 1 km of an incident. Measured:
+- through the queue: `notify_area.delay()` to a Celery worker on Redis (when Redis answers at
+  127.0.0.1:6379; otherwise the job runs in-process and says so), from queueing to the last
+  copy recorded as sent;
+- baseline: the same N emails rendered from the same templates and handed to the same email
+  backend in one loop, with nothing claimed or recorded (the least the job can cost);
+- `--profile DIR` keeps a cProfile of the job run in-process (DIR/notify.prof).
+
+Emails go to Django's in-memory backend: an SMTP server's own speed is not included.
+
+    .venv/bin/python bench/notify.py
+    .venv/bin/python bench/notify.py --profile bench/profiles
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform as platform_module
+import random
+import socket
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+CENTRE = (34.7465, -92.2896)  # Little Rock
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--owners", type=int, default=5_000)
+    parser.add_argument("--profile", metavar="DIR", help="write DIR/notify.prof")
+    arguments = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from portal.department.models import Incident, Notification
+    from portal.department.tasks import EMAIL_TEMPLATES, notify_area
+    from portal.registry.emails import email_message
+    from portal.registry.models import Participant, Site
+    from tenants.database import throwaway_database
+    from tenants.services import department_provision, platform_site_ensure
+
+    setup_test_environment(debug=False)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_before = os.getloadavg()
+    database = throwaway_database(prefix="bench_notify_")
+    database.__enter__()
+    try:
+        platform_site_ensure()
+        department = department_provision(
+            subdomain="bench",
+            name="Bench Police Department",
+            city="Little Rock",
+            state="AR",
+            time_zone="America/Chicago",
+            display_name="Bench Registry",
+            center_latitude=CENTRE[0],
+            center_longitude=CENTRE[1],
+            service_radius_m=22_000,
+            administrator_email="chief@bench.example.org",
+            administrator_password="a-benchmark-passphrase",
+        ).department
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            server = cursor.fetchone()[0].split(" on ")[0]
+        rng = random.Random(1)
+        with tenant_context(department):
+            staff_user = get_user_model().objects.get(email="chief@bench.example.org")
+            users = get_user_model().objects.bulk_create(
+                get_user_model()(
+                    username=f"area{n}@bench.example.org",
+                    email=f"area{n}@bench.example.org",
+                    password=make_password(None),
+                )
+                for n in range(arguments.owners)
+            )
+            participants = Participant.objects.bulk_create(
+                Participant(user=user, language=rng.choice(("en", "es"))) for user in users
+            )
+            Site.objects.bulk_create(
+                Site(
+                    participant=participant,
+                    kind="home",
+                    address=f"{n} Area Rd",
+                    latitude=CENTRE[0] + rng.uniform(-0.006, 0.006),
+                    longitude=CENTRE[1] + rng.uniform(-0.006, 0.006),
+                    contact_name="x",
+                    contact_method="email",
+                    terms_version=1,
+                    terms_accepted_at=timezone.now(),
+                )
+                for n, participant in enumerate(participants)
+            )
+            incident = Incident.objects.create(
+                kind="other",
+                case_number="NOTIFY",
+                latitude=CENTRE[0],
+                longitude=CENTRE[1],
+                starts_at=timezone.now(),
+                ends_at=timezone.now(),
+                radius_m=1_000,
+                opened_by=staff_user,
+            )
+
+            def notification() -> Notification:
+                return Notification.objects.create(
+                    incident=incident,
+                    message="Please check your camera.",
+                    radius_m=incident.radius_m,
+                    created_by=staff_user,
+                )
+
+            # Through the queue.
+            queued_notification = notification()
+            mode = "in-process (no Redis at 127.0.0.1:6379)"
+            mail.outbox = []
+            if redis_running():
+                from celery.contrib.testing.worker import start_worker
+
+                from canvass.celery import app
+
+                app.close()
+                app.amqp._producer_pool = None
+                app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
+                with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+                    started = time.perf_counter()
+                    notify_area.delay(queued_notification.pk)
+                    sent = queued_notification.recipients.filter(sent_at__isnull=False)
+                    while sent.count() < arguments.owners and time.perf_counter() - started < 300:
+                        time.sleep(0.1)  # a count each time: polling harder slows the worker
+                    queued = time.perf_counter() - started
+                app.conf.task_always_eager = True
+                mode = "a Celery worker on Redis"
+            else:
+                started = time.perf_counter()
+                notify_area(queued_notification.pk)
+                queued = time.perf_counter() - started
+            delivered = queued_notification.recipients.filter(sent_at__isnull=False).count()
+            emailed = len(mail.outbox)
+
+            # The job in-process, profiled when asked.
+            in_process_notification = notification()
+            started = time.perf_counter()
+            if arguments.profile:
+                import cProfile
+
+                Path(arguments.profile).mkdir(parents=True, exist_ok=True)
+                profile = cProfile.Profile()
+                profile.runcall(notify_area, in_process_notification.pk)
+                profile.dump_stats(str(Path(arguments.profile) / "notify.prof"))
+            else:
+                notify_area(in_process_notification.pk)
+            in_process = time.perf_counter() - started
+
+            # Baseline: the same emails rendered and handed to the backend, nothing recorded.
+            template = EMAIL_TEMPLATES[Notification.Kind(queued_notification.kind)]
+            addressed = list(Participant.objects.values_list("user__email", "language"))
+            started = time.perf_counter()
+            from django.core.mail import get_connection
+
+            with get_connection() as backend:
+                backend.send_messages(
+                    [
+                        email_message(
+                            template=template,
+                            to=email,
+                            language=language,
+                            context={
+                                "notification": queued_notification,
+                                "incident": incident,
+                                "answer_url": department.url("/answer/x/"),
+                            },
+                            department=department,
+                        )
+                        for email, language in addressed
+                    ]
+                )
+            baseline = time.perf_counter() - started
+    finally:
+        database.__exit__(None, None, None)
+
+    load = os.getloadavg()
+    print(
+        f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform_module.python_version()}; {server}; load average (1, 5, 15 min) "
+        f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end"
+    )
+    print("| measured | s | ratio to baseline |")
+    print("|---|---:|---:|")
+    for step, seconds in (
+        (f"through the queue ({mode}), {delivered:,} copies sent, {emailed:,} emails", queued),
+        (f"the job in-process{' (under cProfile)' if arguments.profile else ''}", in_process),
+        ("baseline: the same emails rendered and handed over, nothing recorded", baseline),
+    ):
+        print(f"| {step} | {seconds:.2f} | {seconds / baseline:.1f}x |")
+    return 0
+
+
+def redis_running() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())
