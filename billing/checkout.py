@@ -19,6 +19,7 @@ from billing.gateway import (
     StripeRefused,
     StripeUnavailable,
     gateway,
+    payments_configured,
 )
 from billing.models import Alert, Customer, DevicePlan, Subscription
 from billing.selectors import plans_offered
@@ -154,6 +155,10 @@ def checkout_start(
     that Checkout is open returns the same URL (one session per site); nothing is written if
     Stripe cannot be reached or refuses (StripeUnavailable, StripeRefused), and without keys
     PaymentsNotConfigured says payments are off. CheckoutRefused says why a site cannot buy."""
+    if not payments_configured():
+        # Before anything else: on an installation without Stripe (the demo) no plan is
+        # synced, and "not available yet" would hide the real reason.
+        raise PaymentsNotConfigured
     _checkout_validate(actor=actor, site=site, plan=plan, department=department)
     participant = _participant_of(actor)
     # One checkout at a time per owner: a double-submitted form waits here for the first.

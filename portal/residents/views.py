@@ -25,7 +25,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing.checkout import CheckoutRefused, checkout_start, portal_session_start
-from billing.gateway import PaymentsNotConfigured, StripeRefused, StripeUnavailable
+from billing.gateway import (
+    PaymentsNotConfigured,
+    StripeRefused,
+    StripeUnavailable,
+    payments_configured,
+)
 from billing.models import DevicePlan
 from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
 from portal.registry import geocoding, services
@@ -238,6 +243,7 @@ def site_integrate(request: ParticipantRequest, site_id: int) -> HttpResponse:
         "site": site,
         "plans": plans,
         "subscription": subscriptions_by_site(department, request.participant.pk).get(site.pk),
+        "payments_configured": payments_configured(),
     }
     if request.method != "POST":
         return render(request, "portal/integrate.html", context)

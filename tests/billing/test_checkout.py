@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from billing.models import Customer, Subscription
+from billing.models import Customer, DevicePlan, Subscription
 from portal.registry.audit import Actor
 from portal.registry.models import Site
 from portal.registry.services import site_integration_set
@@ -264,6 +264,21 @@ def test_without_stripe_keys_the_page_says_payments_are_not_configured(owner, se
     page = response.content.decode()
     assert "Payments are not configured on this installation." in page
     assert "Nothing was charged and your site stays registered." in page
+    assert not Subscription.objects.exists()
+
+
+def test_without_stripe_keys_an_unsynced_plan_still_says_payments_are_off(owner, settings):
+    """The demo: no keys, so no plan was ever synced to Stripe; the owner is told payments are
+    not configured here (before choosing, and after), not that the plan is unavailable."""
+    settings.STRIPE_SECRET_KEY = ""
+    plans_offer("littlerock", plan_make(PLAN_ELSEWHERE))
+    site = site_of(owner)
+    page = owner.client.get(f"/my/sites/{site.pk}/integrate/").content.decode()
+    assert "Payments are not configured on this installation: you can compare" in page
+    plan = DevicePlan.objects.get(slug=PLAN_ELSEWHERE["slug"])
+    response = owner.client.post(f"/my/sites/{site.pk}/integrate/", {"plan": plan.pk})
+    assert response.status_code == 503
+    assert "Payments are not configured on this installation." in response.content.decode()
     assert not Subscription.objects.exists()
 
 

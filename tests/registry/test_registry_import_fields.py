@@ -24,8 +24,8 @@ from tenants.models import Program
 CONCORD = {"center_latitude": 35.4088, "center_longitude": -80.5795, "service_radius_m": 15_000}
 
 
-def program(integration_offered: bool) -> Program:
-    return Program(**CONCORD, integration_offered=integration_offered, terms_version=1)
+def program() -> Program:
+    return Program(**CONCORD, terms_version=1)
 
 
 def form_verdict(form) -> tuple[dict, dict]:
@@ -106,17 +106,16 @@ camera_rows = st.fixed_dictionaries(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(row=site_rows, integration_offered=st.booleans())
-def test_a_site_row_gets_the_site_forms_verdict(row, integration_offered):
-    offered = program(integration_offered)
-    form = SiteForm(data=row, program=offered, ask_terms=False)
-    assert RowChecker(offered).site_check(row) == form_verdict(form)
+@given(row=site_rows)
+def test_a_site_row_gets_the_site_forms_verdict(row):
+    form = SiteForm(data=row, program=program(), ask_terms=False)
+    assert RowChecker(program()).site_check(row) == form_verdict(form)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(row=camera_rows)
 def test_a_camera_row_gets_the_camera_forms_verdict(row):
-    assert RowChecker(program(False)).camera_check(row) == form_verdict(CameraForm(data=row))
+    assert RowChecker(program()).camera_check(row) == form_verdict(CameraForm(data=row))
 
 
 @pytest.mark.parametrize(
