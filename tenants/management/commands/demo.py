@@ -46,6 +46,13 @@ class Command(BaseCommand):
             f"               vendor staff: {VENDOR_EMAIL} / {VENDOR_PASSWORD}",
             f"               one-time codes: authenticator app with the secret {DEMO_TOTP_SECRET}",
             f"  Billing      http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/billing/",
+            "               payments: "
+            + (
+                "Stripe (STRIPE_SECRET_KEY is set)"
+                if settings.STRIPE_SECRET_KEY
+                else "off (no STRIPE_SECRET_KEY): the consoles show the demo's subscriptions, "
+                "and checkout says payments are not configured here"
+            ),
         ]
         for city in DEMO_CITIES:
             result = demo_city_provision(city)
