@@ -82,18 +82,21 @@ def main() -> int:
     from django.test.utils import setup_test_environment
     from django_tenants.utils import tenant_context
 
+    from billing.catalog import catalog_sync
+    from billing.checkout import checkout_start
     from billing.fake_stripe import FakeStripe
     from billing.gateway import gateway, transport_injected
     from billing.models import (
         Alert,
-        Customer,
         DevicePlan,
         Fulfilment,
         Invoice,
+        PlanOffer,
         Subscription,
         SubscriptionEvent,
         WebhookEvent,
     )
+    from portal.registry.audit import Actor
     from portal.registry.models import AuditEntry, Site
     from portal.registry.services import participant_create, site_register
     from tenants.database import throwaway_database
@@ -160,20 +163,9 @@ def main() -> int:
 
         with transport_injected(fake):
             stripe = gateway()
-            product = stripe.product_create({"name": plan.name}, idempotency_key="bench-product")
-            device_price = stripe.price_create(
-                {"product": product["id"], "unit_amount": plan.device_price, "currency": "usd"},
-                idempotency_key="bench-device",
-            )
-            yearly_price = stripe.price_create(
-                {
-                    "product": product["id"],
-                    "unit_amount": plan.yearly_price,
-                    "currency": "usd",
-                    "recurring": {"interval": "year"},
-                },
-                idempotency_key="bench-yearly",
-            )
+            plan = catalog_sync(plan=plan)
+            for department in departments:
+                PlanOffer.objects.get_or_create(department=department, plan=plan)
             number = 0
             while len(delivered) < arguments.events - 10:
                 department = departments[number % len(departments)]
@@ -207,42 +199,18 @@ def main() -> int:
                         ],
                         language=participant.language,
                     )
-                stripe_customer = stripe.customer_create(
-                    {"email": email}, idempotency_key=str(uuid.uuid4())
-                )
-                customer = Customer.objects.create(
-                    stripe_customer_id=stripe_customer["id"],
-                    department=department,
-                    participant_id=participant.pk,
-                    email=email,
-                )
-                subscription = Subscription.objects.create_for_site(
-                    department=department, site=site, plan=plan, customer=customer
-                )
-                metadata = {
-                    "department": department.schema_name,
-                    "site": str(site.pk),
-                    "participant": str(participant.pk),
-                    "subscription": str(subscription.pk),
-                }
-                session = stripe.checkout_session_create(
-                    {
-                        "mode": "subscription",
-                        "customer": stripe_customer["id"],
-                        "line_items": [
-                            {"price": device_price["id"], "quantity": 1},
-                            {"price": yearly_price["id"], "quantity": 1},
-                        ],
-                        "metadata": metadata,
-                        "subscription_data": {"metadata": metadata},
-                        "success_url": department.url("/my/"),
-                        "cancel_url": department.url("/my/"),
-                    },
-                    idempotency_key=str(uuid.uuid4()),
-                )
-                Subscription.objects.filter(pk=subscription.pk).update(
-                    checkout_session_id=session["id"]
-                )
+                    # The owner chooses the plan: the resident checkout's own service.
+                    checkout_start(
+                        actor=Actor.of_participant(participant, None),
+                        site=site,
+                        plan=plan,
+                        department=department,
+                        language=participant.language,
+                        success_url=department.url("/my/"),
+                        cancel_url=department.url("/my/"),
+                    )
+                subscription = Subscription.objects.get(department=department, site_id=site.pk)
+                session = {"id": subscription.checkout_session_id}
                 # The owner pays, and the subscription's life goes on.
                 events = fake.checkout_complete(session["id"])
                 stripe_subscription = events[1]["data"]["object"]["id"]
@@ -265,7 +233,14 @@ def main() -> int:
                     deliver(fake.subscription_ends(stripe_subscription))
                 number += 1
             while len(delivered) < arguments.events:
-                deliver([fake.event("customer.updated", fake.objects[customer.stripe_customer_id])])
+                deliver(
+                    [
+                        fake.event(
+                            "customer.updated",
+                            fake.objects[subscription.customer.stripe_customer_id],
+                        )
+                    ]
+                )
             once_seconds = seconds[0]
             first = list(delivered)
 

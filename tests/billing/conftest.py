@@ -4,7 +4,6 @@ delivered through the real endpoint signed with the Stripe SDK's own helper, and
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +14,11 @@ from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from billing.catalog import catalog_sync
+from billing.checkout import checkout_start
 from billing.fake_stripe import FakeStripe
 from billing.gateway import gateway, transport_injected
-from billing.models import Customer, DevicePlan, Subscription
+from billing.models import Customer, DevicePlan, PlanOffer, Subscription
 from portal.registry.models import Site
 from tenants.models import Department
 from tests.billing.plans import HUB_4, HUB_16, plan_make, plan_sync, plans_offer
@@ -175,78 +176,39 @@ def paid_checkout_make(
     language: str = "en",
     site_pk: int | None = None,
 ) -> PaidCheckout:
+    """Through the resident checkout's own service (billing.checkout.checkout_start): the plan
+    synced to the fake Stripe and offered by the city, the customer mapped, our subscription and
+    the Checkout session with the metadata every webhook reads."""
+    from portal.registry.audit import Actor
+    from portal.registry.models import Participant
+
     department = Department.objects.get(schema_name=schema_name)
-    plan = device_plan_for_tests()
+    plan = catalog_sync(plan=device_plan_for_tests())
+    PlanOffer.objects.get_or_create(department=department, plan=plan)
     site_id, participant_id = site_registered(
         schema_name, email=email, language=language, site_pk=site_pk
     )
-    stripe = gateway()
-    product = stripe.product_create({"name": plan.name}, idempotency_key=str(uuid.uuid4()))
-    device_price = stripe.price_create(
-        {"product": product["id"], "unit_amount": plan.device_price, "currency": plan.currency},
-        idempotency_key=str(uuid.uuid4()),
-    )
-    yearly_price = stripe.price_create(
-        {
-            "product": product["id"],
-            "unit_amount": plan.yearly_price,
-            "currency": plan.currency,
-            "recurring": {"interval": "year"},
-        },
-        idempotency_key=str(uuid.uuid4()),
-    )
-    stripe_customer = stripe.customer_create(
-        {"email": email, "metadata": {"department": schema_name}},
-        idempotency_key=str(uuid.uuid4()),
-    )
-    customer = Customer.objects.create(
-        stripe_customer_id=stripe_customer["id"],
-        department=department,
-        participant_id=participant_id,
-        email=email,
-    )
-    subscription = Subscription.objects.create(
-        department=department,
-        site_id=site_id,
-        participant_id=participant_id,
-        site_address=f"1 Main St, {department.name}",
-        plan=plan,
-        customer=customer,
-        status=Subscription.Status.CHECKOUT,
-        yearly_amount=plan.yearly_price,
-        currency=plan.currency,
-    )
-    metadata = {
-        "department": schema_name,
-        "site": str(site_id),
-        "participant": str(participant_id),
-        "subscription": str(subscription.pk),
-    }
-    session = stripe.checkout_session_create(
-        {
-            "mode": "subscription",
-            "customer": stripe_customer["id"],
-            "line_items": [
-                {"price": device_price["id"], "quantity": 1},
-                {"price": yearly_price["id"], "quantity": 1},
-            ],
-            "metadata": metadata,
-            "subscription_data": {"metadata": metadata},
-            "success_url": department.url("/my/"),
-            "cancel_url": department.url("/my/"),
-        },
-        idempotency_key=str(uuid.uuid4()),
-    )
-    subscription.checkout_session_id = session["id"]
-    subscription.save(update_fields=["checkout_session_id"])
+    with schema_context(schema_name):
+        participant = Participant.objects.select_related("user").get(pk=participant_id)
+        checkout_start(
+            actor=Actor.of_participant(participant, None),
+            site=Site.objects.get(pk=site_id),
+            plan=plan,
+            department=department,
+            language=language,
+            success_url=department.url("/my/"),
+            cancel_url=department.url("/my/"),
+        )
+    subscription = Subscription.objects.get(department=department, site_id=site_id)
+    assert subscription.customer is not None and subscription.checkout_session_id
     return PaidCheckout(
         fake=fake,
         schema_name=schema_name,
         site_id=site_id,
         participant_id=participant_id,
         email=email,
-        customer_id=stripe_customer["id"],
-        session_id=session["id"],
+        customer_id=subscription.customer.stripe_customer_id,
+        session_id=subscription.checkout_session_id,
         subscription_pk=subscription.pk,
     )
 
@@ -326,8 +288,7 @@ def console_subscription(
     the subscription live, its first invoice paid, the site integrated, the device ordered."""
     from django.utils.text import slugify
 
-    from billing.gateway import gateway
-    from billing.models import Customer, DevicePlan, Subscription
+    from billing.models import DevicePlan, Subscription
     from billing.services import entitlement_start, invoice_record, subscription_state_apply
     from portal.registry.models import Site
     from tenants.demo import DEMO_CITIES

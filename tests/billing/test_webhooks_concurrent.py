@@ -19,6 +19,7 @@ from billing.models import (
     Customer,
     DevicePlan,
     Invoice,
+    PlanOffer,
     Subscription,
     SubscriptionEvent,
     WebhookEvent,
@@ -52,6 +53,7 @@ def committed(
             Invoice.objects.filter(subscription__in=subscriptions).delete()
             subscriptions.delete()
             Customer.objects.filter(stripe_customer_id=checkout.customer_id).delete()
+            PlanOffer.objects.filter(plan__slug="hub-webhooks").delete()
             DevicePlan.objects.filter(slug="hub-webhooks", subscriptions__isnull=True).delete()
             with schema_context("concord"):
                 get_user_model().objects.filter(email=EMAIL).delete()

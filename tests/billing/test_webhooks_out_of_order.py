@@ -28,7 +28,10 @@ def test_updated_before_created_finds_the_subscription_through_its_metadata(
     assert local.status == Subscription.Status.ACTIVE
     assert deliver(created).status_code == 200
     assert checkout.subscription.status == Subscription.Status.ACTIVE
-    assert list(local.events.values_list("kind", flat=True)) == ["status:active"]
+    assert list(local.events.values_list("kind", flat=True)) == [
+        "status:active",
+        "checkout_started",
+    ]
 
 
 def test_invoice_paid_before_the_checkout_completes_integrates_the_site(paid_checkout, deliver):
