@@ -3,7 +3,7 @@ is injected) synced to Stripe Products and Prices through the gateway, as the ca
 
 from __future__ import annotations
 
-from billing.gateway import gateway
+from billing.catalog import catalog_sync
 from billing.models import DevicePlan, PlanOffer
 from tenants.models import Department
 
@@ -36,35 +36,8 @@ def plan_make(fields: dict[str, object]) -> DevicePlan:
 
 
 def plan_sync(plan: DevicePlan) -> DevicePlan:
-    """Create the plan's Product and Prices at the (fake) Stripe and keep their ids."""
-    stripe = gateway()
-    product = stripe.product_create(
-        {"name": plan.name, "metadata": {"plan": plan.slug}}, idempotency_key=f"test-{plan.slug}"
-    )
-    device = stripe.price_create(
-        {
-            "product": product["id"],
-            "unit_amount": plan.device_price,
-            "currency": plan.currency,
-            "lookup_key": plan.device_lookup_key,
-        },
-        idempotency_key=f"test-{plan.slug}-device",
-    )
-    yearly = stripe.price_create(
-        {
-            "product": product["id"],
-            "unit_amount": plan.yearly_price,
-            "currency": plan.currency,
-            "recurring": {"interval": "year"},
-            "lookup_key": plan.yearly_lookup_key,
-        },
-        idempotency_key=f"test-{plan.slug}-yearly",
-    )
-    plan.stripe_product_id = product["id"]
-    plan.stripe_device_price_id = device["id"]
-    plan.stripe_yearly_price_id = yearly["id"]
-    plan.save()
-    return plan
+    """The plan's Product and Prices at the (fake) Stripe, through the catalog's own sync."""
+    return catalog_sync(plan=plan)
 
 
 def plans_offer(schema_name: str, *plans: DevicePlan) -> None:
