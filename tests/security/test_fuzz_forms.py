@@ -413,6 +413,9 @@ FORMS = [
     Form("portal:geocode", "resident", {"q": "77 Union St S"}, method="get", examples=5),
     Form("account_logout", "resident", {}, examples=5),
     Form("account_reauthenticate", "resident", {"password": "wrong"}, examples=5),
+    # allauth 65.22: confirming who you are with a code emailed to you instead of the password.
+    Form("account_request_reauthentication_code", "resident", {}, examples=5),
+    Form("account_confirm_reauthentication_code", "resident", {"code": "123456"}, examples=5),
     Form("account_email", "resident", {"email": "second@example.org", "action_add": ""}),
     Form("account_change_password", "resident", {"oldpassword": "wrong", **PASSWORDS}, examples=5),
     Form("account_set_password", "resident", PASSWORDS, examples=5),
