@@ -29,7 +29,6 @@ import math
 import os
 import platform as platform_module
 import random
-import socket
 import statistics
 import sys
 import threading
@@ -39,25 +38,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+# bench/ is on the path of a script run from it.
+from benchlib import CENTRE, bench_department, notify_through_queue, percentile, timed  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CENTRE = (34.7465, -92.2896)  # Little Rock
 RADIUS_M = 22_000
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
-def timed(function: Callable[[], object], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def main() -> int:
@@ -92,7 +79,7 @@ def main() -> int:
     from portal.registry.models import Camera, Participant, Site, StaffMember
     from tenants.database import database_owner, throwaway_database
     from tenants.models import Program
-    from tenants.services import department_provision, platform_site_ensure
+    from tenants.services import platform_site_ensure
 
     setup_test_environment(debug=False)  # as in production: no query log, no template debug
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -107,21 +94,11 @@ def main() -> int:
         departments = []
         sizes = [per_city] * arguments.cities + [int(arguments.big * arguments.scale)]
         for number, size in enumerate(sizes):
-            result = department_provision(
-                subdomain=f"city{number}",
-                name=f"City {number} Police Department",
-                city=f"City {number}",
-                state="AR",
-                time_zone="America/Chicago",
-                display_name=f"City {number} Registry",
-                center_latitude=CENTRE[0],
-                center_longitude=CENTRE[1],
-                service_radius_m=RADIUS_M,
-                administrator_email=f"chief@city{number}.example.org",
-                administrator_password="a-benchmark-passphrase",
+            department = bench_department(
+                radius_m=RADIUS_M, subdomain=f"city{number}", name=f"City {number}"
             )
-            departments.append(result.department)
-            with tenant_context(result.department):
+            departments.append(department)
+            with tenant_context(department):
                 seed(rng, size, get_user_model(), make_password(None), Participant, Site, Camera)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
@@ -258,28 +235,8 @@ def main() -> int:
                 radius_m=incident.radius_m,
                 created_by=staff_user,
             )
-            mode = "in-process (no Redis)"
             mail.outbox = []
-            if redis_running():
-                from celery.contrib.testing.worker import start_worker
-
-                from canvass.celery import app
-
-                app.close()
-                app.amqp._producer_pool = None
-                app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
-                with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-                    started = time.perf_counter()
-                    notify_area.delay(notification.pk)
-                    sent = notification.recipients.filter(sent_at__isnull=False)
-                    while sent.count() < owners and time.perf_counter() - started < 300:
-                        time.sleep(0.05)
-                    queued = time.perf_counter() - started
-                mode = "Celery worker on Redis"
-            else:
-                started = time.perf_counter()
-                notify_area(notification.pk)
-                queued = time.perf_counter() - started
+            queued, mode = notify_through_queue(notification, owners, poll=0.05)
             delivered = notification.recipients.filter(sent_at__isnull=False).count()
             baseline_notification = Notification.objects.create(
                 incident=incident,
@@ -548,14 +505,6 @@ def seed_notification_area(rng, owners, staff_user, Participant, Site, Incident,
         radius_m=1_000,
         opened_by=staff_user,
     )
-
-
-def redis_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -40,9 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+# bench/ is on the path of a script run from it.
+from benchlib import CENTRE, bench_department  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
-CENTRE = (34.7465, -92.2896)  # Little Rock
 RADIUS_M = 22_000
 
 
@@ -109,7 +111,7 @@ def main() -> int:
     from portal.registry.audit import Actor
     from portal.registry.models import Camera, ImportJob, ImportSite, Site, StaffMember
     from tenants.database import throwaway_database
-    from tenants.services import department_provision, platform_site_ensure
+    from tenants.services import platform_site_ensure
 
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -119,19 +121,7 @@ def main() -> int:
     database.__enter__()
     try:
         platform_site_ensure()
-        department = department_provision(
-            subdomain="bench",
-            name="Bench Police Department",
-            city="Little Rock",
-            state="AR",
-            time_zone="America/Chicago",
-            display_name="Bench Registry",
-            center_latitude=CENTRE[0],
-            center_longitude=CENTRE[1],
-            service_radius_m=RADIUS_M,
-            administrator_email="chief@bench.example.org",
-            administrator_password="a-benchmark-passphrase",
-        ).department
+        department = bench_department(radius_m=RADIUS_M)
         content = import_rows(random.Random(1), arguments.rows).encode()
         if arguments.bad_last:
             # The last row's latitude is no number.

@@ -21,18 +21,17 @@ import argparse
 import os
 import platform as platform_module
 import random
-import socket
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+# bench/ is on the path of a script run from it.
+from benchlib import CENTRE, bench_department, notify_through_queue  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-CENTRE = (34.7465, -92.2896)  # Little Rock
 
 
 def main() -> int:
@@ -58,7 +57,7 @@ def main() -> int:
     from portal.registry.emails import email_message
     from portal.registry.models import Participant, Site
     from tenants.database import throwaway_database
-    from tenants.services import department_provision, platform_site_ensure
+    from tenants.services import platform_site_ensure
 
     setup_test_environment(debug=False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -67,19 +66,7 @@ def main() -> int:
     database.__enter__()
     try:
         platform_site_ensure()
-        department = department_provision(
-            subdomain="bench",
-            name="Bench Police Department",
-            city="Little Rock",
-            state="AR",
-            time_zone="America/Chicago",
-            display_name="Bench Registry",
-            center_latitude=CENTRE[0],
-            center_longitude=CENTRE[1],
-            service_radius_m=22_000,
-            administrator_email="chief@bench.example.org",
-            administrator_password="a-benchmark-passphrase",
-        ).department
+        department = bench_department(radius_m=22_000)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]
@@ -132,29 +119,8 @@ def main() -> int:
 
             # Through the queue.
             queued_notification = notification()
-            mode = "in-process (no Redis at 127.0.0.1:6379)"
             mail.outbox = []
-            if redis_running():
-                from celery.contrib.testing.worker import start_worker
-
-                from canvass.celery import app
-
-                app.close()
-                app.amqp._producer_pool = None
-                app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
-                with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-                    started = time.perf_counter()
-                    notify_area.delay(queued_notification.pk)
-                    sent = queued_notification.recipients.filter(sent_at__isnull=False)
-                    while sent.count() < arguments.owners and time.perf_counter() - started < 300:
-                        time.sleep(0.1)  # a count each time: polling harder slows the worker
-                    queued = time.perf_counter() - started
-                app.conf.task_always_eager = True
-                mode = "a Celery worker on Redis"
-            else:
-                started = time.perf_counter()
-                notify_area(queued_notification.pk)
-                queued = time.perf_counter() - started
+            queued, mode = notify_through_queue(queued_notification, arguments.owners)
             delivered = queued_notification.recipients.filter(sent_at__isnull=False).count()
             emailed = len(mail.outbox)
 
@@ -215,14 +181,6 @@ def main() -> int:
     ):
         print(f"| {step} | {seconds:.2f} | {seconds / baseline:.1f}x |")
     return 0
-
-
-def redis_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -38,10 +38,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+# bench/ is on the path of a script run from it.
+from benchlib import CENTRE, bench_department  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CENTRE = (34.7465, -92.2896)  # Little Rock
 RADIUS_M = 22_000
 HOST = "bench.localhost"
 CLIENTS = 6
@@ -72,7 +74,7 @@ def main() -> int:
     from portal.registry.models import Camera, Participant, Site
     from tenants.database import database_owner, throwaway_database
     from tenants.db import copy_rows, copy_rows_returning_ids
-    from tenants.services import department_provision, platform_site_ensure
+    from tenants.services import platform_site_ensure
 
     static_file = ROOT / ".data" / "static" / "portal" / "portal.css"
     if not static_file.exists():
@@ -86,19 +88,7 @@ def main() -> int:
     report: list[str] = []
     try:
         platform_site_ensure()
-        department = department_provision(
-            subdomain="bench",
-            name="Bench Police Department",
-            city="Little Rock",
-            state="AR",
-            time_zone="America/Chicago",
-            display_name="Bench Registry",
-            center_latitude=CENTRE[0],
-            center_longitude=CENTRE[1],
-            service_radius_m=RADIUS_M,
-            administrator_email="chief@bench.example.org",
-            administrator_password="a-benchmark-passphrase",
-        ).department
+        department = bench_department(radius_m=RADIUS_M)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]

@@ -16,7 +16,6 @@ Median and 95th percentile of each, and their ratio.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform as platform_module
 import random
@@ -29,22 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+# bench/ is on the path of a script run from it.
+from benchlib import percentile, timed  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
-def timed(function: Callable[[], object], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def main() -> int:

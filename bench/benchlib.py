@@ -1,0 +1,85 @@
+"""What the benchmark scripts share: percentiles and timing, a department to measure in, and
+the notice queue run through a real Celery worker on Redis when one is running here. Scripts
+import it as `benchlib` (Python puts bench/ first on the path of `python bench/x.py`); Django
+must be set up before the functions that touch it are called."""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+CENTRE = (34.7465, -92.2896)  # Little Rock
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+
+def timed(function: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench_department(*, radius_m: int, subdomain: str = "bench", name: str = "Bench") -> Any:
+    """A department provisioned as the vendor would (its schema cloned, an administrator
+    chief@<subdomain>.example.org), centred on Little Rock."""
+    from tenants.services import department_provision
+
+    return department_provision(
+        subdomain=subdomain,
+        name=f"{name} Police Department",
+        city="Little Rock" if subdomain == "bench" else name,
+        state="AR",
+        time_zone="America/Chicago",
+        display_name=f"{name} Registry",
+        center_latitude=CENTRE[0],
+        center_longitude=CENTRE[1],
+        service_radius_m=radius_m,
+        administrator_email=f"chief@{subdomain}.example.org",
+        administrator_password="a-benchmark-passphrase",
+    ).department
+
+
+def redis_running() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def notify_through_queue(notification: Any, owners: int, poll: float = 0.1) -> tuple[float, str]:
+    """Seconds to send a notice to `owners` owners through a Celery worker on Redis (database
+    14), or in-process when no Redis runs here; and which of the two it was."""
+    from portal.department.tasks import notify_area
+
+    if not redis_running():
+        started = time.perf_counter()
+        notify_area(notification.pk)
+        return time.perf_counter() - started, "in-process (no Redis at 127.0.0.1:6379)"
+    from celery.contrib.testing.worker import start_worker
+
+    from canvass.celery import app
+
+    app.close()
+    app.amqp._producer_pool = None
+    app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            started = time.perf_counter()
+            notify_area.delay(notification.pk)
+            sent = notification.recipients.filter(sent_at__isnull=False)
+            while sent.count() < owners and time.perf_counter() - started < 300:
+                time.sleep(poll)  # a count each time: polling harder slows the worker
+            return time.perf_counter() - started, "a Celery worker on Redis"
+    finally:
+        app.conf.task_always_eager = True
