@@ -57,6 +57,21 @@ def default_offence_types() -> list[dict[str, str]]:
     return [dict(offence) for offence in DEFAULT_OFFENCE_TYPES]
 
 
+# The reasons staff may give to open a live view. An emergency reason is the only kind a camera
+# shared "in emergencies only" accepts, and the only kind whose notice to the owner may be delayed.
+DEFAULT_LIVE_REASONS: list[dict[str, str | bool]] = [
+    {"code": "active_threat", "label": "Active threat", "emergency": True},
+    {"code": "missing_person", "label": "Missing or endangered person", "emergency": True},
+    {"code": "crime_in_progress", "label": "Crime in progress", "emergency": True},
+    {"code": "serious_collision", "label": "Serious collision", "emergency": True},
+    {"code": "investigation", "label": "Investigation follow-up", "emergency": False},
+]
+
+
+def default_live_reasons() -> list[dict[str, str | bool]]:
+    return [dict(reason) for reason in DEFAULT_LIVE_REASONS]
+
+
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1d4ed8.")
 )
@@ -316,6 +331,20 @@ class Program(models.Model):
 
     # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
     offence_types = models.JSONField(_("offence types"), default=default_offence_types)
+
+    # Live view (portal.liveview): how long one grant lasts, when a silent device counts as
+    # offline, and the reasons staff may give.
+    live_grant_minutes = models.PositiveIntegerField(
+        _("live view grant (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    device_offline_minutes = models.PositiveIntegerField(
+        _("device offline after (minutes)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+    )
+    live_reasons = models.JSONField(_("live view reasons"), default=default_live_reasons)
 
     def __str__(self) -> str:
         return f"{self.department} program"

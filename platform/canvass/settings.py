@@ -164,6 +164,7 @@ TENANT_APPS = [
     "portal.registry",
     "portal.residents",
     "portal.department",
+    "portal.liveview",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -276,6 +276,7 @@ class Capability(models.TextChoices):
     PERSONAL_DATA = "personal_data", _("See owners' contact details and exact locations")
     INACTIVE_SITES = "inactive_sites", _("See paused and lapsed sites")
     ADMINISTER = "administer", _("Invite staff, import and export, read the audit trail")
+    LIVE_VIEW = "live_view", _("Open an owner's shared camera live, with a reason")
 
 
 class StaffMember(models.Model):
@@ -317,11 +318,19 @@ class StaffMember(models.Model):
     def can_administer(self) -> bool:
         return self.can(Capability.ADMINISTER)
 
+    @property
+    def can_watch_live(self) -> bool:
+        return self.can(Capability.LIVE_VIEW)
+
 
 ROLE_CAPABILITIES: dict[StaffMember.Role, frozenset[str]] = {
     StaffMember.Role.ADMINISTRATOR: frozenset(Capability.values),
-    StaffMember.Role.INVESTIGATOR: frozenset({Capability.CASEWORK, Capability.PERSONAL_DATA}),
-    StaffMember.Role.OPERATOR: frozenset({Capability.CASEWORK, Capability.PERSONAL_DATA}),
+    StaffMember.Role.INVESTIGATOR: frozenset(
+        {Capability.CASEWORK, Capability.PERSONAL_DATA, Capability.LIVE_VIEW}
+    ),
+    StaffMember.Role.OPERATOR: frozenset(
+        {Capability.CASEWORK, Capability.PERSONAL_DATA, Capability.LIVE_VIEW}
+    ),
     StaffMember.Role.ANALYST: frozenset(),
 }
 
@@ -340,6 +349,7 @@ class AuditEntry(models.Model):
         FOOTAGE_REQUEST = "footage_request", _("Footage requested")
         DOWNLOAD = "download", _("Footage downloaded")
         LIVE_FEED = "live_feed", _("Live feed opened")
+        LIVE_FEED_END = "live_feed_end", _("Live feed closed")
         STAFF_INVITE = "staff_invite", _("Staff member invited")
         IMPORT = "import", _("Registry imported")
         CANVASS_VIEW = "canvass_view", _("Canvass addresses viewed")

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("tenants", ("tenants",)),
     ("registry core", ("portal.registry",)),
-    ("audiences", ("portal.residents", "portal.department", "billing")),
+    ("audiences", ("portal.residents", "portal.department", "portal.liveview", "billing")),
     ("platform", ("canvass", "console")),
 ]
 SOURCES = {
@@ -23,6 +23,7 @@ SOURCES = {
     "portal.registry": ROOT / "portal" / "registry",
     "portal.residents": ROOT / "portal" / "residents",
     "portal.department": ROOT / "portal" / "department",
+    "portal.liveview": ROOT / "portal" / "liveview",
     "billing": ROOT / "billing",
     "canvass": ROOT / "platform" / "canvass",
     "console": ROOT / "platform" / "console",
