@@ -15,11 +15,17 @@ from portal.registry.models import AuditEntry, Participant, Site, StaffMember
 
 class Case(Protocol):
     """What the audit trail keeps of an incident (a higher layer's model): its id, its number
-    and its offence type (a code from the department's Program.offence_types)."""
+    and its offence type (a code from the department's Program.offence_types). A reason given
+    without an incident (a live view's) has no id."""
 
-    pk: int
-    case_number: str
-    category: str
+    @property
+    def pk(self) -> int | None: ...
+
+    @property
+    def case_number(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
 
 
 class SiteKeys(Protocol):
