@@ -242,9 +242,10 @@ def credential_parse(credential: str) -> tuple[str, str] | None:
     return credential[start:end], credential[end + 1 :]
 
 
-def _refusal_record(device: Device, detail: str, ip_address: str | None) -> None:
+def _refusal_record(device: Device, why: str, detail: str, ip_address: str | None) -> None:
+    # The cache's keys are the city's own (tenants' KEY_FUNCTION), device ids repeat.
     if cache.add(
-        f"liveview:device-refused:{current_department().schema_name}:{device.pk}:{detail}",
+        f"liveview:device-refused:{device.pk}:{why}",
         1,
         timeout=int(REFUSAL_RECORD_EVERY.total_seconds()),
     ):
@@ -268,12 +269,12 @@ def device_authenticate(*, credential: str, ip_address: str | None) -> Device:
     if device is None:
         raise DeviceRefused("Unknown device credential.")
     if device.is_revoked:
-        _refusal_record(device, "Credential of a removed device.", ip_address)
+        _refusal_record(device, "revoked", "Credential of a removed device.", ip_address)
         raise DeviceRefused(
             "This device was removed from its site; pair it again with a new claim code."
         )
     if not hmac.compare_digest(_digest(secret), device.credential_hash):
-        _refusal_record(device, "Wrong credential secret.", ip_address)
+        _refusal_record(device, "secret", "Wrong credential secret.", ip_address)
         raise DeviceRefused("Wrong device credential.")
     return device
 
