@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -524,16 +525,17 @@ def devices_check_offline(*, now: datetime | None = None) -> int:
             if subscription is not None:
                 fulfilment_offline(subscription=subscription, since=device.offline_since)
             participant = device.site.participant
-            site = device.site
+            # Told once the outage is recorded (not for a rolled-back one).
             transaction.on_commit(
-                lambda participant=participant, site=site, device=device: email_send(
+                partial(
+                    email_send,
                     template="liveview/email/device_offline",
                     to=participant.user.email,
                     language=participant.language,
                     context={
-                        "site": site,
+                        "site": device.site,
                         "device": device,
-                        "devices_url": department.url(f"/my/sites/{site.pk}/devices/"),
+                        "devices_url": department.url(f"/my/sites/{device.site_id}/devices/"),
                     },
                     department=department,
                 )

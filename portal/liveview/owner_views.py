@@ -93,7 +93,9 @@ def channel_camera(request: ParticipantRequest, channel_id: int) -> HttpResponse
     else:
         label = channel.name or channel.key
         if camera is None:
-            messages.success(request, _("Channel %(channel)s is no camera now.") % {"channel": label})
+            messages.success(
+                request, _("Channel %(channel)s is no camera now.") % {"channel": label}
+            )
         else:
             messages.success(
                 request,

@@ -13,6 +13,8 @@ from billing.models import DevicePlan, Subscription
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
+from portal.liveview import urls_api as device_api_urls
+from portal.liveview import urls_owner as device_owner_urls
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
 from portal.registry.services import import_check_run, import_start
@@ -98,6 +100,19 @@ RESIDENT_ROUTES = {
     "geocode": "an address typed by the owner",
 }
 
+# Live view's device pages (the owner's own devices) and the device API (the device itself):
+# no staff member reads anyone's details there. Access to video is recorded by the grants.
+DEVICE_ROUTES = {
+    "site_devices": "the owner's own devices, channels and their events",
+    "claim_code_new": "the owner's own claim code",
+    "channel_camera": "the owner maps their own channel to their own camera",
+    "device_remove": "the owner removes their own device (grants it ends are recorded)",
+    "claim": "a device pairs (refusals are DeviceEvents)",
+    "heartbeat": "a device reports in",
+    "credential": "a device rotates its own credential (a DeviceEvent)",
+    "openapi": "the API's description",
+}
+
 
 @pytest.fixture
 def world(make_resident, make_staff, site_data, django_capture_on_commit_callbacks):
@@ -176,6 +191,13 @@ def test_every_department_route_is_classified():
 
 def test_every_resident_route_is_classified():
     assert {pattern.name for pattern in resident_urls.urlpatterns} == set(RESIDENT_ROUTES)
+
+
+def test_every_device_route_is_classified():
+    names = {pattern.name for pattern in device_owner_urls.urlpatterns} | {
+        pattern.name for pattern in device_api_urls.urlpatterns
+    }
+    assert names == set(DEVICE_ROUTES)
 
 
 def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):

@@ -34,7 +34,10 @@ def test_no_plaintext_credential_is_stored(device_paired):
 def test_the_credential_authenticates_its_device_and_a_wrong_one_is_refused(
     device_paired, device_api
 ):
-    assert device_api("concord", "heartbeat", BEAT, credential=device_paired.credential).status_code == 200
+    assert (
+        device_api("concord", "heartbeat", BEAT, credential=device_paired.credential).status_code
+        == 200
+    )
     wrong = device_paired.credential[:-4] + "AAAA"
     refused = device_api("concord", "heartbeat", BEAT, credential=wrong)
     assert refused.status_code == 401
@@ -64,7 +67,10 @@ def test_a_concord_credential_is_unknown_on_carrollton(device_owner_make, device
     carrollton = device_pair(device_owner_make("carrollton", site_pk=313_131))
     refused = device_api("carrollton", "heartbeat", BEAT, credential=concord.credential)
     assert refused.status_code == 401 and refused.json()["error"] == "Unknown device credential."
-    assert device_api("carrollton", "heartbeat", BEAT, credential=carrollton.credential).status_code == 200
+    assert (
+        device_api("carrollton", "heartbeat", BEAT, credential=carrollton.credential).status_code
+        == 200
+    )
     with schema_context("carrollton"):
         assert Device.objects.get().last_heartbeat_at is not None
     with schema_context("concord"):
@@ -90,7 +96,10 @@ def open_grant(camera_id: int) -> Grant:
 
 def test_the_owner_removes_a_device_and_its_credential_and_grants_end(device_paired, device_api):
     owner = device_paired.owner
-    assert device_api("concord", "heartbeat", BEAT, credential=device_paired.credential).status_code == 200
+    assert (
+        device_api("concord", "heartbeat", BEAT, credential=device_paired.credential).status_code
+        == 200
+    )
     with schema_context("concord"):
         Channel.objects.filter(key="ch1").update(camera_id=owner.camera_ids[0])
         grant = open_grant(owner.camera_ids[0])

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing.models import DevicePlan, Fulfilment, Subscription
-from portal.liveview.devices import DeviceChangeRefused, channel_map, channel_is_reported
+from portal.liveview.devices import DeviceChangeRefused, channel_is_reported, channel_map
 from portal.liveview.models import Channel, Device, DeviceEvent
 from portal.registry.models import Camera
 from tenants.models import Department
@@ -123,9 +123,7 @@ def test_a_channel_mapped_to_another_owner_s_camera_is_refused(
         assert Channel.objects.filter(camera__isnull=False).count() == 0
         channel_map(actor=owner.actor(), channel=first, camera=Camera(pk=owner.camera_ids[0]))
         with pytest.raises(DeviceChangeRefused, match="already channel"):
-            channel_map(
-                actor=owner.actor(), channel=second, camera=Camera(pk=owner.camera_ids[0])
-            )
+            channel_map(actor=owner.actor(), channel=second, camera=Camera(pk=owner.camera_ids[0]))
 
 
 def test_a_camera_of_the_owner_s_other_site_is_refused(device_paired, device_api):

@@ -98,4 +98,6 @@ def test_the_vendor_s_fulfilment_queue_shows_an_offline_device(
         beat(device_api, device_paired, [])
     fulfilment.refresh_from_db()
     assert fulfilment.device_offline_since is None
-    assert "Offline since" not in platform_client.get("/console/billing/fulfilment/").content.decode()
+    assert (
+        "Offline since" not in platform_client.get("/console/billing/fulfilment/").content.decode()
+    )

@@ -392,6 +392,10 @@ FORMS = [
     # Buying a device: the plan Concord offers in this world (a fake Stripe answers).
     Form("portal:site_integrate", "resident", {"plan": str(FUZZ_PLAN_ID)}, path=SITE_ID),
     Form("portal:billing_portal", "resident", {}, examples=5),
+    # Live view's device pages (the owner's device, paired in this world).
+    Form("devices:claim_code_new", "resident", {}, path=SITE_ID, examples=5),
+    Form("devices:channel_camera", "resident", {"camera": ""}, path={"channel_id": "channel"}),
+    Form("devices:device_remove", "resident", {}, path={"device_id": "device"}, examples=5),
     Form(
         "portal:verify",
         "visitor",
@@ -679,6 +683,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         )
         ids["plan"] = str(plan.pk)
     ids |= billing_world(site, plan)
+    ids |= device_world(site)
     vendor = host_client("localhost")
     with schema_context("public"):
         vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))
@@ -731,6 +736,18 @@ def billing_world(site: Any, plan: Any) -> dict[str, str]:
         "fulfilment": str(fulfilment.pk),
         "alert": str(alert.pk),
     }
+
+
+def device_world(site: Any) -> dict[str, str]:
+    """The site integrated, with a paired device reporting one channel (live view's forms)."""
+    from portal.liveview.models import Channel, Device
+    from portal.registry.models import Site
+
+    with schema_context(CITY):
+        Site.objects.filter(pk=site.pk).update(participation=Site.Participation.INTEGRATED)
+        device = Device.objects.create(site=site, credential_id="fuzz" * 4, credential_hash="x")
+        channel = Channel.objects.create(device=device, key="ch1", name="Front")
+    return {"device": str(device.pk), "channel": str(channel.pk)}
 
 
 def unchanged_but_for_recorded_reads(response: HttpResponse, before: dict[str, int]) -> bool:
@@ -994,6 +1011,11 @@ NOT_FORMS = {
     # Django's development file server: it only reads the path (and the evidence rewrite
     # removes the route).
     "None": "static files in development",
+    # The device API takes JSON, not forms: fuzzed with Hypothesis in
+    # tests/liveview/test_devices_api.py.
+    "device_api:claim": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
+    "device_api:heartbeat": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
+    "device_api:credential": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
 }
 
 
