@@ -76,31 +76,32 @@ class StaffChangeRefused(Exception):
 
 
 def _staff_change_begin(actor: Actor, member: StaffMember) -> tuple[StaffMember, int]:
-    """Lock the member and every administrator (so that two administrators demoting or
-    deactivating each other at once cannot leave the department with none) and return the
-    member as it is now, with how many other active administrators there are."""
-    if not actor.as_staff().can_administer:
-        raise PermissionDenied
-    administrators = StaffMember.objects.select_for_update().filter(
-        role=StaffMember.Role.ADMINISTRATOR
+    """Lock every administrator and the member (so that two administrators demoting or
+    deactivating each other at once cannot leave the department with none), check that the
+    actor is still an active administrator, and return the member as it is now, with how many
+    other active administrators there are."""
+    acting = actor.as_staff()
+    administrators = [
+        administrator.pk
+        for administrator in StaffMember.objects.select_for_update(of=("self",))
+        .filter(role=StaffMember.Role.ADMINISTRATOR, user__is_active=True)
+        .order_by("pk")
+    ]
+    if acting.pk not in administrators:
+        raise StaffChangeRefused(_("Only an active administrator can change staff accounts."))
+    member = (
+        StaffMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     )
-    others = sum(
-        1
-        for administrator in administrators.select_related("user")
-        if administrator.pk != member.pk and administrator.user.is_active
-    )
-    member = StaffMember.objects.select_for_update().select_related("user").get(pk=member.pk)
-    return member, others
+    return member, sum(1 for pk in administrators if pk != member.pk)
 
 
 def _last_administrator_check(
     actor: Actor, member: StaffMember, others: int, *, yourself: str
 ) -> None:
-    """Refuse taking the administrator's rights from oneself or from the last administrator."""
+    """Refuse taking an administrator's rights away when it would leave the department with no
+    active administrator, and from oneself (another administrator must do it)."""
     if member.role != StaffMember.Role.ADMINISTRATOR or not member.user.is_active:
         return
-    if member.pk == actor.as_staff().pk:
-        raise StaffChangeRefused(yourself)
     if others == 0:
         raise StaffChangeRefused(
             _(
@@ -109,6 +110,8 @@ def _last_administrator_check(
             )
             % {"email": member.user.email}
         )
+    if member.pk == actor.as_staff().pk:
+        raise StaffChangeRefused(yourself)
 
 
 @transaction.atomic

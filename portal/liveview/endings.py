@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -16,6 +16,7 @@ from portal.liveview.services import grants_end
 from portal.registry.audit import Actor
 from portal.registry.models import Participant, Site, StaffMember
 from portal.registry.signals import StaffAccess
+from tenants.db import tenant_connection
 from tenants.sessions import users_signed_in
 
 _STAFF_ENDINGS = {
@@ -40,7 +41,7 @@ def staff_access_changed(
 
 def signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> int:
     """django.contrib.auth's user_logged_out: a staff member signing out ends their grants."""
-    if user is None or connection.schema_name == get_public_schema_name():
+    if user is None or tenant_connection.schema_name == get_public_schema_name():
         return 0  # vendor staff on the platform site hold no grants
     member = StaffMember.objects.filter(user_id=user.pk).first()
     if member is None:
