@@ -178,3 +178,17 @@ def test_the_same_id_in_another_city_is_another_account(admin):
         assert user.staff.role == "operator"
     assert carrollton.get("/department/").status_code == 200
     assert not member("same@concord.example.org").user.is_active
+
+
+def test_the_staff_page_and_its_answers_are_in_spanish(admin, investigator):
+    admin.client.cookies["django_language"] = "es"
+    them = member(investigator.email)
+
+    page = admin.client.get("/department/staff/").content.decode()
+    response = admin.client.post(
+        f"/department/staff/{them.pk}/role/", {"role": "analyst"}, follow=True
+    )
+
+    assert "Cambiar el rol" in page
+    assert f"Desactivar a {investigator.email}" in page
+    assert f"{investigator.email} tiene ahora el rol Analista." in messages_of(response)
