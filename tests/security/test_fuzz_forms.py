@@ -355,6 +355,7 @@ FUZZ_PLAN_ID = 900_001
 CAMERA_ID = {"camera_id": "camera"}
 CASE = {"incident_id": "incident"}
 CASE_SITE = {"incident_id": "incident", "site_id": "site"}
+MEMBER = {"member_id": "member"}
 PASSWORDS = {"password1": "a-new-passphrase-9", "password2": "a-new-passphrase-9"}
 
 FORMS = [
@@ -475,6 +476,9 @@ FORMS = [
     Form(
         "department:staff", "administrator", {"email": "new@concord.example.org", "role": "analyst"}
     ),
+    Form("department:staff_role", "administrator", {"role": "operator"}, path=MEMBER),
+    Form("department:staff_deactivate", "administrator", {}, path=MEMBER),
+    Form("department:staff_reactivate", "administrator", {}, path=MEMBER),
     Form("department:import", "administrator", {}, files=("file",), then=import_commit),
     Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
     Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
@@ -630,6 +634,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
     assert alice.client.post("/register/", site_data(cameras=2)).status_code == 302
     bob = make_resident(CITY, email="bob@example.org")
     admin = make_staff(CITY, "administrator")
+    member = make_staff(CITY, "investigator", signed_in=False)
     with schema_context(CITY):
         site = Site.objects.get(participant__user__email=alice.email)
         user = site.participant.user
@@ -657,6 +662,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             "camera": str(site.cameras.order_by("pk").first().pk),
             "incident": str(incident.pk),
             "webauthn": "1",
+            "member": str(StaffMember.objects.get(user__email=member.email).pk),
             "answer_token": answer_token(waiting),
             "footage_token": answer_token(answered),
             "verify_token": verification_token(site.participant),
