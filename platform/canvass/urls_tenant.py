@@ -11,6 +11,7 @@ from tenants.adapters import email_confirm
 urlpatterns = [
     path("", include("portal.residents.urls")),
     path("department/", include("portal.department.urls")),
+    path("my/live/", include("portal.liveview.urls_sharing")),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).
     path("answer/<str:token>/", department_views.answer, name="answer"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).
