@@ -41,7 +41,7 @@ class Owner:
     camera_ids: list[int]
 
     @property
-    def client(self):  # noqa: ANN201 - the test client
+    def client(self):
         return self.resident.client
 
     @property

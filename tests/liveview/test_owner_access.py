@@ -4,7 +4,7 @@ delays appears only once the delay has passed, with the delay stated."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -17,7 +17,7 @@ from tests.liveview.owner_fixtures import grant_make, owner_make, staff_member
 
 pytestmark = pytest.mark.django_db
 
-OPENED = datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)  # 21:30 in Concord
+OPENED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # 21:30 in Concord
 
 
 def test_the_access_page_shows_each_live_view_with_role_reason_case_and_seconds(

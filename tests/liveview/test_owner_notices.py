@@ -3,7 +3,7 @@ its delay has passed) or in one summary a day, as they chose; never twice."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,7 +18,7 @@ from tests.liveview.owner_fixtures import grant_make, owner_make, staff_member
 pytestmark = pytest.mark.django_db
 
 # 21:30 on 19 November in Concord (America/New_York).
-OPENED = datetime(2026, 11, 20, 2, 30, tzinfo=timezone.utc)
+OPENED = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_a_spanish_speaking_owner_is_told_in_spanish(make_resident, site_data, o
     assert send(OPENED + timedelta(minutes=1)) == 1
     message = mail.outbox[0]
     assert "fue abierta en vivo por la policía" in message.subject
-    assert "Operador del centro de delitos en tiempo real" in message.body
+    assert "Por: Operador del centro de crimen en tiempo real, Concord" in message.body
     assert "caso CPD-2026-0777" in message.body
 
 
@@ -122,8 +122,10 @@ def test_a_daily_summary_lists_the_days_views_once_a_day(make_resident, site_dat
     assert send(OPENED + timedelta(hours=1)) == 1
     assert [message.to for message in mail.outbox] == [["bob@example.org"]]
     # After midnight in Concord: one summary of both views; again later that day, nothing.
-    after_midnight = datetime(2026, 11, 20, 5, 10, tzinfo=timezone.utc)
-    grant_make("concord", alice.camera_ids[0], operator, case_number="A-3", opened_at=after_midnight)
+    after_midnight = datetime(2026, 11, 20, 5, 10, tzinfo=UTC)
+    grant_make(
+        "concord", alice.camera_ids[0], operator, case_number="A-3", opened_at=after_midnight
+    )
     assert send(after_midnight + timedelta(minutes=1)) == 1
     assert send(after_midnight + timedelta(hours=12)) == 0
     summary = mail.outbox[1]

@@ -30,7 +30,10 @@ def watched(make_resident, site_data, make_staff):
     now = timezone.now()
     grants = {
         "first": grant_make(
-            "concord", alice.camera_ids[0], staff, opened_at=now - timedelta(seconds=41),
+            "concord",
+            alice.camera_ids[0],
+            staff,
+            opened_at=now - timedelta(seconds=41),
             watched_seconds=40,
         ),
         "second": grant_make("concord", alice.camera_ids[1], staff, case_number="CPD-2"),
@@ -97,13 +100,12 @@ def test_pausing_twice_keeps_the_first_time_and_writes_no_second_stop(watched):
 
 def test_only_the_owner_pauses_their_cameras(watched):
     alice, bob, grants = watched
-    with schema_context("concord"):
-        with pytest.raises(PermissionDenied):
-            live_pause_set(
-                actor=Actor.of_participant(bob.resident.participant, None),
-                participant=alice.resident.participant,
-                paused=True,
-            )
+    with schema_context("concord"), pytest.raises(PermissionDenied):
+        live_pause_set(
+            actor=Actor.of_participant(bob.resident.participant, None),
+            participant=alice.resident.participant,
+            paused=True,
+        )
     assert refreshed(grants["first"]).is_open()
 
 
@@ -114,7 +116,9 @@ def test_the_owner_chooses_a_daily_summary_or_an_email_at_each_view(make_residen
     assert alice.client.post("/my/live/notices/", {"notify": "daily"}).status_code == 302
     with schema_context("concord"):
         assert LivePreferences.objects.get().notify == "daily"
-    assert 'value="daily" id="notify-daily" checked' in alice.client.get("/my/live/").content.decode()
+    assert (
+        'value="daily" id="notify-daily" checked' in alice.client.get("/my/live/").content.decode()
+    )
     alice.client.post("/my/live/notices/", {"notify": "weekly"})
     with schema_context("concord"):
         assert LivePreferences.objects.get().notify == "daily"

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django_tenants.utils import schema_context
 
 from portal.liveview.models import Grant, Sharing
-from portal.registry.models import AuditEntry
+from portal.registry.models import AuditEntry, Camera
 from tests.liveview.owner_fixtures import device_pair, grant_make, owner_make, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,12 @@ def test_scheduled_hours_are_saved_as_spans_of_days_and_times(make_resident, sit
             "Span 1: tick at least one day",
         ),
         (
-            {"mode": "scheduled", "span-0-days": ["2"], "span-0-start": "09:00", "span-0-end": "09:00"},
+            {
+                "mode": "scheduled",
+                "span-0-days": ["2"],
+                "span-0-start": "09:00",
+                "span-0-end": "09:00",
+            },
             "Span 1: the end must differ from the start",
         ),
         ({"mode": "sometimes"}, "Choose one of the sharing choices shown."),
@@ -129,10 +134,16 @@ def test_the_same_camera_id_in_another_city_is_not_reached(make_resident, site_d
     """Ids repeat from city to city: Carrollton's camera 1 is not Concord's."""
     concord = owner_make(make_resident, site_data)
     carrollton = owner_make(make_resident, site_data, "carrollton", email="carla@example.org")
-    assert concord.camera_ids[0] == carrollton.camera_ids[0]
+    with schema_context("carrollton"):
+        Camera.objects.filter(pk=carrollton.camera_ids[0]).update(id=concord.camera_ids[0])
+    carrollton.camera_ids[0] = concord.camera_ids[0]
     carrollton.client.post(f"/my/live/cameras/{carrollton.camera_ids[0]}/", {"mode": "always"})
     assert sharing_of("carrollton", carrollton.camera_ids[0]).mode == "always"
     assert sharing_of("concord", concord.camera_ids[0]) is None
+    # And Concord's owner reaches only Concord's camera of that id.
+    concord.client.post(f"/my/live/cameras/{concord.camera_ids[0]}/", {"mode": "off"})
+    assert sharing_of("concord", concord.camera_ids[0]).mode == "off"
+    assert sharing_of("carrollton", carrollton.camera_ids[0]).mode == "always"
 
 
 def test_a_camera_of_a_site_that_is_not_integrated_cannot_be_shared(make_resident, site_data):
