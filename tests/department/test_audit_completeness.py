@@ -13,6 +13,7 @@ from billing.models import DevicePlan, Subscription
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
+from portal.liveview import urls_sharing as live_sharing_urls
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site
 from portal.registry.services import import_check_run, import_start
@@ -98,6 +99,17 @@ RESIDENT_ROUTES = {
     "geocode": "an address typed by the owner",
 }
 
+# The owner's live-view page: their own cameras and switches, shown to no one else. What ends a
+# live view there (a pause, a change of mode) records its LIVE_FEED_END entry through
+# portal.liveview.services.grants_end (tests/liveview/test_owner_pause.py).
+LIVE_SHARING_ROUTES = {
+    "live": "the owner's own cameras, their sharing and devices",
+    "pause": "the owner's pause: each live view it ends is recorded by grants_end",
+    "resume": "the owner's resume: starts nothing",
+    "camera_sharing": "the owner's own camera: a live view it ends is recorded by grants_end",
+    "notify": "the owner's own choice of notices",
+}
+
 
 @pytest.fixture
 def world(make_resident, make_staff, site_data, django_capture_on_commit_callbacks):
@@ -176,6 +188,10 @@ def test_every_department_route_is_classified():
 
 def test_every_resident_route_is_classified():
     assert {pattern.name for pattern in resident_urls.urlpatterns} == set(RESIDENT_ROUTES)
+
+
+def test_every_live_sharing_route_is_classified():
+    assert {pattern.name for pattern in live_sharing_urls.urlpatterns} == set(LIVE_SHARING_ROUTES)
 
 
 def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):
