@@ -204,14 +204,16 @@ def live_notices_send(*, now: datetime | None = None) -> int:
             _unnotified(LivePreferences.Notify.AT_ONCE, now).values_list("pk", flat=True)
         ):
             sent += _send_guarded(_notice_send, grant_pk, now, department)
-        day_start = _day_start(now, department)
         owners = (
             LivePreferences.objects.filter(notify=LivePreferences.Notify.DAILY)
-            .filter(Q(summary_sent_until__isnull=True) | Q(summary_sent_until__lt=day_start))
+            .filter(
+                Q(summary_sent_until__isnull=True)
+                | Q(summary_sent_until__lt=_day_start(now, department))
+            )
             .values_list("pk", flat=True)
         )
         for preferences_pk in list(owners):
-            sent += _send_guarded(_summary_send, preferences_pk, day_start, department)
+            sent += _send_guarded(_summary_send, preferences_pk, now, department)
     return sent
 
 
@@ -249,9 +251,11 @@ def _notice_send(grant_pk: int, now: datetime, department: Department) -> bool:
     return True
 
 
-def _summary_send(preferences_pk: int, day_start: datetime, department: Department) -> bool:
+def _summary_send(preferences_pk: int, now: datetime, department: Department) -> bool:
+    """The owner's summary of the views before today (the city's day), once a day."""
+    day_start = _day_start(now, department)
     preferences = (
-        LivePreferences.objects.select_for_update(skip_locked=True)
+        LivePreferences.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk=preferences_pk)
         .filter(Q(summary_sent_until__isnull=True) | Q(summary_sent_until__lt=day_start))
         .select_related("participant__user")
@@ -270,8 +274,7 @@ def _summary_send(preferences_pk: int, day_start: datetime, department: Departme
     preferences.save(update_fields=["summary_sent_until"])
     if not grants:
         return False
-    Grant.objects.filter(pk__in=[grant.pk for grant in grants]).update(owner_notified_at=day_start)
-    now = timezone.now()
+    Grant.objects.filter(pk__in=[grant.pk for grant in grants]).update(owner_notified_at=now)
     views = [live_view_of(grant, department, now) for grant in grants]
     _owner_email(
         participant,
