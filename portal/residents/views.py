@@ -18,7 +18,7 @@ from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -33,6 +33,7 @@ from billing.gateway import (
 )
 from billing.models import DevicePlan
 from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
+from portal.liveview.owner_selectors import LIVE_VIEW_ACTIONS, grants_of_participant
 from portal.registry import geocoding, services
 from portal.registry.audit import Actor
 from portal.registry.forms import (
@@ -329,10 +330,13 @@ def billing_portal(request: ParticipantRequest) -> HttpResponse:
 @require_safe
 @participant_required
 def access(request: ParticipantRequest) -> HttpResponse:
-    """Every audit entry about the participant's own data: who looked, when and why."""
+    """Every audit entry about the participant's own data: who looked, when and why; and every
+    live view of their cameras (a view whose notice the department delays appears once the
+    delay has passed, so its audit entries are not listed raw)."""
     participant = request.participant
-    entries = audit_entries_about(participant)
-    return render(request, "portal/access.html", {"entries": entries})
+    entries = audit_entries_about(participant).exclude(action__in=LIVE_VIEW_ACTIONS)
+    live_views = grants_of_participant(participant, now=timezone.now())
+    return render(request, "portal/access.html", {"entries": entries, "live_views": live_views})
 
 
 @require_POST

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
+from portal.registry.models import Site
 from portal.registry.services import participant_create, site_register
 from tenants.models import Department
 from tests.browser.conftest import AXE, CITIES
@@ -78,6 +79,10 @@ def resident_with_a_site(city: str) -> tuple[str, str]:
             ],
             language="en",
         )
+        # Integrated, so that the live-sharing page shows its controls.
+        Site.objects.filter(participant=participant).update(
+            participation=Site.Participation.INTEGRATED
+        )
     return email, password
 
 
@@ -98,7 +103,7 @@ def test_resident_pages_are_accessible(audit, live_url, city):
     page.fill("input[name=password]", password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(base + "/")
-    for path in ("/register/", "/my/", "/my/access/", "/my/leave/"):
+    for path in ("/register/", "/my/", "/my/access/", "/my/live/", "/my/leave/"):
         audit(base + path)
     # The registration form after a failed submission, with its error summary and messages.
     page.goto(base + "/register/")

@@ -16,6 +16,7 @@ from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
 from portal.liveview import urls_api as device_api_urls
 from portal.liveview import urls_owner as device_owner_urls
+from portal.liveview import urls_sharing as live_sharing_urls
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, Site, StaffMember
 from portal.registry.services import import_check_run, import_start
@@ -118,6 +119,17 @@ DEVICE_ROUTES = {
     "openapi": "the API's description",
 }
 
+# The owner's live-view page: their own cameras and switches, shown to no one else. What ends a
+# live view there (a pause, a change of mode) records its LIVE_FEED_END entry through
+# portal.liveview.services.grants_end (tests/liveview/test_owner_pause.py).
+LIVE_SHARING_ROUTES = {
+    "live": "the owner's own cameras, their sharing and devices",
+    "pause": "the owner's pause: each live view it ends is recorded by grants_end",
+    "resume": "the owner's resume: starts nothing",
+    "camera_sharing": "the owner's own camera: a live view it ends is recorded by grants_end",
+    "notify": "the owner's own choice of notices",
+}
+
 
 @pytest.fixture
 def world(make_resident, make_staff, site_data, django_capture_on_commit_callbacks):
@@ -215,6 +227,10 @@ def test_every_device_route_is_classified():
         pattern.name for pattern in device_api_urls.urlpatterns
     }
     assert names == set(DEVICE_ROUTES)
+
+
+def test_every_live_sharing_route_is_classified():
+    assert {pattern.name for pattern in live_sharing_urls.urlpatterns} == set(LIVE_SHARING_ROUTES)
 
 
 def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):

@@ -397,6 +397,24 @@ FORMS = [
     Form("devices:claim_code_new", "resident", {}, path=SITE_ID, examples=5),
     Form("devices:channel_camera", "resident", {"camera": ""}, path={"channel_id": "channel"}),
     Form("devices:device_remove", "resident", {}, path={"device_id": "device"}, examples=5),
+    # Live sharing: the owner's pause, a camera's mode and hours, how they are told of views.
+    Form("live_sharing:pause", "resident", {}, examples=5),
+    Form("live_sharing:resume", "resident", {}, examples=5),
+    Form(
+        "live_sharing:camera_sharing",
+        "resident",
+        {
+            "mode": "scheduled",
+            "span-0-days": ["0", "4"],
+            "span-0-start": "18:00",
+            "span-0-end": "07:00",
+            "span-1-days": ["6"],
+            "span-1-start": "09:00",
+            "span-1-end": "17:00",
+        },
+        path=CAMERA_ID,
+    ),
+    Form("live_sharing:notify", "resident", {"notify": "daily"}, examples=5),
     Form(
         "portal:verify",
         "visitor",

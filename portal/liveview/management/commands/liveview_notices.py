@@ -1,0 +1,28 @@
+"""Owners' notices of live views for every department; a scheduler runs it every minute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from portal.liveview.owner import live_notices_send
+from tenants.models import Department
+
+
+class Command(BaseCommand):
+    help = (
+        "Email owners of the live views of their cameras: at once (once a delayed notice may "
+        "be given) or in one summary a day, as each chose. Safe to run at any time, and twice "
+        "at once: nothing is sent twice."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
+        for department in departments.select_related("program", "branding"):
+            with tenant_context(department):
+                sent = live_notices_send(now=now)
+            self.stdout.write(f"{department.schema_name}: {sent} live view notices")
