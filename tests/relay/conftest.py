@@ -22,8 +22,8 @@ from aiortc.contrib.media import MediaPlayer
 from yarl import URL
 
 from relay.authority import HttpAuthority
-from relay.server import HUB, make_app
 from relay.hub import Hub
+from relay.server import HUB, make_app
 
 KEY = "relay-test-key"
 CONCORD = "concord.example"
@@ -37,7 +37,9 @@ class StubAuthority:
 
     def __init__(self) -> None:
         self.devices: dict[tuple[str, str], str] = {}  # (host, credential) -> device id
-        self.grants: dict[tuple[str, str], tuple[str, str]] = {}  # (host, token) -> (camera, publisher)
+        self.grants: dict[
+            tuple[str, str], tuple[str, str]
+        ] = {}  # (host, token) -> (camera, publisher)
         self.calls: list[dict[str, Any]] = []
         self.app = web.Application()
         self.app.router.add_post("/media/auth", self.auth)
@@ -71,8 +73,15 @@ class StubAuthority:
             if path != f"camera/{grant[0]}":
                 return web.json_response({"error": "another camera"}, status=403)
             device, channel = grant[1].split("/")[1:]
-            return web.json_response({"grant": 1, "publisher": grant[1], "device": device,
-                                      "channel": channel, "expires_at": "2026-11-26T13:00:00Z"})
+            return web.json_response(
+                {
+                    "grant": 1,
+                    "publisher": grant[1],
+                    "device": device,
+                    "channel": channel,
+                    "expires_at": "2026-11-26T13:00:00Z",
+                }
+            )
         device = self.devices.get((host, body["password"]))
         if device is None:
             return web.json_response({"error": "unknown device"}, status=401)
@@ -104,8 +113,9 @@ class World:
     def headers(self, host: str, **extra: str) -> dict[str, str]:
         return {"Host": f"{host}:{self.relay.port}", **extra}
 
-    async def post_sdp(self, host: str, path: str, sdp: str, bearer: str = "",
-                       **headers: str) -> aiohttp.ClientResponse:
+    async def post_sdp(
+        self, host: str, path: str, sdp: str, bearer: str = "", **headers: str
+    ) -> aiohttp.ClientResponse:
         extra = {"Content-Type": "application/sdp", **headers}
         if bearer:
             extra["Authorization"] = f"Bearer {bearer}"
@@ -133,8 +143,16 @@ class Bridge:
     """The owner's bridge, as far as the relay can tell: a control socket, and a WHIP publisher
     of a synthetic test pattern for each channel the relay asks to start."""
 
-    def __init__(self, world: World, host: str, device_id: str, credential: str, *,
-                 publishes: bool = True, size: str = "640x360") -> None:
+    def __init__(
+        self,
+        world: World,
+        host: str,
+        device_id: str,
+        credential: str,
+        *,
+        publishes: bool = True,
+        size: str = "640x360",
+    ) -> None:
         self.world, self.host, self.device_id, self.credential = world, host, device_id, credential
         self.publishes, self.size = publishes, size
         self.messages: list[dict[str, Any]] = []
@@ -166,7 +184,9 @@ class Bridge:
         pc = RTCPeerConnection(NO_STUN)
         pc.addTrack(player.video)
         response = await self.world.post_sdp(
-            self.host, f"/whip/device/{self.device_id}/{channel}", await offer(pc),
+            self.host,
+            f"/whip/device/{self.device_id}/{channel}",
+            await offer(pc),
             bearer=self.credential,
         )
         self.publish_statuses.append(response.status)
@@ -181,7 +201,9 @@ class Bridge:
     async def unpublish(self, channel: str) -> None:
         if channel in self.publishing:
             pc, player, location = self.publishing.pop(channel)
-            await self.world.http.delete(self.world.url(location), headers=self.world.headers(self.host))
+            await self.world.http.delete(
+                self.world.url(location), headers=self.world.headers(self.host)
+            )
             await pc.close()
             player.video.stop()
 
@@ -227,7 +249,9 @@ class Viewer:
         self.status = response.status
         if response.status == 201:
             self.location = response.headers["Location"]
-            await self.pc.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+            await self.pc.setRemoteDescription(
+                RTCSessionDescription(await response.text(), "answer")
+            )
         else:
             self.answer = await response.json()
 
@@ -246,8 +270,9 @@ class Viewer:
             await asyncio.sleep(0.05)
 
     async def leave(self) -> int:
-        response = await self.world.http.delete(self.world.url(self.location),
-                                                headers=self.world.headers(self.host))
+        response = await self.world.http.delete(
+            self.world.url(self.location), headers=self.world.headers(self.host)
+        )
         await self.close()
         return response.status
 

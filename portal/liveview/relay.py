@@ -1,0 +1,43 @@
+"""Where a city's pages and bridges reach the media relay: settings.MEDIA_RELAY_URL with {host}
+the city's hostname ("http://{host}:8890" in the demo); None when live view is off here."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpResponseBase
+
+
+def hostname(host: str) -> str:
+    """ "concord.localhost:8000" -> "concord.localhost" (request.get_host() keeps the port)."""
+    if host.startswith("["):  # an IPv6 literal: [::1]:8000
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0].lower()
+
+
+def relay_url(host: str) -> str | None:
+    """The relay's base URL for this city (no trailing slash), or None when none is set."""
+    template = settings.MEDIA_RELAY_URL.strip()
+    if not template:
+        return None
+    return template.replace("{host}", hostname(host)).rstrip("/")
+
+
+def relay_origin(host: str) -> str | None:
+    """The relay's origin, for the page's Content-Security-Policy connect-src."""
+    url = relay_url(host)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allow_relay(response: HttpResponseBase, host: str) -> HttpResponseBase:
+    """Let the page that plays live video connect to the relay (django-csp's per-response
+    update of connect-src; the relay's origin varies with the city, so settings cannot list it)."""
+    origin = relay_origin(host)
+    if origin is not None:
+        # The attribute django-csp's own @csp_update decorator sets (it has no typed setter).
+        setattr(response, "_csp_update", {"connect-src": [origin]})  # noqa: B010
+    return response
