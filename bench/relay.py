@@ -93,20 +93,27 @@ def encode_test_pattern(path: Path, seconds: float) -> None:
     source.close()
 
 
-def transcoding_floor(path: Path, seconds: float) -> float:
-    """CPU% of one core that decoding the pattern and encoding VP8 (aiortc's encoder) take at
-    15 frames a second: the least any relay that re-encodes spends on a stream."""
+def transcoding_floor(path: Path, seconds: float) -> tuple[float, float]:
+    """CPU% of one core that decoding the pattern, and encoding it in VP8 with aiortc's encoder,
+    take at 15 frames a second: the least a relay that re-encodes spends on a stream (one
+    decode) and on each of its viewers (one encode)."""
     container = av.open(str(path))
     encoder = Vp8Encoder()
     frames = 0
-    started = time.process_time()
-    for frame in container.decode(video=0):
-        encoder.encode(frame, force_keyframe=False)
-        frames += 1
-        if frames >= seconds * FPS:
+    decoding = encoding = 0.0
+    decoded = container.decode(video=0)
+    while frames < seconds * FPS:
+        started = time.process_time()
+        frame = next(decoded, None)
+        decoding += time.process_time() - started
+        if frame is None:
             break
+        started = time.process_time()
+        encoder.encode(frame, force_keyframe=False)
+        encoding += time.process_time() - started
+        frames += 1
     container.close()
-    return 100 * (time.process_time() - started) / (frames / FPS)
+    return 100 * decoding / (frames / FPS), 100 * encoding / (frames / FPS)
 
 
 class Stub:
@@ -133,8 +140,13 @@ class Stub:
             if path != f"camera/{number}":
                 return web.json_response({"error": "another camera"}, status=403)
             return web.json_response(
-                {"grant": number, "publisher": f"device/{number}/ch1", "device": number,
-                 "channel": "ch1", "expires_at": "2030-01-01T00:00:00Z"}
+                {
+                    "grant": number,
+                    "publisher": f"device/{number}/ch1",
+                    "device": number,
+                    "channel": "ch1",
+                    "expires_at": "2030-01-01T00:00:00Z",
+                }
             )
         number = body["password"].removeprefix("cvd_")
         if action == "control":
@@ -158,8 +170,11 @@ def h264_only(pc: RTCPeerConnection, track: Any) -> None:
 class Stream:
     """One bridge (control socket; on "start", WHIP of the pattern as is) and one viewer."""
 
-    def __init__(self, number: int, relay: str, http: aiohttp.ClientSession, video: Path) -> None:
+    def __init__(
+        self, number: int, relay: str, http: aiohttp.ClientSession, video: Path, bridge: bool = True
+    ) -> None:
         self.number, self.relay, self.http, self.video = number, relay, http, video
+        self.bridge = bridge
         self.headers = {"Host": HOST}
         self.frames = 0
         self.first_frame: float | None = None
@@ -170,11 +185,12 @@ class Stream:
         self.tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
-        socket = await self.http.ws_connect(
-            f"{self.relay}/bridge/control",
-            headers={**self.headers, "Authorization": f"Bearer cvd_{self.number}"},
-        )
-        self.tasks.append(asyncio.create_task(self.control(socket)))
+        if self.bridge:
+            socket = await self.http.ws_connect(
+                f"{self.relay}/bridge/control",
+                headers={**self.headers, "Authorization": f"Bearer cvd_{self.number}"},
+            )
+            self.tasks.append(asyncio.create_task(self.control(socket)))
 
         @self.viewer.on("track")
         def on_track(track: Any) -> None:
@@ -186,8 +202,11 @@ class Stream:
         async with self.http.post(
             f"{self.relay}/whep/camera/{self.number}",
             data=sdp,
-            headers={**self.headers, "Content-Type": "application/sdp",
-                     "Authorization": f"Bearer token-{self.number}"},
+            headers={
+                **self.headers,
+                "Content-Type": "application/sdp",
+                "Authorization": f"Bearer token-{self.number}",
+            },
         ) as response:
             assert response.status == 201, await response.text()
             answer = await response.text()
@@ -205,8 +224,11 @@ class Stream:
         async with self.http.post(
             f"{self.relay}/whip/device/{self.number}/ch1",
             data=await offer(self.publisher),
-            headers={**self.headers, "Content-Type": "application/sdp",
-                     "Authorization": f"Bearer cvd_{self.number}"},
+            headers={
+                **self.headers,
+                "Content-Type": "application/sdp",
+                "Authorization": f"Bearer cvd_{self.number}",
+            },
         ) as response:
             assert response.status == 201, await response.text()
             answer = await response.text()
@@ -234,6 +256,7 @@ async def direct_first_frame(video: Path) -> float:
     sender, receiver = RTCPeerConnection(NO_STUN), RTCPeerConnection(NO_STUN)
     h264_only(sender, player.video)
     got = asyncio.get_running_loop().create_future()
+    tasks: list[asyncio.Task[None]] = []
 
     @receiver.on("track")
     def on_track(track: Any) -> None:
@@ -241,7 +264,7 @@ async def direct_first_frame(video: Path) -> float:
             await track.recv()
             got.set_result(time.perf_counter())
 
-        asyncio.create_task(first())
+        tasks.append(asyncio.create_task(first()))
 
     started = time.perf_counter()
     await receiver.setRemoteDescription(RTCSessionDescription(await offer(sender), "offer"))
@@ -280,7 +303,8 @@ async def run(arguments: argparse.Namespace) -> list[str]:
     steps = [int(n) for n in arguments.steps.split(",")]
     longest = 8 + len(steps) * (arguments.seconds + arguments.warmup + 6)
     encode_test_pattern(video, longest)
-    floor_cpu = transcoding_floor(video, 10)
+    floor_decode, floor_encode = transcoding_floor(video, 10)
+    floor_cpu = floor_decode + floor_encode
     direct = [await direct_first_frame(video) for _ in range(3)]
 
     stub = Stub()
@@ -292,13 +316,26 @@ async def run(arguments: argparse.Namespace) -> list[str]:
     bare, asked = await authority_latency(stub_url, 300)
 
     port = free_port()
-    command = [sys.executable, "-m", "relay", "--port", str(port), "--canvass-url", stub_url,
-               "--auth-key", KEY, "--log-level", "WARNING"]
+    command = [
+        sys.executable,
+        "-m",
+        "relay",
+        "--port",
+        str(port),
+        "--canvass-url",
+        stub_url,
+        "--auth-key",
+        KEY,
+        "--log-level",
+        "WARNING",
+    ]
     report.append("relay: " + shlex.join(["python", *command[1:]]))
     relay = subprocess.Popen(command, cwd=ROOT / "platform")
     relay_url = f"http://127.0.0.1:{port}"
     streams: list[Stream] = []
     rows: list[str] = []
+    fanout_rows: list[str] = []
+    warm: list[float] = []
     best = 0
     try:
         async with aiohttp.ClientSession() as http:
@@ -308,6 +345,29 @@ async def run(arguments: argparse.Namespace) -> list[str]:
                         if r.status == 200:
                             break
                 await asyncio.sleep(0.1)
+            # One stream, then two more viewers of it: the decode is shared, each viewer adds
+            # its own encoder.
+            streams.append(Stream(0, relay_url, http, video))
+            await streams[0].start()
+            fanout = []
+            for viewers in (1, 3):
+                while len(fanout) < viewers - 1:
+                    fanout.append(Stream(0, relay_url, http, video, bridge=False))
+                    await fanout[-1].start()
+                await asyncio.sleep(arguments.warmup)
+                cpu, wall = cpu_seconds(relay.pid), time.perf_counter()
+                frames = [s.frames for s in [streams[0], *fanout]]
+                await asyncio.sleep(arguments.seconds)
+                wall = time.perf_counter() - wall
+                relay_cpu = 100 * (cpu_seconds(relay.pid) - cpu) / wall
+                got = sum(s.frames for s in [streams[0], *fanout]) - sum(frames)
+                fanout_rows.append(
+                    f"| 1 | {viewers} | {got / (FPS * wall * viewers):.0%} | {relay_cpu:.0f} |"
+                )
+                print(fanout_rows[-1], flush=True)
+            warm = [s.first_frame for s in fanout if s.first_frame is not None]
+            for extra in fanout:
+                await extra.close()
             for n in steps:
                 while len(streams) < n:
                     stream = Stream(len(streams), relay_url, http, video)
@@ -349,7 +409,7 @@ async def run(arguments: argparse.Namespace) -> list[str]:
     firsts = sorted(s.first_frame for s in streams if s.first_frame is not None)
     report.append(
         f"floor: decoding the 720p H.264 and encoding VP8 at {FPS} fps in one process: "
-        f"{floor_cpu:.0f}% of a core"
+        f"{floor_cpu:.0f}% of a core ({floor_decode:.0f}% decoding, {floor_encode:.0f}% encoding)"
     )
     report.append(
         "| streams | frames delivered | relay CPU % | relay CPU % per stream | "
@@ -359,10 +419,14 @@ async def run(arguments: argparse.Namespace) -> list[str]:
     report.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
     report += rows
     report.append(f"largest N with >= 90% of frames delivered: {best}")
+    report.append("| streams | viewers | frames delivered | relay CPU % |")
+    report.append("|---:|---:|---:|---:|")
+    report += fanout_rows
     report.append(
         f"WHEP POST to first decoded frame (bridge asked to start, WHIP, relay, viewer), "
         f"{len(firsts)} viewers: median {percentile(firsts, 0.5):.2f} s, "
-        f"max {firsts[-1]:.2f} s; direct peer connection (floor), 3 runs: "
+        f"max {firsts[-1]:.2f} s; a viewer joining a running stream: "
+        f"{', '.join(f'{w:.2f}' for w in warm)} s; direct peer connection (floor), 3 runs: "
         f"median {percentile(direct, 0.5):.2f} s"
     )
     report.append(
