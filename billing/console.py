@@ -271,9 +271,11 @@ def alerts_open() -> QuerySet[Alert]:
 
 
 def fulfilment_queue() -> QuerySet[Fulfilment]:
-    """Devices still on their way (ordered, shipped, installed), oldest order first."""
+    """Devices still on their way (ordered, shipped, installed) and devices online once that
+    went silent (device_offline_since), oldest order first."""
     return (
-        Fulfilment.objects.exclude(state__in=[Fulfilment.State.ONLINE, Fulfilment.State.RETURNED])
+        Fulfilment.objects.exclude(state=Fulfilment.State.RETURNED)
+        .exclude(state=Fulfilment.State.ONLINE, device_offline_since__isnull=True)
         .select_related("subscription", "subscription__department", "subscription__plan")
         .order_by("ordered_at", "pk")
     )

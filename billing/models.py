@@ -355,6 +355,9 @@ class Fulfilment(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     installed_at = models.DateTimeField(null=True, blank=True)
     online_at = models.DateTimeField(null=True, blank=True)
+    # The site's device went silent (live view's offline check) and has not been heard since:
+    # the vendor's fulfilment queue shows it again until a heartbeat clears it.
+    device_offline_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["ordered_at", "pk"]

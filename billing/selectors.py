@@ -53,3 +53,15 @@ def city_device_subscriptions(department: Department) -> QuerySet[Subscription]:
         .select_related("plan", "fulfilment")
         .order_by("site_address", "pk")
     )
+
+
+def site_device_subscription(department: Department, site_id: int) -> Subscription | None:
+    """The subscription whose device serves a site of `department` (the live one, else the
+    latest with a device): what live view's device reports move along."""
+    return (
+        Subscription.objects.filter(
+            department=department, site_id=site_id, fulfilment__isnull=False
+        )
+        .order_by("-entitled", "-created_at", "-pk")
+        .first()
+    )

@@ -306,3 +306,40 @@ def participant_of(subscription: Subscription) -> Participant | None:
 
 def metadata_of(obj: StripeDict) -> dict[str, Any]:
     return dict(obj.get("metadata") or {})
+
+
+@transaction.atomic
+def fulfilment_online(*, subscription: Subscription, at: datetime) -> Fulfilment | None:
+    """The subscription's device was heard from (live view's heartbeat): its fulfilment is
+    online from `at` (the first time only; states never move backwards, a returned device stays
+    returned) and no longer offline. None when the subscription ships no device."""
+    fulfilment = Fulfilment.objects.select_for_update().filter(subscription=subscription).first()
+    if fulfilment is None or fulfilment.state == Fulfilment.State.RETURNED:
+        return fulfilment
+    changed: list[str] = []
+    if fulfilment.state != Fulfilment.State.ONLINE:
+        fulfilment.state = Fulfilment.State.ONLINE
+        fulfilment.online_at = at
+        fulfilment.installed_at = fulfilment.installed_at or at
+        changed += ["state", "online_at", "installed_at"]
+        history(subscription, "fulfilment:online", detail="First heartbeat of the device.")
+    if fulfilment.device_offline_since is not None:
+        fulfilment.device_offline_since = None
+        changed.append("device_offline_since")
+    if changed:
+        fulfilment.save(update_fields=changed)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_offline(*, subscription: Subscription, since: datetime) -> Fulfilment | None:
+    """The subscription's device went silent at `since` (live view's offline check): the
+    vendor's fulfilment queue shows it until the device is heard again (fulfilment_online)."""
+    fulfilment = Fulfilment.objects.select_for_update().filter(subscription=subscription).first()
+    if fulfilment is None or fulfilment.state != Fulfilment.State.ONLINE:
+        return fulfilment
+    if fulfilment.device_offline_since is None:
+        fulfilment.device_offline_since = since
+        fulfilment.save(update_fields=["device_offline_since"])
+        history(subscription, "fulfilment:offline", detail=f"Silent since {since:%Y-%m-%d %H:%M}.")
+    return fulfilment

@@ -11,6 +11,9 @@ from tenants.adapters import email_confirm
 urlpatterns = [
     path("", include("portal.residents.urls")),
     path("department/", include("portal.department.urls")),
+    # Live view: the owner's devices, and the API the devices themselves speak.
+    path("my/", include("portal.liveview.urls_owner")),
+    path("api/device/v1/", include("portal.liveview.urls_api")),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).
     path("answer/<str:token>/", department_views.answer, name="answer"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).

@@ -31,6 +31,10 @@ class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
         return email
 
 
+class StaffRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=StaffMember.Role.choices)
+
+
 class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     latitude = forms.FloatField(
         label=_("Latitude"),

@@ -1,5 +1,7 @@
 """Staff sessions end after 30 idle minutes: department staff on their portal and vendor staff
-on the platform site (residents keep Django's usual session)."""
+on the platform site (residents keep Django's usual session). A department staff member whose
+session so ended, and who has no other, loses what they held by it (live view's grants) when
+their browser next calls, or at the next sweep if it never does."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from portal.registry.models import StaffMember
+from portal.registry.signals import StaffAccess, staff_access_changed
+from tenants.sessions import expired_session_user, users_signed_in
 
 # When the idle clock was last restarted (seconds since the epoch), kept in the session.
 IDLE_CLOCK_KEY = "staff_idle_clock"
@@ -37,4 +43,20 @@ class StaffSessionMiddleware:
             ):
                 session[IDLE_CLOCK_KEY] = now
                 session.set_expiry(settings.STAFF_IDLE_SECONDS)
+        elif tenant is not None and not tenant.is_platform and user is not None:
+            self.idle_session_ended(request)
         return self.get_response(request)
+
+    @staticmethod
+    def idle_session_ended(request: HttpRequest) -> None:
+        """An anonymous visitor presenting a session cookie that found no session: if that
+        session expired (the idle limit) and was a staff member's last, their access ends."""
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not cookie or request.session.session_key is not None:
+            return
+        user_id = expired_session_user(cookie)
+        if user_id is None or users_signed_in([user_id]):
+            return
+        member = StaffMember.objects.filter(user_id=user_id).select_related("user").first()
+        if member is not None:
+            staff_access_changed.send(sender=StaffMember, member=member, why=StaffAccess.SIGNED_OUT)

@@ -38,8 +38,10 @@ from portal.department.models import (
 from portal.registry.audit import Actor, SiteKeys, audit_record, audit_record_sites
 from portal.registry.emails import email_message
 from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
+from portal.registry.signals import StaffAccess, staff_access_changed
 from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program, current_department
+from tenants.sessions import sessions_end
 from tenants.signing import Link, LinkError, link_id, link_read, password_reset_tokens
 
 
@@ -62,6 +64,127 @@ def staff_invite(*, actor: Actor, email: str, role: str) -> StaffMember:
     member = StaffMember.objects.create(user=user, role=role)
     audit_record(actor=actor, action=AuditEntry.Action.STAFF_INVITE, reason=f"{email} as {role}")
     staff_invitation_send(member=member, department=current_department())
+    return member
+
+
+class StaffChangeRefused(Exception):
+    """A change to a staff account that may not be made, with the message to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _staff_change_begin(actor: Actor, member: StaffMember) -> tuple[StaffMember, int]:
+    """Lock every administrator and the member (so that two administrators demoting or
+    deactivating each other at once cannot leave the department with none), check that the
+    actor is still an active administrator, and return the member as it is now, with how many
+    other active administrators there are."""
+    acting = actor.as_staff()
+    administrators = [
+        administrator.pk
+        for administrator in StaffMember.objects.select_for_update(of=("self",))
+        .filter(role=StaffMember.Role.ADMINISTRATOR, user__is_active=True)
+        .order_by("pk")
+    ]
+    if acting.pk not in administrators:
+        raise StaffChangeRefused(_("Only an active administrator can change staff accounts."))
+    member = (
+        StaffMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+    )
+    return member, sum(1 for pk in administrators if pk != member.pk)
+
+
+def _last_administrator_check(
+    actor: Actor, member: StaffMember, others: int, *, yourself: str
+) -> None:
+    """Refuse taking an administrator's rights away when it would leave the department with no
+    active administrator, and from oneself (another administrator must do it)."""
+    if member.role != StaffMember.Role.ADMINISTRATOR or not member.user.is_active:
+        return
+    if others == 0:
+        raise StaffChangeRefused(
+            _(
+                "%(email)s is the department's last administrator: make another staff "
+                "member administrator first."
+            )
+            % {"email": member.user.email}
+        )
+    if member.pk == actor.as_staff().pk:
+        raise StaffChangeRefused(yourself)
+
+
+@transaction.atomic
+def staff_role_set(*, actor: Actor, member: StaffMember, role: str) -> StaffMember:
+    """Give a staff member another role. What they held by the old role and may not do in the
+    new one ends at once (live view's open grants, through staff_access_changed)."""
+    if role not in StaffMember.Role.values:
+        raise StaffChangeRefused(_("Choose one of the department's roles."))
+    member, others = _staff_change_begin(actor, member)
+    role_name = StaffMember.Role(role).label
+    if member.role == role:
+        raise StaffChangeRefused(
+            _("%(email)s is already %(role)s.") % {"email": member.user.email, "role": role_name}
+        )
+    if role != StaffMember.Role.ADMINISTRATOR:
+        _last_administrator_check(
+            actor,
+            member,
+            others,
+            yourself=_(
+                "You cannot give up your own administrator role: another administrator can."
+            ),
+        )
+    previous = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.STAFF_ROLE_CHANGE,
+        reason=f"{member.user.email} from {previous} to {role}",
+    )
+    staff_access_changed.send(
+        sender=StaffMember, member=member, why=StaffAccess.ROLE_CHANGED, actor=actor
+    )
+    return member
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: Actor, member: StaffMember) -> StaffMember:
+    """Close a staff account without deleting it (their name stays on what they did): they
+    cannot sign in, every session of theirs in this city ends, and so does what they held
+    (live view's open grants, through staff_access_changed)."""
+    member, others = _staff_change_begin(actor, member)
+    user = member.user
+    if not user.is_active:
+        raise StaffChangeRefused(
+            _("The account of %(email)s is already deactivated.") % {"email": user.email}
+        )
+    _last_administrator_check(
+        actor, member, others, yourself=_("You cannot deactivate your own account.")
+    )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sessions_end(user_id=user.pk)
+    audit_record(actor=actor, action=AuditEntry.Action.STAFF_DEACTIVATE, reason=user.email)
+    staff_access_changed.send(
+        sender=StaffMember, member=member, why=StaffAccess.DEACTIVATED, actor=actor
+    )
+    return member
+
+
+@transaction.atomic
+def staff_reactivate(*, actor: Actor, member: StaffMember) -> StaffMember:
+    """Let a deactivated staff member sign in again, with the role they had."""
+    member, _others = _staff_change_begin(actor, member)
+    user = member.user
+    if user.is_active:
+        raise StaffChangeRefused(
+            _("The account of %(email)s is already active.") % {"email": user.email}
+        )
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(actor=actor, action=AuditEntry.Action.STAFF_REACTIVATE, reason=user.email)
     return member
 
 

@@ -44,6 +44,7 @@ from portal.department.forms import (
     OffenceTypesForm,
     RevealForm,
     StaffInviteForm,
+    StaffRoleForm,
 )
 from portal.department.models import (
     CanvassEntry,
@@ -168,8 +169,67 @@ def staff(request: StaffRequest) -> HttpResponse:
                 % {"email": form.cleaned_data["email"]},
             )
             return redirect("department:staff")
-    members = StaffMember.objects.select_related("user").order_by("user__email")
-    return render(request, "department/staff.html", {"form": form, "members": members})
+    members = StaffMember.objects.select_related("user").order_by("-user__is_active", "user__email")
+    return render(
+        request,
+        "department/staff.html",
+        {"form": form, "members": members, "roles": StaffMember.Role.choices},
+    )
+
+
+def _staff_change(
+    request: StaffRequest, member_id: int, change: Callable[[StaffMember], StaffMember], done: str
+) -> HttpResponse:
+    """Apply one change to a staff account; answer with the staff page and what happened."""
+    member = get_object_or_404(StaffMember.objects.select_related("user"), pk=member_id)
+    try:
+        changed = change(member)
+    except services.StaffChangeRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request, done % {"email": changed.user.email, "role": changed.get_role_display()}
+        )
+    return redirect("department:staff")
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def staff_role(request: StaffRequest, member_id: int) -> HttpResponse:
+    form = StaffRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("department:staff")
+    return _staff_change(
+        request,
+        member_id,
+        lambda member: services.staff_role_set(
+            actor=_actor(request), member=member, role=form.cleaned_data["role"]
+        ),
+        _("%(email)s is now %(role)s."),
+    )
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def staff_deactivate(request: StaffRequest, member_id: int) -> HttpResponse:
+    return _staff_change(
+        request,
+        member_id,
+        lambda member: services.staff_deactivate(actor=_actor(request), member=member),
+        _("The account of %(email)s is deactivated: they are signed out and cannot sign in."),
+    )
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def staff_reactivate(request: StaffRequest, member_id: int) -> HttpResponse:
+    return _staff_change(
+        request,
+        member_id,
+        lambda member: services.staff_reactivate(actor=_actor(request), member=member),
+        _("The account of %(email)s is active again."),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -5,3 +5,20 @@ class LiveViewConfig(AppConfig):
     name = "portal.liveview"
     label = "liveview"
     verbose_name = "Live view"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
+        from portal.liveview import endings
+        from portal.registry import signals
+
+        # Every way a grant ends from outside live view (see portal/liveview/endings.py).
+        user_logged_out.connect(endings.signed_out, dispatch_uid="liveview.signed_out")
+        signals.staff_access_changed.connect(
+            endings.staff_access_changed, dispatch_uid="liveview.staff_access"
+        )
+        signals.site_integration_changed.connect(
+            endings.site_integration_changed, dispatch_uid="liveview.integration"
+        )
+        for leaving in (signals.participant_opting_out, signals.participant_lapsing):
+            leaving.connect(endings.participant_leaving, dispatch_uid="liveview.owner_leaving")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -64,3 +65,13 @@ def grants_end(*, grants: QuerySet[Grant], why: str, actor: Actor | None = None)
             case=GrantReason(grant.case_number, grant.reason),
         )
     return len(ended)
+
+
+def grants_expire(*, now: datetime | None = None) -> int:
+    """End every grant past its expiry that nothing has ended yet (the sweep's work; media
+    already stopped at the expiry: the relay's check sees `expires_at`). Idempotent."""
+    now = now or timezone.now()
+    return grants_end(
+        grants=Grant.objects.filter(ended_at__isnull=True, expires_at__lte=now),
+        why=Grant.Ended.EXPIRED,
+    )

@@ -36,7 +36,11 @@ from portal.registry.models import (
     Participant,
     Site,
 )
-from portal.registry.signals import participant_opting_out
+from portal.registry.signals import (
+    participant_lapsing,
+    participant_opting_out,
+    site_integration_changed,
+)
 from portal.registry.storage import city_path, evidence_storage
 from tenants.db import copy_rows, copy_rows_returning_ids
 from tenants.models import Program
@@ -139,6 +143,8 @@ def site_integration_set(*, site: Site, integrated: bool, actor: Actor, reason: 
         AuditEntry.Action.INTEGRATION_START if integrated else AuditEntry.Action.INTEGRATION_END
     )
     audit_record(actor=actor, action=action, reason=reason, site=site)
+    # Live view turns the site's sharing off and ends its open grants (a lapse ends access).
+    site_integration_changed.send(sender=Site, site=site, integrated=integrated)
     return site
 
 
@@ -265,11 +271,13 @@ def registrations_verify(*, program: Program, now: datetime) -> VerificationCoun
                 .get(pk=participant_pk)
             )
             if participant.purge_due(program, now):
+                participant_lapsing.send(sender=Participant, participant=participant)
                 _purge(participant)
                 counts.purged += 1
             elif participant.lapse_due(program, now):
                 participant.status, participant.lapsed_at = Participant.Status.LAPSED, now
                 participant.save(update_fields=["status", "lapsed_at"])
+                participant_lapsing.send(sender=Participant, participant=participant)
                 _notify(participant, "lapsed", program)
                 counts.lapsed += 1
             elif participant.reminder_due(now):

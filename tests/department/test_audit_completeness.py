@@ -4,6 +4,7 @@ owners, writes an audit entry; the views that show none write nothing."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
@@ -13,8 +14,10 @@ from billing.models import DevicePlan, Subscription
 from portal.department import urls as department_urls
 from portal.department.models import Incident, NotificationRecipient
 from portal.department.services import clip_upload
+from portal.liveview import urls_api as device_api_urls
+from portal.liveview import urls_owner as device_owner_urls
 from portal.registry.audit import Actor
-from portal.registry.models import AuditEntry, Site
+from portal.registry.models import AuditEntry, Site, StaffMember
 from portal.registry.services import import_check_run, import_start
 from portal.residents import urls as resident_urls
 from tenants.models import Department, Program
@@ -53,6 +56,10 @@ AUDITED = {
         "/department/staff/",
         {"email": "new@concord.example.org", "role": "analyst"},
     ),
+    # Changes to a staff account are recorded (who changed whose role or account, and how).
+    "staff_role": ("post", "/department/staff/{member}/role/", {"role": "operator"}),
+    "staff_deactivate": ("post", "/department/staff/{member}/deactivate/", {"confirm": "1"}),
+    "staff_reactivate": ("post", "/department/staff/{inactive}/reactivate/", {"confirm": "1"}),
     # The preview of a checked import shows addresses and names; confirming it writes them.
     "import_job": ("get", "/department/import/{import_job}/", None),
     "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
@@ -98,13 +105,31 @@ RESIDENT_ROUTES = {
     "geocode": "an address typed by the owner",
 }
 
+# Live view's device pages (the owner's own devices) and the device API (the device itself):
+# no staff member reads anyone's details there. Access to video is recorded by the grants.
+DEVICE_ROUTES = {
+    "site_devices": "the owner's own devices, channels and their events",
+    "claim_code_new": "the owner's own claim code",
+    "channel_camera": "the owner maps their own channel to their own camera",
+    "device_remove": "the owner removes their own device (grants it ends are recorded)",
+    "claim": "a device pairs (refusals are DeviceEvents)",
+    "heartbeat": "a device reports in",
+    "credential": "a device rotates its own credential (a DeviceEvent)",
+    "openapi": "the API's description",
+}
+
 
 @pytest.fixture
 def world(make_resident, make_staff, site_data, django_capture_on_commit_callbacks):
     alice = make_resident("concord")
     alice.client.post("/register/", site_data())
     admin = make_staff("concord", "administrator")
+    make_staff("concord", "investigator")
+    make_staff("concord", "analyst", signed_in=False)
     with schema_context("concord"):
+        member = StaffMember.objects.get(user__email="investigator@concord.example.org")
+        inactive = StaffMember.objects.get(user__email="analyst@concord.example.org")
+        get_user_model().objects.filter(pk=inactive.user_id).update(is_active=False)
         site = Site.objects.get()
         incident = Incident.objects.create(
             kind="crime",
@@ -160,7 +185,14 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
         yearly_amount=15_000,
         currency="usd",
     )
-    ids = {"incident": incident.pk, "site": site.pk, "clip": clip.pk, "import_job": job.pk}
+    ids = {
+        "incident": incident.pk,
+        "site": site.pk,
+        "clip": clip.pk,
+        "import_job": job.pk,
+        "member": member.pk,
+        "inactive": inactive.pk,
+    }
     return admin, ids
 
 
@@ -176,6 +208,13 @@ def test_every_department_route_is_classified():
 
 def test_every_resident_route_is_classified():
     assert {pattern.name for pattern in resident_urls.urlpatterns} == set(RESIDENT_ROUTES)
+
+
+def test_every_device_route_is_classified():
+    names = {pattern.name for pattern in device_owner_urls.urlpatterns} | {
+        pattern.name for pattern in device_api_urls.urlpatterns
+    }
+    assert names == set(DEVICE_ROUTES)
 
 
 def test_starting_a_checkout_records_nothing_until_stripe_says_it_is_paid(make_resident, site_data):

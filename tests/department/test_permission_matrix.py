@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident
-from portal.registry.models import Site
+from portal.registry.models import Site, StaffMember
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,15 @@ MATRIX = [
         {"message": ""},
         {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
     ),
+    # Staff accounts: only administrators change them (the action answers with the staff page).
+    (
+        "post",
+        "/department/staff/{member}/role/",
+        {"role": "analyst"},
+        {**ADMIN_ONLY, "administrator": 302},
+    ),
+    ("post", "/department/staff/{member}/deactivate/", {}, {**ADMIN_ONLY, "administrator": 302}),
+    ("post", "/department/staff/{member}/reactivate/", {}, {**ADMIN_ONLY, "administrator": 302}),
     (
         "post",
         "/department/incidents/{incident}/sites/{site}/reveal/",
@@ -74,7 +83,10 @@ def world(make_resident, make_staff, site_data):
     carrollton = make_staff("carrollton", "administrator")
     carrollton.client.defaults["HTTP_HOST"] = "concord.localhost"
     visitors["carrollton_administrator"] = carrollton.client
+    # The staff member whose account the matrix changes.
+    make_staff("concord", "operator", email="changed@concord.example.org", signed_in=False)
     with schema_context("concord"):
+        member = StaffMember.objects.get(user__email="changed@concord.example.org")
         site = Site.objects.get()
         incident = Incident.objects.create(
             kind="crime",
@@ -87,7 +99,7 @@ def world(make_resident, make_staff, site_data):
             radius_m=300,
             opened_by=site.participant.user,
         )
-    return visitors, {"incident": incident.pk, "site": site.pk}
+    return visitors, {"incident": incident.pk, "site": site.pk, "member": member.pk}
 
 
 @pytest.mark.parametrize(("method", "path", "data", "expected"), MATRIX)

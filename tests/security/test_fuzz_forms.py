@@ -355,6 +355,7 @@ FUZZ_PLAN_ID = 900_001
 CAMERA_ID = {"camera_id": "camera"}
 CASE = {"incident_id": "incident"}
 CASE_SITE = {"incident_id": "incident", "site_id": "site"}
+MEMBER = {"member_id": "member"}
 PASSWORDS = {"password1": "a-new-passphrase-9", "password2": "a-new-passphrase-9"}
 
 FORMS = [
@@ -392,6 +393,10 @@ FORMS = [
     # Buying a device: the plan Concord offers in this world (a fake Stripe answers).
     Form("portal:site_integrate", "resident", {"plan": str(FUZZ_PLAN_ID)}, path=SITE_ID),
     Form("portal:billing_portal", "resident", {}, examples=5),
+    # Live view's device pages (the owner's device, paired in this world).
+    Form("devices:claim_code_new", "resident", {}, path=SITE_ID, examples=5),
+    Form("devices:channel_camera", "resident", {"camera": ""}, path={"channel_id": "channel"}),
+    Form("devices:device_remove", "resident", {}, path={"device_id": "device"}, examples=5),
     Form(
         "portal:verify",
         "visitor",
@@ -471,6 +476,9 @@ FORMS = [
     Form(
         "department:staff", "administrator", {"email": "new@concord.example.org", "role": "analyst"}
     ),
+    Form("department:staff_role", "administrator", {"role": "operator"}, path=MEMBER),
+    Form("department:staff_deactivate", "administrator", {}, path=MEMBER),
+    Form("department:staff_reactivate", "administrator", {}, path=MEMBER),
     Form("department:import", "administrator", {}, files=("file",), then=import_commit),
     Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
     Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
@@ -626,6 +634,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
     assert alice.client.post("/register/", site_data(cameras=2)).status_code == 302
     bob = make_resident(CITY, email="bob@example.org")
     admin = make_staff(CITY, "administrator")
+    member = make_staff(CITY, "investigator", signed_in=False)
     with schema_context(CITY):
         site = Site.objects.get(participant__user__email=alice.email)
         user = site.participant.user
@@ -653,6 +662,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             "camera": str(site.cameras.order_by("pk").first().pk),
             "incident": str(incident.pk),
             "webauthn": "1",
+            "member": str(StaffMember.objects.get(user__email=member.email).pk),
             "answer_token": answer_token(waiting),
             "footage_token": answer_token(answered),
             "verify_token": verification_token(site.participant),
@@ -679,6 +689,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         )
         ids["plan"] = str(plan.pk)
     ids |= billing_world(site, plan)
+    ids |= device_world(site)
     vendor = host_client("localhost")
     with schema_context("public"):
         vendor.force_login(get_user_model().objects.get(email=VENDOR_EMAIL))
@@ -731,6 +742,18 @@ def billing_world(site: Any, plan: Any) -> dict[str, str]:
         "fulfilment": str(fulfilment.pk),
         "alert": str(alert.pk),
     }
+
+
+def device_world(site: Any) -> dict[str, str]:
+    """The site integrated, with a paired device reporting one channel (live view's forms)."""
+    from portal.liveview.models import Channel, Device
+    from portal.registry.models import Site
+
+    with schema_context(CITY):
+        Site.objects.filter(pk=site.pk).update(participation=Site.Participation.INTEGRATED)
+        device = Device.objects.create(site=site, credential_id="fuzz" * 4, credential_hash="x")
+        channel = Channel.objects.create(device=device, key="ch1", name="Front")
+    return {"device": str(device.pk), "channel": str(channel.pk)}
 
 
 def unchanged_but_for_recorded_reads(response: HttpResponse, before: dict[str, int]) -> bool:
@@ -994,6 +1017,11 @@ NOT_FORMS = {
     # Django's development file server: it only reads the path (and the evidence rewrite
     # removes the route).
     "None": "static files in development",
+    # The device API takes JSON, not forms: fuzzed with Hypothesis in
+    # tests/liveview/test_devices_api.py.
+    "device_api:claim": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
+    "device_api:heartbeat": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
+    "device_api:credential": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
 }
 
 
