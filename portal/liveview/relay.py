@@ -7,13 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponseBase
-
-
-def hostname(host: str) -> str:
-    """ "concord.localhost:8000" -> "concord.localhost" (request.get_host() keeps the port)."""
-    if host.startswith("["):  # an IPv6 literal: [::1]:8000
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0].lower()
+from django.http.request import split_domain_port
 
 
 def relay_url(host: str) -> str | None:
@@ -21,7 +15,8 @@ def relay_url(host: str) -> str | None:
     template = settings.MEDIA_RELAY_URL.strip()
     if not template:
         return None
-    return template.replace("{host}", hostname(host)).rstrip("/")
+    # "concord.localhost:8000" (request.get_host() keeps the port) -> "concord.localhost".
+    return template.replace("{host}", split_domain_port(host)[0]).rstrip("/")
 
 
 def relay_origin(host: str) -> str | None:
