@@ -440,6 +440,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Live view: the media relay (platform/relay, `python -m relay`) ---
+# MEDIA_RELAY_URL is where browsers and bridges reach the relay, {host} standing for the city's
+# hostname: "http://{host}:8890" in the demo, "https://{host}/media" behind the TLS proxy
+# (infra/relay.md). Empty: live view is off and the pages say so. The relay asks Canvass at
+# MEDIA_RELAY_CANVASS_URL's /media/auth, with MEDIA_AUTH_KEY in the query.
+MEDIA_RELAY_URL = envstr("MEDIA_RELAY_URL")
+MEDIA_RELAY_CANVASS_URL = envstr("MEDIA_RELAY_CANVASS_URL", "http://127.0.0.1:8000")
+MEDIA_AUTH_KEY = envsecret("MEDIA_AUTH_KEY")
+if PRODUCTION and MEDIA_RELAY_URL and not MEDIA_AUTH_KEY:
+    raise ImproperlyConfigured(
+        "MEDIA_RELAY_URL is set: live view needs MEDIA_AUTH_KEY, the key the media relay "
+        "sends to /media/auth (the same value in the relay's environment)"
+    )
+# Outside production a fixed key lets `make demo` start the relay with nothing to configure.
+MEDIA_AUTH_KEY = MEDIA_AUTH_KEY or ("" if PRODUCTION else "dev-only-media-auth-key")
+
 # Footage clips owners upload in answer to a notification.
 FOOTAGE_MAX_BYTES = envint("FOOTAGE_MAX_BYTES", 500 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

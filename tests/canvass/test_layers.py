@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("tenants", ("tenants",)),
     ("registry core", ("portal.registry",)),
     ("audiences", ("portal.residents", "portal.department", "portal.liveview", "billing")),
-    ("platform", ("canvass", "console")),
+    ("platform", ("canvass", "console", "relay")),
 ]
 SOURCES = {
     "tenants": ROOT / "tenants",
@@ -27,6 +27,7 @@ SOURCES = {
     "billing": ROOT / "billing",
     "canvass": ROOT / "platform" / "canvass",
     "console": ROOT / "platform" / "console",
+    "relay": ROOT / "platform" / "relay",
 }
 
 
