@@ -117,12 +117,23 @@ class Channel:
         return bool(self.viewers) or self.waiting > 0
 
 
+def without_mdns_candidates(sdp: str) -> str:
+    """The offer without its mDNS host candidates (`<uuid>.local`). Browsers hide their local
+    addresses behind such names; the relay cannot resolve them (aioice would spend about a
+    second trying), and needs not: the browser reaches the relay's own candidates and the relay
+    learns the browser's address from those checks (peer-reflexive). Measured on Chromium:
+    first frame 1.2 s with them, 0.25 s without (docs/benchmarks.md)."""
+    lines = sdp.splitlines()
+    kept = [line for line in lines if not (line.startswith("a=candidate:") and ".local " in line)]
+    return "\r\n".join(kept) + "\r\n" if len(kept) != len(lines) else sdp
+
+
 def parse_offer(sdp: str) -> SessionDescription:
     """The SDP offer, or a 400 when it cannot be read or carries no video."""
     if not sdp.strip() or len(sdp) > MAX_SDP_BYTES:
         raise Refusal(400, "the body must be an SDP offer")
     try:
-        description = SessionDescription.parse(sdp)
+        description = SessionDescription.parse(without_mdns_candidates(sdp))
     except Exception as error:  # aiortc's parser raises whatever the text trips it on
         raise Refusal(400, "the SDP offer could not be read") from error
     if not any(media.kind == "video" for media in description.media):
