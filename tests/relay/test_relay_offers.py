@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from relay.hub import parse_offer, without_mdns_candidates
 
+MDNS_CANDIDATE = (
+    "a=candidate:1 1 udp 2122260223 2b9c1c1e-5b8e-4c4e-9f0e-1d2c3b4a5f6e.local 50000 typ host\r\n"
+)
 OFFER = (
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\n"
     "a=rtpmap:96 VP8/90000\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\n"
-    "a=candidate:1 1 udp 2122260223 2b9c1c1e-5b8e-4c4e-9f0e-1d2c3b4a5f6e.local 50000 typ host\r\n"
-    "a=candidate:2 1 udp 2122260223 192.0.2.10 50001 typ host\r\n"
+    "a=fingerprint:sha-256 "
+    + ":".join(["AB"] * 32)
+    + "\r\na=setup:actpass\r\n"
+    + MDNS_CANDIDATE
+    + "a=candidate:2 1 udp 2122260223 192.0.2.10 50001 typ host\r\n"
 )
 
 
@@ -21,10 +26,7 @@ def test_mdns_candidates_are_dropped_and_real_addresses_kept() -> None:
 
 
 def test_an_offer_without_mdns_candidates_is_left_as_it_is() -> None:
-    plain = OFFER.replace(
-        "a=candidate:1 1 udp 2122260223 2b9c1c1e-5b8e-4c4e-9f0e-1d2c3b4a5f6e.local 50000 typ host\r\n",
-        "",
-    )
+    plain = OFFER.replace(MDNS_CANDIDATE, "")
     assert without_mdns_candidates(plain) == plain
 
 
