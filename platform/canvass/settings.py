@@ -440,6 +440,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Live view: the key the media relay sends with each authorisation request (POST /media/auth).
+MEDIA_AUTH_KEY = envstr("MEDIA_AUTH_KEY", "" if PRODUCTION else "dev-only-media-auth-key")
+
 # Footage clips owners upload in answer to a notification.
 FOOTAGE_MAX_BYTES = envint("FOOTAGE_MAX_BYTES", 500 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
