@@ -496,17 +496,17 @@ def _publish(
     match = PUBLISHER_PATH.fullmatch(path)
     if match is None or int(match.group(1)) != device.pk:
         raise MediaRefused(403, "path is not this device's")
-    channel = (
+    camera_id = (
         Channel.objects.filter(device=device, key=match.group(2), camera__isnull=False)
-        .select_related("camera")
+        .values_list("camera_id", flat=True)
         .first()
     )
     grants = (
         Grant.objects.open(now)
-        .filter(camera_id=channel.camera_id)
+        .filter(camera_id=camera_id)
         .select_related(*GRANT_CHECK_RELATED)
         .order_by("opened_at", "pk")
-        if channel is not None
+        if camera_id is not None
         else Grant.objects.none()
     )
     for grant in grants:

@@ -3,12 +3,14 @@ reason, the viewer, renewing and closing. Only staff with the live-view capabili
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlsplit
 
 from csp.decorators import csp_update
 from django.contrib import messages
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,7 +119,7 @@ def _own_grant(request: StaffRequest, grant_id: int) -> Grant:
 
 @require_safe
 @staff_required(LIVE_VIEW)
-def grant_viewer(request: StaffRequest, grant_id: int) -> HttpResponse:
+def grant_viewer(request: StaffRequest, grant_id: int) -> HttpResponseBase:
     grant = services.grant_refresh(grant=_own_grant(request, grant_id))
     relay = relay_url(request.get_host().rsplit(":", 1)[0])
     is_open = grant.is_open()
@@ -134,13 +136,15 @@ def grant_viewer(request: StaffRequest, grant_id: int) -> HttpResponse:
             initial={"reason": grant.reason, "case_number": grant.case_number},
         ),
     }
-    page = partial(render, request, "liveview/viewer.html", context)
+    respond: Callable[[HttpRequest], HttpResponseBase] = partial(
+        render, template_name="liveview/viewer.html", context=context
+    )
     if relay:
         # The viewer's WHEP offer goes to the relay: this page alone may connect there (the
         # origin depends on the city's host, so the decorator is applied here, per request).
         parts = urlsplit(relay)
-        page = csp_update({"connect-src": [f"{parts.scheme}://{parts.netloc}"]})(page)
-    return page()
+        respond = csp_update({"connect-src": [f"{parts.scheme}://{parts.netloc}"]})(respond)
+    return respond(request)
 
 
 def _seconds_left(grant: Grant) -> int:

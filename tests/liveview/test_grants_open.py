@@ -141,9 +141,10 @@ def test_an_emergency_may_delay_the_owner_notice_up_to_72_hours():
         grant = open_for(actor, live.camera, notice_delay_hours=72)
         assert grant.notice_delayed
         assert grant.notice_after - grant.opened_at == timedelta(hours=72)
-        assert "owner's notice delayed" in AuditEntry.objects.get(
-            action=AuditEntry.Action.LIVE_FEED
-        ).reason
+        assert (
+            "owner's notice delayed"
+            in AuditEntry.objects.get(action=AuditEntry.Action.LIVE_FEED).reason
+        )
         with pytest.raises(GrantRefused):
             open_for(actor, live.camera, notice_delay_hours=73)
         with pytest.raises(GrantRefused):

@@ -75,7 +75,9 @@ def test_the_relay_key_is_required(concord_client):
     wrong = media_request(concord_client, key="guess", path=path, token=token)
     assert wrong.status_code == 401
     assert wrong.json() == {"error": "wrong relay key"}
-    assert concord_client.post(f"/media/auth", "{}", content_type="application/json").status_code == 401
+    assert (
+        concord_client.post("/media/auth", "{}", content_type="application/json").status_code == 401
+    )
 
 
 def test_a_token_from_concord_is_refused_on_carrollton_with_the_same_ids(
@@ -150,7 +152,9 @@ def test_publish_is_allowed_while_a_grant_is_open_and_refused_after(concord_clie
     assert allowed.json() == {"grant": grant.pk}
     # The bearer credential may come in "token" too.
     assert (
-        media_request(concord_client, action="publish", path=path, token=live.credential).status_code
+        media_request(
+            concord_client, action="publish", path=path, token=live.credential
+        ).status_code
         == 200
     )
     with schema_context("concord"):

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 FIELDS = ["user", "password", "token", "ip", "action", "path", "protocol", "id", "query"]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 texts = st.one_of(
@@ -36,7 +38,10 @@ def world(concord_client):
     with schema_context("concord"):
         live = live_camera()
         grant = grant_open(
-            actor=actor_of(staff_member()), camera=live.camera, reason="active_threat", case_number="1"
+            actor=actor_of(staff_member()),
+            camera=live.camera,
+            reason="active_threat",
+            case_number="1",
         )
         token = media_token(grant)
     return concord_client, live, token
@@ -50,7 +55,9 @@ def answer_is_sound(response) -> None:
         assert isinstance(body.get("error"), str)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=bodies, use_token=st.booleans(), use_credential=st.booleans())
 def test_any_json_object_gets_a_sound_answer(world, body, use_token, use_credential):
     client, live, token = world
@@ -64,7 +71,9 @@ def test_any_json_object_gets_a_sound_answer(world, body, use_token, use_credent
     answer_is_sound(response)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(raw=st.binary(max_size=2000), key=st.one_of(st.just(MEDIA_KEY), st.text(max_size=40)))
 def test_any_bytes_get_a_sound_answer(world, raw, key):
     client, _live, _token = world

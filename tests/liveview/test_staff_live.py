@@ -57,7 +57,7 @@ def test_the_list_shows_only_the_cameras_shared_now(world):
 
 
 def test_from_an_incident_the_list_is_near_it_with_distances(world):
-    investigator, shared, _hidden = world
+    investigator, _shared, _hidden = world
     with schema_context("concord"):
         far = live_camera(label="Far away", email="far@example.org", latitude=35.5, longitude=-80.7)
         incident = Incident.objects.create(
@@ -98,7 +98,10 @@ def test_analysts_get_403_everywhere_and_no_link(world, make_staff):
         f"{base}grants/{grant.pk}/renew/",
         f"{base}grants/{grant.pk}/close/",
     ):
-        assert analyst.client.post(path, {"reason": "active_threat", "case_number": "1"}).status_code == 403
+        assert (
+            analyst.client.post(path, {"reason": "active_threat", "case_number": "1"}).status_code
+            == 403
+        )
     assert "Live cameras (" not in analyst.client.get("/department/map/").content.decode()
     with schema_context("concord"):
         assert Grant.objects.count() == 1
@@ -176,7 +179,9 @@ def test_only_the_grant_own_staff_member_sees_it(world, make_staff):
     grant = open_as(investigator, shared.camera)
     colleague = make_staff("concord", "operator")
     assert colleague.client.get(f"/department/live/grants/{grant.pk}/").status_code == 404
-    assert colleague.client.get(f"/department/live/grants/{grant.pk}/status.json").status_code == 404
+    assert (
+        colleague.client.get(f"/department/live/grants/{grant.pk}/status.json").status_code == 404
+    )
     assert colleague.client.post(f"/department/live/grants/{grant.pk}/close/").status_code == 404
 
 

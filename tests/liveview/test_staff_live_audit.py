@@ -19,7 +19,9 @@ LIVE = (AuditEntry.Action.LIVE_FEED, AuditEntry.Action.LIVE_FEED_END)
 def entries() -> list[str]:
     with schema_context("concord"):
         return list(
-            AuditEntry.objects.filter(action__in=LIVE).order_by("pk").values_list("action", flat=True)
+            AuditEntry.objects.filter(action__in=LIVE)
+            .order_by("pk")
+            .values_list("action", flat=True)
         )
 
 
