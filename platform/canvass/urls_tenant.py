@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from portal.department import views as department_views
+from portal.liveview import media_views
 from tenants import views as tenants_views
 from tenants.adapters import email_confirm
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("my/", include("portal.liveview.urls_owner")),
     path("api/device/v1/", include("portal.liveview.urls_api")),
     path("my/live/", include("portal.liveview.urls_sharing")),
+    # The media relay's authorisation of every viewer, publisher and bridge (portal.liveview).
+    path("media/auth", media_views.media_auth, name="media_auth"),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).
     path("answer/<str:token>/", department_views.answer, name="answer"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from portal.department import billing_views, offer_views, views
 
@@ -44,5 +44,6 @@ urlpatterns = [
     path("import/<int:job_id>/status.json", views.import_status, name="import_status"),
     path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
     path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
+    path("live/", include("portal.liveview.urls_staff")),
     path("device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"),
 ]

@@ -73,7 +73,7 @@ class DeviceChangeRefused(Exception):
 # -- claim codes ------------------------------------------------------------------------------
 
 
-def _digest(value: str) -> str:
+def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -103,7 +103,7 @@ def claim_code_issue(*, actor: Actor, site: Site, now: datetime | None = None) -
     )
     code = "".join(secrets.choice(CODE_ALPHABET) for _index in range(CODE_LENGTH))
     ClaimCode.objects.create(
-        site=site, code_hash=_digest(code), created_at=now, expires_at=now + CODE_LIFETIME
+        site=site, code_hash=sha256_hex(code), created_at=now, expires_at=now + CODE_LIFETIME
     )
     return code_format(code)
 
@@ -163,7 +163,7 @@ def device_claim(
         claim = (
             ClaimCode.objects.select_for_update(of=("self",))
             .select_related("site")
-            .filter(code_hash=_digest(normalised))
+            .filter(code_hash=sha256_hex(normalised))
             .first()
         )
         refusal: tuple[str, int] | None = None
@@ -196,7 +196,7 @@ def device_claim(
 def _secret() -> tuple[str, str]:
     """A new secret and its stored hash."""
     secret = secrets.token_urlsafe(32)
-    return secret, _digest(secret)
+    return secret, sha256_hex(secret)
 
 
 def _device_create(
@@ -274,7 +274,7 @@ def device_authenticate(*, credential: str, ip_address: str | None) -> Device:
         raise DeviceRefused(
             "This device was removed from its site; pair it again with a new claim code."
         )
-    if not hmac.compare_digest(_digest(secret), device.credential_hash):
+    if not hmac.compare_digest(sha256_hex(secret), device.credential_hash):
         _refusal_record(device, "secret", "Wrong credential secret.", ip_address)
         raise DeviceRefused("Wrong device credential.")
     return device

@@ -16,6 +16,9 @@ VISITORS = (*ROLES, "resident", "anonymous", "carrollton_administrator")
 CASEWORK = {"administrator": 200, "investigator": 200, "operator": 200, "analyst": 403}
 ADMIN_ONLY = {"administrator": 200, "investigator": 403, "operator": 403, "analyst": 403}
 EVERY_STAFF = dict.fromkeys(ROLES, 200)
+LIVE_VIEW = CASEWORK
+# Another staff member's grant (or none) is not found; analysts may not ask.
+LIVE_VIEW_NOT_THEIRS = {"administrator": 404, "investigator": 404, "operator": 404, "analyst": 403}
 OUTSIDERS = {"resident": 403, "anonymous": 302, "carrollton_administrator": 302}
 
 # (method, path template, data, expected status per visitor)
@@ -67,6 +70,19 @@ MATRIX = [
         {"note": ""},
         CASEWORK,
     ),
+    ("get", "/department/live/", None, LIVE_VIEW),
+    ("get", "/department/live/cameras/{camera}/open/", None, LIVE_VIEW),
+    # The site is not integrated: the form says why, and nothing opens.
+    (
+        "post",
+        "/department/live/cameras/{camera}/open/",
+        {"reason": "active_threat", "case_number": "1"},
+        LIVE_VIEW,
+    ),
+    ("get", "/department/live/grants/999999/", None, LIVE_VIEW_NOT_THEIRS),
+    ("get", "/department/live/grants/999999/status.json", None, LIVE_VIEW_NOT_THEIRS),
+    ("post", "/department/live/grants/999999/renew/", {"reason": "x"}, LIVE_VIEW_NOT_THEIRS),
+    ("post", "/department/live/grants/999999/close/", {}, LIVE_VIEW_NOT_THEIRS),
 ]
 
 
@@ -99,7 +115,13 @@ def world(make_resident, make_staff, site_data):
             radius_m=300,
             opened_by=site.participant.user,
         )
-    return visitors, {"incident": incident.pk, "site": site.pk, "member": member.pk}
+        camera = site.cameras.first()
+    return visitors, {
+        "incident": incident.pk,
+        "site": site.pk,
+        "member": member.pk,
+        "camera": camera.pk,
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "data", "expected"), MATRIX)

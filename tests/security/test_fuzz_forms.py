@@ -353,6 +353,7 @@ SITE_ID = {"site_id": "site"}
 # The device plan offered in Concord in the fuzzer's world (a fixed id, so forms can name it).
 FUZZ_PLAN_ID = 900_001
 CAMERA_ID = {"camera_id": "camera"}
+GRANT_ID = {"grant_id": "grant"}
 CASE = {"incident_id": "incident"}
 CASE_SITE = {"incident_id": "incident", "site_id": "site"}
 MEMBER = {"member_id": "member"}
@@ -500,6 +501,25 @@ FORMS = [
     Form("department:import", "administrator", {}, files=("file",), then=import_commit),
     Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
     Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
+    # Live view: the fuzz world's camera is not integrated, so opening and renewing are refused
+    # with the reason; closing the world's grant is accepted.
+    Form(
+        "department:live_open",
+        "administrator",
+        {"reason": "active_threat", "case_number": "CPD-1", "note": "", "notice_delay_hours": "0"},
+        path=CAMERA_ID,
+        accepted=lambda response: False,
+    ),
+    Form(
+        "department:live_renew",
+        "administrator",
+        {"reason": "active_threat", "case_number": "CPD-1", "note": ""},
+        path=GRANT_ID,
+    ),
+    Form("department:live_close", "administrator", {}, path=GRANT_ID),
+    # The relay's JSON requests are fuzzed in tests/liveview/test_media_auth_fuzz.py; a form
+    # post (and no key) is refused.
+    Form("media_auth", "visitor", {"action": "read", "token": "x"}, accepted=lambda r: False),
     Form(
         "department:settings",
         "administrator",
@@ -697,6 +717,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
                 ).pk
             ),
         }
+        ids["grant"] = str(_grant(site, StaffMember.objects.get(user=officer)))
     with schema_context("public"):
         from billing.catalog import plan_create
 
@@ -719,6 +740,26 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         "vendor": vendor,
     }
     return World(clients, ids)
+
+
+def _grant(site: Any, staff: Any) -> int:
+    """An open live-view grant of the administrator's on the site's first camera."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.liveview.models import Grant
+
+    return Grant.objects.create(
+        staff=staff,
+        staff_email=staff.user.email,
+        staff_role=staff.role,
+        camera=site.cameras.order_by("pk").first(),
+        reason="active_threat",
+        emergency=True,
+        case_number="CPD-1",
+        expires_at=timezone.now() + timedelta(minutes=15),
+    ).pk
 
 
 def billing_world(site: Any, plan: Any) -> dict[str, str]:

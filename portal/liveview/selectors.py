@@ -1,0 +1,119 @@
+"""Live view's reads: the cameras staff may open now, the grants open for a staff member, the
+views of an owner's cameras, and the dashboard's count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count as CountOf
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
+
+from portal.liveview.models import Channel, Device, Grant, Sharing
+from portal.liveview.rules import LIVE_STATE_RELATED, camera_live_state
+from portal.registry.models import Camera, Participant, Site, StaffMember
+from portal.registry.selectors import nearness, sites_near
+from tenants.models import current_department
+
+
+@dataclass(frozen=True)
+class LiveCamera:
+    """A camera staff may open right now, with what carries its picture, and its distance in
+    metres from the searched point (None without one)."""
+
+    camera: Camera
+    site: Site
+    device: Device
+    channel: Channel
+    distance_m: float | None
+    emergency_only: bool
+
+
+def live_cameras(
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    radius_m: float | None = None,
+    now: datetime | None = None,
+) -> list[LiveCamera]:
+    """The cameras staff may open right now (rules.camera_live_state for some reason), nearest
+    first within radius_m of the point when one is given (portal.registry.selectors.sites_near,
+    the one distance search), else by site and camera."""
+    now = now or timezone.now()
+    department = current_department()
+    program = department.program
+    cameras = (
+        Camera.objects.filter(
+            channel__isnull=False,
+            site__participation=Site.Participation.INTEGRATED,
+            sharing__mode__in=[mode for mode in Sharing.Mode.values if mode != Sharing.Mode.OFF],
+        )
+        .select_related(*LIVE_STATE_RELATED)
+        .order_by("site_id", "pk")
+    )
+    distances: dict[int, float] = {}
+    if latitude is not None and longitude is not None and radius_m is not None:
+        near = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(
+            pk__in=cameras.values("site_id")
+        )
+        distances = {site.pk: nearness(site)[0] for site in near}
+        cameras = cameras.filter(site_id__in=list(distances))
+    found = []
+    for camera in cameras:
+        state = camera_live_state(
+            camera, now=now, emergency=None, program=program, time_zone=department.time_zone
+        )
+        if state.shareable and state.device is not None and state.channel is not None:
+            found.append(
+                LiveCamera(
+                    camera=camera,
+                    site=camera.site,
+                    device=state.device,
+                    channel=state.channel,
+                    distance_m=distances.get(camera.site_id),
+                    emergency_only=state.emergency_only,
+                )
+            )
+    if distances:
+        found.sort(key=lambda live: (live.distance_m or 0.0, live.site.pk, live.camera.pk))
+    return found
+
+
+def grants_open_for(staff: StaffMember, now: datetime | None = None) -> QuerySet[Grant]:
+    """The staff member's grants still open (not ended, not expired), newest first."""
+    return Grant.objects.open(now).filter(staff=staff).select_related("camera__site")
+
+
+@dataclass(frozen=True)
+class LiveViewsCount:
+    views: int
+    seconds_watched: int
+
+
+def live_views_count(*, since: datetime) -> LiveViewsCount:
+    """How many live views were opened since `since` and how many seconds of video they were
+    served (renewals count as views of their own: each needed its reason again)."""
+    watched = ExpressionWrapper(F("watched_until") - F("watched_from"), DurationField())
+    totals = Grant.objects.filter(opened_at__gte=since).aggregate(
+        views=CountOf("pk"),
+        watched=Sum(watched, filter=Q(watched_from__isnull=False, watched_until__isnull=False)),
+    )
+    seconds = round(totals["watched"].total_seconds()) if totals["watched"] else 0
+    return LiveViewsCount(views=totals["views"], seconds_watched=max(0, seconds))
+
+
+def grants_of_participant(participant: Participant) -> QuerySet[Grant]:
+    """Every live view of the owner's cameras, newest first: what the owner's access page shows
+    (when, how long, which role, the reason and case number; the staff member's email is the
+    department's to keep)."""
+    return Grant.objects.filter(camera__site__participant=participant).select_related(
+        "camera__site"
+    )

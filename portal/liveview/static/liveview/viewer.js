@@ -1,0 +1,148 @@
+// The live viewer: asks the media relay for the camera's picture over WebRTC (WHEP, one offer
+// with every ICE candidate, no trickle), shows it, and asks the console every second whether the
+// grant is still open; when it has ended the picture stops and the page says why.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("live-viewer");
+  if (!root) {
+    return;
+  }
+  var video = document.getElementById("live-video");
+  var message = document.getElementById("live-message");
+  var timeLeft = document.getElementById("live-time-left");
+  var relay = root.dataset.relay;
+  var token = root.dataset.token;
+  var statusUrl = root.dataset.statusUrl;
+  var peer = null;
+  var ended = false;
+  var poller = null;
+
+  function say(text) {
+    if (message) {
+      message.textContent = text;
+    }
+  }
+
+  function stop(text) {
+    ended = true;
+    if (poller !== null) {
+      window.clearInterval(poller);
+      poller = null;
+    }
+    if (peer) {
+      peer.close();
+      peer = null;
+    }
+    if (video) {
+      video.pause();
+      video.srcObject = null;
+      video.hidden = true;
+    }
+    if (timeLeft) {
+      timeLeft.textContent = "0";
+    }
+    say(text);
+  }
+
+  function iceGathered(connection) {
+    if (connection.iceGatheringState === "complete") {
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve) {
+      function check() {
+        if (connection.iceGatheringState === "complete") {
+          connection.removeEventListener("icegatheringstatechange", check);
+          resolve();
+        }
+      }
+      connection.addEventListener("icegatheringstatechange", check);
+      // Without a reachable STUN server gathering can stall: send what there is after 2 s.
+      window.setTimeout(resolve, 2000);
+    });
+  }
+
+  function play() {
+    peer = new RTCPeerConnection();
+    var connection = peer;
+    connection.addTransceiver("video", { direction: "recvonly" });
+    connection.addEventListener("track", function (event) {
+      if (video && !ended) {
+        video.srcObject = event.streams[0] || new MediaStream([event.track]);
+        video.play().catch(function () {});
+      }
+    });
+    return connection
+      .createOffer()
+      .then(function (offer) {
+        return connection.setLocalDescription(offer);
+      })
+      .then(function () {
+        return iceGathered(connection);
+      })
+      .then(function () {
+        return fetch(relay.replace(/\/$/, "") + "/whep/camera/" + root.dataset.camera, {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/sdp",
+            Authorization: "Bearer " + token,
+          },
+          body: connection.localDescription.sdp,
+        });
+      })
+      .then(function (response) {
+        if (response.status !== 201) {
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (body) {
+              throw new Error(body.error || "the relay answered " + response.status);
+            });
+        }
+        return response.text().then(function (answer) {
+          if (!ended) {
+            return connection.setRemoteDescription({ type: "answer", sdp: answer });
+          }
+          return undefined;
+        });
+      })
+      .catch(function (error) {
+        if (!ended) {
+          say(root.dataset.unavailable + " (" + error.message + ")");
+        }
+      });
+  }
+
+  function poll() {
+    fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.json();
+      })
+      .then(function (status) {
+        if (ended) {
+          return;
+        }
+        if (timeLeft) {
+          timeLeft.textContent = String(status.seconds_left);
+        }
+        if (!status.open) {
+          stop(root.dataset.endedPrefix + " " + status.ended);
+        }
+      })
+      .catch(function () {
+        // A missed poll is tried again in a second; the relay stops the picture by itself.
+      });
+  }
+
+  if (relay && token && window.RTCPeerConnection) {
+    play();
+  }
+  if (statusUrl && !root.dataset.ended) {
+    poller = window.setInterval(poll, 1000);
+  }
+})();
