@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.liveview import services
+from portal.liveview import rules, services
 from portal.liveview.models import Grant, LivePreferences, Sharing
 from portal.liveview.owner_selectors import LiveView, live_view_of
 from portal.registry.audit import Actor
@@ -105,14 +105,20 @@ def sharing_set(*, actor: Actor, camera: Camera, mode: str, schedule: object) ->
     previous_mode, previous_schedule = sharing.mode, sharing.schedule
     sharing.mode, sharing.schedule = mode, cleaned
     sharing.save(update_fields=["mode", "schedule", "updated_at"])
-    changed = mode != previous_mode or (
-        mode == Sharing.Mode.SCHEDULED and cleaned != previous_schedule
-    )
-    if changed:
-        # H2's sharing_allows decides which open grants the new mode still allows; until the
-        # merge, any change of what is shared ends every open grant of the camera.
+    if mode != previous_mode or cleaned != previous_schedule:
+        # The grants the new choice no longer allows end now (an emergency view survives a
+        # change to "emergencies only"; a view within the new hours survives a new schedule).
+        now = timezone.now()
+        time_zone = current_department().time_zone
+        stopped = [
+            grant.pk
+            for grant in Grant.objects.open(now).filter(camera=camera)
+            if not rules.sharing_allows(
+                sharing, now=now, time_zone=time_zone, emergency=grant.emergency
+            )
+        ]
         services.grants_end(
-            grants=Grant.objects.open().filter(camera=camera), why=Grant.Ended.MODE_CHANGED
+            grants=Grant.objects.filter(pk__in=stopped), why=Grant.Ended.MODE_CHANGED
         )
     return sharing
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal.liveview.models import Channel, Device, Grant, Sharing
 from portal.liveview.rules import LIVE_STATE_RELATED, camera_live_state
-from portal.registry.models import Camera, Participant, Site, StaffMember
+from portal.registry.models import Camera, Site, StaffMember
 from portal.registry.selectors import nearness, sites_near
 from tenants.models import current_department
 
@@ -108,12 +108,3 @@ def live_views_count(*, since: datetime) -> LiveViewsCount:
     )
     seconds = round(totals["watched"].total_seconds()) if totals["watched"] else 0
     return LiveViewsCount(views=totals["views"], seconds_watched=max(0, seconds))
-
-
-def grants_of_participant(participant: Participant) -> QuerySet[Grant]:
-    """Every live view of the owner's cameras, newest first: what the owner's access page shows
-    (when, how long, which role, the reason and case number; the staff member's email is the
-    department's to keep)."""
-    return Grant.objects.filter(camera__site__participant=participant).select_related(
-        "camera__site"
-    )

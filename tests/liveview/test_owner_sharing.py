@@ -209,3 +209,20 @@ def test_saving_the_same_mode_again_ends_nothing(make_resident, site_data, make_
     with schema_context("concord"):
         grant.refresh_from_db()
         assert grant.ended_at is None
+
+
+def test_emergencies_only_ends_an_investigation_view_and_keeps_an_emergency_one(
+    make_resident, site_data, make_staff
+):
+    alice = owner_make(make_resident, site_data)
+    staff = staff_member("concord", make_staff("concord", "operator").email)
+    camera = alice.camera_ids[0]
+    alice.client.post(f"/my/live/cameras/{camera}/", {"mode": "always"})
+    investigation = grant_make("concord", camera, staff, reason="investigation")
+    emergency = grant_make("concord", camera, staff, reason="missing_person")
+    alice.client.post(f"/my/live/cameras/{camera}/", {"mode": "emergencies"})
+    with schema_context("concord"):
+        investigation.refresh_from_db()
+        emergency.refresh_from_db()
+        assert investigation.ended_why == Grant.Ended.MODE_CHANGED
+        assert emergency.ended_at is None
