@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.liveview import rules
@@ -49,7 +49,9 @@ def grants_end(*, grants: QuerySet[Grant], why: str, actor: Actor | None = None)
         .select_for_update(of=("self",))
         .select_related("staff__user", "camera__site")
     )
-    why_label = Grant.Ended(why).label
+    # The audit trail is written in one language (English), whoever's request ended the grant.
+    with translation.override("en"):
+        why_label = str(Grant.Ended(why).label)
     for grant in ended:
         # An expired grant ended at its expiry, whenever the sweep noticed.
         grant.ended_at = min(now, grant.expires_at)
