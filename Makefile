@@ -7,9 +7,10 @@ LOCALES := portal/locale
 
 .PHONY: demo test lint format install messages setup serve check-deploy browser-deps clean
 
+# Seeds the three cities, then serves them with what runs beside the web server (the live-view
+# relay and two simulated bridges in Little Rock); Ctrl-C stops everything.
 demo: install messages setup
-	$(BIN)/python manage.py demo --port $(PORT)
-	PORTAL_URL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORTAL_URL_PORT=$(PORT) $(BIN)/python manage.py demo --port $(PORT) --serve
 
 test: install messages browser-deps
 	$(BIN)/python -m pytest

@@ -119,6 +119,30 @@ DEMO_CITIES = [
 DEMO_SEEDERS: list[Callable[[Department], list[str]]] = []
 
 
+@dataclass(frozen=True)
+class DemoProcess:
+    """A program the demo runs beside the web server (`manage.py demo --serve`), stopped with
+    it: the media relay, the simulated bridges."""
+
+    name: str
+    argv: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DemoServices:
+    """What a feature adds to the served demo: its processes, the web server's environment
+    (e.g. where the relay is), and lines printed with the credentials (what runs, or why not)."""
+
+    processes: list[DemoProcess] = field(default_factory=list)
+    web_environment: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+
+# Functions called as services(port) by `manage.py demo --serve`, after seeding.
+DEMO_SERVICES: list[Callable[[int], DemoServices]] = []
+
+
 def demo_logo(city: DemoCity) -> ContentFile:
     """A simple badge in the city's colours, so each demo portal is recognisably its own."""
     size = 256

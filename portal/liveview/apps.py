@@ -22,3 +22,12 @@ class LiveViewConfig(AppConfig):
         )
         for leaving in (signals.participant_opting_out, signals.participant_lapsing):
             leaving.connect(endings.participant_leaving, dispatch_uid="liveview.owner_leaving")
+
+        # The demo: Little Rock's simulated bridges, and the relay beside the web server.
+        from portal.liveview.demo import live_seed, live_services
+        from tenants.demo import DEMO_SEEDERS, DEMO_SERVICES
+
+        if live_seed not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(live_seed)
+        if live_services not in DEMO_SERVICES:
+            DEMO_SERVICES.append(live_services)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from allauth.mfa.models import Authenticator
@@ -14,9 +22,11 @@ from django_tenants.utils import schema_context, tenant_context
 from tenants.demo import (
     DEMO_CITIES,
     DEMO_SEEDERS,
+    DEMO_SERVICES,
     DEMO_TOTP_SECRET,
     VENDOR_EMAIL,
     VENDOR_PASSWORD,
+    DemoProcess,
     demo_administrator_email,
     demo_administrator_password,
     demo_city_provision,
@@ -30,6 +40,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", default="8000", help="the port shown in the printed URLs")
+        parser.add_argument(
+            "--serve",
+            action="store_true",
+            help="then serve the demo on the port with everything it runs beside the web server "
+            "(the media relay, simulated bridges), and stop them all on Ctrl-C",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         port = options["port"]
@@ -65,7 +81,10 @@ class Command(BaseCommand):
                 self._password_reset(email, password)
                 for seed in DEMO_SEEDERS:
                     lines += [f"               {line}" for line in seed(result.department)]
-        self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+        if not options["serve"]:
+            self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+            return
+        self._serve(int(port), lines)
 
     @staticmethod
     def _password_reset(email: str, password: str) -> AbstractUser:
@@ -74,3 +93,78 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save(update_fields=["password"])
         return user
+
+    def _serve(self, port: int, lines: list[str]) -> None:
+        """Run the web server and every feature's demo processes; stop them all together."""
+        logs = Path(settings.BASE_DIR) / ".data" / "demo-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        processes: list[DemoProcess] = []
+        web_environment: dict[str, str] = {"PORTAL_URL_PORT": str(port)}
+        for services in DEMO_SERVICES:
+            found = services(port)
+            processes += found.processes
+            web_environment.update(found.web_environment)
+            lines += found.lines
+        web = DemoProcess(
+            "web",
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        )
+        running: list[tuple[DemoProcess, subprocess.Popen[bytes]]] = []
+
+        def start(process: DemoProcess, *, to_log: bool = True) -> None:
+            log = (logs / f"{process.name}.log").open("ab") if to_log else None
+            child = subprocess.Popen(
+                process.argv,
+                cwd=settings.BASE_DIR,
+                env={**os.environ, **web_environment, **process.environment},
+                stdout=log,
+                stderr=subprocess.STDOUT if log else None,
+                start_new_session=True,
+            )
+            running.append((process, child))
+
+        try:
+            start(web, to_log=False)
+            self._wait_for(f"http://127.0.0.1:{port}/", running[0][1])
+            for process in processes:
+                start(process)
+            lines.append(f"  Logs         {logs}/ (one file per process)")
+            self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+            while True:
+                for process, child in running:
+                    if child.poll() is not None:
+                        if process is web:
+                            return
+                        self.stderr.write(
+                            f"{process.name} stopped (exit {child.returncode}); see "
+                            f"{logs / (process.name + '.log')}"
+                        )
+                        running.remove((process, child))
+                        break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for _process, child in reversed(running):
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            for _process, child in running:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+
+    @staticmethod
+    def _wait_for(url: str, child: subprocess.Popen[bytes]) -> None:
+        """Until the web server answers (the bridges and the relay talk to it at once)."""
+        for _attempt in range(120):
+            if child.poll() is not None:
+                raise SystemExit("the web server did not start; see the lines above")
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit(f"the web server did not answer at {url} within a minute")
