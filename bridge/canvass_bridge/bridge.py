@@ -17,19 +17,12 @@ import aiohttp
 
 from canvass_bridge import __version__
 from canvass_bridge.config import Channel, Config
+from canvass_bridge.errors import EXIT_OK, EXIT_REVOKED, BridgeError
 from canvass_bridge.portal import CredentialRefused, PortalClient, PortalError, user_agent
 from canvass_bridge.publisher import Publication, PublishError, publish
 from canvass_bridge.state import DeviceRecord, DeviceState, StateError
 
 log = logging.getLogger("canvass_bridge")
-
-EXIT_OK = 0
-EXIT_UNUSABLE = 2  # configuration or state missing or wrong: a person must fix something
-EXIT_REVOKED = 3  # the portal refused the credential: claim again (systemd does not restart)
-
-
-class BridgeError(Exception):
-    """Something a person must fix before the bridge can run; the message says what."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +158,6 @@ class Bridge:
         failures = 0
         while not self._done.is_set():
             self._heartbeat_now.clear()
-            wait = float(self._heartbeat_seconds)
             credential = self.state.credential() or ""
             paused = self._paused
             try:
@@ -181,7 +173,7 @@ class Bridge:
                 failures += 1
                 log.warning("heartbeat failed: %s", error)
                 self.last_heartbeat = {"at": time.time(), "ok": False, "error": str(error)}
-                wait = min(wait, self.backoff.delay(failures))
+                wait = min(float(self._heartbeat_seconds), self.backoff.delay(failures))
             else:
                 failures = 0
                 self.last_heartbeat = {"at": time.time(), "ok": True, "paused": paused}
@@ -194,6 +186,8 @@ class Bridge:
                     )
                 if answer.rotate_credential:
                     await self._rotate(portal)
+                # The interval the portal asks for applies from this beat on.
+                wait = float(self._heartbeat_seconds)
             self._status_store()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._heartbeat_now.wait(), timeout=wait)

@@ -15,15 +15,8 @@ from typing import TypeVar
 import aiohttp
 
 from canvass_bridge import __version__
-from canvass_bridge.bridge import (
-    EXIT_OK,
-    EXIT_UNUSABLE,
-    Bridge,
-    BridgeError,
-    claim,
-    rotate,
-)
 from canvass_bridge.config import Config, ConfigError, config_path, load_config
+from canvass_bridge.errors import EXIT_OK, EXIT_UNUSABLE, BridgeError
 from canvass_bridge.logs import logging_setup
 from canvass_bridge.portal import PortalError, user_agent
 from canvass_bridge.state import DeviceState, StateError
@@ -76,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "status":
             return status_command(config, state)
         if command == "rotate":
-            asyncio.run(_with_session(lambda session: rotate(config=config, state=state,
-                                                             session=session)))
+            from canvass_bridge.bridge import rotate
+
+            asyncio.run(
+                _with_session(lambda session: rotate(config=config, state=state, session=session))
+            )
             print("The device credential was replaced; the old one no longer works.")
             return EXIT_OK
     except (ConfigError, StateError, BridgeError, PortalError) as error:
@@ -87,14 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def claim_command(config: Config, state: DeviceState, code: str, *, replace: bool) -> int:
+    from canvass_bridge.bridge import claim
+
     if state.credential() is not None and not replace:
         raise BridgeError(
             "This device is already claimed. To pair it again (after a revocation, or with "
             "another site), run `canvass-bridge claim --replace <CODE>`."
         )
     record = asyncio.run(
-        _with_session(lambda session: claim(config=config, state=state, code=code,
-                                            session=session))
+        _with_session(lambda session: claim(config=config, state=state, code=code, session=session))
     )
     print(
         f"Claimed: this is device {record.device_id} of {config.portal_url}.\n"
@@ -106,6 +103,9 @@ def claim_command(config: Config, state: DeviceState, code: str, *, replace: boo
 
 
 def run_command(config: Config, state: DeviceState) -> int:
+    # Imported here: aiortc and FFmpeg take a second to load, and `pause` must not wait for it.
+    from canvass_bridge.bridge import Bridge
+
     async def serve() -> int:
         bridge = Bridge(config, state)
         loop = asyncio.get_running_loop()
@@ -134,7 +134,9 @@ def status_command(config: Config, state: DeviceState) -> int:
     if device is None or state.credential() is None:
         lines.append("pairing:   not claimed (run `canvass-bridge claim <CODE>`)")
     else:
-        lines.append(f"pairing:   device {device.device_id} (credential in {state.credential_path})")
+        lines.append(
+            f"pairing:   device {device.device_id} (credential in {state.credential_path})"
+        )
         lines.append(f"relay:     {device.relay_url or 'none (live view is off in this city)'}")
     lines.append(f"pause:     {'PAUSED on the device' if state.paused() else 'not paused'}")
     for channel in config.channels:

@@ -90,8 +90,11 @@ class Publication:
                 ) as response:
                     await response.read()
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
-                log.info("channel %s: the relay's WHIP resource could not be deleted (%s)",
-                         self.channel.key, type(error).__name__)
+                log.info(
+                    "channel %s: the relay's WHIP resource could not be deleted (%s)",
+                    self.channel.key,
+                    type(error).__name__,
+                )
         log.info("channel %s: stopped publishing (%s)", self.channel.key, why)
 
     def drain_audio(self) -> None:
@@ -185,7 +188,9 @@ async def publish(
         raise
     except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
         await publication.stop(why="failed")
-        raise PublishError(f"channel {channel.key}: the relay cannot be reached ({_reason(error)})")
+        raise PublishError(
+            f"channel {channel.key}: the relay cannot be reached ({_reason(error)})"
+        ) from None
     log.info("channel %s: publishing %s", channel.key, channel.source_for_log())
     return publication
 

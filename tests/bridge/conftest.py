@@ -6,6 +6,7 @@ with aiortc and counts the frames it receives)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -249,10 +250,18 @@ class Stubs:
             await self.relay.shutdown()
             for runner in self.runners:
                 await runner.cleanup()
+            # Whatever aiortc still runs (frame counters, ICE checks) ends here, not in a
+            # finalizer later on (Python 3.11's parser trips over finalizers run mid-parse).
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         self.call(cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        self.loop.close()
+        gc.collect()
 
 
 @pytest.fixture
@@ -307,7 +316,9 @@ def state(config: Config, stubs: Stubs) -> DeviceState:
     return device_state
 
 
-def cli(*arguments: str, config_file: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def cli(
+    *arguments: str, config_file: Path, timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
     """The real command line, as an installer types it."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "bridge")}
     return subprocess.run(
