@@ -184,6 +184,10 @@ class Bridge:
                         "the portal says live view is %s for this device",
                         "paused" if answer.paused else "not paused",
                     )
+                    if answer.paused:
+                        # The relay stops these too (their grants end); stopping here as well
+                        # costs nothing.
+                        await self._stop_all("paused in the portal")
                 if answer.rotate_credential:
                     await self._rotate(portal)
                 # The interval the portal asks for applies from this beat on.
@@ -358,8 +362,16 @@ class Bridge:
         except PublishError as error:
             self.wanted.discard(channel.key)
             log.warning("channel %s: not published: %s", channel.key, error)
+            if error.status == 401:
+                # The portal is the authority on the credential: ask it now.
+                self._heartbeat_now.set()
             return
-        if channel.key not in self.wanted or self.state.paused() or self._done.is_set():
+        if (
+            channel.key not in self.wanted
+            or channel.key in self.publications  # a stop and a new start while this one opened
+            or self.state.paused()
+            or self._done.is_set()
+        ):
             await publication.stop(why="stopped before it began")
             return
         self.publications[channel.key] = publication

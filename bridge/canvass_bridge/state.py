@@ -48,6 +48,11 @@ class DeviceState:
             return self.credential_path.read_text(encoding="ascii").strip() or None
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise StateError(
+                f"Cannot read {self.credential_path}: {error.strerror} (run this as root or as "
+                "the bridge's user, canvass-bridge)"
+            ) from None
 
     def credential_store(self, credential: str) -> None:
         if not CREDENTIAL_PATTERN.fullmatch(credential):
@@ -88,10 +93,16 @@ class DeviceState:
 
     def pause_set(self, paused: bool) -> None:
         self.ensure_folder()
-        if paused:
-            self.pause_path.touch(mode=0o644, exist_ok=True)
-        else:
-            self.pause_path.unlink(missing_ok=True)
+        try:
+            if paused:
+                self.pause_path.touch(mode=0o644, exist_ok=True)
+            else:
+                self.pause_path.unlink(missing_ok=True)
+        except OSError as error:
+            raise StateError(
+                f"Cannot change {self.pause_path}: {error.strerror} (run this as root or as the "
+                "bridge's user, canvass-bridge)"
+            ) from None
 
     # What the running service last knew (for `canvass-bridge status`) ------------------------
     def status(self) -> dict[str, Any] | None:

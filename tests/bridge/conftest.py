@@ -45,6 +45,7 @@ class StubPortal:
     relay_url: str = ""
     heartbeat_seconds: int = 30
     revoked: bool = False
+    owner_paused: bool = False
     rotate_next: bool = False
     claims: list[dict[str, Any]] = field(default_factory=list)
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
@@ -86,7 +87,7 @@ class StubPortal:
         answer: dict[str, Any] = {
             "heartbeat_seconds": self.heartbeat_seconds,
             "relay_url": self.relay_url,
-            "paused": self.heartbeats[-1]["paused"],
+            "paused": self.heartbeats[-1]["paused"] or self.owner_paused,
         }
         if self.rotate_next:
             self.rotate_next = False

@@ -65,3 +65,21 @@ def test_a_bridge_started_while_paused_says_so_in_its_first_heartbeat(config, st
 
     run(scenario)
     assert stubs.portal.heartbeats[0]["paused"] is True
+
+
+def test_a_pause_in_the_portal_stops_the_streams_here_too(config, state, stubs):
+    stubs.portal.heartbeat_seconds = 1
+
+    async def scenario() -> None:
+        async with RunningBridge(config, state) as bridge:
+            await eventually(lambda: stubs.relay.hellos != [], within=5)
+            await stubs.acall(stubs.relay.send({"type": "start", "channel": "front"}))
+            await eventually(lambda: "front" in bridge.publications, within=5)
+
+            stubs.portal.owner_paused = True
+            await eventually(lambda: bridge.publications == {}, within=2.5)
+            await eventually(lambda: stubs.relay.publishers[1].deleted, within=2)
+            # The device itself is not paused: the platform may ask again once the owner resumes.
+            assert stubs.portal.heartbeats[-1]["paused"] is False
+
+    run(scenario)

@@ -66,6 +66,7 @@ def test_the_relay_closing_the_publisher_stops_it_and_it_does_not_come_back(conf
 
             await stubs.acall(stubs.relay.close_publisher(1))
             await eventually(lambda: bridge.publications == {}, within=3)
+            await eventually(lambda: stubs.relay.publishers[1].deleted, within=3)
             await asyncio.sleep(0.5)
             assert stubs.relay.whip_posts == [f"device/{DEVICE_ID}/front"]
 
@@ -96,5 +97,21 @@ def test_a_start_for_a_channel_the_bridge_does_not_have_is_ignored(config, state
             await stubs.acall(stubs.relay.send({"type": "start", "channel": "../../etc"}))
             await asyncio.sleep(0.5)
             assert stubs.relay.whip_posts == []
+
+    run(scenario)
+
+
+def test_a_stop_and_a_new_start_while_the_camera_opens_leave_one_publication(config, state, stubs):
+    async def scenario() -> None:
+        async with RunningBridge(config, state) as bridge:
+            await eventually(lambda: stubs.relay.hellos != [], within=5)
+            for kind in ("start", "stop", "start"):
+                await stubs.acall(stubs.relay.send({"type": kind, "channel": "front"}))
+            await eventually(lambda: len(stubs.relay.publishers) == 2, within=8)
+            await eventually(lambda: "front" in bridge.publications, within=5)
+            await asyncio.sleep(1)
+            live = [p for p in stubs.relay.publishers.values() if not p.deleted]
+            assert len(live) == 1
+            assert len(bridge.publications) == 1
 
     run(scenario)
