@@ -135,6 +135,10 @@ class Bridge:
                 await self._done.wait()
             finally:
                 await self._stop_all("the bridge is stopping")
+                if self._tasks:
+                    # Streams being stopped finish (their DELETE sent); a start still opening
+                    # its camera has three seconds, then it is cancelled.
+                    await asyncio.wait(set(self._tasks), timeout=3)
                 for task in [*loops, *self._tasks]:
                     task.cancel()
                 await asyncio.gather(*loops, *self._tasks, return_exceptions=True)
@@ -323,7 +327,11 @@ class Bridge:
             self._start(key)
         elif kind == "stop" and isinstance(key, str):
             self.wanted.discard(key)
-            await self._stop(key, "the relay said stop")
+            # Taken out of the publications now, stopped in the background: the next message
+            # (a start for another camera, say) is not kept waiting for the DELETE.
+            publication = self.publications.pop(key, None)
+            if publication is not None:
+                self._spawn(self._publication_stop(publication, "the relay said stop"))
         else:
             log.debug("control message %r ignored", kind)
 
@@ -366,6 +374,11 @@ class Bridge:
                 # The portal is the authority on the credential: ask it now.
                 self._heartbeat_now.set()
             return
+        except Exception:
+            # Whatever went wrong inside aiortc or FFmpeg, the channel must stay startable.
+            self.wanted.discard(channel.key)
+            log.exception("channel %s: not published", channel.key)
+            return
         if (
             channel.key not in self.wanted
             or channel.key in self.publications  # a stop and a new start while this one opened
@@ -381,13 +394,12 @@ class Bridge:
         key = publication.channel.key
         if self.publications.get(key) is publication:
             self.wanted.discard(key)
-            self._spawn(self._stop(key, why))
+            del self.publications[key]
+            self._spawn(self._publication_stop(publication, why))
 
-    async def _stop(self, key: str, why: str) -> None:
-        publication = self.publications.pop(key, None)
-        if publication is not None:
-            await publication.stop(why=why)
-            self._status_store()
+    async def _publication_stop(self, publication: Publication, why: str) -> None:
+        await publication.stop(why=why)
+        self._status_store()
 
     async def _stop_all(self, why: str) -> None:
         self.wanted.clear()
