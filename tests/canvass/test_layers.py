@@ -1,10 +1,13 @@
 """Imports only point down: tenants at the bottom, the registry core above it, the audiences and
 the paid half above that, the project package on top. A lower layer never imports a higher one,
-not even inside a function (docs/architecture.md draws the layers)."""
+not even inside a function (docs/architecture.md draws the layers). The bridge (bridge/) lies
+beneath them all as an island: it ships on the owner's box alone and imports nothing of Canvass."""
 
 from __future__ import annotations
 
 import ast
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,12 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first; a module may import its own layer and those listed before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("bridge", ("canvass_bridge",)),
     ("tenants", ("tenants",)),
     ("registry core", ("portal.registry",)),
     ("audiences", ("portal.residents", "portal.department", "portal.liveview", "billing")),
     ("platform", ("canvass", "console", "relay")),
 ]
 SOURCES = {
+    "canvass_bridge": ROOT / "bridge" / "canvass_bridge",
     "tenants": ROOT / "tenants",
     "portal.registry": ROOT / "portal" / "registry",
     "portal.residents": ROOT / "portal" / "residents",
@@ -77,3 +82,21 @@ def test_imports_only_point_down(package: str, path: Path) -> None:
         if (target := layer_of(module)) is not None and target > own
     ]
     assert not upward, "\n".join(upward)
+
+
+def test_the_bridge_imports_nothing_but_the_standard_library_and_its_own_dependencies() -> None:
+    """The bridge installs on a Raspberry Pi with its own pyproject.toml: no Django, nothing of
+    Canvass, no library it does not declare."""
+    declared = tomllib.loads((ROOT / "bridge" / "pyproject.toml").read_text())["project"]
+    allowed = {"canvass_bridge", "aiohttp", "aiortc", *sys.stdlib_module_names}
+    assert sorted(requirement.split(">")[0] for requirement in declared["dependencies"]) == [
+        "aiohttp",
+        "aiortc",
+    ]
+    foreign = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted((ROOT / "bridge" / "canvass_bridge").rglob("*.py"))
+        for line, module in imported_modules(path)
+        if module.split(".")[0] not in allowed
+    ]
+    assert not foreign, "\n".join(foreign)
