@@ -18,7 +18,8 @@ import aiohttp
 from canvass_bridge import __version__
 from canvass_bridge.config import Channel, Config
 from canvass_bridge.errors import EXIT_OK, EXIT_REVOKED, BridgeError
-from canvass_bridge.portal import CredentialRefused, PortalClient, PortalError, user_agent
+from canvass_bridge.net import client_session
+from canvass_bridge.portal import CredentialRefused, PortalClient, PortalError
 from canvass_bridge.publisher import Publication, PublishError, publish
 from canvass_bridge.state import DeviceRecord, DeviceState, StateError
 
@@ -124,7 +125,7 @@ class Bridge:
             ", ".join(channel.key for channel in self.config.channels) or "none",
             " (paused on the device)" if self._paused else "",
         )
-        async with aiohttp.ClientSession(headers={"User-Agent": user_agent()}) as session:
+        async with client_session(self.config) as session:
             self._session = session
             loops = [
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),

@@ -18,7 +18,8 @@ from canvass_bridge import __version__
 from canvass_bridge.config import Config, ConfigError, config_path, load_config
 from canvass_bridge.errors import EXIT_OK, EXIT_UNUSABLE, BridgeError
 from canvass_bridge.logs import logging_setup
-from canvass_bridge.portal import PortalError, user_agent
+from canvass_bridge.net import client_session
+from canvass_bridge.portal import PortalError
 from canvass_bridge.state import DeviceState, StateError
 
 log = logging.getLogger("canvass_bridge")
@@ -72,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from canvass_bridge.bridge import rotate
 
             asyncio.run(
-                _with_session(lambda session: rotate(config=config, state=state, session=session))
+                _with_session(
+                    config, lambda session: rotate(config=config, state=state, session=session)
+                )
             )
             print("The device credential was replaced; the old one no longer works.")
             return EXIT_OK
@@ -91,7 +94,9 @@ def claim_command(config: Config, state: DeviceState, code: str, *, replace: boo
             "another site), run `canvass-bridge claim --replace <CODE>`."
         )
     record = asyncio.run(
-        _with_session(lambda session: claim(config=config, state=state, code=code, session=session))
+        _with_session(
+            config, lambda session: claim(config=config, state=state, code=code, session=session)
+        )
     )
     print(
         f"Claimed: this is device {record.device_id} of {config.portal_url}.\n"
@@ -163,6 +168,8 @@ def status_command(config: Config, state: DeviceState) -> int:
     return EXIT_OK
 
 
-async def _with_session(action: Callable[[aiohttp.ClientSession], Awaitable[T]]) -> T:
-    async with aiohttp.ClientSession(headers={"User-Agent": user_agent()}) as session:
+async def _with_session(
+    config: Config, action: Callable[[aiohttp.ClientSession], Awaitable[T]]
+) -> T:
+    async with client_session(config) as session:
         return await action(session)

@@ -4,6 +4,7 @@ setting, before anything connects."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -65,6 +66,9 @@ class Config:
     # STUN servers for WebRTC; none by default: the relay has a public address, so the bridge's
     # own host candidates are enough and nothing else is contacted.
     ice_servers: tuple[str, ...] = ()
+    # Dial this address for the portal and the relay instead of asking DNS (their names still
+    # go in Host and TLS): for a portal the local resolver cannot find.
+    connect_host: str | None = None
     path: Path | None = field(default=None, compare=False)
 
     def channel(self, key: str) -> Channel | None:
@@ -124,11 +128,20 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         isinstance(server, str) and server.startswith(("stun:", "turn:")) for server in ice_servers
     ):
         raise ConfigError('ice_servers must be a list of "stun:host:port" addresses')
+    connect_host = data.get("connect_host")
+    if connect_host is not None:
+        try:
+            ipaddress.ip_address(connect_host if isinstance(connect_host, str) else "")
+        except ValueError:
+            raise ConfigError(
+                f"connect_host must be an IP address such as 127.0.0.1, not {connect_host!r}"
+            ) from None
     return Config(
         portal_url=portal_url,
         state_dir=state_dir,
         channels=tuple(channels),
         ice_servers=tuple(ice_servers),
+        connect_host=connect_host,
         path=path,
     )
 

@@ -72,3 +72,10 @@ def test_secrets_are_taken_out_of_log_lines():
     )
     assert redact(line) == "Authorization: Bearer *** for rtsp://admin:***@192.168.1.10/s1"
     assert redact("credential cvd_AAAA_BBBB refused") == "credential cvd_*** refused"
+
+
+def test_connect_host_must_be_an_address() -> None:
+    base = {"portal_url": "https://littlerock.canvass.example", "channels": []}
+    assert parse_config({**base, "connect_host": "127.0.0.1"}).connect_host == "127.0.0.1"
+    with pytest.raises(ConfigError, match="connect_host"):
+        parse_config({**base, "connect_host": "littlerock.localhost"})
