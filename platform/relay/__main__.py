@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="STUN/TURN URL for the relay's own candidates (repeatable)",
     )
+    parser.add_argument(
+        "--trusted-proxy-count",
+        type=int,
+        default=int(os.environ.get("TRUSTED_PROXY_COUNT") or 0),
+        help="proxies in front of the relay that append to X-Forwarded-For (as Canvass's "
+        "TRUSTED_PROXY_COUNT): the client's address is read through them",
+    )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(name)s %(message)s")
@@ -60,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     authority = HttpAuthority(
         arguments.canvass_url, arguments.auth_key, timeout=arguments.auth_timeout
     )
-    app = make_app(authority, prefix=arguments.prefix, ice_servers=tuple(arguments.ice_server))
+    app = make_app(
+        authority,
+        prefix=arguments.prefix,
+        ice_servers=tuple(arguments.ice_server),
+        proxy_count=arguments.trusted_proxy_count,
+    )
     web.run_app(app, host=arguments.host, port=arguments.port, print=None)
     return 0
 

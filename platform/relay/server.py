@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 PREFIX: web.AppKey[str] = web.AppKey("prefix", str)
+PROXY_COUNT: web.AppKey[int] = web.AppKey("proxy_count", int)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -42,7 +43,21 @@ def bearer(request: web.Request) -> str:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or ""
+    """The viewer's or bridge's address, read through the trusted proxies as Canvass reads it
+    (tenants.http.client_ip, TRUSTED_PROXY_COUNT): a media token works only from the address
+    its grant was opened from, so both must see the same one."""
+    remote = request.remote or ""
+    count = request.app[PROXY_COUNT]
+    if count <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.headers.get("X-Forwarded-For", "").split(",")
+        if entry.strip()
+    ]
+    if not forwarded:
+        return remote
+    return forwarded[-min(count, len(forwarded))]
 
 
 def cors_origin(request: web.Request) -> str | None:
@@ -227,6 +242,7 @@ def make_app(
     linger: float = 2.0,
     interval: float = 1.0,
     ice_servers: tuple[str, ...] = (),
+    proxy_count: int = 0,
 ) -> web.Application:
     """The relay as an aiohttp application; `prefix` (e.g. "/media") when a proxy serves it
     under a path of the city's host."""
@@ -241,6 +257,7 @@ def make_app(
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_SDP_BYTES)
     app[HUB] = hub
     app[PREFIX] = prefix
+    app[PROXY_COUNT] = proxy_count
     app.router.add_get(f"{prefix}/bridge/control", control)
     app.router.add_post(f"{prefix}/whip/device/{{device}}/{{channel}}", whip)
     app.router.add_delete(f"{prefix}/whip/resource/{{id}}", whip_delete)

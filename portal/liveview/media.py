@@ -63,7 +63,7 @@ def media_authorize(
     now = now or timezone.now()
     path = path.strip("/")
     if action == "read":
-        return _read(token=token, path=path, now=now)
+        return _read(token=token, path=path, ip_address=ip_address, now=now)
     if action == "publish":
         return _publish(credential=credential, path=path, ip_address=ip_address, now=now)
     if action == "control":
@@ -75,7 +75,7 @@ def media_authorize(
     raise MediaRefused(403, "unknown action")
 
 
-def _read(*, token: str, path: str, now: datetime) -> dict[str, Any]:
+def _read(*, token: str, path: str, ip_address: str | None, now: datetime) -> dict[str, Any]:
     try:
         payload = signing.loads(token, salt=_media_salt())
     except signing.BadSignature as error:
@@ -95,6 +95,10 @@ def _read(*, token: str, path: str, now: datetime) -> dict[str, Any]:
     )
     if grant is None:
         raise MediaRefused(401, "invalid media token")
+    # The token works from the address the grant was opened from: copied to another machine
+    # (another user, a shared link), it is refused. A viewer whose address changes renews.
+    if ip_address and grant.ip_address and ip_address != grant.ip_address:
+        raise MediaRefused(403, "media token used from another address than the grant's")
     why = grant_why_stopped(grant, now=now)
     if why is not None:
         if why and grant.ended_at is None:

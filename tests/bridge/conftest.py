@@ -27,6 +27,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from canvass_bridge.bridge import Backoff, Bridge
 from canvass_bridge.config import Config, load_config
 from canvass_bridge.state import DeviceRecord, DeviceState
+from tests.aio import run_isolated
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE_ID = 7
@@ -338,7 +339,7 @@ def run(scenario: Callable[[], Awaitable[None]], timeout: float = 20) -> None:
     async def bounded() -> None:
         await asyncio.wait_for(scenario(), timeout)
 
-    asyncio.run(bounded())
+    run_isolated(bounded)
 
 
 async def eventually(check: Callable[[], bool], *, within: float, every: float = 0.05) -> float:

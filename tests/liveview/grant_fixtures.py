@@ -119,7 +119,7 @@ def media_request(client: Client, key: str = MEDIA_KEY, **body: Any) -> Any:
         "user": "",
         "password": "",
         "token": "",
-        "ip": "198.51.100.4",
+        "ip": IP,  # the viewer, where the grant was opened
         "action": "read",
         "path": "",
         "protocol": "webrtc",

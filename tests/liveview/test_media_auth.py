@@ -235,3 +235,14 @@ def test_a_read_is_answered_in_a_few_queries(concord_client, django_assert_max_n
     with django_assert_max_num_queries(5):
         response = media_request(concord_client, path=f"camera/{live.camera.pk}", token=token)
     assert response.status_code == 200
+
+
+def test_a_token_replayed_from_another_address_is_refused(concord_client):
+    with schema_context("concord"):
+        live = live_camera()
+        token = media_token(open_grant(live))
+    path = f"camera/{live.camera.pk}"
+    assert media_request(concord_client, path=path, token=token).status_code == 200
+    replayed = media_request(concord_client, path=path, token=token, ip="198.51.100.4")
+    assert replayed.status_code == 403
+    assert "another address" in replayed.json()["error"]

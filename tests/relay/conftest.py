@@ -24,6 +24,7 @@ from yarl import URL
 from relay.authority import HttpAuthority
 from relay.hub import Hub
 from relay.server import HUB, make_app
+from tests.aio import run_isolated
 
 KEY = "relay-test-key"
 CONCORD = "concord.example"
@@ -315,6 +316,6 @@ def run_relay() -> Callable[..., None]:
             async with world_running(**options) as world:
                 await scenario(world)
 
-        asyncio.run(asyncio.wait_for(main(), 20))
+        run_isolated(lambda: asyncio.wait_for(main(), 20))
 
     return run

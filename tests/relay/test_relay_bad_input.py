@@ -4,12 +4,12 @@ origins; the authority client fails closed; the relay imports nothing of Django 
 from __future__ import annotations
 
 import ast
-import asyncio
 from pathlib import Path
 
 from aiortc import RTCPeerConnection
 
 from relay.authority import HttpAuthority
+from tests.aio import run_isolated
 from tests.relay.conftest import CONCORD, NO_STUN, World, offer
 
 RELAY = Path(__file__).resolve().parents[2] / "platform" / "relay"
@@ -126,7 +126,7 @@ def test_the_authority_fails_closed_when_canvass_does_not_answer() -> None:
         assert not decision.allowed
         assert decision.status == 503
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 def test_the_relay_imports_nothing_of_django_or_canvass() -> None:
@@ -143,3 +143,46 @@ def test_the_relay_imports_nothing_of_django_or_canvass() -> None:
             )
             found += [f"{path.name}: {name}" for name in names if name.split(".")[0] in forbidden]
     assert found == []
+
+
+async def video_offer() -> str:
+    pc = RTCPeerConnection(NO_STUN)
+    pc.addTransceiver("video", direction="recvonly")
+    try:
+        return await offer(pc)
+    finally:
+        await pc.close()
+
+
+def test_the_client_address_is_read_through_the_trusted_proxies_only(run_relay) -> None:
+    """Canvass binds a media token to the grant's address; the relay must report the same one
+    (through TRUSTED_PROXY_COUNT proxies), and a forged X-Forwarded-For entry is never read."""
+
+    async def scenario(world: World) -> None:
+        forwarded = {"X-Forwarded-For": "10.6.6.6, 198.51.100.7"}
+        await world.post_sdp(
+            CONCORD,
+            "/whep/camera/1",
+            await video_offer(),
+            bearer="t",
+            **forwarded,
+        )
+        reads = world.stub.actions("read", CONCORD)
+        assert reads and {call["ip"] for call in reads} == {"198.51.100.7"}
+
+    run_relay(scenario, proxy_count=1)
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(run_relay) -> None:
+    async def scenario(world: World) -> None:
+        await world.post_sdp(
+            CONCORD,
+            "/whep/camera/1",
+            await video_offer(),
+            bearer="t",
+            **{"X-Forwarded-For": "198.51.100.7"},
+        )
+        reads = world.stub.actions("read", CONCORD)
+        assert reads and {call["ip"] for call in reads} == {"127.0.0.1"}
+
+    run_relay(scenario)
