@@ -386,3 +386,23 @@ def test_a_media_token_is_refused_for_another_camera_and_on_another_citys_host(
     assert whep_status(relay_on, f"carrollton.localhost:{port}", camera, token, offer) == 401
     assert whep_status(relay_on, f"littlerock.localhost:{port}", camera + 1, token, offer) == 403
     assert whep_status(relay_on, f"littlerock.localhost:{port}", camera, "", offer) == 401
+
+
+def test_a_camera_whose_bridge_is_not_connected_is_said_plainly_in_the_viewers_language(
+    browser, live_url, world, relay_on
+):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="es-ES")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        base = live_url.format(city="littlerock")
+        sign_in(page, base, VIEWER)
+        open_from_the_console(page, base, world)
+        expect(page.locator("#live-message")).to_contain_text(
+            "El dispositivo de la cámara no está conectado", timeout=10_000
+        )
+        assert video_time(page) == 0
+    finally:
+        context.close()

@@ -92,14 +92,14 @@
       })
       .then(function (response) {
         if (response.status !== 201) {
-          return response
-            .json()
-            .catch(function () {
-              return {};
-            })
-            .then(function (body) {
-              throw new Error(body.error || "the relay answered " + response.status);
-            });
+          // The relay's own messages are English for operators; the page says it in the
+          // viewer's language, by what the status means.
+          var said = {
+            401: root.dataset.refused,
+            403: root.dataset.refused,
+            503: root.dataset.offline,
+          }[response.status];
+          throw new Error(said || root.dataset.unavailable);
         }
         return response.text().then(function (answer) {
           if (!ended) {
@@ -110,7 +110,8 @@
       })
       .catch(function (error) {
         if (!ended) {
-          say(root.dataset.unavailable + " (" + error.message + ")");
+          // A network failure (the relay unreachable) has no status: say so plainly.
+          say(error instanceof TypeError ? root.dataset.relayDown : error.message);
         }
       });
   }
