@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,8 +24,8 @@ from portal.liveview.forms import GrantForm, GrantOpenForm
 from portal.liveview.models import Grant
 from portal.liveview.relay import relay_url
 from portal.liveview.services import GrantRefused
-from portal.registry.audit import Actor
-from portal.registry.models import Camera, Capability
+from portal.registry.audit import Actor, audit_record_sites
+from portal.registry.models import AuditEntry, Camera, Capability
 from tenants.http import client_ip
 
 LIVE_VIEW = Capability.LIVE_VIEW
@@ -63,6 +64,46 @@ def live_cameras(request: StaffRequest) -> HttpResponse:
             "incident": incident,
             "open_grants": selectors.grants_open_for(request.staff),
         },
+    )
+
+
+@require_safe
+@staff_required(LIVE_VIEW)
+def live_cameras_data(request: StaffRequest) -> JsonResponse:
+    """The same cameras for the map (the registry map, an incident's map): each at its site's
+    exact place, so the handing out is recorded like any close-up of the map (MAP_VIEW, one
+    entry per site, with the incident's case when asked from one)."""
+    incident = _incident(request)
+    if incident is not None:
+        cameras = selectors.live_cameras(
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            radius_m=incident.search_radius_m,
+        )
+    else:
+        cameras = selectors.live_cameras()
+    sites = {live.site.pk: live.site for live in cameras}
+    audit_record_sites(
+        actor=_actor(request),
+        action=AuditEntry.Action.MAP_VIEW,
+        reason=f"Exact places of {len(cameras)} live cameras shown on the map",
+        case=incident,
+        sites=sites.values(),
+    )
+    return JsonResponse(
+        {
+            "cameras": [
+                {
+                    "label": live.camera.label,
+                    "latitude": live.site.latitude,
+                    "longitude": live.site.longitude,
+                    "emergency_only": live.emergency_only,
+                    "open_url": reverse("department:live_open", args=[live.camera.pk])
+                    + (f"?incident={incident.pk}" if incident is not None else ""),
+                }
+                for live in cameras
+            ]
+        }
     )
 
 

@@ -7,6 +7,7 @@ from portal.liveview import staff_views
 
 urlpatterns = [
     path("", staff_views.live_cameras, name="live_cameras"),
+    path("cameras.json", staff_views.live_cameras_data, name="live_cameras_data"),
     path("cameras/<int:camera_id>/open/", staff_views.grant_open, name="live_open"),
     path("grants/<int:grant_id>/", staff_views.grant_viewer, name="live_grant"),
     path("grants/<int:grant_id>/status.json", staff_views.grant_status, name="live_status"),

@@ -406,3 +406,18 @@ def test_a_camera_whose_bridge_is_not_connected_is_said_plainly_in_the_viewers_l
         assert video_time(page) == 0
     finally:
         context.close()
+
+
+def test_the_map_marks_the_shared_camera_and_opens_it_with_a_reason(page, live_url, world):
+    from playwright.sync_api import expect
+
+    base = live_url.format(city="littlerock")
+    sign_in(page, base, VIEWER)
+    page.goto(f"{base}/department/map/")
+    marker = page.locator(".live-marker", has_text="LIVE")
+    expect(marker.first).to_be_visible()
+    marker.first.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(world.live.camera.label)
+    popup.get_by_role("link", name="Open live view").click()
+    page.wait_for_url(re.compile(rf"/department/live/cameras/{world.live.camera.pk}/open/"))

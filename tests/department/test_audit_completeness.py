@@ -67,6 +67,8 @@ AUDITED = {
     "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
     # The city's device subscriptions list their sites' addresses (one entry per viewing).
     "device_subscriptions": ("get", "/department/device-subscriptions/", None),
+    # The live cameras on the map, each at its exact place (MAP_VIEW, one entry per site).
+    "live_cameras_data": ("get", "/department/live/cameras.json", None),
 }
 # Routes that show no owner's contact details, address, exact location or footage, and so
 # record nothing.

@@ -71,6 +71,7 @@ MATRIX = [
         CASEWORK,
     ),
     ("get", "/department/live/", None, LIVE_VIEW),
+    ("get", "/department/live/cameras.json", None, LIVE_VIEW),
     ("get", "/department/live/cameras/{camera}/open/", None, LIVE_VIEW),
     # The site is not integrated: the form says why, and nothing opens.
     (

@@ -252,3 +252,58 @@ def test_the_dashboard_counts_live_views_of_the_last_30_days(world):
     page = investigator.client.get("/department/").content.decode()
     assert "Live views, last 30 days" in page
     assert "42 s watched" in page
+
+
+def test_the_map_shows_the_shared_cameras_at_their_places_and_records_it(world, make_staff):
+    investigator, shared, _hidden = world
+    with schema_context("concord"):
+        before = AuditEntry.objects.filter(action=AuditEntry.Action.MAP_VIEW).count()
+    answer = investigator.client.get("/department/live/cameras.json")
+    assert answer.status_code == 200
+    assert answer.json()["cameras"] == [
+        {
+            "label": "Shared porch",
+            "latitude": shared.site.latitude,
+            "longitude": shared.site.longitude,
+            "emergency_only": False,
+            "open_url": f"/department/live/cameras/{shared.camera.pk}/open/",
+        }
+    ]
+    with schema_context("concord"):
+        entries = AuditEntry.objects.filter(action=AuditEntry.Action.MAP_VIEW)
+        assert entries.count() == before + 1
+        assert entries.latest("at").site_id == shared.site.pk
+    # The map and the incident's map ask for them; an analyst's map does not.
+    assert (
+        'data-live-url="/department/live/cameras.json"'
+        in investigator.client.get("/department/map/").content.decode()
+    )
+    analyst = make_staff("concord", "analyst")
+    assert "data-live-url" not in analyst.client.get("/department/map/").content.decode()
+    assert analyst.client.get("/department/live/cameras.json").status_code == 403
+
+
+def test_from_an_incident_the_map_gets_the_cameras_within_its_radius(world):
+    investigator, shared, _hidden = world
+    with schema_context("concord"):
+        far = live_camera(label="Far shop", email="far@example.org", latitude=35.5, longitude=-80.4)
+        incident = Incident.objects.create(
+            kind="crime",
+            category="burglary",
+            case_number="CPD-MAP",
+            latitude=shared.site.latitude,
+            longitude=shared.site.longitude,
+            starts_at=timezone.now(),
+            ends_at=timezone.now(),
+            radius_m=300,
+            opened_by=staff_row(investigator).user,
+        )
+    answer = investigator.client.get(f"/department/live/cameras.json?incident={incident.pk}")
+    labels = [camera["label"] for camera in answer.json()["cameras"]]
+    assert labels == ["Shared porch"] and far.camera.label not in labels
+    assert answer.json()["cameras"][0]["open_url"].endswith(f"?incident={incident.pk}")
+    with schema_context("concord"):
+        entry = AuditEntry.objects.filter(action=AuditEntry.Action.MAP_VIEW).latest("at")
+        assert entry.case_number == "CPD-MAP"
+    page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
+    assert f"/department/live/cameras.json?incident={incident.pk}" in page

@@ -18,6 +18,41 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // The cameras their owners share right now (staff with the live-view capability): a LIVE
+  // marker at each site, its popup a link to open the camera with a reason. Labels are the
+  // owners' words: set as text, never as HTML.
+  function liveCameras(map, element) {
+    if (!element.dataset.liveUrl) { return; }
+    fetch(element.dataset.liveUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : { cameras: [] }; })
+      .then(function (payload) {
+        (payload.cameras || []).forEach(function (camera) {
+          const badge = document.createElement("span");
+          badge.className = "live-marker";
+          badge.textContent = "LIVE";
+          const popup = document.createElement("div");
+          const name = document.createElement("strong");
+          name.textContent = camera.label;
+          popup.appendChild(name);
+          if (camera.emergency_only) {
+            const note = document.createElement("p");
+            note.textContent = element.dataset.liveEmergency;
+            popup.appendChild(note);
+          }
+          const link = document.createElement("a");
+          link.href = camera.open_url;
+          link.textContent = element.dataset.liveOpen;
+          popup.appendChild(document.createElement("br"));
+          popup.appendChild(link);
+          L.marker([camera.latitude, camera.longitude], {
+            icon: L.divIcon({ className: "", html: badge, iconSize: [38, 18] }),
+            title: camera.label,
+            zIndexOffset: 1000,
+          }).bindPopup(popup).addTo(map);
+        });
+      });
+  }
+
   function registryMap(element) {
     const { map } = base(element, 13);
     const layer = L.layerGroup().addTo(map);
@@ -59,6 +94,7 @@
     }
     map.on("moveend", load);
     load();
+    liveCameras(map, element);
   }
 
   function incidentMap(element) {
@@ -82,6 +118,7 @@
     add(data("incident-sites"));
     // Rows the canvass's "more" link added (canvass.js).
     document.addEventListener("canvass:sites", function (event) { add(event.detail); });
+    liveCameras(map, element);
   }
 
   function coverageMap(element) {
