@@ -42,20 +42,24 @@ def _incident(request: StaffRequest) -> Incident | None:
     return Incident.objects.filter(pk=int(value)).first()
 
 
+def _cameras_near(incident: Incident | None) -> list[selectors.LiveCamera]:
+    """The cameras staff may open now: within an incident's searched radius when from one."""
+    if incident is None:
+        return selectors.live_cameras()
+    return selectors.live_cameras(
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        radius_m=incident.search_radius_m,
+    )
+
+
 @require_safe
 @staff_required(LIVE_VIEW)
 def live_cameras(request: StaffRequest) -> HttpResponse:
     """The cameras staff may open now; from an incident, those within its search radius,
     nearest first."""
     incident = _incident(request)
-    if incident is not None:
-        cameras = selectors.live_cameras(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            radius_m=incident.search_radius_m,
-        )
-    else:
-        cameras = selectors.live_cameras()
+    cameras = _cameras_near(incident)
     return render(
         request,
         "liveview/cameras.html",
@@ -74,22 +78,16 @@ def live_cameras_data(request: StaffRequest) -> JsonResponse:
     exact place, so the handing out is recorded like any close-up of the map (MAP_VIEW, one
     entry per site, with the incident's case when asked from one)."""
     incident = _incident(request)
-    if incident is not None:
-        cameras = selectors.live_cameras(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            radius_m=incident.search_radius_m,
-        )
-    else:
-        cameras = selectors.live_cameras()
+    cameras = _cameras_near(incident)
     sites = {live.site.pk: live.site for live in cameras}
-    audit_record_sites(
-        actor=_actor(request),
-        action=AuditEntry.Action.MAP_VIEW,
-        reason=f"Exact places of {len(cameras)} live cameras shown on the map",
-        case=incident,
-        sites=sites.values(),
-    )
+    if sites:  # no camera, no place handed out: nothing to record
+        audit_record_sites(
+            actor=_actor(request),
+            action=AuditEntry.Action.MAP_VIEW,
+            reason=f"Exact places of {len(cameras)} live cameras shown on the map",
+            case=incident,
+            sites=sites.values(),
+        )
     return JsonResponse(
         {
             "cameras": [

@@ -67,8 +67,6 @@ AUDITED = {
     "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
     # The city's device subscriptions list their sites' addresses (one entry per viewing).
     "device_subscriptions": ("get", "/department/device-subscriptions/", None),
-    # The live cameras on the map, each at its exact place (MAP_VIEW, one entry per site).
-    "live_cameras_data": ("get", "/department/live/cameras.json", None),
 }
 # Routes that show no owner's contact details, address, exact location or footage, and so
 # record nothing.
@@ -88,7 +86,16 @@ NOT_AUDITED = {
 }
 # Live view records each view's start (LIVE_FEED) and stop (LIVE_FEED_END) in its services;
 # which route writes what is tested in tests/liveview/test_staff_live_audit.py.
-LIVE_VIEW_ROUTES = {"live_open", "live_grant", "live_status", "live_renew", "live_close"}
+# The live cameras on the map record their exact places (MAP_VIEW, one entry per site; none when
+# no camera is shared): tests/liveview/test_staff_live.py.
+LIVE_VIEW_ROUTES = {
+    "live_open",
+    "live_grant",
+    "live_status",
+    "live_renew",
+    "live_close",
+    "live_cameras_data",
+}
 # Routes that change state without showing or sending anyone's details.
 UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel"}
 # The resident portal: an owner sees and changes only their own registration, so its pages

@@ -307,3 +307,13 @@ def test_from_an_incident_the_map_gets_the_cameras_within_its_radius(world):
         assert entry.case_number == "CPD-MAP"
     page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
     assert f"/department/live/cameras.json?incident={incident.pk}" in page
+
+
+def test_a_map_without_shared_cameras_records_nothing(make_staff):
+    investigator = make_staff("concord", "investigator")
+    with schema_context("concord"):
+        before = AuditEntry.objects.count()
+    answer = investigator.client.get("/department/live/cameras.json")
+    assert answer.status_code == 200 and answer.json() == {"cameras": []}
+    with schema_context("concord"):
+        assert AuditEntry.objects.count() == before
