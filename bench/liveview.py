@@ -673,7 +673,7 @@ def main() -> int:
     finally:
         connections.close_all()
         database.__exit__(None, None, None)
-    shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     load = os.getloadavg()
     print(
