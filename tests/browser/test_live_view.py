@@ -421,3 +421,22 @@ def test_the_map_marks_the_shared_camera_and_opens_it_with_a_reason(page, live_u
     expect(popup).to_contain_text(world.live.camera.label)
     popup.get_by_role("link", name="Open live view").click()
     page.wait_for_url(re.compile(rf"/department/live/cameras/{world.live.camera.pk}/open/"))
+
+
+def test_leaving_the_viewer_page_ends_its_stream_at_the_relay_at_once(
+    page, live_url, world, relay_on, bridge
+):
+    base = live_url.format(city="littlerock")
+    sign_in(page, base, VIEWER)
+    open_from_the_console(page, base, world)
+    wait_until(lambda: video_time(page) > 0, 10, "first frame")
+    assert relay_stats(relay_on)["viewers"] == 1
+    deletes: list[str] = []
+    page.on(
+        "request",
+        lambda request: deletes.append(request.url) if request.method == "DELETE" else None,
+    )
+    page.goto(f"{base}/department/")  # the grant stays open; the page said it is leaving
+    wait_until(lambda: relay_stats(relay_on)["viewers"] == 0, 2, "the relay letting go")
+    assert [url for url in deletes if "/whep/resource/" in url]
+    assert grant_of(world).ended_at is None

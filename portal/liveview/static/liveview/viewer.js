@@ -15,6 +15,7 @@
   var token = root.dataset.token;
   var statusUrl = root.dataset.statusUrl;
   var peer = null;
+  var resource = null; // the relay's Location for this viewer, deleted when the page is done
   var ended = false;
   var poller = null;
 
@@ -24,7 +25,20 @@
     }
   }
 
+  function leave() {
+    if (resource) {
+      // keepalive: the request outlives the page when it is being closed.
+      fetch(resource, {
+        method: "DELETE",
+        headers: { Authorization: "Bearer " + token },
+        keepalive: true,
+      }).catch(function () {});
+      resource = null;
+    }
+  }
+
   function stop(text) {
+    leave();
     ended = true;
     if (poller !== null) {
       window.clearInterval(poller);
@@ -101,6 +115,10 @@
           }[response.status];
           throw new Error(said || root.dataset.unavailable);
         }
+        var location = response.headers.get("Location");
+        if (location) {
+          resource = new URL(location, relay.replace(/\/$/, "") + "/").toString();
+        }
         return response.text().then(function (answer) {
           if (!ended) {
             return connection.setRemoteDescription({ type: "answer", sdp: answer });
@@ -142,6 +160,7 @@
 
   if (relay && token && window.RTCPeerConnection) {
     play();
+    window.addEventListener("pagehide", leave);
   }
   if (statusUrl && !root.dataset.ended) {
     poller = window.setInterval(poll, 1000);
