@@ -18,6 +18,8 @@ class TenantConnection(Protocol):
 
     def set_schema_to_public(self) -> None: ...
 
+    def set_tenant(self, tenant: Any, include_public: bool = True) -> None: ...
+
 
 # The same object as django.db.connection (a proxy to the thread's connection), typed.
 tenant_connection = cast(TenantConnection, connection)
