@@ -19,16 +19,18 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from tenants.models import Department, Domain
 
 
+def _domains(domain_model: type[Domain] = Domain) -> Any:
+    """Domains with their department, its branding and programme, in one query."""
+    return domain_model.objects.select_related("tenant", "tenant__branding", "tenant__program")
+
+
 class DepartmentMiddleware(TenantMainMiddleware):
     """django-tenants' host routing, loading branding and program in the same query, then the
     department's time zone for the rest of the request: typed times are read, and every time on
     a page or in an email is written, in the city's local time."""
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Department:
-        domain = domain_model.objects.select_related(
-            "tenant", "tenant__branding", "tenant__program"
-        ).get(domain=hostname)
-        return domain.tenant
+        return _domains(domain_model).get(domain=hostname).tenant
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         # A thread serves many cities: never inherit the previous request's zone.
@@ -50,7 +52,8 @@ class DepartmentMiddleware(TenantMainMiddleware):
 # How long a process trusts what it read of a host's department (department_for_host): a change
 # of domain, status or programme settings reaches the lean paths within this time.
 HOST_CACHE_SECONDS = 5.0
-_hosts: dict[str, tuple[float, Department | None]] = {}
+HOST_CACHE_SIZE = 1000  # hostnames of real departments; past it, the cache starts again
+_hosts: dict[str, tuple[float, Department]] = {}
 _hosts_lock = threading.Lock()
 
 
@@ -63,15 +66,15 @@ def department_for_host(hostname: str) -> Department | None:
     cached = _hosts.get(hostname)
     if cached is not None and now - cached[0] < HOST_CACHE_SECONDS:
         return cached[1]
-    domain = (
-        Domain.objects.select_related("tenant", "tenant__branding", "tenant__program")
-        .filter(domain=hostname)
-        .first()
-    )
-    department = domain.tenant if domain is not None else None
+    domain = _domains().filter(domain=hostname).first()
+    if domain is None:
+        # Not kept: any Host header can be sent, and the cache must not grow with them.
+        return None
     with _hosts_lock:
-        _hosts[hostname] = (now, department)
-    return department
+        if len(_hosts) >= HOST_CACHE_SIZE:
+            _hosts.clear()
+        _hosts[hostname] = (now, domain.tenant)
+    return domain.tenant
 
 
 def _time_zone_reset(**kwargs: Any) -> None:

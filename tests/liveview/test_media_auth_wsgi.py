@@ -134,3 +134,11 @@ def test_every_other_request_goes_through_django(monkeypatch):
     environ_get = {"REQUEST_METHOD": "GET", "PATH_INFO": "/media/auth"}
     canvass.wsgi.application(environ_get, lambda status, headers: None)
     assert seen == [("POST", "/department/"), ("GET", "/media/auth")]
+
+
+def test_unknown_hosts_are_not_kept_in_the_cache(concord_grant):
+    live, _grant, token = concord_grant
+    for number in range(5):
+        assert call(f"nowhere-{number}.localhost", read(live, token))[0] == 404
+    assert call("concord.localhost", read(live, token))[0] == 200
+    assert set(middleware._hosts) == {"concord.localhost"}
