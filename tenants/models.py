@@ -96,12 +96,22 @@ class DepartmentQuerySet(models.QuerySet["Department"]):
         """Every department, without the platform's own public-schema row."""
         return self.exclude(schema_name=get_public_schema_name())
 
+    def serving(self) -> DepartmentQuerySet:
+        """The departments whose portals are open and whose scheduled jobs run: neither
+        suspended nor still being provisioned. THE rule for "does work run for this city"."""
+        return self.cities().filter(status=Department.Status.ACTIVE)
+
 
 class Department(TenantMixin):
     """One city's police department: a tenant with its own PostgreSQL schema."""
 
     class Status(models.TextChoices):
+        # Being provisioned (its schema, portal or first administrator not ready yet): no
+        # portal, no jobs.
+        PROVISIONING = "provisioning", _("Being provisioned")
         ACTIVE = "active", _("Active")
+        # Suspended by the vendor: the portal shows a notice, sign-ins are refused, the data is
+        # kept and the scheduled jobs skip it until it is reactivated.
         SUSPENDED = "suspended", _("Suspended")
 
     name: models.CharField[str, str] = models.CharField(

@@ -1,0 +1,123 @@
+"""The vendor's own records (public schema): vendor staff roles and the platform audit log.
+
+A department's audit trail (portal.registry.AuditEntry) lives in its schema and records what
+happens there; the platform audit log records what vendor staff do to departments from the
+console (create, edit, suspend, export, delete, support sessions, roles), and survives the
+department's deletion: it keeps the department's name and subdomain as text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class VendorRole(models.TextChoices):
+    SUPPORT = "support", _("Support")
+    BILLING = "billing", _("Billing")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class VendorCapability(models.TextChoices):
+    """What vendor staff may do; a role is a set of these (VENDOR_ROLE_CAPABILITIES)."""
+
+    DEPARTMENTS_VIEW = "departments_view", _("See departments")
+    # Create, edit, add domains, suspend and reactivate.
+    DEPARTMENTS_MANAGE = "departments_manage", _("Manage departments")
+    DEPARTMENTS_EXPORT = "departments_export", _("Export a department")
+    DEPARTMENTS_DELETE = "departments_delete", _("Delete a department")
+    SUPPORT_SESSIONS = "support_sessions", _("Open support sessions")
+    BILLING = "billing", _("Run billing")
+    VENDOR_STAFF = "vendor_staff", _("Manage vendor staff")
+    PLATFORM_AUDIT = "platform_audit", _("Read the platform audit log")
+
+
+VENDOR_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    VendorRole.SUPPORT: frozenset(
+        {VendorCapability.DEPARTMENTS_VIEW, VendorCapability.SUPPORT_SESSIONS}
+    ),
+    VendorRole.BILLING: frozenset({VendorCapability.DEPARTMENTS_VIEW, VendorCapability.BILLING}),
+    VendorRole.ADMINISTRATOR: frozenset(VendorCapability.values),
+}
+
+
+class VendorStaff(models.Model):
+    """A vendor staff account's role. Accounts with is_staff and no row: a superuser is an
+    administrator, anyone else support (console.access.vendor_role)."""
+
+    user: models.OneToOneField[Any, Any] = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_staff"
+    )
+    role: models.CharField[str, str] = models.CharField(
+        _("role"), max_length=16, choices=VendorRole.choices, default=VendorRole.SUPPORT
+    )
+    updated_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class PlatformAuditEntry(models.Model):
+    """One thing vendor staff (or the platform itself) did; append-only (console.audit)."""
+
+    class Action(models.TextChoices):
+        DEPARTMENT_CREATE = "department_create", _("Department created")
+        DEPARTMENT_EDIT = "department_edit", _("Department edited")
+        DOMAIN_ADD = "domain_add", _("Domain added")
+        DOMAIN_REMOVE = "domain_remove", _("Domain removed")
+        DEPARTMENT_SUSPEND = "department_suspend", _("Department suspended")
+        DEPARTMENT_REACTIVATE = "department_reactivate", _("Department reactivated")
+        DEPARTMENT_EXPORT = "department_export", _("Department export requested")
+        DEPARTMENT_EXPORT_DOWNLOAD = "department_export_download", _("Department export downloaded")
+        DEPARTMENT_DELETE = "department_delete", _("Department deleted")
+        SUPPORT_REQUEST = "support_request", _("Support session requested")
+        SUPPORT_WRITE_APPROVED = "support_write_approved", _("Support write access approved")
+        SUPPORT_START = "support_start", _("Support session started")
+        SUPPORT_END = "support_end", _("Support session ended")
+        VENDOR_ROLE_CHANGE = "vendor_role_change", _("Vendor staff role changed")
+        JOB_FAILED = "job_failed", _("Scheduled job failed")
+
+    at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        auto_now_add=True, db_index=True
+    )
+    actor: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text: the record outlives the account and the department.
+    actor_email: models.CharField[str, str] = models.CharField(max_length=254, blank=True)
+    action: models.CharField[str, str] = models.CharField(
+        max_length=32, choices=Action.choices, db_index=True
+    )
+    department: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "tenants.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    department_name: models.CharField[str, str] = models.CharField(max_length=100, blank=True)
+    department_schema: models.CharField[str, str] = models.CharField(max_length=63, blank=True)
+    detail: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "platform audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.department_schema}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("The platform audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("The platform audit log is append-only.")
