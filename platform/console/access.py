@@ -12,12 +12,11 @@ def vendor_role(user: AbstractBaseUser | AnonymousUser) -> str | None:
     Staff accounts with no role recorded: a superuser is an administrator, others support."""
     if not user.is_authenticated or not getattr(user, "is_staff", False):
         return None
-    try:
-        return str(user.vendor_staff.role)  # type: ignore[union-attr]
-    except VendorStaff.DoesNotExist:
-        return (
-            VendorRole.ADMINISTRATOR if getattr(user, "is_superuser", False) else VendorRole.SUPPORT
-        )
+    # A missing reverse one-to-one raises an AttributeError subclass: getattr's default.
+    recorded: VendorStaff | None = getattr(user, "vendor_staff", None)
+    if recorded is not None:
+        return str(recorded.role)
+    return VendorRole.ADMINISTRATOR if getattr(user, "is_superuser", False) else VendorRole.SUPPORT
 
 
 def vendor_can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from console.models import PlatformAuditEntry
 from tenants.models import Department
@@ -23,7 +24,7 @@ def platform_audit_record(
     so the record and the action commit or roll back together."""
     user = actor if actor is not None and actor.is_authenticated else None
     entry = PlatformAuditEntry(
-        actor=user,
+        actor_id=user.pk if user is not None else None,
         actor_email=getattr(user, "email", "") or "",
         action=action,
         department=department if department is not None and department.pk else None,
@@ -31,14 +32,9 @@ def platform_audit_record(
         department_schema=department.schema_name if department is not None else "",
         detail=detail or {},
     )
-    schema = connection.schema_name
-    if schema == "public":
+    if getattr(connection, "schema_name", "public") == "public":
         entry.save()
-        return entry
-    connection.set_schema_to_public()
-    try:
-        entry.save()
-    finally:
-        # django-tenants: back to the caller's schema (set_schema takes the name).
-        connection.set_schema(schema)
+    else:
+        with schema_context("public"):
+            entry.save()
     return entry
