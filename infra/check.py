@@ -224,6 +224,11 @@ def manifest_problems(documents: Iterable[Document], source: str) -> list[str]:
     return problems
 
 
+def shown(path: Path) -> str:
+    """A path as the report names it: from the repository's root when it is inside it."""
+    return str(path.relative_to(INFRA.parent)) if path.is_relative_to(INFRA.parent) else str(path)
+
+
 def kubernetes_problems(
     kustomizations: Iterable[Path] = KUSTOMIZATIONS, plain: Iterable[Path] = PLAIN_MANIFESTS
 ) -> list[str]:
@@ -236,14 +241,14 @@ def kubernetes_problems(
             continue
         if not documents:
             problems.append(f"{directory}: renders nothing")
-        problems.extend(manifest_problems(documents, str(directory.relative_to(INFRA.parent))))
+        problems.extend(manifest_problems(documents, shown(directory)))
     for path in plain:
         try:
             documents = load_documents(path)
         except (RenderError, yaml.YAMLError) as error:
             problems.append(str(error))
             continue
-        problems.extend(manifest_problems(documents, str(path.relative_to(INFRA.parent))))
+        problems.extend(manifest_problems(documents, shown(path)))
     return problems
 
 
