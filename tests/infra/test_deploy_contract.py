@@ -228,9 +228,21 @@ def test_web_is_probed_on_the_health_endpoints():
     web = named(production(), "Deployment", "canvass-web")
     (container,) = web["spec"]["template"]["spec"]["containers"]
 
-    assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+    # Sent as if through the ingress: production redirects plain HTTP to https://, and the
+    # kubelet counts a redirect as success, so without it a broken app would look alive.
+    https = [{"name": "X-Forwarded-Proto", "value": "https"}]
+    assert container["livenessProbe"]["httpGet"] == {
+        "path": "/health/live",
+        "port": "http",
+        "httpHeaders": https,
+    }
+    assert container["readinessProbe"]["httpGet"] == {
+        "path": "/health/ready",
+        "port": "http",
+        "httpHeaders": https,
+    }
     assert container["startupProbe"]["httpGet"]["path"] == "/health/live"
+    assert container["startupProbe"]["httpGet"]["httpHeaders"] == https
 
 
 def test_every_container_states_its_resources():

@@ -24,6 +24,7 @@ def probe_paths() -> set[str]:
     }
     compose_test = " ".join(compose_file()["services"]["web"]["healthcheck"]["test"])
     assert "http://127.0.0.1:8000/health/live" in compose_test
+    assert "'X-Forwarded-Proto': 'https'" in compose_test
     return paths
 
 
@@ -36,7 +37,9 @@ def test_the_probes_ask_the_two_health_endpoints():
 )
 @pytest.mark.django_db
 def test_liveness_answers_the_kubelet_on_the_pods_address():
-    response = Client().get("/health/live", HTTP_HOST="10.1.2.3:8000")
+    response = Client().get(
+        "/health/live", HTTP_HOST="10.1.2.3:8000", HTTP_X_FORWARDED_PROTO="https"
+    )
 
     assert response.status_code == 200
 
@@ -46,7 +49,9 @@ def test_liveness_answers_the_kubelet_on_the_pods_address():
 )
 @pytest.mark.django_db
 def test_readiness_is_served_on_the_pods_address():
-    response = Client().get("/health/ready", HTTP_HOST="10.1.2.3:8000")
+    response = Client().get(
+        "/health/ready", HTTP_HOST="10.1.2.3:8000", HTTP_X_FORWARDED_PROTO="https"
+    )
 
     # 200 when the database, the cache and the broker answer; 500 or 503 when one does not.
     assert response.status_code in {200, 500, 503}
