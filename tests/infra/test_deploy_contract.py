@@ -420,3 +420,43 @@ def test_the_tls_proxy_sends_media_to_the_relay_and_the_rest_to_web():
     assert "--port" in services["relay"]["command"]
     assert services["relay"]["command"][services["relay"]["command"].index("--port") + 1] == "8890"
     assert services["relay"]["environment"]["MEDIA_RELAY_CANVASS_URL"] == "http://web:8000"
+
+
+# --- the variables ---------------------------------------------------------------------------
+
+# Read by the parts of issue 11 built beside the deployment files (or by a library): named here
+# so that a misspelt variable elsewhere still fails the test below.
+READ_ELSEWHERE = {
+    "METRICS_TOKEN": "the bearer token of /metrics (health and metrics work)",
+    "PROMETHEUS_MULTIPROC_DIR": "prometheus_client's multiprocess mode",
+}
+
+
+def variables_read() -> set[str]:
+    """Every name that the code or gunicorn's settings read from the environment (as a string
+    literal) or that infra/env.example lists."""
+    names = set(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / "infra" / "env.example").read_text(), re.M)
+    )
+    for folder in ("platform", "tenants", "portal", "billing", "infra"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names |= set(re.findall(r"[\"']([A-Z][A-Z0-9_]+)[\"']", path.read_text()))
+    return names
+
+
+def test_every_variable_the_deployment_sets_is_one_canvass_reads():
+    documents = production()
+    given: dict[str, set[str]] = {}
+    config = named(documents, "ConfigMap", "canvass-config")
+    given["k8s ConfigMap"] = set(config["data"])
+    for secret in check.load_documents(check.K8S / "secret.example.yaml"):
+        given[f"k8s Secret {secret['metadata']['name']}"] = set(secret["stringData"])
+    for document, _pod, container in containers(documents):
+        given[f"k8s {document['metadata']['name']}"] = {v["name"] for v in container.get("env", [])}
+    for name, service in compose_file()["services"].items():
+        if service.get("image", "").startswith("canvass"):
+            given[f"compose {name}"] = set(service["environment"])
+
+    known = variables_read() | set(READ_ELSEWHERE)
+    unknown = {where: sorted(names - known) for where, names in given.items() if names - known}
+    assert unknown == {}
