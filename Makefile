@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 LOCALES := portal/locale
 
-.PHONY: demo test lint format install messages setup serve check-deploy browser-deps clean
+.PHONY: demo test lint format install messages setup serve check-deploy infra-check browser-deps clean
 
 # Seeds the three cities, then serves them with what runs beside the web server (the live-view
 # relay and two simulated bridges in Little Rock); Ctrl-C stops everything.
@@ -53,6 +53,11 @@ check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=$$(openssl rand -hex 32) ALLOWED_HOSTS=.canvass.example \
 	DATABASE_URL=postgres://canvass@127.0.0.1:5432/canvass REDIS_URL=redis://127.0.0.1:6379/0 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# The deployment files, statically (infra/check.py): hadolint on the Dockerfile,
+# kubernetes-validate on every kustomization, the Compose file against the Compose spec's schema.
+infra-check: install
+	$(BIN)/python infra/check.py
 
 clean:
 	rm -rf $(VENV) .data node_modules
