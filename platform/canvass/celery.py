@@ -13,7 +13,6 @@ import logging
 import os
 from typing import Any
 
-from celery.signals import task_failure
 from django_tenants.utils import get_public_schema_name
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import TenantTask
@@ -69,8 +68,14 @@ class DepartmentTask(TenantTask):
                         department.schema_name,
                     )
                     return None
-                with department.in_time_zone():
-                    return super().__call__(*args, **kwargs)
+                try:
+                    with department.in_time_zone():
+                        return super().__call__(*args, **kwargs)
+                except Exception as error:
+                    # Here rather than on Celery's task_failure signal, which eager runs (the
+                    # demo) never send.
+                    scheduled_job_failed(self.name, department, error)
+                    raise
         if isinstance(tenant, Department):
             with tenant.in_time_zone():
                 return super().__call__(*args, **kwargs)
@@ -82,27 +87,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@task_failure.connect
-def scheduled_job_failed(
-    sender: Any = None, exception: BaseException | None = None, **_: Any
-) -> None:
-    """A periodic job that failed for a department (after its retries, if any) goes into the
-    platform's audit log, where vendor staff see it: the job and the kind of error, never its
-    message (it may quote a resident's data)."""
-    if not getattr(sender, "scheduled_job", False):
-        return
+def scheduled_job_failed(task_name: str, department: Any, error: BaseException) -> None:
+    """A periodic job that failed for a department goes into the platform's audit log, where
+    vendor staff see it: the job and the kind of error, never its message (it may quote a
+    resident's data)."""
     from console.audit import platform_audit_record
     from console.models import PlatformAuditEntry
-    from tenants.models import Department
 
-    schema = get_schema_name_from_task(sender, {})
-    department = Department.objects.filter(schema_name=schema).first() if schema else None
     try:
         platform_audit_record(
             actor=None,
             action=PlatformAuditEntry.Action.JOB_FAILED,
             department=department,
-            detail={"job": sender.name, "error": type(exception).__name__},
+            detail={"job": task_name, "error": type(error).__name__},
         )
     except Exception:
-        logger.exception("%s failed for %s and could not be recorded", sender.name, schema)
+        logger.exception("%s failed for %s and could not be recorded", task_name, department)
