@@ -85,6 +85,9 @@ def scheduler_start() -> tuple[Callable[[], None], str]:
     jobs at once in that thread (no broker: tasks are eager): for `manage.py demo --serve`.
     Returns the function that stops it (waits for a job in progress) and a line saying so."""
     app: Any = current_app
+    # Celery's own lines for each task ("Task ... succeeded") would flood the demo's terminal;
+    # each job still logs its one line.
+    logging.getLogger("celery").setLevel(logging.WARNING)
     app.loader.import_default_modules()  # every app's tasks.py, as a worker would
     beat: Any = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler")
     beat.start()

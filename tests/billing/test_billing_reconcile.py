@@ -124,3 +124,17 @@ def test_the_job_stops_quietly_when_stripe_is_unreachable(paid_checkout, fake_st
     result = billing_reconcile.apply(headers={"_schema_name": "concord"})
     assert result.result == "3 checked against Stripe, 2 corrected"
     assert checkout.subscription.entitled
+
+
+def test_the_command_reconciles_every_active_department(paid_checkout):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    checkout = paid_checkout("carrollton", email="command@example.org")
+    checkout.complete()
+    out = StringIO()
+    call_command("billing_reconcile", stdout=out)
+    assert "carrollton: 3 checked against Stripe, 2 corrected" in out.getvalue()
+    assert f"  corrected: reconcile:{checkout.session_id}:completed" in out.getvalue()
+    assert checkout.subscription.entitled
