@@ -54,8 +54,10 @@ def _apply(result: Reconciliation, event_id: str, type_: str, obj: StripeDict) -
     """The missed event, processed as the webhook would have (once by its id: a run racing
     this one waits on the id's unique insert, then finds it done)."""
     if WebhookEvent.objects.filter(stripe_event_id=event_id).exists():
-        return  # corrected before (a concurrent run); still drifting means Stripe moved on
-    record = webhooks.event_process(event=_event(event_id, type_, obj))
+        return  # applied by an earlier run: nothing more for this one to do
+    record, applied = webhooks.event_process_once(event=_event(event_id, type_, obj))
+    if not applied:
+        return  # a concurrent run applied it first
     result.corrected.append(event_id)
     logger.info("billing_reconcile: %s %s (%s)", type_, event_id, record.detail or record.outcome)
 

@@ -5,15 +5,15 @@ worker's connection to it; DepartmentTask then runs the task in that department'
 that what it computes and emails is in the city's local time. A task queued for a department
 that has since been deleted is skipped with a log line. Periodic jobs (`@shared_task(
 scheduled_job=True)`, queued by tenants.tasks.jobs_fan_out on canvass.schedule's timetable) also
-run only for a serving department and one at a time per department (tenants.scheduling). With no
-CELERY_BROKER_URL (the demo), tasks run at once, in-process.
+run only for a serving department and one at a time per department (tenants.scheduling), and
+one that fails is recorded in the platform's audit log. With no CELERY_BROKER_URL (the demo),
+tasks run at once, in-process.
 """
 
 import logging
 import os
 from typing import Any
 
-from django_tenants.utils import get_public_schema_name
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import TenantTask
 
@@ -32,7 +32,10 @@ class DepartmentTask(TenantTask):
 
     @classmethod
     def get_tenant_for_schema(cls, schema_name: str) -> Any:
-        # Imported here: this module is loaded with the settings, before the apps are ready.
+        # Imported here: this module is loaded with the settings, before the apps are ready
+        # (django_tenants.utils reads the settings as it is imported).
+        from django_tenants.utils import get_public_schema_name
+
         from tenants.models import Department
 
         try:

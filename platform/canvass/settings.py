@@ -489,9 +489,9 @@ LOGGING = {
 from canvass.schedule import beat_schedule  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = beat_schedule()
-CELERY_BEAT_SCHEDULER = envstr("CELERY_BEAT_SCHEDULER", "celery.beat:Scheduler")
-CELERY_BEAT_SCHEDULE_FILENAME = envstr(
-    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".data" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = envstr("CELERY_BEAT_SCHEDULER") or "celery.beat:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = envstr("CELERY_BEAT_SCHEDULE_FILENAME") or str(
+    BASE_DIR / ".data" / "celerybeat-schedule"
 )
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "celery"

@@ -157,3 +157,22 @@ def test_beat_and_a_worker_run_a_job_in_every_serving_departments_schema(
         if beat is not None:
             stop(beat)
         stop(worker)
+
+
+def test_celery_loads_the_app_with_nothing_but_the_documented_command() -> None:
+    """`celery -A canvass --workdir platform beat` (docs/operations.md) from the checkout, with
+    no DJANGO_SETTINGS_MODULE in the environment: the app, its settings and the schedule load."""
+    environment = {
+        key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"
+    }
+    report = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "canvass", "--workdir", "platform", "report"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "tenants.tasks.jobs_fan_out" in report.stdout
+    assert "portal.registry.tasks.registry_verify" in report.stdout
