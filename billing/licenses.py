@@ -235,11 +235,14 @@ def _overdue(license_: License, now: datetime) -> bool:
     return license_.due_date is not None and license_.due_date < today
 
 
-def licenses_check(now: datetime | None = None) -> list[License]:
-    """Open licenses past their due date become overdue; for each, an alert for the billing
-    console and one email to the vendor's billing staff and the department's administrators
-    (once: overdue_notified_at). Nothing else: the department keeps working. Idempotent.
-    Returns the licenses whose warnings went out in this run."""
+def licenses_check(
+    now: datetime | None = None, *, department: Department | None = None
+) -> list[License]:
+    """Open licenses (of `department`, or of every department) past their due date become
+    overdue; for each, an alert for the billing console and one email to the vendor's billing
+    staff and the department's administrators (once: overdue_notified_at). Nothing else: the
+    department keeps working. Idempotent. Returns the licenses whose warnings went out in this
+    run."""
     now = now or timezone.now()
     warned = []
     candidates = License.objects.filter(
@@ -247,6 +250,8 @@ def licenses_check(now: datetime | None = None) -> list[License]:
         due_date__isnull=False,
         overdue_notified_at__isnull=True,
     ).select_related("department")
+    if department is not None:
+        candidates = candidates.filter(department=department)
     for candidate in candidates:
         if not _overdue(candidate, now):
             continue

@@ -197,10 +197,11 @@ def grace_start(*, subscription: Subscription, now: datetime | None = None) -> S
     return subscription
 
 
-def grace_expired_end(*, now: datetime | None = None) -> int:
-    """End the entitlement of every subscription whose grace period after a failed payment is
-    over and which is not active again (nor in a trial, e.g. a complimentary period): the site
-    returns to registered. Each in its own transaction; idempotent. Returns how many ended."""
+def grace_expired_end(*, now: datetime | None = None, department: Department | None = None) -> int:
+    """End the entitlement of every subscription (of `department`, or of every department)
+    whose grace period after a failed payment is over and which is not active again (nor in a
+    trial, e.g. a complimentary period): the site returns to registered. Each in its own
+    transaction; idempotent. Returns how many ended."""
     now = now or timezone.now()
     expired = (
         Subscription.objects.entitled()
@@ -208,6 +209,8 @@ def grace_expired_end(*, now: datetime | None = None) -> int:
         .exclude(status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING])
         .select_related("department", "plan")
     )
+    if department is not None:
+        expired = expired.filter(department=department)
     ended = 0
     for subscription in expired:
         entitlement_end(

@@ -53,13 +53,19 @@ def event_is_well_formed(event: Any) -> bool:
     )
 
 
-@transaction.atomic
 def event_process(*, event: StripeDict) -> WebhookEvent:
     """Record the event by its id and apply its effects, in one transaction. A replay (or a
     second delivery racing the first) finds the row and changes nothing: the unique insert
     waits for the first delivery's transaction and, once it commits, sees the event done.
     StripeUnavailable while handling propagates and rolls everything back, the event
     included, so that Stripe delivers it again later."""
+    return event_process_once(event=event)[0]
+
+
+@transaction.atomic
+def event_process_once(*, event: StripeDict) -> tuple[WebhookEvent, bool]:
+    """event_process, also saying whether this call applied the event (False: it was
+    already recorded, by an earlier or a concurrent call)."""
     obj: StripeDict = event["data"]["object"]
     record, created = WebhookEvent.objects.get_or_create(
         stripe_event_id=event["id"],
@@ -71,7 +77,7 @@ def event_process(*, event: StripeDict) -> WebhookEvent:
         },
     )
     if not created:
-        return record
+        return record, False
     handler = HANDLERS.get(event["type"])
     if handler is None:
         record.outcome = Outcome.IGNORED
@@ -93,7 +99,7 @@ def event_process(*, event: StripeDict) -> WebhookEvent:
             record.department = handled.department
             record.detail = handled.detail[:500]
     record.save()
-    return record
+    return record, True
 
 
 # -- routing ---------------------------------------------------------------------------------

@@ -478,3 +478,20 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
     },
 }
+
+# --- Scheduled jobs: Celery beat (issue 11) ---
+# Every periodic job and its crontab is in canvass.schedule: beat fires one fan-out per job,
+# which queues it for each serving department (docs/operations.md, "Scheduled jobs with Celery
+# beat"). Run exactly one beat. Its default scheduler keeps the last runs in memory (no file to
+# keep; a missed run is caught up by the next, every job being idempotent); set
+# CELERY_BEAT_SCHEDULER=celery.beat:PersistentScheduler and CELERY_BEAT_SCHEDULE_FILENAME on a
+# volume to keep them across restarts. Jobs go to Celery's default queue, "celery".
+from canvass.schedule import beat_schedule  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = beat_schedule()
+CELERY_BEAT_SCHEDULER = envstr("CELERY_BEAT_SCHEDULER") or "celery.beat:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = envstr("CELERY_BEAT_SCHEDULE_FILENAME") or str(
+    BASE_DIR / ".data" / "celerybeat-schedule"
+)
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = "celery"

@@ -631,6 +631,10 @@ def imports_sweep(*, now: datetime) -> int:
             job = ImportJob.objects.select_for_update().get(pk=job_id)
             if job.status == ImportJob.Status.FAILED and not job.errors and not job.stored_name:
                 continue
+            if job.status in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED):
+                continue  # confirmed or cancelled since it was read: nothing is abandoned
+            if job.status == ImportJob.Status.EXPIRED:
+                continue  # a concurrent sweep took it first
             if job.status != ImportJob.Status.FAILED:
                 job.status = ImportJob.Status.EXPIRED
             job.errors, job.finished_at = [], job.finished_at or now

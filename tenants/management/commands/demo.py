@@ -32,6 +32,7 @@ from tenants.demo import (
     demo_city_provision,
     vendor_billing_grant,
 )
+from tenants.scheduling import broker_configured, scheduler_start
 from tenants.services import department_hostname, platform_site_ensure, staff_account_ensure
 
 
@@ -110,6 +111,7 @@ class Command(BaseCommand):
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         )
         running: list[tuple[DemoProcess, subprocess.Popen[bytes]]] = []
+        scheduler_stop = None
 
         def start(process: DemoProcess, *, to_log: bool = True) -> None:
             log = (logs / f"{process.name}.log").open("ab") if to_log else None
@@ -128,6 +130,16 @@ class Command(BaseCommand):
             self._wait_for(f"http://127.0.0.1:{port}/", running[0][1])
             for process in processes:
                 start(process)
+            # Scheduled jobs: in a thread here without a broker; with one, beat and a worker.
+            if broker_configured():
+                lines.append(
+                    "  Jobs         CELERY_BROKER_URL is set: run beat and a worker beside this: "
+                    "celery -A canvass --workdir platform beat  and  "
+                    "celery -A canvass --workdir platform worker"
+                )
+            else:
+                scheduler_stop, line = scheduler_start()
+                lines.append(f"  Jobs         {line}")
             lines.append(f"  Logs         {logs}/ (one file per process)")
             self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
             while True:
@@ -145,6 +157,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            if scheduler_stop is not None:
+                scheduler_stop()
             for _process, child in reversed(running):
                 if child.poll() is None:
                     os.killpg(child.pid, signal.SIGTERM)

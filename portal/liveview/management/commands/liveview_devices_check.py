@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from portal.liveview.devices import devices_check_offline
+from portal.liveview.tasks import devices_check_run
 from tenants.models import Department
 
 
@@ -20,8 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
+        departments = Department.objects.serving()
         for department in departments.select_related("program"):
             with tenant_context(department), department.in_time_zone():
-                count = devices_check_offline(now=now)
-            self.stdout.write(f"{department.schema_name}: {count} device(s) went offline")
+                line = devices_check_run(now)
+            self.stdout.write(f"{department.schema_name}: {line}")

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from portal.liveview.owner import live_notices_send
+from portal.liveview.tasks import notices_run
 from tenants.models import Department
 
 
@@ -21,8 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
+        departments = Department.objects.serving()
         for department in departments.select_related("program", "branding"):
             with tenant_context(department):
-                sent = live_notices_send(now=now)
-            self.stdout.write(f"{department.schema_name}: {sent} live view notices")
+                line = notices_run(now)
+            self.stdout.write(f"{department.schema_name}: {line}")

@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from portal.liveview.endings import grants_of_signed_out_end
-from portal.liveview.services import grants_expire
+from portal.liveview.tasks import sweep_run
 from tenants.models import Department
 
 
@@ -25,9 +24,5 @@ class Command(BaseCommand):
         now = timezone.now()
         for department in Department.objects.cities():
             with tenant_context(department):
-                expired = grants_expire(now=now)
-                signed_out = grants_of_signed_out_end()
-            self.stdout.write(
-                f"{department.schema_name}: {expired} expired grants ended, "
-                f"{signed_out} of staff signed out"
-            )
+                line = sweep_run(now)
+            self.stdout.write(f"{department.schema_name}: {line}")

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from portal.registry.services import registrations_verify
+from portal.registry.tasks import verification_run
 from tenants.models import Department
 
 
@@ -20,13 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        departments = Department.objects.cities().filter(status=Department.Status.ACTIVE)
+        departments = Department.objects.serving()
         for department in departments.select_related("program"):
             # Each city's notices give dates in its own zone (a notice sent at 03:00 UTC in
             # January is still the previous evening in Concord).
             with tenant_context(department), department.in_time_zone():
-                counts = registrations_verify(program=department.program, now=now)
-            self.stdout.write(
-                f"{department.schema_name}: {counts.notices} notices, {counts.reminders} "
-                f"reminders, {counts.lapsed} lapsed, {counts.purged} purged"
-            )
+                line = verification_run(department, now)
+            self.stdout.write(f"{department.schema_name}: {line}")

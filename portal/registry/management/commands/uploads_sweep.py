@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from portal.registry.services import IMPORT_KEPT_FOR, imports_sweep
+from portal.registry.services import IMPORT_KEPT_FOR
+from portal.registry.tasks import uploads_sweep_run
 from tenants.models import Department
 
 
@@ -24,5 +25,5 @@ class Command(BaseCommand):
         now = timezone.now()
         for department in Department.objects.cities():
             with tenant_context(department):
-                swept = imports_sweep(now=now)
-            self.stdout.write(f"{department.schema_name}: {swept} abandoned imports deleted")
+                line = uploads_sweep_run(now)
+            self.stdout.write(f"{department.schema_name}: {line}")
