@@ -31,6 +31,13 @@ def custom_domain_validate(hostname: str, *, department: Department) -> str:
     ValidationError saying why not: malformed, the platform's own, a reserved or another
     department's name under the base domain, or already any department's address."""
     hostname = hostname.strip().lower().rstrip(".")
+    base = settings.CANVASS_BASE_DOMAIN.lower()
+    if hostname == base or hostname in {name.lower() for name in settings.PLATFORM_DOMAINS}:
+        raise ValidationError(
+            _("“%(hostname)s” is the platform's own address."),
+            params={"hostname": hostname},
+            code="domain_reserved",
+        )
     labels = hostname.split(".")
     if (
         not hostname
@@ -46,13 +53,6 @@ def custom_domain_validate(hostname: str, *, department: Department) -> str:
             ),
             params={"hostname": hostname},
             code="domain_malformed",
-        )
-    base = settings.CANVASS_BASE_DOMAIN.lower()
-    if hostname == base or hostname in {name.lower() for name in settings.PLATFORM_DOMAINS}:
-        raise ValidationError(
-            _("“%(hostname)s” is the platform's own address."),
-            params={"hostname": hostname},
-            code="domain_reserved",
         )
     existing = Domain.objects.filter(domain=hostname).select_related("tenant").first()
     if existing is not None:
