@@ -24,15 +24,19 @@ from billing.models import License, Subscription
 from console.audit import platform_audit_record
 from console.models import PlatformAuditEntry
 from portal.registry.storage import department_files_delete
-from tenants.lifecycle import custom_domain_validate, department_schema_drop, department_suspended
-from tenants.models import Branding, Department, Domain, Program
+from tenants.lifecycle import (
+    custom_domain_validate,
+    department_schema_drop,
+    department_settings_apply,
+    department_suspended,
+)
+from tenants.models import Department, Domain
 from tenants.services import department_hostname
 
 logger = logging.getLogger(__name__)
 Action = PlatformAuditEntry.Action
 
-# What vendor staff may change on a department, model by model; the subdomain (its schema) is
-# fixed for life.
+# What vendor staff may change on a department; the subdomain (its schema) is fixed for life.
 DEPARTMENT_FIELDS = ("name", "city", "state", "time_zone")
 BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
 PROGRAM_FIELDS = (
@@ -66,14 +70,6 @@ def _locked(department: Department) -> Department:
     return found
 
 
-def _validated(instance: Any, exclude: list[str], errors: dict[str, list[str]]) -> None:
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-
-
 def department_edit(
     *,
     actor: AbstractBaseUser,
@@ -84,62 +80,29 @@ def department_edit(
     logo: File | None = None,
     logo_clear: bool = False,
 ) -> list[str]:
-    """Change a department's names, place, time zone, branding and programme settings. Every
-    value is checked before anything is written (a ValidationError by field otherwise); a new
-    terms text is a new terms version. Returns the names of the fields that changed (none for a
-    second submit of the same form, which records nothing)."""
+    """Change a department's names, place, time zone, branding and programme settings
+    (tenants.lifecycle.department_settings_apply: everything checked before anything is
+    written; a new terms text is a new terms version). Returns the names of the fields that
+    changed: none for a second submit of the same form, which records nothing."""
     with transaction.atomic():
         department = _locked(department)
-        branding = Branding.objects.select_for_update().get(department=department)
-        program = Program.objects.select_for_update().get(department=department)
-        changed: list[str] = []
-        for instance, fields in (
-            (department, DEPARTMENT_FIELDS),
-            (branding, BRANDING_FIELDS),
-            (program, PROGRAM_FIELDS),
-        ):
-            for field in fields:
-                if field in changes and getattr(instance, field) != changes[field]:
-                    setattr(instance, field, changes[field])
-                    changed.append(field)
-        if languages is not None and list(languages) != branding.languages:
-            branding.languages = list(languages)
-            changed.append("languages")
-        if terms_text is not None and program.terms_set(terms_text):
-            changed.append("terms_text")
-        errors: dict[str, list[str]] = {}
-        _validated(department, ["schema_name"], errors)
-        _validated(branding, ["department", "logo"], errors)
-        _validated(program, ["department"], errors)
-        if logo is not None:
-            try:
-                Branding._meta.get_field("logo").run_validators(logo)
-            except ValidationError as error:
-                errors.setdefault("logo", []).extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        if logo is not None or (logo_clear and branding.logo):
-            if branding.logo:
-                # Removed after the commit: a rollback must not lose the logo in use.
-                old = branding.logo.name
-                storage = branding.logo.storage
-                transaction.on_commit(lambda: storage.delete(old))
-                branding.logo = None  # type: ignore[assignment]
-            if logo is not None:
-                branding.logo.save(logo.name or "logo.png", logo, save=False)
-            changed.append("logo")
-        if not changed:
-            return []
-        department.save()
-        branding.save()
-        program.save()
-        detail: dict[str, Any] = {"changed": changed}
-        if "terms_text" in changed:
-            detail["terms_version"] = program.terms_version
-        platform_audit_record(
-            actor=actor, action=Action.DEPARTMENT_EDIT, department=department, detail=detail
+        applied = department_settings_apply(
+            department,
+            fields=DEPARTMENT_FIELDS + BRANDING_FIELDS + PROGRAM_FIELDS,
+            changes=changes,
+            languages=languages,
+            terms_text=terms_text,
+            logo=logo,
+            logo_clear=logo_clear,
         )
-    return changed
+        if applied.changed:
+            detail: dict[str, Any] = {"changed": applied.changed}
+            if "terms_text" in applied.changed:
+                detail["terms_version"] = applied.terms_version
+            platform_audit_record(
+                actor=actor, action=Action.DEPARTMENT_EDIT, department=department, detail=detail
+            )
+    return applied.changed
 
 
 def domain_add(
