@@ -147,7 +147,7 @@ def department_settings_apply(
     changed: list[str] = []
     for instance in (department, branding, program):
         own = {model_field.name for model_field in instance._meta.concrete_fields}
-        for field in own.intersection(fields).intersection(changes):
+        for field in sorted(own.intersection(fields).intersection(changes)):
             if getattr(instance, field) != changes[field]:
                 setattr(instance, field, changes[field])
                 changed.append(field)
