@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,6 +25,12 @@ from console.views import vendor_staff_required
 from tenants.models import Department
 
 View = Callable[..., HttpResponse]
+
+
+class VendorRequest(HttpRequest):
+    """A console request from signed-in vendor staff (vendor_capability_required checked it)."""
+
+    user: User
 
 
 def vendor_capability_required(capability: str) -> Callable[[View], View]:
@@ -44,7 +51,7 @@ def vendor_capability_required(capability: str) -> Callable[[View], View]:
             )
             if department is None:
                 raise Http404("No such department (it may have been deleted).")
-            return view(request, department, **kwargs)
+            return view(cast(VendorRequest, request), department, **kwargs)
 
         return wrapper
 
@@ -52,7 +59,7 @@ def vendor_capability_required(capability: str) -> Callable[[View], View]:
 
 
 def _page(
-    request: HttpRequest, department: Department, status: int = 200, **forms: Form
+    request: VendorRequest, department: Department, status: int = 200, **forms: Form
 ) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {
@@ -72,7 +79,7 @@ def _page(
 
 @require_safe
 @vendor_capability_required(VendorCapability.DEPARTMENTS_VIEW)
-def department(request: HttpRequest, department: Department) -> HttpResponse:
+def department(request: VendorRequest, department: Department) -> HttpResponse:
     return _page(request, department)
 
 
@@ -83,7 +90,7 @@ def _field_errors(form: Form, error: ValidationError) -> None:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def department_edit(request: HttpRequest, department: Department) -> HttpResponse:
+def department_edit(request: VendorRequest, department: Department) -> HttpResponse:
     form = DepartmentEditForm(
         request.POST or None,
         request.FILES or None,
@@ -119,14 +126,14 @@ def department_edit(request: HttpRequest, department: Department) -> HttpRespons
     )
 
 
-def _refused(request: HttpRequest, department: Department, message: str) -> HttpResponse:
+def _refused(request: VendorRequest, department: Department, message: str) -> HttpResponse:
     messages.error(request, message)
     return _page(request, department, status=400)
 
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def domain_add(request: HttpRequest, department: Department) -> HttpResponse:
+def domain_add(request: VendorRequest, department: Department) -> HttpResponse:
     form = DomainAddForm(request.POST)
     if form.is_valid():
         try:
@@ -148,7 +155,7 @@ def domain_add(request: HttpRequest, department: Department) -> HttpResponse:
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def domain_remove(request: HttpRequest, department: Department, domain_id: int) -> HttpResponse:
+def domain_remove(request: VendorRequest, department: Department, domain_id: int) -> HttpResponse:
     try:
         hostname = lifecycle.domain_remove(
             actor=request.user, department=department, domain_id=domain_id
@@ -161,7 +168,7 @@ def domain_remove(request: HttpRequest, department: Department, domain_id: int) 
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def domain_primary(request: HttpRequest, department: Department, domain_id: int) -> HttpResponse:
+def domain_primary(request: VendorRequest, department: Department, domain_id: int) -> HttpResponse:
     try:
         domain = lifecycle.domain_primary_set(
             actor=request.user, department=department, domain_id=domain_id
@@ -174,7 +181,7 @@ def domain_primary(request: HttpRequest, department: Department, domain_id: int)
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def department_suspend(request: HttpRequest, department: Department) -> HttpResponse:
+def department_suspend(request: VendorRequest, department: Department) -> HttpResponse:
     form = SuspendForm(request.POST)
     if not form.is_valid():
         return _page(request, department, status=400, suspend_form=form)
@@ -192,7 +199,7 @@ def department_suspend(request: HttpRequest, department: Department) -> HttpResp
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_MANAGE)
-def department_reactivate(request: HttpRequest, department: Department) -> HttpResponse:
+def department_reactivate(request: VendorRequest, department: Department) -> HttpResponse:
     try:
         lifecycle.department_reactivate(actor=request.user, department=department)
     except lifecycle.LifecycleRefused as refused:
@@ -203,7 +210,7 @@ def department_reactivate(request: HttpRequest, department: Department) -> HttpR
 
 @require_POST
 @vendor_capability_required(VendorCapability.DEPARTMENTS_DELETE)
-def department_delete(request: HttpRequest, department: Department) -> HttpResponse:
+def department_delete(request: VendorRequest, department: Department) -> HttpResponse:
     form = DeleteForm(request.POST)
     form.is_valid()  # one optional text field: always valid
     try:
