@@ -61,6 +61,9 @@ def vendor_capability_required(capability: str) -> Callable[[View], View]:
 def _page(
     request: VendorRequest, department: Department, status: int = 200, **forms: Form
 ) -> HttpResponse:
+    if not Department.objects.filter(pk=department.pk).exists():
+        # Deleted meanwhile (a second submit of the delete form that waited for the first).
+        raise Http404("No such department (it may have been deleted).")
     user = request.user
     context: dict[str, Any] = {
         "department": department,
