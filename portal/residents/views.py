@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -74,7 +74,9 @@ def participant_required(view: View) -> View:
         participant_request.participant = participant
         if view not in ASKS_TERMS_ITSELF and terms_outdated(participant_request):
             # New terms since the owner's consent: accepted before anything else, once.
-            return redirect(f"{reverse('portal:terms')}?next={request.get_full_path()}")
+            return redirect(
+                f"{reverse('portal:terms')}?{urlencode({'next': request.get_full_path()})}"
+            )
         return view(participant_request, *args, **kwargs)
 
     return wrapper
@@ -358,16 +360,19 @@ def terms(request: ParticipantRequest) -> HttpResponse:
     """The department's new terms, to accept once for every site registered under older ones."""
     program = request.tenant.program
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    # Only a path on this portal (an open redirect otherwise; a bare word is not a path either).
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    ):
         next_url = reverse("portal:manage")
     if not terms_outdated(request):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     problem = ""
     if request.method == "POST":
         if request.POST.get("accept_terms"):
             services.terms_accept(participant=request.participant, program=program)
             messages.success(request, _("Thank you: you accepted the new terms."))
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)
         problem = _("To keep your registration, accept the new terms, or leave the program.")
     return render(
         request,

@@ -133,7 +133,7 @@ def test_new_terms_are_accepted_by_participants_at_their_next_visit(
     # Alice's next visit: the new terms first, whatever page she opens.
     visit = alice.client.get("/my/")
     assert visit.status_code == 302
-    assert visit["Location"] == "/my/terms/?next=/my/"
+    assert visit["Location"] == "/my/terms/?next=%2Fmy%2F"
     assert alice.client.get("/my/access/")["Location"].startswith("/my/terms/")
     terms = alice.client.get(visit["Location"]).content.decode()
     assert "Footage is kept 30 days." in terms
