@@ -101,6 +101,11 @@ class DepartmentQuerySet(models.QuerySet["Department"]):
         suspended nor still being provisioned. THE rule for "does work run for this city"."""
         return self.cities().filter(status=Department.Status.ACTIVE)
 
+    def provisioned(self) -> DepartmentQuerySet:
+        """The departments whose schema holds their data, suspended ones included: what checks
+        that read data but change nothing (audit_verify) go through."""
+        return self.cities().exclude(status=Department.Status.PROVISIONING)
+
 
 class Department(TenantMixin):
     """One city's police department: a tenant with its own PostgreSQL schema."""
@@ -358,6 +363,19 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} program"
+
+    def terms_set(self, text: str) -> bool:
+        """THE rule of terms versions: a saved program whose terms text changes gets a new
+        version, which every participant confirms at their next visit (their sites keep the
+        version they accepted); a new program starts at version 1. Returns whether the version
+        changed; the caller saves."""
+        if text == self.terms_text:
+            return False
+        self.terms_text = text
+        if self.pk is None:
+            return False
+        self.terms_version += 1
+        return True
 
     def offence_type_choices(self) -> list[tuple[str, str]]:
         """The department's offence types as form choices: (code, label)."""

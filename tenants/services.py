@@ -267,10 +267,8 @@ def department_provision(
     program = program or Program()
     program.center_latitude, program.center_longitude = center_latitude, center_longitude
     program.service_radius_m, program.goal_camera_count = service_radius_m, goal_camera_count
-    if terms_text and terms_text != program.terms_text:
-        if program.terms_text:
-            program.terms_version += 1
-        program.terms_text = terms_text
+    if terms_text:
+        program.terms_set(terms_text)
 
     for instance, exclude in (
         (department, ["schema_name"]),

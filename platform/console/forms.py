@@ -70,3 +70,122 @@ class DepartmentForm(forms.Form):
                 code="subdomain_taken",
             )
         return subdomain
+
+
+class DepartmentEditForm(forms.Form):
+    """What vendor staff may change on a department (console.lifecycle.department_edit); the
+    subdomain is fixed. Types here, every rule in the models through the service."""
+
+    name = forms.CharField(label="Department name", max_length=100)
+    city = forms.CharField(max_length=100)
+    state = forms.CharField(max_length=2, help_text="Two letters, e.g. NC.")
+    time_zone = forms.ChoiceField(choices=())
+    display_name = forms.CharField(label="Program name", max_length=100)
+    primary_color = forms.CharField(
+        label="Primary colour", widget=forms.TextInput(attrs={"type": "color"})
+    )
+    accent_color = forms.CharField(
+        label="Accent colour", widget=forms.TextInput(attrs={"type": "color"})
+    )
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    welcome_en = forms.CharField(
+        label="Welcome text (English)", required=False, widget=forms.Textarea
+    )
+    welcome_es = forms.CharField(
+        label="Welcome text (Spanish)", required=False, widget=forms.Textarea
+    )
+    logo = forms.FileField(required=False, help_text="PNG, JPEG or WebP; replaces the current one.")
+    logo_clear = forms.BooleanField(label="Remove the logo", required=False)
+    terms_text = forms.CharField(
+        label="Terms",
+        required=False,
+        widget=forms.Textarea,
+        help_text="A changed text is a new version: participants confirm it at their next visit.",
+    )
+    center_latitude = forms.FloatField(label="Centre latitude", min_value=-90, max_value=90)
+    center_longitude = forms.FloatField(label="Centre longitude", min_value=-180, max_value=180)
+    service_radius_m = forms.IntegerField(label="Service radius (m)", min_value=1)
+    goal_camera_count = forms.IntegerField(label="Goal (cameras)", min_value=0)
+    verification_notice_days = forms.IntegerField(
+        label="Yearly confirmation: notice (days before)", min_value=0
+    )
+    verification_grace_days = forms.IntegerField(
+        label="Yearly confirmation: grace period (days)", min_value=0
+    )
+    purge_after_days = forms.IntegerField(label="Purge lapsed registrations after (days)")
+    search_radius_max_m = forms.IntegerField(label="Largest canvass radius (m)")
+    live_grant_minutes = forms.IntegerField(label="Live view grant (minutes)")
+    device_offline_minutes = forms.IntegerField(label="Device offline after (minutes)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices_set(self, "time_zone", [(zone, zone) for zone in sorted(time_zone_names())])
+
+    @staticmethod
+    def initial_for(department: Department) -> dict[str, Any]:
+        branding, program = department.branding, department.program
+        initial: dict[str, Any] = {
+            field: getattr(department, field) for field in ("name", "city", "state", "time_zone")
+        }
+        initial |= {
+            field: getattr(branding, field)
+            for field in (
+                "display_name",
+                "primary_color",
+                "accent_color",
+                "welcome_en",
+                "welcome_es",
+                "languages",
+            )
+        }
+        initial |= {
+            field: getattr(program, field)
+            for field in (
+                "terms_text",
+                "center_latitude",
+                "center_longitude",
+                "service_radius_m",
+                "goal_camera_count",
+                "verification_notice_days",
+                "verification_grace_days",
+                "purge_after_days",
+                "search_radius_max_m",
+                "live_grant_minutes",
+                "device_offline_minutes",
+            )
+        }
+        return initial
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned values the service takes as `changes`."""
+        special = {"languages", "terms_text", "logo", "logo_clear"}
+        return {name: value for name, value in self.cleaned_data.items() if name not in special}
+
+
+class DomainAddForm(forms.Form):
+    hostname = forms.CharField(
+        label="Address",
+        max_length=253,
+        help_text="A host name the department's portal answers on, e.g. cameras.concordnc.gov "
+        "(its DNS record and certificate are yours to set up).",
+    )
+    primary = forms.BooleanField(
+        label="Make it the primary address (the one emails link to)", required=False
+    )
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the platform audit log.",
+    )
+
+
+class DeleteForm(forms.Form):
+    confirmation = forms.CharField(
+        label="Type the department's subdomain to confirm", max_length=63, required=False
+    )

@@ -1,12 +1,53 @@
 from django.urls import path
 
-from console import billing_views, catalog_views, views
+from console import billing_views, catalog_views, department_views, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.home, name="home"),
     path("console/", views.departments, name="departments"),
     path("console/departments/new/", views.department_new, name="department_new"),
+    # The department lifecycle (console.lifecycle).
+    path(
+        "console/departments/<int:department_id>/",
+        department_views.department,
+        name="department",
+    ),
+    path(
+        "console/departments/<int:department_id>/edit/",
+        department_views.department_edit,
+        name="department_edit",
+    ),
+    path(
+        "console/departments/<int:department_id>/domains/",
+        department_views.domain_add,
+        name="domain_add",
+    ),
+    path(
+        "console/departments/<int:department_id>/domains/<int:domain_id>/remove/",
+        department_views.domain_remove,
+        name="domain_remove",
+    ),
+    path(
+        "console/departments/<int:department_id>/domains/<int:domain_id>/primary/",
+        department_views.domain_primary,
+        name="domain_primary",
+    ),
+    path(
+        "console/departments/<int:department_id>/suspend/",
+        department_views.department_suspend,
+        name="department_suspend",
+    ),
+    path(
+        "console/departments/<int:department_id>/reactivate/",
+        department_views.department_reactivate,
+        name="department_reactivate",
+    ),
+    path(
+        "console/departments/<int:department_id>/delete/",
+        department_views.department_delete,
+        name="department_delete",
+    ),
     path("console/catalog/", catalog_views.plans, name="plans"),
     path("console/catalog/new/", catalog_views.plan_new, name="plan_new"),
     path("console/catalog/sync/", catalog_views.plans_sync, name="plans_sync"),

@@ -13,7 +13,7 @@ from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import AuditEntry, Site, StaffMember
-from tenants.models import Program
+from tenants.models import LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -379,3 +379,54 @@ class PlanOffersForm(FocusFirstErrorMixin, forms.Form):
                 )
             seen[position] = plan.name
         return cleaned
+
+
+class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
+    """What a department's administrator sets of their own portal: its name, colours, logo,
+    welcome texts, languages and terms (tenants.lifecycle.department_settings_apply checks
+    every value against the models' rules)."""
+
+    display_name = forms.CharField(label=_("Program name"), max_length=100)
+    primary_color = forms.CharField(
+        label=_("Primary colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+    )
+    accent_color = forms.CharField(
+        label=_("Accent colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+    )
+    logo = forms.FileField(
+        label=_("Logo"), required=False, help_text=_("PNG, JPEG or WebP; replaces the current one.")
+    )
+    logo_clear = forms.BooleanField(label=_("Remove the logo"), required=False)
+    welcome_en = forms.CharField(
+        label=_("Welcome text (English)"), max_length=2000, required=False, widget=forms.Textarea
+    )
+    welcome_es = forms.CharField(
+        label=_("Welcome text (Spanish)"), max_length=2000, required=False, widget=forms.Textarea
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The languages your portal offers."),
+    )
+    terms_text = forms.CharField(
+        label=_("Program terms"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_(
+            "Changed terms are a new version: every participant is asked to accept them at "
+            "their next visit."
+        ),
+    )
+
+    BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
+
+    @classmethod
+    def initial_for(cls, department: Department) -> dict[str, Any]:
+        branding = department.branding
+        initial: dict[str, Any] = {name: getattr(branding, name) for name in cls.BRANDING_FIELDS}
+        return initial | {
+            "languages": branding.languages,
+            "terms_text": department.program.terms_text,
+        }

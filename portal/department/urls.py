@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from portal.department import billing_views, offer_views, views
+from portal.department import billing_views, offer_views, portal_settings_views, views
 
 app_name = "department"
 urlpatterns = [
@@ -33,6 +33,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/canvass.csv", views.canvass_export, name="canvass_export"),
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("settings/", views.department_settings, name="settings"),
+    path("settings/portal/", portal_settings_views.portal_settings, name="portal_settings"),
     path("plans/", offer_views.plan_offers, name="plan_offers"),
     path("license/", offer_views.license_status, name="license"),
     path("audit/", views.audit, name="audit"),

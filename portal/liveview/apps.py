@@ -11,6 +11,7 @@ class LiveViewConfig(AppConfig):
 
         from portal.liveview import endings
         from portal.registry import signals
+        from tenants.lifecycle import department_suspended
 
         # Every way a grant ends from outside live view (see portal/liveview/endings.py).
         user_logged_out.connect(endings.signed_out, dispatch_uid="liveview.signed_out")
@@ -19,6 +20,9 @@ class LiveViewConfig(AppConfig):
         )
         signals.site_integration_changed.connect(
             endings.site_integration_changed, dispatch_uid="liveview.integration"
+        )
+        department_suspended.connect(
+            endings.department_suspended, dispatch_uid="liveview.department_suspended"
         )
         for leaving in (signals.participant_opting_out, signals.participant_lapsing):
             leaving.connect(endings.participant_leaving, dispatch_uid="liveview.owner_leaving")

@@ -73,6 +73,13 @@ def participant_leaving(sender: Any, participant: Participant, **kwargs: Any) ->
     )
 
 
+def department_suspended(sender: Any, department: Any, **kwargs: Any) -> int:
+    """tenants.lifecycle.department_suspended: the city's portal closes, and every open grant
+    in it ends (the lean media authorisation would otherwise trust its cached city for a few
+    seconds more)."""
+    return grants_end(grants=Grant.objects.all(), why=Grant.Ended.SUSPENDED)
+
+
 def grants_of_signed_out_end() -> int:
     """End the open grants of staff with no session left in this city: their sessions ran
     out (the idle limit) and no request came to notice it."""

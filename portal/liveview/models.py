@@ -167,6 +167,7 @@ class Grant(models.Model):
         LAPSED = "lapsed", _("Subscription ended")
         DEVICE_REVOKED = "device_revoked", _("Device removed")
         RENEWED = "renewed", _("Renewed")
+        SUSPENDED = "suspended", _("Department suspended")
 
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="grants")
     # Denormalised for the record (the owner's access page, the audit trail): who and as what.

@@ -113,6 +113,11 @@ class SiteQuerySet(models.QuerySet["Site"]):
         """Sites their owner paused (whatever the state of the registration)."""
         return self.filter(self.paused_condition())
 
+    def terms_outdated(self, terms_version: int) -> SiteQuerySet:
+        """Sites whose owner accepted terms older than the department's current version: the
+        owner is asked to accept the new ones at their next visit (portal.residents)."""
+        return self.filter(terms_version__lt=terms_version)
+
     def with_active_cameras(self) -> SiteQuerySet:
         """Each site with its active cameras loaded in one more query (Site.active_cameras)."""
         return self.prefetch_related(

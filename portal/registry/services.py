@@ -121,6 +121,17 @@ def site_update(
 
 
 @transaction.atomic
+def terms_accept(*, participant: Participant, program: Program) -> int:
+    """The participant accepts the department's current terms for every site of theirs that was
+    registered under older ones. Returns how many sites; none the second time."""
+    return (
+        Site.objects.filter(participant=participant)
+        .terms_outdated(program.terms_version)
+        .update(terms_version=program.terms_version, terms_accepted_at=timezone.now())
+    )
+
+
+@transaction.atomic
 def site_set_paused(*, site: Site, paused: bool) -> Site:
     site.paused = paused
     site.save(update_fields=["paused", "updated_at"])

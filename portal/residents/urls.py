@@ -31,6 +31,7 @@ urlpatterns = [
         name="camera_resume",
     ),
     path("my/confirm/", views.confirm, name="confirm"),
+    path("my/terms/", views.terms, name="terms"),
     path("my/access/", views.access, name="access"),
     path("my/leave/", views.leave, name="leave"),
     path("verify/<str:token>/", views.verify, name="verify"),

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -71,9 +72,33 @@ def participant_required(view: View) -> View:
             return render(request, "portal/not_participant.html", status=403)
         participant_request = cast(ParticipantRequest, request)
         participant_request.participant = participant
+        if view not in ASKS_TERMS_ITSELF and terms_outdated(participant_request):
+            # New terms since the owner's consent: accepted before anything else, once.
+            return redirect(
+                f"{reverse('portal:terms')}?{urlencode({'next': request.get_full_path()})}"
+            )
         return view(participant_request, *args, **kwargs)
 
     return wrapper
+
+
+# Pages a participant with outdated terms may still open: the terms page itself, and the site
+# form, which asks for the new terms on its own.
+ASKS_TERMS_ITSELF: set[View] = set()
+
+
+def asks_terms_itself(view: View) -> View:
+    ASKS_TERMS_ITSELF.add(view)
+    return view
+
+
+def terms_outdated(request: ParticipantRequest) -> bool:
+    program = request.tenant.program
+    return (
+        Site.objects.filter(participant=request.participant)
+        .terms_outdated(program.terms_version)
+        .exists()
+    )
 
 
 @require_safe
@@ -127,6 +152,7 @@ def site_new(request: ParticipantRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @participant_required
+@asks_terms_itself
 def site_edit(request: ParticipantRequest, site_id: int) -> HttpResponse:
     program = request.tenant.program
     site = get_object_or_404(Site, pk=site_id, participant=request.participant)
@@ -325,6 +351,35 @@ def billing_portal(request: ParticipantRequest) -> HttpResponse:
     except (PaymentsNotConfigured, StripeUnavailable, StripeRefused) as error:
         return _payment_problem(request, error)
     return SeeOther(url)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_required
+@asks_terms_itself
+def terms(request: ParticipantRequest) -> HttpResponse:
+    """The department's new terms, to accept once for every site registered under older ones."""
+    program = request.tenant.program
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    # Only a path on this portal (an open redirect otherwise; a bare word is not a path either).
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    ):
+        next_url = reverse("portal:manage")
+    if not terms_outdated(request):
+        return HttpResponseRedirect(next_url)
+    problem = ""
+    if request.method == "POST":
+        if request.POST.get("accept_terms"):
+            services.terms_accept(participant=request.participant, program=program)
+            messages.success(request, _("Thank you: you accepted the new terms."))
+            return HttpResponseRedirect(next_url)
+        problem = _("To keep your registration, accept the new terms, or leave the program.")
+    return render(
+        request,
+        "portal/terms.html",
+        {"program": program, "next": next_url, "problem": problem},
+        status=400 if problem else 200,
+    )
 
 
 @require_safe

@@ -77,6 +77,8 @@ NOT_AUDITED = {
     "audit": "/department/audit/",
     "import": "/department/import/",
     "settings": "/department/settings/",
+    # The city's own branding, languages and terms: no owner's data.
+    "portal_settings": "/department/settings/portal/",
     # Billing's pages show plans and the city's license, never an owner.
     "plan_offers": "/department/plans/",
     "license": "/department/license/",
@@ -115,6 +117,7 @@ RESIDENT_ROUTES = {
     "camera_pause": "the owner's own camera",
     "camera_resume": "the owner's own camera",
     "confirm": "the owner's yearly confirmation",
+    "terms": "the owner accepts the department's new terms for their own sites",
     "access": "the audit entries about the owner, read by the owner",
     "leave": "opting out deletes the owner's data (an integration ended is recorded)",
     "verify": "the owner's yearly confirmation link",

@@ -350,6 +350,32 @@ LICENSE = {
     "contract": "",
 }
 SITE_ID = {"site_id": "site"}
+DEPARTMENT_ID = {"department_id": "department"}
+DOMAIN_ID = {"department_id": "department", "domain_id": "domain"}
+PORTAL_SETTINGS = {
+    key: DEPARTMENT[key]
+    for key in (
+        "display_name",
+        "primary_color",
+        "accent_color",
+        "languages",
+        "welcome_en",
+        "welcome_es",
+        "terms_text",
+    )
+}
+DEPARTMENT_EDIT = {
+    key: value
+    for key, value in DEPARTMENT.items()
+    if key not in {"subdomain", "administrator_email"}
+} | {
+    "verification_notice_days": "30",
+    "verification_grace_days": "30",
+    "purge_after_days": "90",
+    "search_radius_max_m": "20000",
+    "live_grant_minutes": "15",
+    "device_offline_minutes": "10",
+}
 # The device plan offered in Concord in the fuzzer's world (a fixed id, so forms can name it).
 FUZZ_PLAN_ID = 900_001
 CAMERA_ID = {"camera_id": "camera"}
@@ -390,6 +416,7 @@ FORMS = [
     Form("portal:camera_pause", "resident", {}, path=CAMERA_ID, examples=5),
     Form("portal:camera_resume", "resident", {}, path=CAMERA_ID, examples=5),
     Form("portal:confirm", "resident", {}, examples=5),
+    Form("portal:terms", "resident", {"accept_terms": "on", "next": "/my/"}, examples=5),
     Form("portal:leave", "resident", {"confirm": "on", "close_account": ""}, accepted=shown),
     # Buying a device: the plan Concord offers in this world (a fake Stripe answers).
     Form("portal:site_integrate", "resident", {"plan": str(FUZZ_PLAN_ID)}, path=SITE_ID),
@@ -525,6 +552,7 @@ FORMS = [
         "administrator",
         {"offence_types": "Burglary\nRobbery\nMissing person"},
     ),
+    Form("department:portal_settings", "administrator", PORTAL_SETTINGS, files=("logo",)),
     Form(
         "department:settings",
         "administrator",
@@ -559,6 +587,15 @@ FORMS = [
     # The platform: the vendor's console and its sign-in.
     Form("console:department_new", "vendor", DEPARTMENT, files=("logo",), examples=8),
     Form("console:plan_new", "vendor", PLAN | {"slug": "fuzz-new"}),
+    # The department lifecycle (tests/lifecycle/): Concord's page, rolled back after each post.
+    Form("console:department_edit", "vendor", DEPARTMENT_EDIT, path=DEPARTMENT_ID, files=("logo",)),
+    Form("console:domain_add", "vendor", {"hostname": "cams.fuzz.example.org"}, path=DEPARTMENT_ID),
+    Form("console:domain_remove", "vendor", {}, path=DOMAIN_ID, examples=4),
+    Form("console:domain_primary", "vendor", {}, path=DOMAIN_ID, examples=4),
+    Form("console:department_suspend", "vendor", {"reason": "Unpaid"}, path=DEPARTMENT_ID),
+    Form("console:department_reactivate", "vendor", {}, path=DEPARTMENT_ID, examples=4),
+    # Never the subdomain typed: the owner's drop is not something a test may roll back.
+    Form("console:department_delete", "vendor", {"confirmation": "no"}, path=DEPARTMENT_ID),
     Form("console:plan_edit", "vendor", PLAN, path={"plan_id": "plan"}),
     Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
     Form("console:plans_sync", "vendor", {}, examples=4),
@@ -727,6 +764,13 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             | {"yearly_price": 15_000, "video_search": False}
         )
         ids["plan"] = str(plan.pk)
+        from tenants.models import Department, Domain
+
+        concord = Department.objects.get(schema_name=CITY)
+        ids["department"] = str(concord.pk)
+        ids["domain"] = str(
+            Domain.objects.create(domain="cams.concord.example.org", tenant=concord).pk
+        )
     ids |= billing_world(site, plan)
     ids |= device_world(site)
     vendor = host_client("localhost")

@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        for department in Department.objects.cities():
+        # Suspended cities too (it only ends access; the suspension already ended their grants),
+        # never one still being provisioned (its schema may not be complete).
+        for department in Department.objects.provisioned():
             with tenant_context(department):
                 line = sweep_run(now)
             self.stdout.write(f"{department.schema_name}: {line}")

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--schema", help="only this department's schema")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        departments = Department.objects.cities().order_by("schema_name")
+        # A suspended city's data is kept, and its trail checked like any other; one still
+        # being provisioned has no trail yet.
+        departments = Department.objects.provisioned().order_by("schema_name")
         if options["schema"]:
             departments = departments.filter(schema_name=options["schema"])
             if not departments.exists():

@@ -18,12 +18,14 @@ class Command(BaseCommand):
     help = (
         "Delete the files, checked rows and reports of registry imports not confirmed within "
         f"{IMPORT_KEPT_FOR.days} day, and import files no import refers to, in every "
-        "department. Safe to run at any time, and more than once."
+        "serving department (not suspended ones). Safe to run at any time, and more than once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        for department in Department.objects.cities():
+        # Paused with the city: a suspended department's files are kept as they are, and the
+        # sweep catches up after reactivation (it deletes what is more than a day old).
+        for department in Department.objects.serving():
             with tenant_context(department):
                 line = uploads_sweep_run(now)
             self.stdout.write(f"{department.schema_name}: {line}")

@@ -1,0 +1,67 @@
+"""The department console's page for the city's own portal: its administrator sets the program's
+name, colours, logo, welcome texts, languages and terms (a changed text is a new terms version,
+which participants accept at their next visit)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.department.forms import PortalSettingsForm
+from portal.department.views import ADMINISTER, StaffRequest, staff_required
+from tenants.lifecycle import department_settings_apply
+from tenants.models import Department
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required(ADMINISTER)
+def portal_settings(request: StaffRequest) -> HttpResponse:
+    department = request.tenant
+    form = PortalSettingsForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES or None,
+        initial=PortalSettingsForm.initial_for(department),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                locked = Department.objects.select_for_update().get(pk=department.pk)
+                applied = department_settings_apply(
+                    locked,
+                    fields=PortalSettingsForm.BRANDING_FIELDS,
+                    changes={name: data[name] for name in PortalSettingsForm.BRANDING_FIELDS},
+                    languages=data["languages"],
+                    terms_text=data["terms_text"],
+                    logo=data["logo"],
+                    logo_clear=data["logo_clear"],
+                )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            if "terms_text" in applied.changed:
+                messages.success(
+                    request,
+                    _(
+                        "Saved. The terms are now version %(version)s: participants will be "
+                        "asked to accept them at their next visit."
+                    )
+                    % {"version": applied.terms_version},
+                )
+            elif applied.changed:
+                messages.success(request, _("Your portal's settings are saved."))
+            else:
+                messages.info(request, _("Nothing had changed; nothing was saved."))
+            return redirect("department:portal_settings")
+    return render(
+        request,
+        "department/portal_settings.html",
+        {"form": form, "program": department.program},
+        status=400 if request.method == "POST" else 200,
+    )
