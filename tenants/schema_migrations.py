@@ -49,7 +49,6 @@ def schema_migrate(schema_name: str, verbosity: int = 0) -> SchemaMigrated:
     PostgreSQL (each one is atomic), and the connection is closed so that its aborted transaction
     cannot reach the next department."""
     started = time.perf_counter()
-    before = 0
     try:
         before = _applied_count(schema_name)
         call_command(
