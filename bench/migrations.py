@@ -1,13 +1,16 @@
 """How long `platform_setup` takes over many departments: with nothing to apply, and with one
-new migration, sequentially and with django-tenants' multiprocessing executor.
+new migration, one department after another and in platform_setup's pool of processes
+(MIGRATION_PROCESSES, tenants.schema_migrations).
 
 In a throwaway database (`bench_migrations_` beside the project's), N departments (50 by
 default). The new migrations are added without touching the repository: the registry's
 migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on
-the sites' kind; a second one (the index dropped) measures the other executor, so each run
-applies exactly one new migration to every schema (the template and the N departments).
-Baseline: the same DDL statement run directly in every schema over one connection, the least a
-migration of N schemas can cost.
+the sites' kind; a second one (the index dropped) measures the other mode, so each run applies
+exactly one new migration to every schema (the template and the N departments); a third goes
+through django-tenants' own multiprocessing executor, for comparison. Baseline: the same DDL
+statement run directly in every schema over one connection, the least a migration of N schemas
+can cost. Last, nothing to apply without platform_setup's one-query skip: every department
+through migrate_schemas' own check, one after another and in the pool.
 
     .venv/bin/python bench/migrations.py
     .venv/bin/python bench/migrations.py --departments 20 --profile bench/profiles
@@ -54,6 +57,7 @@ def main() -> int:
 
     from tenants.database import database_owner, throwaway_database
     from tenants.models import Department
+    from tenants.schema_migrations import department_schemas_migrate
     from tenants.services import department_provision, migrations_on_disk, platform_site_ensure
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -124,6 +128,32 @@ def main() -> int:
         rows.append((f"one new migration, {processes} processes", setup(processes)))
         add_migration("9002_bench_index_dropped", drop, create, "9001_bench_index")
         rows.append(("one new migration, sequential", setup(1, arguments.profile)))
+        # For comparison, the same kind of migration through django-tenants' own executor
+        # (the 50 departments only: no template, no public schema, no check beforehand).
+        add_migration(
+            "9003_bench_index_again",
+            "CREATE INDEX bench_site_kind_again ON registry_site (kind)",
+            "DROP INDEX bench_site_kind_again",
+            "9002_bench_index_dropped",
+        )
+        settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = processes
+        started = time.perf_counter()
+        with database_owner():
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                executor="multiprocessing",
+                interactive=False,
+                verbosity=0,
+                stdout=io.StringIO(),
+            )
+        rows.append(
+            (
+                f"one new migration, django-tenants' multiprocessing executor, {processes} "
+                "processes (departments only)",
+                time.perf_counter() - started,
+            )
+        )
         # Baseline: the same statement in every schema, over one connection.
         started = time.perf_counter()
         with database_owner(), connection.cursor() as cursor:
@@ -133,6 +163,18 @@ def main() -> int:
             cursor.execute("SET search_path = public")
         baseline = time.perf_counter() - started
         rows.append(("baseline: the DDL statement alone in every schema", baseline))
+        # Nothing to apply, without the one-query skip: migrate_schemas' own check in each.
+        for label, count in (("sequential", 1), (f"{processes} processes", processes)):
+            started = time.perf_counter()
+            with database_owner():
+                results = department_schemas_migrate(schemas=schemas, processes=count)
+            assert not any(result.failed for result in results)
+            rows.append(
+                (
+                    f"nothing to apply, every department checked by migrate (no skip), {label}",
+                    time.perf_counter() - started,
+                )
+            )
     finally:
         database.__exit__(None, None, None)
         shutil.rmtree(folder)
@@ -152,6 +194,15 @@ def main() -> int:
     print("|---|---:|---:|")
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} | {seconds / baseline:.0f}x |")
+    times = dict(rows)
+    for case in (
+        "nothing to apply",
+        "one new migration",
+        "nothing to apply, every department checked by migrate (no skip)",
+    ):
+        sequential = times[f"{case}, sequential"]
+        parallel = times[f"{case}, {processes} processes"]
+        print(f"{case}: sequential / {processes} processes = {sequential / parallel:.2f}x")
     return 0
 
 

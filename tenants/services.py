@@ -113,9 +113,9 @@ def department_schemas_behind() -> list[str]:
     """The departments whose schema lacks a migration on disk, read in one query over all of
     them (migrate_schemas would start a migration run in each schema to find out)."""
     schemas = list(
-        Department.objects.exclude(schema_name=get_public_schema_name()).values_list(
-            "schema_name", flat=True
-        )
+        Department.objects.exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
     )
     if not schemas:
         return []

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tenants.database import database_owner, database_privileges_ensure
+from tenants.schema_migrations import SchemaMigrated, department_schemas_migrate
 from tenants.services import (
     department_schemas_behind,
     platform_site_ensure,
@@ -19,7 +20,9 @@ from tenants.services import (
 class Command(BaseCommand):
     help = (
         "Migrate the public schema, the department template and every department, as the "
-        "database owner (DATABASE_OWNER_URL); idempotent."
+        "database owner (DATABASE_OWNER_URL), the departments in MIGRATION_PROCESSES processes; "
+        "a department that fails stops no other, and the command then exits non-zero naming it. "
+        "Idempotent."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,17 +32,45 @@ class Command(BaseCommand):
         with database_owner():
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
             template_schema_refresh(verbosity=verbosity)
-            # Departments are migrated in parallel (django-tenants' multiprocessing executor:
-            # forked processes, each on its own connection as the owner), and not at all when
-            # every schema has every migration already.
-            if department_schemas_behind():
-                parallel = settings.TENANT_MULTIPROCESSING_MAX_PROCESSES > 1
-                call_command(
-                    "migrate_schemas",
-                    tenant=True,
-                    interactive=False,
-                    verbosity=verbosity,
-                    executor="multiprocessing" if parallel else "standard",
+            # One query over every schema finds the departments with a migration to apply: at a
+            # release without migrations nothing else runs.
+            behind = department_schemas_behind()
+            processes = max(1, min(settings.TENANT_MULTIPROCESSING_MAX_PROCESSES, len(behind)))
+            if behind and verbosity:
+                self.stdout.write(
+                    f"Migrating {len(behind)} department(s) "
+                    + (f"in {processes} processes." if processes > 1 else "one after another.")
                 )
+            results = department_schemas_migrate(
+                schemas=behind,
+                processes=processes,
+                # Django's own "Applying ..." lines only when asked for more than progress.
+                verbosity=max(0, verbosity - 1),
+                progress=self.progress if verbosity else None,
+            )
         platform_site_ensure()
+        failed = [result for result in results if result.failed]
+        if failed:
+            for result in failed:
+                self.stderr.write(f"  {result.schema_name}: {result.error}")
+                if verbosity > 1:
+                    self.stderr.write(result.detail)
+            raise CommandError(
+                f"{len(failed)} of {len(results)} department(s) failed to migrate: "
+                f"{', '.join(sorted(result.schema_name for result in failed))}. Every other "
+                "department is up to date; fix these and run platform_setup again."
+            )
+        if verbosity and results:
+            applied = sum(result.applied for result in results)
+            self.stdout.write(f"{len(results)} department(s) migrated ({applied} migrations).")
         self.stdout.write(self.style.SUCCESS("Platform schemas are up to date."))
+
+    def progress(self, done: int, total: int, result: SchemaMigrated) -> None:
+        prefix = f"[{done}/{total}] {result.schema_name}"
+        if result.failed:
+            self.stderr.write(f"{prefix} FAILED after {result.seconds:.1f} s: {result.error}")
+        else:
+            plural = "" if result.applied == 1 else "s"
+            self.stdout.write(
+                f"{prefix} migrated ({result.applied} migration{plural}, {result.seconds:.1f} s)"
+            )
