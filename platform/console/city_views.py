@@ -31,7 +31,9 @@ def enter(request: DepartmentRequest, token: str) -> HttpResponse:
         )
     except LinkError as error:
         message = support.ENTRY_REFUSALS.get(error.reason, support.ENTRY_REFUSALS["invalid"])
-        return render(request, "console/city/support_link_refused.html", {"refusal": message}, 400)
+        return render(
+            request, "console/city/support_link_refused.html", {"refusal": message}, status=400
+        )
     login(request, entered.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[support.SESSION_KEY] = entered.session.pk
     return redirect("department:home")

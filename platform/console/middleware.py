@@ -9,8 +9,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from console.support import SESSION_KEY, support_access
-from portal.registry.support import is_support_username
+from console.support import SESSION_KEY, support_access, support_action_record
+from portal.registry.support import SAFE_METHODS, is_support_username
+from tenants.http import client_ip
 
 
 class SupportSessionMiddleware:
@@ -41,4 +42,13 @@ class SupportSessionMiddleware:
             logout(request)
             return render(request, "console/city/support_over.html", status=403)
         member.support_access = access
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (request.method or "GET").upper() not in SAFE_METHODS:
+            support_action_record(
+                access=access,
+                method=request.method or "",
+                path=request.path,
+                status=response.status_code,
+                ip=client_ip(request),
+            )
+        return response

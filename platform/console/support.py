@@ -319,6 +319,23 @@ def support_access(
     )
 
 
+def support_action_record(
+    *, access: SupportAccess, method: str, path: str, status: int, ip: str | None
+) -> None:
+    """Every request a support identity makes that may change something (any method but GET
+    and HEAD) is recorded in the city's trail with its answer, whatever the view records."""
+    audit_record(
+        actor=Actor(
+            access.vendor_email,
+            StaffMember.Role.SUPPORT,
+            ip,
+            support_session_id=access.session_id,
+        ),
+        action=CityAction.SUPPORT_ACTION,
+        reason=f"{method} {path[:400]} answered {status}",
+    )
+
+
 def _city_session(department: Department, session_id: int) -> SupportSession:
     session = (
         SupportSession.objects.select_for_update()

@@ -408,6 +408,7 @@ class AuditEntry(models.Model):
         SUPPORT_START = "support_start", _("Vendor support session started")
         SUPPORT_WRITE = "support_write", _("Vendor support write access approved")
         SUPPORT_END = "support_end", _("Vendor support session ended")
+        SUPPORT_ACTION = "support_action", _("Vendor support changed something")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
