@@ -281,9 +281,12 @@ def support_enter(*, token: str, department: Department, ip: str | None) -> Ente
 def _administrators_email(session: SupportSession, department: Department) -> None:
     branding = getattr(department, "branding", None)
     language = branding.default_language if branding else settings.LANGUAGE_CODE
-    emails = StaffMember.objects.filter(
-        role=StaffMember.Role.ADMINISTRATOR, user__is_active=True
-    ).values_list("user__email", flat=True)
+    with schema_context(department.schema_name):
+        emails = list(
+            StaffMember.objects.filter(
+                role=StaffMember.Role.ADMINISTRATOR, user__is_active=True
+            ).values_list("user__email", flat=True)
+        )
     for email in emails:
         email_send(
             template="console/email/support_started",
