@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 from console.models import VENDOR_ROLE_CAPABILITIES, VendorCapability, VendorRole, VendorStaff
 
@@ -15,14 +15,14 @@ def vendor_role(user: AbstractBaseUser | AnonymousUser) -> str | None:
     """The vendor role of an account in the public schema; None for anyone not vendor staff.
     Staff accounts with no role recorded: a superuser is an administrator, an account given
     the older billing.run_billing permission billing, others support."""
-    if not user.is_authenticated or not getattr(user, "is_staff", False):
+    if not isinstance(user, User) or not user.is_authenticated or not user.is_staff:
         return None
     try:
-        return str(user.vendor_staff.role)  # type: ignore[union-attr]
+        return str(user.vendor_staff.role)
     except VendorStaff.DoesNotExist:
-        if getattr(user, "is_superuser", False):
+        if user.is_superuser:
             return VendorRole.ADMINISTRATOR
-        if user.has_perm(LEGACY_BILLING_PERMISSION):  # type: ignore[union-attr]
+        if user.has_perm(LEGACY_BILLING_PERMISSION):
             return VendorRole.BILLING
         return VendorRole.SUPPORT
 

@@ -8,10 +8,15 @@ from collections.abc import Callable
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from console.support import SESSION_KEY, support_access, support_action_record
 from portal.registry.support import SAFE_METHODS, is_support_username
 from tenants.http import client_ip
+
+
+# Where a support identity may go: the console, the support pages, signing out, the language.
+SUPPORT_PATHS = ("/department/", "/support/", "/accounts/logout/", "/i18n/")
 
 
 class SupportSessionMiddleware:
@@ -42,6 +47,15 @@ class SupportSessionMiddleware:
             logout(request)
             return render(request, "console/city/support_over.html", status=403)
         member.support_access = access
+        if not request.path.startswith(SUPPORT_PATHS):
+            # Not the console: no resident pages, no account pages (setting a password, a
+            # second factor) for an account that exists only for support sessions.
+            return render(
+                request,
+                "department/support_refused.html",
+                {"refusal": _("A support session reaches the department console only.")},
+                status=403,
+            )
         response = self.get_response(request)
         if (request.method or "GET").upper() not in SAFE_METHODS:
             support_action_record(

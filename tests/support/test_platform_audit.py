@@ -42,7 +42,9 @@ def test_filters_by_action_department_actor_and_dates(make_vendor, time_machine)
     assert rows(page) == 1 and "Concord" in page
     assert rows(client.get("/console/audit/", {"actor": "SUPPORT@canvass"}).content.decode()) == 3
     assert rows(client.get("/console/audit/", {"actor": "nobody"}).content.decode()) == 0
-    assert rows(client.get("/console/audit/", {"action": "vendor_role_change"}).content.decode()) == 0
+    assert (
+        rows(client.get("/console/audit/", {"action": "vendor_role_change"}).content.decode()) == 0
+    )
     today = timezone.localdate()
     page = client.get("/console/audit/", {"since": today.isoformat()}).content.decode()
     assert rows(page) == 1 and "littlerock" in page

@@ -66,7 +66,8 @@ def test_a_city_signed_link_naming_another_citys_session_is_refused(make_vendor,
         concord_session.refresh_from_db()
     with schema_context("carrollton"):
         token = link_sign(
-            Link.SUPPORT_ENTRY, {"session": concord_session.pk, "nonce": concord_session.entry_nonce}
+            Link.SUPPORT_ENTRY,
+            {"session": concord_session.pk, "nonce": concord_session.entry_nonce},
         )
     response = host_client("carrollton.localhost").get(f"/support/enter/{token}/")
     assert response.status_code == 400

@@ -201,3 +201,26 @@ def test_the_city_audit_trail_shows_the_start_and_the_end(in_support, admin):
     assert "Vendor support session started" in page
     assert "Vendor support session ended" in page
     assert f"support session {session.session_id}" in page
+
+
+def test_the_sweep_records_expired_sessions_once(in_support, time_machine):
+    from django.core.management import call_command
+
+    session = in_support()
+    with schema_context("public"):
+        expires_at = SupportSession.objects.get(pk=session.session_id).expires_at
+    time_machine.move_to(expires_at)
+    call_command("support_sweep")
+    call_command("support_sweep")
+    assert session.city.get("/department/").status_code == 403
+    with schema_context("public"):
+        assert SupportSession.objects.get(pk=session.session_id).ended_why == "expired"
+        assert PlatformAuditEntry.objects.filter(action="support_end").count() == 1
+    assert len(city_entries(action="support_end")) == 1
+
+
+@pytest.mark.parametrize("path", ["/my/", "/accounts/password/set/", "/accounts/2fa/"])
+def test_a_support_identity_reaches_the_console_only(in_support, path):
+    response = in_support(write="on").city.get(path)
+    assert response.status_code == 403
+    assert "A support session reaches the department console only." in response.content.decode()

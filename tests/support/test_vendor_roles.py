@@ -44,7 +44,9 @@ def test_an_administrator_changes_a_role_and_it_is_recorded(make_vendor):
     make_vendor("support")
     with schema_context("public"):
         member = get_user_model().objects.get(email="support@canvass.example.org")
-    response = administrator.client.post("/console/staff/", {"member": member.pk, "role": "billing"})
+    response = administrator.client.post(
+        "/console/staff/", {"member": member.pk, "role": "billing"}
+    )
     assert response.status_code == 302
     assert role_of(member.email) == "billing"
     with schema_context("public"):
