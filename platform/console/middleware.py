@@ -14,7 +14,6 @@ from console.support import SESSION_KEY, support_access, support_action_record
 from portal.registry.support import SAFE_METHODS, is_support_username
 from tenants.http import client_ip
 
-
 # Where a support identity may go: the console, the support pages, signing out, the language.
 SUPPORT_PATHS = ("/department/", "/support/", "/accounts/logout/", "/i18n/")
 
