@@ -33,6 +33,8 @@ class Link(StrEnum):
     EMAIL_CONFIRM = "email-confirm"  # allauth's "confirm your email address"
     SET_PASSWORD = "set-password"  # invitations, a department's first administrator, resets
     ACCOUNT_UNLOCK = "account-unlock"  # the owner's link out of an account-wide sign-in lock
+    # Vendor staff's single-use way from the platform into a city's console (console.support).
+    SUPPORT_ENTRY = "support-entry"
 
 
 MAX_AGE: dict[Link, timedelta] = {
@@ -42,6 +44,7 @@ MAX_AGE: dict[Link, timedelta] = {
     Link.EMAIL_CONFIRM: timedelta(days=account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS),
     # Set-password keys expire after Django's PASSWORD_RESET_TIMEOUT (checked by Django).
     Link.ACCOUNT_UNLOCK: timedelta(seconds=settings.ACCOUNT_UNLOCK_LINK_SECONDS),
+    Link.SUPPORT_ENTRY: timedelta(seconds=settings.SUPPORT_ENTRY_LINK_SECONDS),
 }
 
 

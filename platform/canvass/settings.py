@@ -186,6 +186,8 @@ MIDDLEWARE = [
     "tenants.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Vendor support sessions on a city's host: checked on every request (console.middleware).
+    "console.middleware.SupportSessionMiddleware",
     "portal.department.middleware.StaffSessionMiddleware",
 ]
 
@@ -495,3 +497,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = envstr("CELERY_BEAT_SCHEDULE_FILENAME") or str(
 )
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# --- Vendor support access (issue 11) ---
+# A support session lasts SUPPORT_SESSION_MINUTES unless the vendor asks for less or more (up to
+# SUPPORT_SESSION_MAX_MINUTES); its reason needs SUPPORT_REASON_MIN_LENGTH characters; the
+# single-use link that carries vendor staff from the platform into the city's console works for
+# SUPPORT_ENTRY_LINK_SECONDS.
+SUPPORT_SESSION_MINUTES = envint("SUPPORT_SESSION_MINUTES", 60)
+SUPPORT_SESSION_MAX_MINUTES = envint("SUPPORT_SESSION_MAX_MINUTES", 240)
+SUPPORT_REASON_MIN_LENGTH = envint("SUPPORT_REASON_MIN_LENGTH", 15)
+SUPPORT_ENTRY_LINK_SECONDS = envint("SUPPORT_ENTRY_LINK_SECONDS", 120)

@@ -11,6 +11,8 @@ from tenants.adapters import email_confirm
 
 urlpatterns = [
     path("", include("portal.residents.urls")),
+    # Vendor support sessions: the entry link and the administrators' page (before the console's).
+    path("", include("console.urls_city")),
     path("department/", include("portal.department.urls")),
     # Live view: the owner's devices, and the API the devices themselves speak.
     path("my/", include("portal.liveview.urls_owner")),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
-from django_tenants.utils import schema_context
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from console.models import PlatformAuditEntry
 from tenants.models import Department
@@ -22,9 +21,9 @@ def platform_audit_record(
     """Record what vendor staff (actor) or the platform (actor None) did, to which department,
     in the public schema whatever schema the connection is in; inside the caller's transaction,
     so the record and the action commit or roll back together."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = actor if isinstance(actor, User) and actor.is_authenticated else None
     entry = PlatformAuditEntry(
-        actor_id=user.pk if user is not None else None,
+        actor=user,
         actor_email=getattr(user, "email", "") or "",
         action=action,
         department=department if department is not None and department.pk else None,
@@ -32,9 +31,7 @@ def platform_audit_record(
         department_schema=department.schema_name if department is not None else "",
         detail=detail or {},
     )
-    if getattr(connection, "schema_name", "public") == "public":
+    # In the public schema whatever schema the connection is in, and back (django-tenants).
+    with schema_context(get_public_schema_name()):
         entry.save()
-    else:
-        with schema_context("public"):
-            entry.save()
     return entry

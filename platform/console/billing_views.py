@@ -1,6 +1,6 @@
 """The vendor's billing console (platform host): subscriptions across cities, their history and
 the actions on them, recurring revenue, payment problems and the device fulfilment queue. Only
-vendor staff with a second factor and the `billing.run_billing` permission get in; the pages
+vendor staff with a second factor whose role runs billing (console.access) get in; the pages
 translate HTTP to billing.console (reads) and billing.actions (writes)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from billing import actions, console
 from billing.actions import ActionRefused
 from billing.models import Alert, Fulfilment, Invoice, Subscription
+from console.access import vendor_can
 from console.billing_forms import (
     AlertResolveForm,
     CancelForm,
@@ -30,11 +31,11 @@ from console.billing_forms import (
     RefundForm,
     SubscriptionFilterForm,
 )
+from console.models import VendorCapability
 from console.views import vendor_staff_required
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 50
-BILLING_PERMISSION = "billing.run_billing"
 
 
 class BillingRequest(HttpRequest):
@@ -44,12 +45,12 @@ class BillingRequest(HttpRequest):
 
 
 def billing_staff_required(view: View) -> View:
-    """Vendor staff (a second factor set up, see vendor_staff_required) holding the
-    billing.run_billing permission; other vendor staff get 403."""
+    """Vendor staff (a second factor set up, see vendor_staff_required) whose role runs
+    billing (console.access.vendor_can); other vendor staff get 403."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.user.has_perm(BILLING_PERMISSION):
+        if not vendor_can(request.user, VendorCapability.BILLING):
             raise PermissionDenied
         return view(cast(BillingRequest, request), *args, **kwargs)
 

@@ -1,5 +1,5 @@
 """The vendor console's device catalog (plans, kept in step with Stripe) and department licenses:
-vendor staff with billing.run_billing and a second factor. Views translate HTTP to
+vendor staff whose role runs billing (console.access) with a second factor. Views translate HTTP to
 billing.catalog and billing.licenses."""
 
 from __future__ import annotations

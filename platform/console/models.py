@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -121,3 +122,90 @@ class PlatformAuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("The platform audit log is append-only.")
+
+
+class SupportSessionQuerySet(models.QuerySet["SupportSession"]):
+    def live(self, now: datetime | None = None) -> SupportSessionQuerySet:
+        """Sessions not ended and not past their time: THE rule for a session that works."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class SupportSession(models.Model):
+    """Vendor staff's time-limited, recorded access to one department's console, requested
+    with a reason (console.support). Read-only unless the department's administrator approves
+    write access; ended by its time, by the vendor or by the department's administrator."""
+
+    class Access(models.TextChoices):
+        READ = "read", _("Read-only")
+        WRITE = "write", _("Write")
+
+    class EndedWhy(models.TextChoices):
+        EXPIRED = "expired", _("Its time ran out")
+        VENDOR = "vendor", _("Ended by the vendor")
+        DEPARTMENT = "department", _("Ended by the department's administrator")
+
+    vendor: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_sessions"
+    )
+    # As text too: the city's side reads it without joining the public schema's accounts (a
+    # city has its own auth_user, with the same ids).
+    vendor_email: models.CharField[str, str] = models.CharField(max_length=254)
+    department: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "tenants.Department", on_delete=models.CASCADE, related_name="support_sessions"
+    )
+    reason: models.TextField[str, str] = models.TextField(_("reason"))
+    requested_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        default=timezone.now
+    )
+    expires_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    access: models.CharField[str, str] = models.CharField(
+        max_length=5, choices=Access.choices, default=Access.READ
+    )
+    write_requested_at: models.DateTimeField[datetime | None, datetime | None] = (
+        models.DateTimeField(null=True, blank=True)
+    )
+    write_approved_at: models.DateTimeField[datetime | None, datetime | None] = (
+        models.DateTimeField(null=True, blank=True)
+    )
+    # The department administrator's email: their account lives in the city's schema.
+    approved_by: models.CharField[str, str] = models.CharField(max_length=254, blank=True)
+    started_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    # The one entry link that may still be used (console.support.support_entry_link): a new
+    # link replaces it, using it clears it.
+    entry_nonce: models.CharField[str, str] = models.CharField(max_length=64, blank=True)
+    ended_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    ended_why: models.CharField[str, str] = models.CharField(
+        max_length=10, choices=EndedWhy.choices, blank=True
+    )
+    # Who ended it, as text (a vendor's or a city administrator's email).
+    ended_by: models.CharField[str, str] = models.CharField(max_length=254, blank=True)
+
+    objects = SupportSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Support session {self.pk} ({self.department_id})"
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.ended_at is None and self.expires_at > (now or timezone.now())
+
+    @property
+    def write(self) -> bool:
+        return self.access == self.Access.WRITE
+
+    @property
+    def write_pending(self) -> bool:
+        return self.write_requested_at is not None and not self.write
+
+    @property
+    def state(self) -> str:
+        """What the pages show: "live", "ended" or "expired" (time up, end not recorded yet)."""
+        if self.ended_at is not None:
+            return "ended"
+        return "live" if self.is_live() else "expired"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import billing_views, catalog_views, department_views, views
+from console import billing_views, catalog_views, department_views, support_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -48,6 +48,20 @@ urlpatterns = [
         department_views.department_delete,
         name="department_delete",
     ),
+    path(
+        "console/departments/<int:department_id>/support/",
+        support_views.department_support,
+        name="department_support",
+    ),
+    path(
+        "console/support/<int:session_id>/enter/", support_views.support_enter, name="support_enter"
+    ),
+    path(
+        "console/support/<int:session_id>/write/", support_views.support_write, name="support_write"
+    ),
+    path("console/support/<int:session_id>/end/", support_views.support_end, name="support_end"),
+    path("console/staff/", support_views.vendor_staff, name="vendor_staff"),
+    path("console/audit/", support_views.platform_audit, name="platform_audit"),
     path("console/catalog/", catalog_views.plans, name="plans"),
     path("console/catalog/new/", catalog_views.plan_new, name="plan_new"),
     path("console/catalog/sync/", catalog_views.plans_sync, name="plans_sync"),
@@ -55,7 +69,7 @@ urlpatterns = [
     path("console/catalog/<int:plan_id>/sync/", catalog_views.plan_sync, name="plan_sync"),
     path("console/licenses/", catalog_views.licenses, name="licenses"),
     path("console/licenses/new/", catalog_views.license_new, name="license_new"),
-    # Billing (vendor staff with the billing.run_billing permission).
+    # Billing (vendor staff whose role runs billing: console.access).
     path("console/billing/", billing_views.subscriptions, name="billing_subscriptions"),
     path(
         "console/billing/subscriptions/<int:subscription_id>/",

@@ -14,7 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.access import vendor_can
+from console.audit import platform_audit_record
 from console.forms import DepartmentForm
+from console.models import PlatformAuditEntry
 from tenants.models import Department
 from tenants.services import department_provision
 
@@ -37,6 +40,22 @@ def vendor_staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def vendor_capability_required(capability: str) -> Callable[[View], View]:
+    """Vendor staff (vendor_staff_required) whose role has the capability (console.access:
+    the one rule); other vendor staff get 403."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not vendor_can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return vendor_staff_required(wrapper)
+
+    return decorator
 
 
 @require_safe
@@ -68,6 +87,16 @@ def department_new(request: HttpRequest) -> HttpResponse:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
         else:
+            # After the provisioning transaction (its own): the department exists now.
+            platform_audit_record(
+                actor=request.user,
+                action=PlatformAuditEntry.Action.DEPARTMENT_CREATE,
+                department=result.department,
+                detail={
+                    "domain": result.domain.domain,
+                    "administrator": result.administrator.email,
+                },
+            )
             messages.success(
                 request,
                 f"{result.department.name} is live at {result.domain.domain}. "

@@ -7,11 +7,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from portal.department import services
-from portal.department.views import ADMINISTER, StaffRequest, _actor, staff_required
+from portal.department.views import (
+    ADMINISTER,
+    PERSONAL_DATA,
+    StaffRequest,
+    _actor,
+    staff_required,
+)
 
 
 @require_safe
-@staff_required(ADMINISTER)
+@staff_required(ADMINISTER, PERSONAL_DATA)
 def device_subscriptions(request: StaffRequest) -> HttpResponse:
     rows = services.device_subscriptions_view(actor=_actor(request), department=request.tenant)
     return render(request, "department/device_subscriptions.html", {"rows": rows})

@@ -12,7 +12,7 @@ from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin, choices_set
-from portal.registry.models import AuditEntry, Site, StaffMember
+from portal.registry.models import ASSIGNABLE_ROLES, AuditEntry, Site
 from tenants.models import LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
 
@@ -21,7 +21,7 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
-    role = forms.ChoiceField(label=_("Role"), choices=StaffMember.Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=ASSIGNABLE_ROLES)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -32,7 +32,7 @@ class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
 
 
 class StaffRoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=StaffMember.Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=ASSIGNABLE_ROLES)
 
 
 class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):

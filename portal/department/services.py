@@ -37,7 +37,14 @@ from portal.department.models import (
 )
 from portal.registry.audit import Actor, SiteKeys, audit_record, audit_record_sites
 from portal.registry.emails import email_message
-from portal.registry.models import AuditEntry, Participant, Site, SiteQuerySet, StaffMember
+from portal.registry.models import (
+    ASSIGNABLE_ROLES,
+    AuditEntry,
+    Participant,
+    Site,
+    SiteQuerySet,
+    StaffMember,
+)
 from portal.registry.signals import StaffAccess, staff_access_changed
 from portal.registry.storage import evidence_storage
 from tenants.models import Department, Program, current_department
@@ -118,7 +125,7 @@ def _last_administrator_check(
 def staff_role_set(*, actor: Actor, member: StaffMember, role: str) -> StaffMember:
     """Give a staff member another role. What they held by the old role and may not do in the
     new one ends at once (live view's open grants, through staff_access_changed)."""
-    if role not in StaffMember.Role.values:
+    if role not in dict(ASSIGNABLE_ROLES):
         raise StaffChangeRefused(_("Choose one of the department's roles."))
     member, others = _staff_change_begin(actor, member)
     role_name = StaffMember.Role(role).label

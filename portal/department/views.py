@@ -58,6 +58,7 @@ from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner
 from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import (
+    ASSIGNABLE_ROLES,
     AuditEntry,
     Camera,
     Capability,
@@ -66,12 +67,15 @@ from portal.registry.models import (
     SiteQuerySet,
     StaffMember,
 )
+from portal.registry.support import support_refusal
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
 
 View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK
 ADMINISTER = Capability.ADMINISTER
+PERSONAL_DATA = Capability.PERSONAL_DATA
+ACCOUNTS = Capability.ACCOUNTS
 
 
 def _errors(form: Form) -> str:
@@ -90,10 +94,12 @@ def _actor(request: StaffRequest) -> Actor:
     return Actor.of_staff(request.staff, client_ip(request))
 
 
-def staff_required(capability: str | None = None) -> Callable[[View], View]:
-    """Signed-in department staff with a second factor set up, and (if given) the capability
+def staff_required(*capabilities: str) -> Callable[[View], View]:
+    """Signed-in department staff with a second factor set up, and the capabilities given
     (StaffMember.can: the one place each role's rights are written). Anonymous visitors go to
-    sign-in; residents and staff without the capability get 403."""
+    sign-in; residents and staff without the capability get 403. A vendor support identity
+    is held to its support session instead of a second factor (portal.registry.support: the
+    vendor signed in with one on the platform; read-only sessions only read)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -103,12 +109,19 @@ def staff_required(capability: str | None = None) -> Callable[[View], View]:
             staff = getattr(request.user, "staff", None)
             if staff is None:
                 raise PermissionDenied
-            if not is_mfa_enabled(request.user):
+            if staff.is_support:
+                refusal = support_refusal(staff.support_access, request.method or "GET")
+                if refusal is not None:
+                    cast(StaffRequest, request).staff = staff
+                    return render(
+                        request, "department/support_refused.html", {"refusal": refusal}, status=403
+                    )
+            elif not is_mfa_enabled(request.user):
                 messages.info(
                     request, _("Set up an authenticator app before using the department console.")
                 )
                 return redirect("mfa_activate_totp")
-            if capability is not None and not staff.can(capability):
+            if not all(staff.can(capability) for capability in capabilities):
                 raise PermissionDenied
             staff_request = cast(StaffRequest, request)
             staff_request.staff = staff
@@ -156,6 +169,8 @@ def home(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
 def staff(request: StaffRequest) -> HttpResponse:
+    if request.method == "POST" and not request.staff.can(ACCOUNTS):
+        raise PermissionDenied
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -169,11 +184,15 @@ def staff(request: StaffRequest) -> HttpResponse:
                 % {"email": form.cleaned_data["email"]},
             )
             return redirect("department:staff")
-    members = StaffMember.objects.select_related("user").order_by("-user__is_active", "user__email")
+    members = (
+        StaffMember.objects.exclude(role=StaffMember.Role.SUPPORT)
+        .select_related("user")
+        .order_by("-user__is_active", "user__email")
+    )
     return render(
         request,
         "department/staff.html",
-        {"form": form, "members": members, "roles": StaffMember.Role.choices},
+        {"form": form, "members": members, "roles": ASSIGNABLE_ROLES},
     )
 
 
@@ -181,7 +200,11 @@ def _staff_change(
     request: StaffRequest, member_id: int, change: Callable[[StaffMember], StaffMember], done: str
 ) -> HttpResponse:
     """Apply one change to a staff account; answer with the staff page and what happened."""
-    member = get_object_or_404(StaffMember.objects.select_related("user"), pk=member_id)
+    # Vendor support identities are not the department's staff: their access is the sessions'.
+    member = get_object_or_404(
+        StaffMember.objects.exclude(role=StaffMember.Role.SUPPORT).select_related("user"),
+        pk=member_id,
+    )
     try:
         changed = change(member)
     except services.StaffChangeRefused as refused:
@@ -194,7 +217,7 @@ def _staff_change(
 
 
 @require_POST
-@staff_required(ADMINISTER)
+@staff_required(ACCOUNTS)
 def staff_role(request: StaffRequest, member_id: int) -> HttpResponse:
     form = StaffRoleForm(request.POST)
     if not form.is_valid():
@@ -211,7 +234,7 @@ def staff_role(request: StaffRequest, member_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(ADMINISTER)
+@staff_required(ACCOUNTS)
 def staff_deactivate(request: StaffRequest, member_id: int) -> HttpResponse:
     return _staff_change(
         request,
@@ -222,7 +245,7 @@ def staff_deactivate(request: StaffRequest, member_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(ADMINISTER)
+@staff_required(ACCOUNTS)
 def staff_reactivate(request: StaffRequest, member_id: int) -> HttpResponse:
     return _staff_change(
         request,
@@ -552,7 +575,7 @@ def audit(request: StaffRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(ADMINISTER)
+@staff_required(ADMINISTER, PERSONAL_DATA)
 def export_csv(request: StaffRequest) -> HttpResponseBase:
     sites = registry_services.registry_for_export(actor=_actor(request), file_format="CSV")
     response = StreamingHttpResponse(
@@ -564,7 +587,7 @@ def export_csv(request: StaffRequest) -> HttpResponseBase:
 
 
 @require_safe
-@staff_required(ADMINISTER)
+@staff_required(ADMINISTER, PERSONAL_DATA)
 def export_geojson(request: StaffRequest) -> HttpResponse:
     sites = registry_services.registry_for_export(actor=_actor(request), file_format="GeoJSON")
     response = JsonResponse(registry_io.export_geojson(sites))
@@ -602,7 +625,7 @@ def registry_import(request: StaffRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(ADMINISTER)
+@staff_required(ADMINISTER, PERSONAL_DATA)
 def import_job(request: StaffRequest, job_id: int) -> HttpResponse:
     """One import: its progress while a job runs, then its report, or the preview of what a
     confirmation would write (recorded: it shows addresses and names)."""

@@ -79,10 +79,19 @@ class Actor:
     ip_address: str | None = None
     staff: StaffMember | None = None
     participant: Participant | None = None
+    # The vendor support session a support identity acts in (portal.registry.support).
+    support_session_id: int | None = None
 
     @classmethod
     def of_staff(cls, staff: StaffMember, ip_address: str | None) -> Actor:
-        return cls(staff.user.email, staff.role, ip_address, staff=staff)
+        access = staff.support_access if staff.is_support else None
+        return cls(
+            staff.user.email,
+            staff.role,
+            ip_address,
+            staff=staff,
+            support_session_id=access.session_id if access is not None else None,
+        )
 
     @classmethod
     def of_participant(cls, participant: Participant, ip_address: str | None) -> Actor:
@@ -148,6 +157,7 @@ def _common(actor: Actor, action: str, reason: str, case: Case | None) -> dict[s
         "category": case.category if case else "",
         "reason": reason[:500],
         "ip_address": actor.ip_address,
+        "support_session_id": actor.support_session_id,
     }
 
 

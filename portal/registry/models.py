@@ -14,6 +14,7 @@ from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.registry.support import SupportAccess
 from tenants.models import Program
 
 YEAR = timedelta(days=365)
@@ -282,6 +283,12 @@ class Capability(models.TextChoices):
     INACTIVE_SITES = "inactive_sites", _("See paused and lapsed sites")
     ADMINISTER = "administer", _("Invite staff, import and export, read the audit trail")
     LIVE_VIEW = "live_view", _("Open an owner's shared camera live, with a reason")
+    # Kept apart from ADMINISTER so that a vendor support session, even one allowed to write,
+    # can never give itself (or anyone) a lasting account in the city.
+    ACCOUNTS = (
+        "accounts",
+        _("Invite staff, change their roles and accounts, oversee vendor support"),
+    )
 
 
 class StaffMember(models.Model):
@@ -292,18 +299,39 @@ class StaffMember(models.Model):
         INVESTIGATOR = "investigator", _("Investigator")
         OPERATOR = "operator", _("Real-time crime center operator")
         ANALYST = "analyst", _("Analyst")
+        # Vendor staff acting through a support session (portal.registry.support); never
+        # given by an administrator (ASSIGNABLE_ROLES).
+        SUPPORT = "support", _("Vendor support")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not a column: the live support session a support identity acts in during this request
+    # (set by the console's staff_required); None outside one.
+    support_access: SupportAccess | None = None
 
     def __str__(self) -> str:
         return f"{self.user.email} ({self.get_role_display()})"
 
+    @property
+    def is_support(self) -> bool:
+        return self.role == self.Role.SUPPORT
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        role = self.Role(self.role)
+        if role is not self.Role.SUPPORT:
+            return ROLE_CAPABILITIES[role]
+        if self.support_access is None:
+            return frozenset()
+        if self.support_access.write:
+            return ROLE_CAPABILITIES[role] | SUPPORT_WRITE_CAPABILITIES
+        return ROLE_CAPABILITIES[role]
+
     def can(self, capability: str) -> bool:
-        return capability in ROLE_CAPABILITIES[self.Role(self.role)]
+        return capability in self.capabilities
 
     # The same rules, by name, for templates ({% if staff.can_casework %}).
     @property
@@ -324,6 +352,10 @@ class StaffMember(models.Model):
         return self.can(Capability.ADMINISTER)
 
     @property
+    def can_manage_accounts(self) -> bool:
+        return self.can(Capability.ACCOUNTS)
+
+    @property
     def can_watch_live(self) -> bool:
         return self.can(Capability.LIVE_VIEW)
 
@@ -337,7 +369,19 @@ ROLE_CAPABILITIES: dict[StaffMember.Role, frozenset[str]] = {
         {Capability.CASEWORK, Capability.PERSONAL_DATA, Capability.LIVE_VIEW}
     ),
     StaffMember.Role.ANALYST: frozenset(),
+    # A read-only vendor support session: an administrator's pages, without owners' personal
+    # data (exports, import previews, subscriptions' addresses, exact map positions), without
+    # casework and live view, without staff accounts (portal.registry.support).
+    StaffMember.Role.SUPPORT: frozenset({Capability.ADMINISTER, Capability.INACTIVE_SITES}),
 }
+# What the department administrator's approval of write access adds to a support session: the
+# personal data an administrator's pages hand out, each read audited as the support identity
+# with its session. Never casework, live view or staff accounts.
+SUPPORT_WRITE_CAPABILITIES = frozenset({Capability.PERSONAL_DATA})
+# The roles an administrator may give (invitations, role changes).
+ASSIGNABLE_ROLES = [
+    (value, label) for value, label in StaffMember.Role.choices if value != StaffMember.Role.SUPPORT
+]
 
 
 class AuditEntry(models.Model):
@@ -366,6 +410,10 @@ class AuditEntry(models.Model):
         INTEGRATION_START = "integration_start", _("Integration started (subscription paid)")
         INTEGRATION_END = "integration_end", _("Integration ended (subscription ended)")
         SUBSCRIPTIONS_VIEW = "subscriptions_view", _("Device subscriptions' addresses viewed")
+        SUPPORT_START = "support_start", _("Vendor support session started")
+        SUPPORT_WRITE = "support_write", _("Vendor support write access approved")
+        SUPPORT_END = "support_end", _("Vendor support session ended")
+        SUPPORT_ACTION = "support_action", _("Vendor support changed something")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
@@ -383,6 +431,9 @@ class AuditEntry(models.Model):
     note = models.CharField(max_length=500, blank=True, db_default="")
     reason = models.CharField(max_length=500)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The vendor support session (console.SupportSession, public schema) an entry was written
+    # in, by the support identity or about the session; nullable so older entries still verify.
+    support_session_id = models.BigIntegerField(null=True, blank=True)
     # A chain per city: PostgreSQL sets id, `at` and these two as it writes an entry, whatever
     # the caller sent; `hash` is sha256 of `prev_hash` and the entry's other columns (migration
     # 0006_auditdb_hash_chain). A column added later must be nullable or default to "" so that

@@ -378,6 +378,8 @@ DEPARTMENT_EDIT = {
 }
 # The device plan offered in Concord in the fuzzer's world (a fixed id, so forms can name it).
 FUZZ_PLAN_ID = 900_001
+# Another vendor staff account whose role the vendor changes (a fixed id, for the same reason).
+FUZZ_VENDOR_ID = 900_002
 CAMERA_ID = {"camera_id": "camera"}
 GRANT_ID = {"grant_id": "grant"}
 CASE = {"incident_id": "incident"}
@@ -600,6 +602,14 @@ FORMS = [
     Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
     Form("console:plans_sync", "vendor", {}, examples=4),
     Form("console:license_new", "vendor", LICENSE),
+    # Vendor support: a session's request, and a vendor staff member's role.
+    Form(
+        "console:department_support",
+        "vendor",
+        {"reason": "Ticket 4711: the import page fails", "minutes": "60", "write": "on"},
+        path={"department_id": "department"},
+    ),
+    Form("console:vendor_staff", "vendor", {"member": str(FUZZ_VENDOR_ID), "role": "billing"}),
     # The billing console (no Stripe here: actions that call it are refused, changing nothing).
     Form(
         "console:billing_refund",
@@ -701,6 +711,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
     from portal.registry.services import import_start, verification_token
     from tenants import account_lock
     from tenants.demo import VENDOR_EMAIL
+    from tenants.models import Department
     from tenants.signing import EmailConfirmation, password_reset_tokens
 
     # The webhook checks signatures (without a secret it refuses before reading them).
@@ -764,12 +775,18 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             | {"yearly_price": 15_000, "video_search": False}
         )
         ids["plan"] = str(plan.pk)
-        from tenants.models import Department, Domain
+        from tenants.models import Domain
 
         concord = Department.objects.get(schema_name=CITY)
         ids["department"] = str(concord.pk)
         ids["domain"] = str(
             Domain.objects.create(domain="cams.concord.example.org", tenant=concord).pk
+        )
+        get_user_model().objects.create_user(
+            id=FUZZ_VENDOR_ID,
+            username="fuzz-vendor",
+            email="fuzz@canvass.example.org",
+            is_staff=True,
         )
     ids |= billing_world(site, plan)
     ids |= device_world(site)
@@ -1125,6 +1142,12 @@ NOT_FORMS = {
     "device_api:claim": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
     "device_api:heartbeat": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
     "device_api:credential": "JSON API, fuzzed in tests/liveview/test_devices_api.py",
+    # Vendor support's buttons: the session's id in the path is all they read (tests/support).
+    "support:approve": "a button: reads only the session id in its path",
+    "support:end": "a button: reads only the session id in its path",
+    "console:support_enter": "a button: reads only the session id in its path",
+    "console:support_write": "a button: reads only the session id in its path",
+    "console:support_end": "a button: reads only the session id in its path",
 }
 
 
