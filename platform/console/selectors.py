@@ -33,7 +33,12 @@ def department_facts(department: Department) -> DepartmentFacts:
     staff = sites = searchable = lapsed = devices = 0
     if department.status != Department.Status.PROVISIONING:
         with tenant_context(department):
-            staff = StaffMember.objects.filter(user__is_active=True).count()
+            # Vendor support identities (portal.registry.support) are not the city's staff.
+            staff = (
+                StaffMember.objects.filter(user__is_active=True)
+                .exclude(role=StaffMember.Role.SUPPORT)
+                .count()
+            )
             counts = Site.objects.aggregate(
                 total=Count("pk"),
                 searchable=Count("pk", filter=SiteQuerySet.searchable_condition()),
