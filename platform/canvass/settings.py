@@ -348,8 +348,12 @@ if envstr("STORAGE_BACKEND") == "s3":
             "region_name": envstr("S3_REGION") or None,
             "access_key": envsecret("S3_ACCESS_KEY"),
             "secret_key": envsecret("S3_SECRET_KEY"),
+            # Public through the bucket's policy (anonymous s3:GetObject on logos/*), not
+            # through object ACLs, which buckets with ACLs disabled refuse (docs/operations.md).
             "default_acl": None,
             "querystring_auth": False,
+            # A CDN or the bucket's own public host name, when logos are served from one.
+            "custom_domain": envstr("S3_PUBLIC_DOMAIN") or None,
             "file_overwrite": False,
         },
     }
@@ -478,3 +482,9 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
     },
 }
+
+# --- Files and object storage (issue 11) ---
+# Department archives (console.exports) are kept this many days after they are built, then
+# department_exports_sweep deletes their files; a bucket lifecycle rule on <schema>/exports/
+# can back it up (docs/operations.md, "Files and object storage").
+DEPARTMENT_EXPORT_KEEP_DAYS = envint("DEPARTMENT_EXPORT_KEEP_DAYS", 7)
