@@ -1,12 +1,23 @@
 from django.urls import path
 
-from console import billing_views, catalog_views, views
+from console import billing_views, catalog_views, export_views, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.home, name="home"),
     path("console/", views.departments, name="departments"),
     path("console/departments/new/", views.department_new, name="department_new"),
+    # A department's archives (vendor staff who may export departments).
+    path(
+        "console/departments/<int:department_id>/exports/",
+        export_views.department_exports,
+        name="department_exports",
+    ),
+    path(
+        "console/departments/<int:department_id>/exports/<int:export_id>/download/",
+        export_views.department_export_download,
+        name="department_export_download",
+    ),
     path("console/catalog/", catalog_views.plans, name="plans"),
     path("console/catalog/new/", catalog_views.plan_new, name="plan_new"),
     path("console/catalog/sync/", catalog_views.plans_sync, name="plans_sync"),
