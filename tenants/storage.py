@@ -122,8 +122,10 @@ def department_files_delete(schema_name: str) -> int:
     city, `logos/<schema>.<ext>`). Returns how many files went; safe to run again. Called when
     a department is deleted, after its rows are gone."""
     removed = 0
-    folders = ((private_storage(), department_prefix(schema_name)),)
-    folders += ((public_storage(), logo_prefix(schema_name)),)
+    folders = [
+        (private_storage(), department_prefix(schema_name)),
+        (public_storage(), logo_prefix(schema_name)),
+    ]
     for storage, folder in folders:
         for name in list(stored_names(storage, folder)):
             storage.delete(name)

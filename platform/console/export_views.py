@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,14 +27,14 @@ View = Callable[..., HttpResponseBase]
 def export_capability_required(view: View) -> View:
     """Vendor staff (with a second factor) whose role may export a department; others 403."""
 
-    @vendor_staff_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not vendor_can(request.user, VendorCapability.DEPARTMENTS_EXPORT):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return wrapper
+    # Signed in, vendor staff, second factor first (console.views.vendor_staff_required).
+    return cast(View, vendor_staff_required(cast(Callable[..., HttpResponse], wrapper)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

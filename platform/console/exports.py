@@ -81,7 +81,7 @@ def department_export_request(
             department=department,
             department_name=department.name,
             department_schema=department.schema_name,
-            requested_by=user,
+            requested_by_id=getattr(user, "pk", None),
             requested_by_email=getattr(user, "email", "") or "",
         )
         platform_audit_record(
