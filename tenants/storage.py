@@ -14,6 +14,8 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from django.core.files import File
 from django.core.files.storage import Storage, storages
@@ -28,6 +30,20 @@ SIGNED_URL_SECONDS = 60
 # A schema name as django-tenants accepts one; anything else never names a folder here.
 _SCHEMA_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
 _LEGACY_LOGO_EXTENSIONS = ("png", "jpg", "jpeg", "webp")
+
+
+class PrivateS3Storage(S3Storage):
+    """The private bucket (STORAGE_BACKEND=s3): each object is tagged with its kind, the folder
+    after the city's (`canvass-kind=footage`, `imports`, `exports`), so that a bucket lifecycle
+    rule, which filters by a fixed prefix or by tag, reaches one kind in every city's folder
+    (infra/s3/private-bucket-lifecycle.json)."""
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        parameters: dict[str, Any] = super().get_object_parameters(name)
+        parts = name.split("/")
+        if len(parts) > 2:
+            parameters["Tagging"] = urlencode({"canvass-kind": parts[1]})
+        return parameters
 
 
 def public_storage() -> Storage:

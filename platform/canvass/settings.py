@@ -366,7 +366,8 @@ if envstr("STORAGE_BACKEND") == "s3":
             "import files, other than S3_BUCKET (which holds the public logos)"
         )
     STORAGES["evidence"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3Storage, each object tagged with its kind for lifecycle rules.
+        "BACKEND": "tenants.storage.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": S3_EVIDENCE_BUCKET,
             "endpoint_url": envstr("S3_ENDPOINT_URL") or None,

@@ -44,6 +44,8 @@ def department_exports(request: HttpRequest, department_id: int) -> HttpResponse
     while one is being built starts nothing)."""
     department = get_object_or_404(Department.objects.cities(), pk=department_id)
     if request.method == "POST":
+        # Read the form first: a body that cannot be parsed is refused before anything is asked.
+        back = request.POST.get("next", "")
         export, created = exports.department_export_request(
             actor=request.user, department=department
         )
@@ -59,7 +61,6 @@ def department_exports(request: HttpRequest, department_id: int) -> HttpResponse
                 f"An export of {department.name} is already being built (requested "
                 f"{export.created_at:%Y-%m-%d %H:%M} UTC); no second one was started.",
             )
-        back = request.POST.get("next", "")
         if back and url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):

@@ -393,6 +393,8 @@ def test_on_s3_the_archive_is_private_and_handed_out_signed(
     keys = s3_storages.keys(PRIVATE_BUCKET)
     assert export.file_name in keys and export.file_name.startswith("concord/exports/")
     assert len([key for key in keys if "/footage/777/" in key]) == 2
+    tags = s3_storages.client().get_object_tagging(Bucket=PRIVATE_BUCKET, Key=export.file_name)
+    assert tags["TagSet"] == [{"Key": "canvass-kind", "Value": "exports"}]
     try:
         urlopen(s3_storages.url(PRIVATE_BUCKET, export.file_name), timeout=10)
         raise AssertionError("an unsigned request was answered")

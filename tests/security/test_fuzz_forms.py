@@ -563,6 +563,14 @@ FORMS = [
     Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
     Form("console:plans_sync", "vendor", {}, examples=4),
     Form("console:license_new", "vendor", LICENSE),
+    # A department's archive (built at once here: no broker); `next` must stay on this site.
+    Form(
+        "console:department_exports",
+        "vendor",
+        {"next": "/console/"},
+        path={"department_id": "city_department"},
+        examples=4,
+    ),
     # The billing console (no Stripe here: actions that call it are refused, changing nothing).
     Form(
         "console:billing_refund",
@@ -727,6 +735,9 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             | {"yearly_price": 15_000, "video_search": False}
         )
         ids["plan"] = str(plan.pk)
+        from tenants.models import Department
+
+        ids["city_department"] = str(Department.objects.get(schema_name=CITY).pk)
     ids |= billing_world(site, plan)
     ids |= device_world(site)
     vendor = host_client("localhost")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -45,19 +46,17 @@ S3_ENVIRONMENT = {
     "DATABASE_OWNER_URL": "postgres://owner@127.0.0.1:1/unused",
 }
 
-# What a deployment sets on the public bucket: anyone may read logos, nothing else.
-PUBLIC_READ_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "PublicLogos",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{PUBLIC_BUCKET}/logos/*",
-        }
-    ],
-}
+# What a deployment sets on its buckets, as docs/operations.md gives them (infra/s3/).
+INFRA = Path(__file__).resolve().parents[2] / "infra" / "s3"
+
+
+def public_bucket_policy(bucket: str) -> str:
+    """Anyone may read logos/ in the public bucket, nothing else."""
+    return (INFRA / "public-bucket-policy.json").read_text().replace("S3_BUCKET", bucket)
+
+
+def private_bucket_lifecycle() -> dict[str, Any]:
+    return json.loads((INFRA / "private-bucket-lifecycle.json").read_text())
 
 
 def free_port() -> int:
@@ -161,7 +160,8 @@ class S3Server:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """Moto on 127.0.0.1 and a free port for the whole session, with the public bucket (its
-    policy opening logos/ to anyone) and the private one (no policy: nothing public)."""
+    policy opening logos/ to anyone) and the private one (no policy: nothing public; the
+    lifecycle rules of infra/s3/)."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()
@@ -176,8 +176,11 @@ def s3_server() -> Iterator[S3Server]:
         s3 = S3Server(endpoint, configured["STORAGES"])
         client = s3.client()
         client.create_bucket(Bucket=PUBLIC_BUCKET)
-        client.put_bucket_policy(Bucket=PUBLIC_BUCKET, Policy=json.dumps(PUBLIC_READ_POLICY))
+        client.put_bucket_policy(Bucket=PUBLIC_BUCKET, Policy=public_bucket_policy(PUBLIC_BUCKET))
         client.create_bucket(Bucket=PRIVATE_BUCKET)
+        client.put_bucket_lifecycle_configuration(
+            Bucket=PRIVATE_BUCKET, LifecycleConfiguration=private_bucket_lifecycle()
+        )
         yield s3
     finally:
         server.stop()

@@ -117,6 +117,29 @@ def test_an_import_file_is_private_under_its_citys_prefix(s3_storages: S3Server)
     assert fetch(s3_storages.url(PRIVATE_BUCKET, job.stored_name))[0] == 403
 
 
+def test_private_objects_carry_their_kind_for_the_buckets_lifecycle_rules(
+    s3_storages: S3Server, answer_link
+):
+    _investigator, _incident, alice, url = answer_link
+    upload(alice.client, url, "porch.mp4", MP4)
+    with schema_context("concord"):
+        import_start(actor=Actor.system("test"), filename="r.csv", content=b"address\n")
+    client = s3_storages.client()
+    kinds = {
+        key.split("/")[1]: client.get_object_tagging(Bucket=PRIVATE_BUCKET, Key=key)["TagSet"]
+        for key in s3_storages.keys(PRIVATE_BUCKET)
+    }
+    assert kinds == {
+        "footage": [{"Key": "canvass-kind", "Value": "footage"}],
+        "imports": [{"Key": "canvass-kind", "Value": "imports"}],
+    }
+    rules = client.get_bucket_lifecycle_configuration(Bucket=PRIVATE_BUCKET)["Rules"]
+    expiring = {
+        rule["Filter"].get("Tag", {}).get("Value") for rule in rules if "Expiration" in rule
+    }
+    assert expiring == {"exports", "imports"}  # never footage: evidence stays with its case
+
+
 # --- Two cities, the same ids -----------------------------------------------------------------
 
 
