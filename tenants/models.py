@@ -33,6 +33,7 @@ from django_tenants.utils import (
 from tenants.database import database_owner
 from tenants.db import tenant_connection
 from tenants.schema_clone import schema_clone
+from tenants.storage import logo_prefix
 from tenants.validators import validate_logo
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -223,8 +224,10 @@ def current_department() -> Department:
 
 
 def logo_path(branding: Branding, filename: str) -> str:
+    """Public storage, in the city's own folder (tenants.storage.logo_prefix), so that a
+    department's logos can be removed without touching another's."""
     extension = filename.rsplit(".", 1)[-1].lower()
-    return f"logos/{branding.department.schema_name}.{extension}"
+    return f"{logo_prefix(branding.department.schema_name)}logo.{extension}"
 
 
 class Branding(models.Model):

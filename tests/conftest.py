@@ -14,6 +14,9 @@ from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
 
+# The local S3 server (moto, once per session) and STORAGES pointed at it, for any test.
+from tests.storage.s3 import s3_server, s3_storages  # noqa: F401
+
 
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings

@@ -350,8 +350,12 @@ if envstr("STORAGE_BACKEND") == "s3":
             "region_name": envstr("S3_REGION") or None,
             "access_key": envsecret("S3_ACCESS_KEY"),
             "secret_key": envsecret("S3_SECRET_KEY"),
+            # Public through the bucket's policy (anonymous s3:GetObject on logos/*), not
+            # through object ACLs, which buckets with ACLs disabled refuse (docs/operations.md).
             "default_acl": None,
             "querystring_auth": False,
+            # A CDN or the bucket's own public host name, when logos are served from one.
+            "custom_domain": envstr("S3_PUBLIC_DOMAIN") or None,
             "file_overwrite": False,
         },
     }
@@ -364,7 +368,8 @@ if envstr("STORAGE_BACKEND") == "s3":
             "import files, other than S3_BUCKET (which holds the public logos)"
         )
     STORAGES["evidence"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3Storage, each object tagged with its kind for lifecycle rules.
+        "BACKEND": "tenants.storage.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": S3_EVIDENCE_BUCKET,
             "endpoint_url": envstr("S3_ENDPOINT_URL") or None,
@@ -506,3 +511,8 @@ SUPPORT_SESSION_MINUTES = envint("SUPPORT_SESSION_MINUTES", 60)
 SUPPORT_SESSION_MAX_MINUTES = envint("SUPPORT_SESSION_MAX_MINUTES", 240)
 SUPPORT_REASON_MIN_LENGTH = envint("SUPPORT_REASON_MIN_LENGTH", 15)
 SUPPORT_ENTRY_LINK_SECONDS = envint("SUPPORT_ENTRY_LINK_SECONDS", 120)
+# --- Files and object storage (issue 11) ---
+# Department archives (console.exports) are kept this many days after they are built, then
+# department_exports_sweep deletes their files; a bucket lifecycle rule on <schema>/exports/
+# can back it up (docs/operations.md, "Files and object storage").
+DEPARTMENT_EXPORT_KEEP_DAYS = envint("DEPARTMENT_EXPORT_KEEP_DAYS", 7)

@@ -23,7 +23,6 @@ from django_tenants.utils import tenant_context
 from billing.models import License, Subscription
 from console.audit import platform_audit_record
 from console.models import PlatformAuditEntry
-from portal.registry.storage import department_files_delete
 from tenants.lifecycle import (
     custom_domain_validate,
     department_schema_drop,
@@ -32,6 +31,7 @@ from tenants.lifecycle import (
 )
 from tenants.models import Department, Domain
 from tenants.services import department_hostname
+from tenants.storage import department_files_delete
 
 logger = logging.getLogger(__name__)
 Action = PlatformAuditEntry.Action

@@ -209,3 +209,71 @@ class SupportSession(models.Model):
         if self.ended_at is not None:
             return "ended"
         return "live" if self.is_live() else "expired"
+
+
+class DepartmentExport(models.Model):
+    """An archive of everything a department holds (console.exports), built in the background
+    into private storage under `<schema>/exports/`. The row outlives the department (its name
+    and schema kept as text), the file only DEPARTMENT_EXPORT_KEEP_DAYS."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be built")
+        RUNNING = "running", _("Being built")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        # Its file was removed after DEPARTMENT_EXPORT_KEEP_DAYS.
+        EXPIRED = "expired", _("Expired")
+
+    department: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "tenants.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exports",
+    )
+    department_name: models.CharField[str, str] = models.CharField(max_length=100)
+    department_schema: models.CharField[str, str] = models.CharField(max_length=63)
+    requested_by: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_by_email: models.CharField[str, str] = models.CharField(max_length=254, blank=True)
+    status: models.CharField[str, str] = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    error: models.TextField[str, str] = models.TextField(blank=True)
+    # The archive's name in private storage, "" until it is ready and after it expires.
+    file_name: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
+    size: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
+    started_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    finished_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One archive being built per department at a time: a second request waits for it.
+            models.UniqueConstraint(
+                fields=["department"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="one_export_in_progress_per_department",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} of {self.department_schema} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.department_schema}-export-{self.pk}.zip"

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from console import billing_views, catalog_views, department_views, support_views, views
+from console import (
+    billing_views,
+    catalog_views,
+    department_views,
+    export_views,
+    support_views,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -62,6 +69,17 @@ urlpatterns = [
     path("console/support/<int:session_id>/end/", support_views.support_end, name="support_end"),
     path("console/staff/", support_views.vendor_staff, name="vendor_staff"),
     path("console/audit/", support_views.platform_audit, name="platform_audit"),
+    # A department's archives (vendor staff who may export departments).
+    path(
+        "console/departments/<int:department_id>/exports/",
+        export_views.department_exports,
+        name="department_exports",
+    ),
+    path(
+        "console/departments/<int:department_id>/exports/<int:export_id>/download/",
+        export_views.department_export_download,
+        name="department_export_download",
+    ),
     path("console/catalog/", catalog_views.plans, name="plans"),
     path("console/catalog/new/", catalog_views.plan_new, name="plan_new"),
     path("console/catalog/sync/", catalog_views.plans_sync, name="plans_sync"),

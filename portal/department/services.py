@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
@@ -14,16 +14,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from storages.backends.s3 import S3Storage
 
 from billing.selectors import city_device_subscriptions
 from portal.department.clip_types import ClipRefused, clip_type_of
@@ -47,9 +44,11 @@ from portal.registry.models import (
 )
 from portal.registry.signals import StaffAccess, staff_access_changed
 from portal.registry.storage import evidence_storage
+from tenants.db import tenant_connection
 from tenants.models import Department, Program, current_department
 from tenants.sessions import sessions_end
 from tenants.signing import Link, LinkError, link_id, link_read, password_reset_tokens
+from tenants.storage import ForeignFile, PrivateFile, in_department, private_file_open
 
 
 class AlreadyStaff(Exception):
@@ -511,44 +510,27 @@ def _display_name(name: str) -> str:
     return name[:CLIP_NAME_MAX] or "clip"
 
 
-@dataclass(frozen=True)
-class ClipHandout:
-    """A clip on its way to staff: streamed from storage, or a one-minute signed URL to it."""
-
-    download_name: str
-    content_type: str
-    stream: File | None = None
-    url: str | None = None
-
-
-# How long a signed URL to a clip in object storage works: long enough to start the download.
-CLIP_URL_SECONDS = 60
-
-
-def clip_open(*, actor: Actor, clip: FootageClip) -> ClipHandout:
+def clip_open(*, actor: Actor, clip: FootageClip) -> PrivateFile:
     """Hand a clip to staff; each download is a custody record in the audit trail, written
-    before the file is handed out. Always as an attachment (never shown on the city's origin)."""
+    before the file is handed out. Always as an attachment (never shown on the city's origin):
+    streamed, or on S3 a URL signed for a minute (tenants.storage.private_file_open). A row
+    naming a file outside this city's folder is refused (ForeignFile) before anything is
+    recorded or handed out."""
+    schema_name = tenant_connection.schema_name
+    if not in_department(schema_name, clip.file.name):
+        raise ForeignFile(clip.file.name)
     audit_record(
         actor=actor,
         action=AuditEntry.Action.DOWNLOAD,
         reason=f"Clip {clip.pk} sha256 {clip.sha256}",  # never its name: personal data
         case=clip.incident,
     )
-    storage = evidence_storage()
-    handout = ClipHandout(download_name=clip.download_name, content_type=clip.content_type)
-    if isinstance(storage, S3Storage):
-        disposition = content_disposition_header(as_attachment=True, filename=clip.download_name)
-        url = storage.url(
-            clip.file.name,
-            parameters={
-                "ResponseContentDisposition": disposition,
-                "ResponseContentType": clip.content_type,
-                "ResponseCacheControl": "no-store",
-            },
-            expire=CLIP_URL_SECONDS,
-        )
-        return replace(handout, url=url)
-    return replace(handout, stream=storage.open(clip.file.name, "rb"))
+    return private_file_open(
+        schema_name=schema_name,
+        name=clip.file.name,
+        download_name=clip.download_name,
+        content_type=clip.content_type,
+    )
 
 
 def clip_names_forget(*, participant: Participant, **_signal: object) -> int:

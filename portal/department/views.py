@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
     FileResponse,
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -70,6 +71,7 @@ from portal.registry.models import (
 from portal.registry.support import support_refusal
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
+from tenants.storage import ForeignFile
 
 View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK
@@ -718,7 +720,11 @@ def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
     redirected to a one-minute signed URL in object storage; always an attachment, never
     sniffed, never cached."""
     clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
-    handout = services.clip_open(actor=_actor(request), clip=clip)
+    try:
+        handout = services.clip_open(actor=_actor(request), clip=clip)
+    except ForeignFile as error:
+        # A row naming another city's file (it cannot come from an upload): never served.
+        raise Http404 from error
     response: HttpResponseBase
     if handout.url is not None:
         response = HttpResponseRedirect(handout.url)

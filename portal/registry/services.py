@@ -339,14 +339,24 @@ def import_start(*, actor: Actor, filename: str, content: bytes) -> ImportJob:
     """Keep an uploaded file in private storage, under the city's prefix, and open its job; the
     caller queues the check (`import_check_run`) in the background."""
     extension = "geojson" if registry_io.is_geojson(filename) else "csv"
-    stored_name = evidence_storage().save(
-        city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"), ContentFile(content)
-    )
+    storage = evidence_storage()
     # The name is shown back to staff: no control characters (PostgreSQL refuses NUL outright).
     shown_name = registry_io.CONTROL_CHARACTERS.sub("", filename)[:100]
-    return ImportJob.objects.create(
-        filename=shown_name, stored_name=stored_name, created_by=actor.staff
-    )
+    stored_name = ""
+    try:
+        # A file whose row is not written is deleted; one whose outer transaction rolls back
+        # later is an orphan that uploads_sweep deletes after a day.
+        with transaction.atomic():
+            stored_name = storage.save(
+                city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"), ContentFile(content)
+            )
+            return ImportJob.objects.create(
+                filename=shown_name, stored_name=stored_name, created_by=actor.staff
+            )
+    except BaseException:
+        if stored_name:
+            storage.delete(stored_name)
+        raise
 
 
 def import_check_run(*, job_id: int, program: Program) -> ImportJob:

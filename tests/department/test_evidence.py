@@ -8,8 +8,6 @@ from __future__ import annotations
 import importlib
 import io
 import re
-import runpy
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +35,7 @@ from tenants.models import Program
 from tests.conftest import incident_post_data
 from tests.department.test_notify import MP4
 from tests.residents.test_opt_out import rows_mentioning
+from tests.storage.s3 import S3_ENVIRONMENT, S3Server, settings_with
 
 pytestmark = pytest.mark.django_db
 
@@ -562,77 +561,14 @@ def test_the_same_ids_in_two_cities_are_two_clips_each_city_reading_its_own(make
 # --- Object storage: a signed URL, valid for a minute -----------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-S3_ENVIRONMENT = {
-    "STORAGE_BACKEND": "s3",
-    "S3_BUCKET": "canvass-logos",
-    "S3_EVIDENCE_BUCKET": "canvass-evidence",
-    "S3_REGION": "us-east-1",
-    "S3_ACCESS_KEY": "canvass-test",
-    "S3_SECRET_KEY": "canvass-test-secret",
-    # The settings module is run again below; it must not start another database.
-    "DATABASE_URL": "postgres://unused@127.0.0.1:1/unused",
-    "DATABASE_OWNER_URL": "postgres://owner@127.0.0.1:1/unused",
-}
-
-
-def settings_with(monkeypatch, environment: dict[str, str]) -> dict[str, object]:
-    """The settings module run with this environment, as a deployment would start it."""
-    import canvass.settings
-
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(canvass.settings.__file__)
-
-
-@pytest.fixture
-def s3_evidence(monkeypatch) -> Iterator[str]:
-    """A local S3 server (moto, on loopback) and the evidence storage the settings configure
-    for STORAGE_BACKEND=s3, pointed at it; yields the endpoint."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        configured = settings_with(monkeypatch, S3_ENVIRONMENT | {"S3_ENDPOINT_URL": endpoint})
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="canvass-test",
-            aws_secret_access_key="canvass-test-secret",
-        ).create_bucket(Bucket="canvass-evidence")
-        storages = configured["STORAGES"]
-        with override_settings(STORAGES={**settings.STORAGES, "evidence": storages["evidence"]}):
-            yield endpoint
-    finally:
-        server.stop()
-
-
 def test_with_s3_the_download_is_a_signed_url_for_one_minute_that_forces_attachment(
-    s3_evidence, answer_link
+    s3_storages: S3Server, answer_link
 ):
-    import boto3
-
+    s3_evidence = s3_storages.endpoint
     investigator, _incident, alice, url = answer_link
     assert upload(alice.client, url, "porch.html", MP4, content_type="text/html").status_code == 302
     clip = only_clip()
-    bucket = boto3.client(
-        "s3",
-        endpoint_url=s3_evidence,
-        region_name="us-east-1",
-        aws_access_key_id="canvass-test",
-        aws_secret_access_key="canvass-test-secret",
-    )
-    keys = [item["Key"] for item in bucket.list_objects_v2(Bucket="canvass-evidence")["Contents"]]
+    keys = s3_storages.keys("canvass-evidence")
     assert keys == [clip.file.name] and clip.file.name.startswith("concord/footage/")
     assert stored_files("concord") == []
 
@@ -661,6 +597,6 @@ def test_s3_storage_needs_a_private_bucket_for_evidence(monkeypatch):
     }
     monkeypatch.delenv("S3_EVIDENCE_BUCKET", raising=False)
     with pytest.raises(ImproperlyConfigured, match="S3_EVIDENCE_BUCKET"):
-        settings_with(monkeypatch, without)
+        settings_with(without)
     with pytest.raises(ImproperlyConfigured, match="S3_EVIDENCE_BUCKET"):
-        settings_with(monkeypatch, without | {"S3_EVIDENCE_BUCKET": "canvass-logos"})
+        settings_with(without | {"S3_EVIDENCE_BUCKET": "canvass-logos"})

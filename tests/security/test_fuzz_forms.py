@@ -610,6 +610,14 @@ FORMS = [
         path={"department_id": "department"},
     ),
     Form("console:vendor_staff", "vendor", {"member": str(FUZZ_VENDOR_ID), "role": "billing"}),
+    # A department's archive (built at once here: no broker); `next` must stay on this site.
+    Form(
+        "console:department_exports",
+        "vendor",
+        {"next": "/console/"},
+        path={"department_id": "city_department"},
+        examples=4,
+    ),
     # The billing console (no Stripe here: actions that call it are refused, changing nothing).
     Form(
         "console:billing_refund",
@@ -778,7 +786,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         from tenants.models import Domain
 
         concord = Department.objects.get(schema_name=CITY)
-        ids["department"] = str(concord.pk)
+        ids["department"] = ids["city_department"] = str(concord.pk)
         ids["domain"] = str(
             Domain.objects.create(domain="cams.concord.example.org", tenant=concord).pk
         )

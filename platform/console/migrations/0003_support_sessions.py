@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('console', '0001_initial'),
+        ('console', '0002_departmentexport'),
         ('tenants', '0008_alter_department_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
