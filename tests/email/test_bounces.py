@@ -42,8 +42,10 @@ def postmark_bounce(*, email=SHARED_EMAIL, department="concord", **overrides):
         "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
         "Metadata": {"department": department},
         "ServerID": 23,
-        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
-        "Details": f"smtp;550 5.1.1 The email account that you tried to reach does not exist: {email}",
+        "Description": (
+            "The server was unable to deliver your message (ex: unknown user, mailbox not found)."
+        ),
+        "Details": f"smtp;550 5.1.1 The email account you tried to reach does not exist: {email}",
         "Email": email,
         "From": "no-reply@canvass.localhost",
         "BouncedAt": "2026-11-20T16:33:54.9070259Z",

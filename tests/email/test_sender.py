@@ -69,10 +69,10 @@ def test_the_yearly_notice_comes_from_each_citys_program(
     reply_to, make_resident, site_data, django_capture_on_commit_callbacks
 ):
     registered = timezone.now() - timedelta(days=400)
-    for schema, email in (("concord", "alice@example.org"), ("carrollton", "bob@example.org")):
-        make_resident(schema, email=email)
+    for schema, address in (("concord", "alice@example.org"), ("carrollton", "bob@example.org")):
+        make_resident(schema, email=address)
         with schema_context(schema):
-            participant = Participant.objects.get(user__email=email)
+            participant = Participant.objects.get(user__email=address)
             participant.sites.create(
                 kind="home",
                 address="1 Main St",
