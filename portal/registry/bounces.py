@@ -64,7 +64,7 @@ def email_undeliverable_mark(*, email: str, reason: str, detail: str, at: dateti
 def email_deliverable_again(*, user: AbstractBaseUser) -> None:
     """The owner changed their address or showed that it reaches them (they confirmed it, or
     answered a link emailed to it): notices go to it again."""
-    Participant.objects.filter(user=user, email_undeliverable_at__isnull=False).update(
+    Participant.objects.filter(user_id=user.pk, email_undeliverable_at__isnull=False).update(
         email_undeliverable_at=None,
         email_undeliverable_reason="",
         email_undeliverable_detail="",

@@ -36,23 +36,29 @@ class FakePostmark(BaseHTTPRequestHandler):
             {"path": self.path, "token": self.headers["X-Postmark-Server-Token"], **body}
         )
         if INACTIVE in body["To"]:
-            status, answer = 422, {
-                "ErrorCode": 406,
-                "Message": (
-                    "You tried to send to a recipient that has been marked as inactive.\n"
-                    f"Found inactive addresses: {INACTIVE}.\n"
-                    "Inactive recipients are ones that have generated a hard bounce or a spam "
-                    "complaint. "
-                ),
-            }
+            status, answer = (
+                422,
+                {
+                    "ErrorCode": 406,
+                    "Message": (
+                        "You tried to send to a recipient that has been marked as inactive.\n"
+                        f"Found inactive addresses: {INACTIVE}.\n"
+                        "Inactive recipients are ones that have generated a hard bounce or a spam "
+                        "complaint. "
+                    ),
+                },
+            )
         else:
-            status, answer = 200, {
-                "To": body["To"],
-                "SubmittedAt": "2026-11-20T16:33:54Z",
-                "MessageID": str(uuid.uuid4()),
-                "ErrorCode": 0,
-                "Message": "OK",
-            }
+            status, answer = (
+                200,
+                {
+                    "To": body["To"],
+                    "SubmittedAt": "2026-11-20T16:33:54Z",
+                    "MessageID": str(uuid.uuid4()),
+                    "ErrorCode": 0,
+                    "Message": "OK",
+                },
+            )
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
