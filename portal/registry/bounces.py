@@ -20,9 +20,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import get_public_schema_name, tenant_context
 
 from portal.registry.models import Participant, UndeliverableReason
+from tenants.db import tenant_connection
 from tenants.mail import DEPARTMENT_METADATA_KEY
 from tenants.models import Department
 
@@ -63,7 +64,10 @@ def email_undeliverable_mark(*, email: str, reason: str, detail: str, at: dateti
 
 def email_deliverable_again(*, user: AbstractBaseUser) -> None:
     """The owner changed their address or showed that it reaches them (they confirmed it, or
-    answered a link emailed to it): notices go to it again."""
+    answered a link emailed to it): notices go to it again. Vendor staff (the public schema)
+    have no registration to clear."""
+    if tenant_connection.schema_name == get_public_schema_name():
+        return
     Participant.objects.filter(user_id=user.pk, email_undeliverable_at__isnull=False).update(
         email_undeliverable_at=None,
         email_undeliverable_reason="",
