@@ -68,7 +68,9 @@ def email_deliverable_again(*, user: AbstractBaseUser) -> None:
     have no registration to clear."""
     if tenant_connection.schema_name == get_public_schema_name():
         return
-    Participant.objects.filter(user_id=user.pk, email_undeliverable_at__isnull=False).update(
+    # cleared_at is set even without a mark: a report older than this confirmation (delayed
+    # by the provider) must not mark an address that has since proven to work.
+    Participant.objects.filter(user_id=user.pk).update(
         email_undeliverable_at=None,
         email_undeliverable_reason="",
         email_undeliverable_detail="",

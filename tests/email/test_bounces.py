@@ -258,3 +258,15 @@ def test_confirming_the_registration_from_the_emailed_link_clears_the_mark(
         token = verification_token(Participant.objects.get(user__email=SHARED_EMAIL))
     assert concord_client.post(f"/verify/{token}/").status_code == 200
     assert mark("concord")[0] is None
+
+
+def test_a_late_report_from_before_the_owner_confirmed_marks_nothing(pat_in_both, webhook):
+    from allauth.account.models import EmailAddress
+    from allauth.account.signals import email_confirmed
+
+    with schema_context("concord"):
+        address = EmailAddress.objects.get(email=SHARED_EMAIL)
+        email_confirmed.send(sender=EmailAddress, request=None, email_address=address)
+    # Bounced in 2026-11-20, reported only now (after the confirmation): the address works.
+    assert webhook(postmark_bounce()).status_code == 200
+    assert mark("concord")[0] is None
