@@ -512,8 +512,17 @@ elif EMAIL_PROVIDER in ANYMAIL_CREDENTIALS:
         ANYMAIL[f"{_esp}_SECRET_KEY"] = envsecret("EMAIL_API_SECRET")
     if envstr("EMAIL_API_URL"):  # another region (Mailgun EU, ...) or a Postal server
         ANYMAIL[f"{_esp}_API_URL"] = envstr("EMAIL_API_URL")
-    if envsecret("EMAIL_WEBHOOK_SIGNING_KEY"):  # Mailgun signs its webhooks as well
-        ANYMAIL[f"{_esp}_WEBHOOK_SIGNING_KEY"] = envsecret("EMAIL_WEBHOOK_SIGNING_KEY")
+    # Providers that sign their webhooks as well (required by anymail for MailerSend, Resend,
+    # Postal and Mandrill; optional for Mailgun).
+    _signing_key = {
+        "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
+        "mailersend": "MAILERSEND_SIGNING_SECRET",
+        "resend": "RESEND_SIGNING_SECRET",
+        "postal": "POSTAL_WEBHOOK_KEY",
+        "mandrill": "MANDRILL_WEBHOOK_KEY",
+    }.get(EMAIL_PROVIDER)
+    if _signing_key and envsecret("EMAIL_WEBHOOK_SIGNING_KEY"):
+        ANYMAIL[_signing_key] = envsecret("EMAIL_WEBHOOK_SIGNING_KEY")
     if PRODUCTION:
         _missing = [
             name

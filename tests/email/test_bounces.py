@@ -12,6 +12,9 @@ import pytest
 from allauth.account.signals import email_changed
 from django.core import mail
 from django_tenants.utils import schema_context
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from portal.department.models import Incident
 from portal.registry.models import Participant
@@ -59,10 +62,11 @@ def postmark_bounce(*, email=SHARED_EMAIL, department="concord", **overrides):
 
 @pytest.fixture
 def webhook(settings, platform_client):
+    settings.EMAIL_PROVIDER = "postmark"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": [SECRET]}
 
     def post(payload, *, auth=SECRET, client=platform_client):
-        body = payload if isinstance(payload, str) else json.dumps(payload)
+        body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
         headers = {"HTTP_AUTHORIZATION": basic(auth)} if auth else {}
         return client.post(URL, body, content_type="application/json", **headers)
 
@@ -163,6 +167,49 @@ def test_the_webhook_answers_on_the_platform_host_only(pat_in_both, webhook, con
     response = webhook(postmark_bounce(), client=concord_client)
     assert response.status_code == 404
     assert mark("concord") == (None, "", "")
+
+
+def test_only_the_configured_providers_webhook_answers(
+    pat_in_both, webhook, platform_client, settings
+):
+    auth = {"HTTP_AUTHORIZATION": basic(SECRET)}
+    body = json.dumps(postmark_bounce())
+    for provider in ("mailgun", "amazon_ses", "mailersend", "nobody", "scaleway"):
+        response = platform_client.post(
+            f"/anymail/{provider}/tracking/", body, content_type="application/json", **auth
+        )
+        assert response.status_code == 404, provider
+    settings.EMAIL_PROVIDER = "smtp"
+    assert webhook(postmark_bounce()).status_code == 404
+    assert mark("concord") == (None, "", "")
+    settings.EMAIL_PROVIDER = "postmark"
+    assert platform_client.get(URL, **auth).status_code == 405
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        ["RecordType", "Type", "Email", "Metadata", "BouncedAt", "ID", "Tag"]
+                    )
+                    | st.text(max_size=10),
+                    children,
+                    max_size=6,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
+def test_no_body_makes_the_webhook_fail_with_a_server_error(pat_in_both, webhook, body):
+    response = webhook(body)
+    assert response.status_code in (200, 400)
 
 
 @pytest.fixture
