@@ -37,9 +37,8 @@ def tracking_views() -> dict[str, Any]:
         if isinstance(pattern, URLPattern) and route.endswith("/tracking/"):
             # as_view() keeps the class on the function it returns.
             view_class = getattr(pattern.callback, "view_class")  # noqa: B009
-            views[route.split("/")[0]] = type(
-                view_class.__name__, (_ParsingOr400, view_class), {}
-            ).as_view()
+            tolerant: type[View] = type(view_class.__name__, (_ParsingOr400, view_class), {})
+            views[route.split("/")[0]] = tolerant.as_view()
     return views
 
 
