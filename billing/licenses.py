@@ -303,6 +303,7 @@ def _overdue_emails(license_: License) -> None:
             language="en",
             context=context,
             department=department,
+            from_platform=True,
         )
     language = department.branding.default_language if hasattr(department, "branding") else "en"
     for email in _administrator_emails(department):

@@ -1,5 +1,6 @@
 """How django-allauth behaves on the platform site and on department portals: program-named
-emails, and sign-ins refused and counted by tenants.account_lock."""
+emails sent as the department's (tenants.mail), and sign-ins refused and counted by
+tenants.account_lock."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import connection
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -24,6 +26,8 @@ from django.utils.translation import gettext as _
 from tenants import account_lock
 from tenants.db import tenant_connection
 from tenants.http import client_ip
+from tenants.mail import department_envelope
+from tenants.models import Department, current_department
 from tenants.signing import EmailConfirmation
 
 
@@ -73,6 +77,22 @@ class AccountAdapter(DefaultAccountAdapter):
                 "current_site": ProgramSite(branding.display_name, tenant.primary_domain or ""),
             }
         super().send_mail(template_prefix, email, context)
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Account emails (confirmation, password reset, unlock, second-factor notices) go out
+        as the city's, like every other email: its program's name, its Reply-To, its schema."""
+        message = super().render_mail(template_prefix, email, context, headers)
+        try:
+            department: Department | None = current_department()
+        except Department.DoesNotExist:
+            department = None
+        return department_envelope(message, department)
 
     def send_confirmation_mail(
         self, request: HttpRequest, emailconfirmation: EmailConfirmationHMAC, signup: bool

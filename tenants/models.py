@@ -364,6 +364,15 @@ class Program(models.Model):
     )
     live_reasons = models.JSONField(_("live view reasons"), default=default_live_reasons)
 
+    # Where answers to the department's emails go (tenants.mail): its own mailbox, never the
+    # platform's sending address. Empty: the emails carry no Reply-To.
+    reply_to_email = models.EmailField(
+        _("reply-to address"),
+        max_length=254,
+        blank=True,
+        help_text=_("Answers to the program's emails go here, e.g. cameras@concordpd.gov."),
+    )
+
     def __str__(self) -> str:
         return f"{self.department} program"
 

@@ -384,21 +384,6 @@ if envstr("STORAGE_BACKEND") == "s3":
         },
     }
 
-# --- Email ---
-EMAIL_BACKEND = envstr(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
-)
-EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
-EMAIL_PORT = envint("EMAIL_PORT", 25)
-EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Canvass <no-reply@canvass.localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-
 # --- Security ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", PRODUCTION)
@@ -516,3 +501,94 @@ SUPPORT_ENTRY_LINK_SECONDS = envint("SUPPORT_ENTRY_LINK_SECONDS", 120)
 # department_exports_sweep deletes their files; a bucket lifecycle rule on <schema>/exports/
 # can back it up (docs/operations.md, "Files and object storage").
 DEPARTMENT_EXPORT_KEEP_DAYS = envint("DEPARTMENT_EXPORT_KEEP_DAYS", 7)
+# --- Email per city (issue 11) ---
+# EMAIL_PROVIDER picks how mail leaves: "smtp" (EMAIL_HOST...), "console" (printed; the demo),
+# or any provider django-anymail supports ("postmark", "mailgun", "sendgrid", "amazon_ses",
+# "brevo", ...), whose webhook reports bounces and complaints (portal.registry.bounces).
+# Every department's email goes From "<program name>" <DEFAULT_FROM_EMAIL's address>, with
+# the department's own Reply-To and its schema in the provider's metadata (tenants.mail).
+EMAIL_PROVIDER = envstr("EMAIL_PROVIDER", "smtp" if PRODUCTION else "console").strip().lower()
+# The provider's credential setting for anymail, by provider (Amazon SES reads boto3's own
+# AWS_* variables or the machine's role; Mailjet also needs EMAIL_API_SECRET).
+ANYMAIL_CREDENTIALS = {
+    "amazon_ses": "",
+    "brevo": "BREVO_API_KEY",
+    "mailersend": "MAILERSEND_API_TOKEN",
+    "mailgun": "MAILGUN_API_KEY",
+    "mailjet": "MAILJET_API_KEY",
+    "mailtrap": "MAILTRAP_API_TOKEN",
+    "mandrill": "MANDRILL_API_KEY",
+    "postal": "POSTAL_API_KEY",
+    "postmark": "POSTMARK_SERVER_TOKEN",
+    "resend": "RESEND_API_KEY",
+    "scaleway": "SCALEWAY_SECRET_KEY",
+    "sendgrid": "SENDGRID_API_KEY",
+    "sparkpost": "SPARKPOST_API_KEY",
+    "unisender_go": "UNISENDER_GO_API_KEY",
+}
+ANYMAIL: dict[str, Any] = {
+    # "user:password" the provider sends (HTTP basic auth) when it calls /anymail/.../tracking/;
+    # several, comma-separated, while rotating it.
+    "WEBHOOK_SECRET": [
+        secret.strip() for secret in envsecret("EMAIL_WEBHOOK_SECRET").split(",") if secret.strip()
+    ],
+    # A refused recipient (a suppressed address) must not stop a notice to a whole area: the
+    # refusal is recorded on the address (portal.registry.bounces) and the sending goes on.
+    "IGNORE_RECIPIENT_STATUS": True,
+}
+if EMAIL_PROVIDER == "smtp":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif EMAIL_PROVIDER == "console":
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+elif EMAIL_PROVIDER in ANYMAIL_CREDENTIALS:
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    _esp = EMAIL_PROVIDER.upper()
+    if ANYMAIL_CREDENTIALS[EMAIL_PROVIDER]:
+        ANYMAIL[ANYMAIL_CREDENTIALS[EMAIL_PROVIDER]] = envsecret("EMAIL_API_KEY")
+    if envsecret("EMAIL_API_SECRET"):  # Mailjet's secret key
+        ANYMAIL[f"{_esp}_SECRET_KEY"] = envsecret("EMAIL_API_SECRET")
+    if envstr("EMAIL_API_URL"):  # another region (Mailgun EU, ...) or a Postal server
+        ANYMAIL[f"{_esp}_API_URL"] = envstr("EMAIL_API_URL")
+    # Providers that sign their webhooks as well (required by anymail for MailerSend, Resend,
+    # Postal and Mandrill; optional for Mailgun).
+    _signing_key = {
+        "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
+        "mailersend": "MAILERSEND_SIGNING_SECRET",
+        "resend": "RESEND_SIGNING_SECRET",
+        "postal": "POSTAL_WEBHOOK_KEY",
+        "mandrill": "MANDRILL_WEBHOOK_KEY",
+    }.get(EMAIL_PROVIDER)
+    if _signing_key and envsecret("EMAIL_WEBHOOK_SIGNING_KEY"):
+        ANYMAIL[_signing_key] = envsecret("EMAIL_WEBHOOK_SIGNING_KEY")
+    if PRODUCTION:
+        _missing = [
+            name
+            for name, needed in (
+                ("EMAIL_API_KEY", bool(ANYMAIL_CREDENTIALS[EMAIL_PROVIDER])),
+                # Without it anyone could mark any resident's address undeliverable.
+                ("EMAIL_WEBHOOK_SECRET", True),
+            )
+            if needed and not envsecret(name)
+        ]
+        if _missing:
+            raise ImproperlyConfigured(
+                f"EMAIL_PROVIDER={EMAIL_PROVIDER} needs "
+                + " and ".join(_missing)
+                + " (docs/operations.md, Email)"
+            )
+else:
+    raise ImproperlyConfigured(
+        f"EMAIL_PROVIDER={EMAIL_PROVIDER!r} is not known: use smtp, console or one of "
+        + ", ".join(sorted(ANYMAIL_CREDENTIALS))
+    )
+# SMTP (EMAIL_PROVIDER=smtp).
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
+# The address every email is sent from; a department's emails carry its program's name before
+# it. Its domain must be verified with the provider (SPF, DKIM).
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Canvass <no-reply@canvass.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,9 +1,10 @@
-"""URLs of the platform site (public schema): the vendor's home page and console, and Stripe's
-webhook."""
+"""URLs of the platform site (public schema): the vendor's home page and console, Stripe's
+webhook and the email providers' (bounces and complaints)."""
 
 from django.urls import include, path
 
 from billing import views as billing_views
+from canvass.email_webhooks import email_webhook
 from tenants import views as tenants_views
 from tenants.adapters import email_confirm
 
@@ -11,6 +12,8 @@ from tenants.adapters import email_confirm
 urlpatterns = [
     path("", include("console.urls")),
     path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
+    # The email provider's bounces and complaints (portal.registry.bounces).
+    path("anymail/<slug:provider>/tracking/", email_webhook, name="email_webhook"),
     # allauth's confirm-email page, with keys that name their city (before allauth's own).
     path("accounts/confirm-email/<str:key>/", email_confirm, name="account_confirm_email"),
     path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),

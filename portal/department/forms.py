@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -270,6 +272,43 @@ class ClipLimitsForm(FocusFirstErrorMixin, forms.Form):
             "clips_per_link_max": program.clips_per_link_max,
             "megabytes_per_link_max": program.clip_bytes_per_link_max // 1024**2,
         }
+
+
+class ReplyToForm(FocusFirstErrorMixin, forms.Form):
+    """The department's own address for answers to its emails (Program.reply_to_email): one
+    bare address, or nothing. It becomes an email header, so a line break is refused, not
+    stripped."""
+
+    reply_to_email = forms.CharField(
+        label=_("Reply-to address"),
+        max_length=254,
+        required=False,
+        strip=False,
+        help_text=_(
+            "Residents' answers to the program's emails go to this address (your department's "
+            "own mailbox). Leave it empty to send emails without one."
+        ),
+    )
+
+    def clean_reply_to_email(self) -> str:
+        value: str = self.cleaned_data["reply_to_email"]
+        if "\r" in value or "\n" in value:
+            raise ValidationError(
+                _("An email address cannot contain a line break."), code="line_break"
+            )
+        value = value.strip()
+        if value:
+            try:
+                validate_email(value)
+            except ValidationError as error:
+                raise ValidationError(
+                    _(
+                        "Enter one email address alone, such as cameras@concordpd.gov: no name, "
+                        "no spaces, no second address."
+                    ),
+                    code="invalid",
+                ) from error
+        return value
 
 
 class NotifyForm(forms.Form):

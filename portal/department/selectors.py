@@ -10,8 +10,10 @@ from datetime import date
 
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -23,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Floor, TruncMonth
 
 from portal.department.models import CanvassEntry, Incident
-from portal.registry.models import Camera, Site, SiteQuerySet
+from portal.registry.models import Camera, Site, SiteQuerySet, email_deliverable_condition
 from portal.registry.selectors import METRES_PER_DEGREE, sites_near
 from tenants.models import Program
 
@@ -44,6 +46,8 @@ class CanvassSite:
     longitude: float
     distance_m: float
     footage_likely: bool
+    # The owner's address was reported undeliverable (portal.registry.bounces): call instead.
+    email_undeliverable: bool
 
 
 @dataclass(frozen=True)
@@ -65,16 +69,22 @@ CANVASS_COLUMNS = (
     "longitude",
     "distance_m",
     "footage_likely",
+    "email_undeliverable",
 )
 
 
 def canvass_search(incident: Incident) -> SiteQuerySet:
-    """The distance search behind an incident's canvass (sites_near at its search radius)."""
+    """The distance search behind an incident's canvass (sites_near at its search radius),
+    each site marked whether its owner's email is undeliverable."""
     return sites_near(
         latitude=incident.latitude,
         longitude=incident.longitude,
         radius_m=incident.search_radius_m,
         seen_at=None if incident.skips_retention else incident.starts_at,
+    ).annotate(
+        email_undeliverable=ExpressionWrapper(
+            ~email_deliverable_condition("participant__"), output_field=BooleanField()
+        )
     )
 
 

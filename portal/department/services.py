@@ -348,6 +348,14 @@ def clip_limits_set(*, program: Program, clips: int, megabytes: int) -> None:
     program.save(update_fields=["clips_per_link_max", "clip_bytes_per_link_max"])
 
 
+def reply_to_set(*, program: Program, email: str) -> None:
+    """Where answers to the department's emails go (validated by ReplyToForm; empty: no
+    Reply-To). Every email sent from then on carries it (tenants.mail)."""
+    program.reply_to_email = email
+    program.full_clean(validate_unique=False, validate_constraints=False)
+    program.save(update_fields=["reply_to_email"])
+
+
 @transaction.atomic
 def notification_send(*, actor: Actor, incident: Incident, message: str) -> Notification:
     """Record and queue a 'check your camera' notice to every owner within the radius the
@@ -372,12 +380,19 @@ def notification_send(*, actor: Actor, incident: Incident, message: str) -> Noti
     return notification
 
 
+class OwnerUnreachable(Exception):
+    """The owner's email address was reported undeliverable (portal.registry.bounces)."""
+
+
 @transaction.atomic
 def footage_request(*, actor: Actor, incident: Incident, site: Site, message: str) -> Notification:
     """Ask one site's owner for footage for the case: recorded, queued and answered like a
-    notice, with its own words."""
+    notice, with its own words. Refused (OwnerUnreachable) when the owner's address is known
+    to be undeliverable: nothing is recorded, staff call instead."""
     from portal.department.tasks import notify_area
 
+    if not site.participant.email_deliverable:
+        raise OwnerUnreachable
     notification = Notification.objects.create(
         incident=incident,
         kind=Notification.Kind.FOOTAGE_REQUEST,

@@ -43,6 +43,7 @@ from portal.department.forms import (
     IncidentForm,
     NotifyForm,
     OffenceTypesForm,
+    ReplyToForm,
     RevealForm,
     StaffInviteForm,
     StaffRoleForm,
@@ -300,6 +301,7 @@ class CanvassRow:
     participation: str
     distance_m: int
     footage_likely: bool
+    email_undeliverable: bool
     cameras: list[str]
     state: str
     notes: str
@@ -336,6 +338,7 @@ def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> lis
                 participation=participations.get(site.participation, site.participation),
                 distance_m=round(site.distance_m),
                 footage_likely=site.footage_likely,
+                email_undeliverable=site.email_undeliverable,
                 cameras=[
                     f"{camera.direction}° {', '.join(sees.get(v, v) for v in camera.sees)} "
                     f"({camera.retention_days} d)"
@@ -509,18 +512,30 @@ def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpRespons
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required(ADMINISTER)
 def department_settings(request: StaffRequest) -> HttpResponse:
-    """The department's own settings an administrator keeps: the offence types reasons use."""
+    """The department's own settings an administrator keeps: the offence types reasons use,
+    the footage limits and the address answers to its emails go to."""
     program = request.tenant.program
-    # Two forms on one page; the button pressed says which was sent.
+    # Three forms on one page; the button pressed says which was sent.
     limits_sent = "limits" in request.POST
+    reply_to_sent = "reply_to" in request.POST
     form = OffenceTypesForm(
-        request.POST if request.method == "POST" and not limits_sent else None,
+        request.POST
+        if request.method == "POST" and not limits_sent and not reply_to_sent
+        else None,
         initial={"offence_types": OffenceTypesForm.initial_text(program.offence_types)},
     )
     limits = ClipLimitsForm(
         request.POST if limits_sent else None, initial=ClipLimitsForm.initial_for(program)
     )
-    if request.method == "POST" and not limits_sent and form.is_valid():
+    reply_to = ReplyToForm(
+        request.POST if reply_to_sent else None,
+        initial={"reply_to_email": program.reply_to_email},
+    )
+    if reply_to_sent and reply_to.is_valid():
+        services.reply_to_set(program=program, email=reply_to.cleaned_data["reply_to_email"])
+        messages.success(request, _("The reply-to address is saved."))
+        return redirect("department:settings")
+    if request.method == "POST" and not limits_sent and not reply_to_sent and form.is_valid():
         services.offence_types_set(
             program=program, offence_types=form.cleaned_data["offence_types"]
         )
@@ -537,7 +552,7 @@ def department_settings(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "department/settings.html",
-        {"form": form, "limits": limits, "program": program},
+        {"form": form, "limits": limits, "reply_to": reply_to, "program": program},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -706,9 +721,22 @@ def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> Ht
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
-    services.footage_request(
-        actor=_actor(request), incident=incident, site=site, message=form.cleaned_data["message"]
-    )
+    try:
+        services.footage_request(
+            actor=_actor(request),
+            incident=incident,
+            site=site,
+            message=form.cleaned_data["message"],
+        )
+    except services.OwnerUnreachable:
+        messages.error(
+            request,
+            _(
+                "Emails to this owner's address fail (the email provider reported it), so no "
+                "request was sent: reveal their contact details and call them."
+            ),
+        )
+        return redirect("department:incident", incident_id=incident.pk)
     messages.success(request, _("The footage request is on its way to the owner."))
     return redirect("department:incident", incident_id=incident.pk)
 

@@ -7,8 +7,11 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self) -> None:
+        from portal.registry import bounces
         from portal.registry.demo import registry_seed
         from tenants.demo import DEMO_SEEDERS
 
         if registry_seed not in DEMO_SEEDERS:
             DEMO_SEEDERS.append(registry_seed)
+        # The email provider's bounce and complaint reports, and the owner's address confirmed.
+        bounces.connect()

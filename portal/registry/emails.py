@@ -11,6 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from tenants.mail import department_envelope
 from tenants.models import Department, current_department
 
 
@@ -21,10 +22,13 @@ def email_message(
     language: str,
     context: dict[str, Any],
     department: Department | None = None,
+    from_platform: bool = False,
 ) -> EmailMessage:
     """The email <template>.txt with the subject <template>_subject.txt (one line), rendered
     in `language` for one recipient. The context always holds the department (by default the
-    current one), its branding and its portal's address."""
+    current one), its branding and its portal's address. It is sent as the department's
+    (tenants.mail: its program's name, its Reply-To, its schema for the bounce webhook), or,
+    `from_platform`, as the platform's (an email to vendor staff about a department)."""
     department = department or current_department()
     full_context = {
         "department": department,
@@ -35,7 +39,8 @@ def email_message(
     with translation.override(language):
         subject = render_to_string(f"{template}_subject.txt", full_context)
         body = render_to_string(f"{template}.txt", full_context)
-    return EmailMessage(" ".join(subject.split()), body, None, [to])
+    message = EmailMessage(" ".join(subject.split()), body, None, [to])
+    return department_envelope(message, None if from_platform else department)
 
 
 def email_send(
@@ -46,11 +51,17 @@ def email_send(
     context: dict[str, Any],
     department: Department | None = None,
     backend: BaseEmailBackend | None = None,
+    from_platform: bool = False,
 ) -> None:
     """Render (email_message) and send one email; through `backend` when the caller keeps a
     connection open for many."""
     message = email_message(
-        template=template, to=to, language=language, context=context, department=department
+        template=template,
+        to=to,
+        language=language,
+        context=context,
+        department=department,
+        from_platform=from_platform,
     )
     if backend is None:
         message.send()

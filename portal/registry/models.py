@@ -20,6 +20,14 @@ from tenants.models import Program
 YEAR = timedelta(days=365)
 
 
+class UndeliverableReason(models.TextChoices):
+    """Why the email provider gave up on an address (anymail's event types that are final)."""
+
+    BOUNCED = "bounced", _("it bounced")
+    COMPLAINED = "complained", _("the owner reported it as spam")
+    REJECTED = "rejected", _("the provider refused to send to it")
+
+
 class Participant(models.Model):
     """A resident or business account on one city's portal, and its yearly confirmation."""
 
@@ -39,9 +47,25 @@ class Participant(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     lapsed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The email provider reported the account's address as undeliverable (portal.registry.
+    # bounces): staff see it beside the owner's contact details, and notices skip the owner.
+    # Cleared when the owner changes or confirms their address again (cleared_at then stops
+    # an older report, delivered late or again, from marking it once more).
+    email_undeliverable_at = models.DateTimeField(null=True, blank=True)
+    email_undeliverable_reason = models.CharField(
+        max_length=12, choices=UndeliverableReason.choices, blank=True
+    )
+    # What the provider said, in its words (English), without the address.
+    email_undeliverable_detail = models.CharField(max_length=200, blank=True)
+    email_undeliverable_cleared_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.organisation_name or self.user.email
+
+    @property
+    def email_deliverable(self) -> bool:
+        """email_deliverable_condition() for one loaded participant."""
+        return self.email_undeliverable_at is None
 
     @property
     def is_confirmed(self) -> bool:
@@ -79,6 +103,12 @@ def confirmed_condition(path: str = "") -> Q:
     condition on the participant at `path` ("" from Participant, "participant__" from a site),
     so that filters and counts (Count(filter=...)) say the same thing."""
     return Q(**{f"{path}status": Participant.Status.ACTIVE})
+
+
+def email_deliverable_condition(path: str = "") -> Q:
+    """The one definition of an owner the department can email: no undeliverable report on
+    their address (portal.registry.bounces), as a condition on the participant at `path`."""
+    return Q(**{f"{path}email_undeliverable_at__isnull": True})
 
 
 def site_location() -> Func:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from portal.registry import registry_io
 from portal.registry.audit import Actor, audit_record
+from portal.registry.bounces import email_deliverable_again
 from portal.registry.emails import participant_email
 from portal.registry.forms import CAMERA_FIELDS
 from portal.registry.models import (
@@ -201,6 +202,9 @@ def participant_confirm_by_link(*, token: str) -> Participant:
     """Confirm from an emailed link without signing in; a link works once."""
     participant = participant_by_link(token=token, for_update=True)
     _confirm(participant, timezone.now())
+    # The link reached them by email: their address works (portal.registry.bounces).
+    email_deliverable_again(user=participant.user)
+    participant.refresh_from_db()
     return participant
 
 
