@@ -23,6 +23,8 @@ class Job:
     # How long a queued copy stays worth running: a copy still waiting when the next one is due
     # is dropped rather than run late (workers down for an hour do not run sixty sweeps after).
     expires: int = 60
+    # A job of the platform's own (public schema), run once rather than once per department.
+    platform: bool = False
 
 
 # Times are UTC (CELERY_TIMEZONE); each job works in its city's own time zone.
@@ -41,6 +43,11 @@ JOBS: dict[str, Job] = {
     "billing_sweep": Job("billing.tasks.billing_sweep", "45", "*", 3600),
     "billing_licenses_check": Job("billing.tasks.billing_licenses_check", "0", "7", 6 * 3600),
     "billing_reconcile": Job("billing.tasks.billing_reconcile", "20", "*/6", 3600),
+    # The platform's own: department archives past their time, support sessions past theirs.
+    "department_exports_sweep": Job(
+        "console.tasks.department_exports_sweep", "10", "*", 3600, platform=True
+    ),
+    "support_sweep": Job("console.tasks.support_sweep", "*", "*", 60, platform=True),
 }
 
 FAN_OUT_TASK = "tenants.tasks.jobs_fan_out"
@@ -55,14 +62,14 @@ def beat_schedule(*, every_seconds: float | None = None, only: list[str] | None 
         if only is not None and name not in only:
             continue
         entries[name] = {
-            "task": FAN_OUT_TASK,
+            "task": job.task if job.platform else FAN_OUT_TASK,
             "schedule": (
                 schedule(every_seconds)
                 if every_seconds
                 else crontab(minute=job.minute, hour=job.hour)
             ),
             # The fan-out (in tenants, below this package) is told the task and its expiry.
-            "args": (job.task, every_seconds or job.expires),
+            "args": () if job.platform else (job.task, every_seconds or job.expires),
             "options": {"expires": every_seconds or job.expires},
         }
     return entries

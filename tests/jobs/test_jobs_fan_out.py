@@ -155,7 +155,48 @@ def test_the_schedule_names_a_registered_task_for_every_job() -> None:
     schedule = beat_schedule()
     assert set(schedule) == set(JOBS)
     for name, entry in schedule.items():
+        if JOBS[name].platform:
+            # The platform's own jobs run once, in the public schema, not per department.
+            assert entry["task"] == JOBS[name].task
+            assert entry["args"] == ()
+            assert entry["task"] in app.tasks, name
+            continue
         assert entry["task"] == "tenants.tasks.jobs_fan_out"
         task_name = entry["args"][0]
         assert task_name == JOBS[name].task
         assert app.tasks[task_name].scheduled_job, task_name
+
+
+def test_the_platforms_own_jobs_run_from_the_schedule(db) -> None:
+    """The support sweep and the archives' sweep are scheduled: beat's entry, run as beat runs
+    it (in-process here), ends a support session past its time."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from canvass.celery import app
+    from canvass.schedule import beat_schedule
+    from console.models import SupportSession
+    from tenants.models import Department
+
+    app.loader.import_default_modules()
+    entries = beat_schedule()
+    assert {"support_sweep", "department_exports_sweep"} <= set(entries)
+    vendor = get_user_model().objects.create_user(
+        username="sweep-vendor", email="sweep@canvass.example.org", is_staff=True
+    )
+    session = SupportSession.objects.create(
+        vendor=vendor,
+        vendor_email=vendor.email,
+        department=Department.objects.get(schema_name="concord"),
+        reason="Ticket 12: the map does not load",
+        requested_at=timezone.now() - timedelta(hours=2),
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    entry = entries["support_sweep"]
+    app.tasks[entry["task"]].apply(args=entry["args"])
+    session.refresh_from_db()
+    assert session.ended_at is not None
+    entry = entries["department_exports_sweep"]
+    app.tasks[entry["task"]].apply(args=entry["args"])
