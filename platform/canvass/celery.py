@@ -9,9 +9,12 @@ demo), tasks run at once, in-process.
 import os
 from typing import Any
 
+from celery.signals import task_postrun, task_prerun
 from django.db import connection
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
+
+from canvass.observability.logs import task_context_enter, task_context_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
@@ -36,3 +39,7 @@ class DepartmentTask(TenantTask):
 app = CeleryApp("canvass", task_cls=DepartmentTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each task's log lines carry its id, its department's schema and the role "task" (connected
+# after tenant-schemas-celery's own handlers, which switch the schema first).
+task_prerun.connect(task_context_enter, dispatch_uid="canvass.task_log_context_enter")
+task_postrun.connect(task_context_exit, dispatch_uid="canvass.task_log_context_exit")
