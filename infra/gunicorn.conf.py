@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from typing import Any
 
 pythonpath = "platform"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -22,18 +23,18 @@ _multiproc_dir_ours = os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(
 )
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     """A worker that ended (restarted, killed): its live gauges no longer count."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
 
 
-def on_exit(server):
+def on_exit(server: Any) -> None:
     if _multiproc_dir_ours:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 

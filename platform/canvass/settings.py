@@ -170,12 +170,13 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 
 # First the request id every log line carries; then the health and metrics endpoints, answered
 # on any host (Kubernetes probes send the pod's address as Host) without a department, a
-# redirect to HTTPS or a look at ALLOWED_HOSTS; then django-prometheus' counting. The security
+# redirect to HTTPS or a look at ALLOWED_HOSTS; then django-prometheus' counting (its second
+# half last; RequestRoleMiddleware before it puts the user's role on log lines). The security
 # headers come next: the pages DepartmentMiddleware answers by itself (an unknown host, a
 # suspended department) get them too. Static files are answered before the department is looked
 # up (they are the same for every city).
 MIDDLEWARE = [
-    "canvass.observability.middleware.RequestContextMiddleware",
+    "canvass.observability.middleware.RequestIdMiddleware",
     "canvass.observability.middleware.OperationsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -193,6 +194,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.department.middleware.StaffSessionMiddleware",
+    "canvass.observability.middleware.RequestRoleMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -518,7 +520,9 @@ LOGGING["formatters"] = {
     "json": {"()": "canvass.observability.logs.JsonFormatter"},
     "text": {"()": "canvass.observability.logs.TextFormatter"},
 }
-LOGGING["handlers"]["console"] |= {"filters": ["context"], "formatter": LOG_FORMAT}
+LOGGING["handlers"] = {
+    "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}
+}
 # Errors to Sentry when SENTRY_DSN is set, personal data removed (canvass.observability.errors).
 SENTRY_DSN = envsecret("SENTRY_DSN")
 if SENTRY_DSN:

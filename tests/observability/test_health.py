@@ -57,9 +57,7 @@ def test_the_pods_address_reaches_only_the_probes(host_client):
 def test_a_probe_on_a_closed_citys_host_is_still_answered(host_client):
     from tenants.models import Department
 
-    Department.objects.filter(schema_name="carrollton").update(
-        status=Department.Status.SUSPENDED
-    )
+    Department.objects.filter(schema_name="carrollton").update(status=Department.Status.SUSPENDED)
     client = host_client("carrollton.localhost")
     assert client.get("/").status_code == 503
     assert client.get("/health/ready").status_code == 200

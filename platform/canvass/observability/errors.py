@@ -5,7 +5,9 @@ and no email or IP address anywhere in the event's text. Called from the setting
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from sentry_sdk.types import Event, Hint
 
 from canvass.observability.logs import scrub_all
 
@@ -48,7 +50,7 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
     return True
 
 
-def event_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+def event_scrub(event: Event, hint: Hint | None = None) -> Event:
     """The event without personal data (Sentry's before_send)."""
     request = event.get("request")
     if isinstance(request, dict):
@@ -57,8 +59,9 @@ def event_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> di
         request.pop("env", None)  # REMOTE_ADDR, SERVER_NAME
         if request.get("query_string"):
             request["query_string"] = FILTERED
-        if isinstance(request.get("url"), str):
-            request["url"] = request["url"].split("?", 1)[0]
+        url = request.get("url")
+        if isinstance(url, str):
+            request["url"] = url.split("?", 1)[0]
         headers = request.get("headers")
         if isinstance(headers, dict):
             request["headers"] = {
@@ -68,7 +71,7 @@ def event_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> di
     user = event.get("user")
     if isinstance(user, dict):
         event["user"] = {"id": user["id"]} if "id" in user else {}
-    return scrub_all(event)
+    return cast(Event, scrub_all(event))
 
 
 def breadcrumb_scrub(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:

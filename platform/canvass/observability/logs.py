@@ -3,10 +3,10 @@ carry a resident's email or IP address.
 
 Every handler of the project's LOGGING runs LogContextFilter (adds `request_id`, `department`,
 `role`, `task_id` to each record, scrubs its message); the formatters scrub what they write
-once more (tracebacks, extra fields). The web request's context is set by
-canvass.observability.middleware.RequestContextMiddleware; a Celery task's by the signal
-handlers below. Imported by gunicorn's master too (infra/gunicorn.conf.py): nothing here may
-need Django's settings at import time."""
+once more (tracebacks, extra fields). The web request's context is set by the middleware of
+canvass.observability.middleware; a Celery task's by the signal handlers below. Imported by
+gunicorn's master too (infra/gunicorn.conf.py): nothing here may need Django's settings at
+import time."""
 
 from __future__ import annotations
 

@@ -55,10 +55,10 @@ class OperationsMiddleware:
         return response
 
 
-class RequestContextMiddleware:
+class RequestIdMiddleware:
     """Gives each request an id (a well-formed X-Request-ID it arrived with, or a new one),
-    returned in the X-Request-ID header, and puts it with the department's schema and the
-    user's role into every log line written while the request is served."""
+    returned in the X-Request-ID header and written on every log line of the request, with
+    the department's schema and the user's role (set by RequestRoleMiddleware)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -73,16 +73,25 @@ class RequestContextMiddleware:
         response = self.get_response(request)
         tenant = getattr(request, "tenant", None)
         if department_var.get() is None and tenant is not None:
-            department_var.set(tenant.schema_name)  # answered before any view (a closed city)
+            department_var.set(tenant.schema_name)  # answered early (a closed city's page)
         response["X-Request-ID"] = request_id
         return response
 
-    def process_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        # After every middleware's request phase: the department and the user are known.
+
+class RequestRoleMiddleware:
+    """After host routing and sign-in (the last of them in settings.MIDDLEWARE): the
+    department and the user's role, for the log lines of the view and of Django's own
+    request logger (a 404 included)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
         if tenant is not None:
             department_var.set(tenant.schema_name)
         role_var.set(user_role(request))
+        return self.get_response(request)
 
 
 def user_role(request: HttpRequest) -> str:
