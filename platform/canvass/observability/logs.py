@@ -82,11 +82,17 @@ def scrub(text: str) -> str:
 def _schema_in_use() -> str | None:
     """The schema this thread's database connection works in (a command, a task): read from
     django-tenants' connection wrapper without opening a connection."""
+    from django.conf import settings
+
+    # Never the first to load the settings (gunicorn's master, the media relay): that would
+    # start a whole Django configuration, or an embedded database, to write a log line.
+    if not settings.configured:
+        return None
     try:
         from django.db import connection
 
         return getattr(connection, "schema_name", None)
-    except Exception:  # settings not configured (gunicorn's master), or no database
+    except Exception:  # no database configured
         return None
 
 
