@@ -63,6 +63,16 @@ def test_a_probe_on_a_closed_citys_host_is_still_answered(host_client):
     assert client.get("/health/ready").status_code == 200
 
 
+def test_probes_are_not_redirected_to_https(host_client, settings):
+    """Probes speak plain HTTP to the pod, inside the cluster, while production redirects
+    every other request to HTTPS."""
+    settings.SECURE_SSL_REDIRECT = True
+    client = host_client("10.42.7.13:8000")
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/health/ready").status_code == 200
+    assert host_client("concord.localhost").get("/").status_code == 301
+
+
 def test_probes_refuse_other_methods(host_client):
     assert host_client("localhost").post("/health/live").status_code == 405
 
