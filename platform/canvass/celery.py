@@ -6,10 +6,11 @@ that what it computes and emails is in the city's local time. With no CELERY_BRO
 demo), tasks run at once, in-process.
 """
 
+import logging.config
 import os
 from typing import Any
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 from django.db import connection
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
@@ -43,3 +44,14 @@ app.autodiscover_tasks()
 # after tenant-schemas-celery's own handlers, which switch the schema first).
 task_prerun.connect(task_context_enter, dispatch_uid="canvass.task_log_context_enter")
 task_postrun.connect(task_context_exit, dispatch_uid="canvass.task_log_context_exit")
+
+
+def _logging_as_django(**kwargs: Any) -> None:
+    """Workers and beat log like the web processes (settings.LOGGING: JSON in production,
+    scrubbed), instead of Celery's own configuration of the root logger."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+setup_logging.connect(_logging_as_django, dispatch_uid="canvass.celery_logging")
