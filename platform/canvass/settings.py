@@ -6,6 +6,7 @@ start without the secrets a real deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -504,6 +505,11 @@ METRICS_TOKEN = envsecret("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = envlist(
     "METRICS_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
 )
+try:
+    for network in METRICS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from error
 # The per-department gauges (sites, searches) cost one query per schema: computed at most this
 # often, by one process, and shared through the cache.
 METRICS_DEPARTMENTS_SECONDS = envint("METRICS_DEPARTMENTS_SECONDS", 300)

@@ -112,10 +112,20 @@ def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict
         return error.code, json.loads(error.read())
 
 
+def http_get_text(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 def test_under_gunicorn_readiness_fails_while_the_database_is_down_and_liveness_holds(tmp_path):
     """The production server (infra/gunicorn.conf.py, two workers) with a database nobody
     listens on: the pod stays alive (no restart loop) and is taken out of the load balancer.
-    Its JSON log lines name the request and carry no client address."""
+    Its JSON log lines name the request and carry no client address, and /metrics adds up
+    what both workers counted."""
     port = closed_port()
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("PYTEST")},
@@ -125,6 +135,7 @@ def test_under_gunicorn_readiness_fails_while_the_database_is_down_and_liveness_
         "WEB_CONCURRENCY": "2",
         "LOG_FORMAT": "json",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "METRICS_TOKEN": "gunicorn-test-token-0123456789",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "infra/gunicorn.conf.py", "canvass.wsgi"],
@@ -153,6 +164,20 @@ def test_under_gunicorn_readiness_fails_while_the_database_is_down_and_liveness_
         assert body["status"] == "unavailable"
         assert body["checks"]["database"] != "OK"
         assert body["checks"]["cache"] == "OK"
+
+        # Six requests spread over the two workers; whichever worker answers the scrape adds
+        # up both workers' counts (multiprocess mode).
+        for _ in range(6):
+            status, _body = http_get_text(
+                f"http://127.0.0.1:{port}/", {"Host": "concord.localhost"}
+            )
+            assert status == 500  # no database
+        status, metrics = http_get_text(
+            f"http://127.0.0.1:{port}/metrics",
+            {"Authorization": "Bearer gunicorn-test-token-0123456789"},
+        )
+        assert status == 200
+        assert "django_http_requests_before_middlewares_total 6.0" in metrics
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)

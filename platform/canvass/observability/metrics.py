@@ -73,7 +73,10 @@ def metrics_allowed(request: HttpRequest) -> bool:
     if address is None:
         return False
     ip = ipaddress.ip_address(address)
-    return any(ip in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)
+    return any(
+        ip in ipaddress.ip_network(network, strict=False)
+        for network in settings.METRICS_ALLOWED_NETWORKS
+    )
 
 
 def metrics_response(request: HttpRequest) -> HttpResponse:

@@ -2,10 +2,9 @@
 context of every request.
 
 OperationsMiddleware comes before everything but the request id in settings.MIDDLEWARE:
-Kubernetes probes and Prometheus send
-the pod's IP address as Host, which is no department's domain and not in ALLOWED_HOSTS; nothing
-on these paths reads the Host header (so ALLOWED_HOSTS stays as strict as it is), looks up a
-department, or redirects to HTTPS."""
+Kubernetes probes and Prometheus send the pod's IP address as Host, which is no department's
+domain and not in ALLOWED_HOSTS; nothing on these paths reads the Host header (so ALLOWED_HOSTS
+stays as strict as it is), looks up a department, or redirects to HTTPS."""
 
 from __future__ import annotations
 
