@@ -11,11 +11,15 @@ tasks run at once, in-process.
 """
 
 import logging
+import logging.config
 import os
 from typing import Any
 
+from celery.signals import setup_logging, task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import TenantTask
+
+from canvass.observability.logs import task_context_enter, task_context_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
@@ -106,3 +110,20 @@ def scheduled_job_failed(task_name: str, department: Any, error: BaseException) 
         )
     except Exception:
         logger.exception("%s failed for %s and could not be recorded", task_name, department)
+
+
+# Each task's log lines carry its id, its department's schema and the role "task" (connected
+# after tenant-schemas-celery's own handlers, which switch the schema first).
+task_prerun.connect(task_context_enter, dispatch_uid="canvass.task_log_context_enter")
+task_postrun.connect(task_context_exit, dispatch_uid="canvass.task_log_context_exit")
+
+
+def _logging_as_django(**kwargs: Any) -> None:
+    """Workers and beat log like the web processes (settings.LOGGING: JSON in production,
+    scrubbed), instead of Celery's own configuration of the root logger."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+setup_logging.connect(_logging_as_django, dispatch_uid="canvass.celery_logging")

@@ -6,6 +6,7 @@ start without the secrets a real deployment needs.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tempfile
@@ -168,10 +169,17 @@ TENANT_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
-# The security headers come first: the pages DepartmentMiddleware answers by itself (an unknown
-# host, a suspended department) get them too. Static files are answered before the department
-# is looked up (they are the same for every city).
+# First the request id every log line carries; then the health and metrics endpoints, answered
+# on any host (Kubernetes probes send the pod's address as Host) without a department, a
+# redirect to HTTPS or a look at ALLOWED_HOSTS; then django-prometheus' counting (its second
+# half last; RequestRoleMiddleware before it puts the user's role on log lines). The security
+# headers come next: the pages DepartmentMiddleware answers by itself (an unknown host, a
+# suspended department) get them too. Static files are answered before the department is looked
+# up (they are the same for every city).
 MIDDLEWARE = [
+    "canvass.observability.middleware.RequestIdMiddleware",
+    "canvass.observability.middleware.OperationsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -189,6 +197,8 @@ MIDDLEWARE = [
     # Vendor support sessions on a city's host: checked on every request (console.middleware).
     "console.middleware.SupportSessionMiddleware",
     "portal.department.middleware.StaffSessionMiddleware",
+    "canvass.observability.middleware.RequestRoleMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # A city may override any template by placing it in CITY_TEMPLATES_DIR/<schema>/.
@@ -592,3 +602,54 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 # it. Its domain must be verified with the provider (SPF, DKIM).
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Canvass <no-reply@canvass.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- Health, metrics and logs (issue 11) ---
+# /health/live, /health/ready and /metrics: canvass.observability (docs/operations.md).
+# Database queries counted by django-prometheus: django-tenants' backend wraps this one.
+ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"
+# Cache reads, hits and misses counted too (same backends as above, with counters).
+CACHES["default"]["BACKEND"] = (
+    "canvass.observability.cache.RedisCache"
+    if REDIS_URL
+    else "canvass.observability.cache.LocMemCache"
+)
+# /metrics answers a request with `Authorization: Bearer METRICS_TOKEN`, or one (without a
+# token) from METRICS_ALLOWED_NETWORKS; nobody else. Outside production, this machine may look.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = envlist(
+    "METRICS_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
+)
+try:
+    for network in METRICS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from error
+# The per-department gauges (sites, searches) cost one query per schema: computed at most this
+# often, by one process, and shared through the cache.
+METRICS_DEPARTMENTS_SECONDS = envint("METRICS_DEPARTMENTS_SECONDS", 300)
+# The Celery queues whose depth is reported (default: the Celery app's queues).
+METRICS_CELERY_QUEUES = envlist("METRICS_CELERY_QUEUES", [])
+# Logs: one JSON object per line in production (LOG_FORMAT=json), plain lines elsewhere; both
+# carry the request id, the department and the user's role, and neither an email nor an IP
+# address (canvass.observability.logs).
+LOG_FORMAT = envstr("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
+LOGGING["filters"] = {"context": {"()": "canvass.observability.logs.LogContextFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "canvass.observability.logs.JsonFormatter"},
+    "text": {"()": "canvass.observability.logs.TextFormatter"},
+}
+LOGGING["handlers"] = {
+    "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}
+}
+# Errors to Sentry when SENTRY_DSN is set, personal data removed (canvass.observability.errors).
+SENTRY_DSN = envsecret("SENTRY_DSN")
+if SENTRY_DSN:
+    from canvass.observability.errors import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=envstr("SENTRY_ENVIRONMENT", DJANGO_ENV),
+        release=envstr("SENTRY_RELEASE"),
+        traces_sample_rate=float(envstr("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

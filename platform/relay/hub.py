@@ -289,7 +289,8 @@ class Hub:
             channel.ready.set()
         # Published without anyone asking (or everyone left meanwhile): it lingers, then stops.
         self._linger_if_idle(channel)
-        logger.info("publisher %s on %s (%s)", path, host, ip)
+        # No address in the log: a publisher is a resident's bridge (docs/operations.md, logs).
+        logger.info("publisher %s on %s", path, host)
         return publisher
 
     async def close_publisher(
@@ -357,7 +358,7 @@ class Hub:
             await self._answer_viewer(viewer, publisher, offer)
             self.viewers[viewer.id] = viewer
             channel.viewers.add(viewer.id)
-            logger.info("viewer of %s on %s (%s)", path, host, ip)
+            logger.info("viewer of %s on %s", path, host)
             return viewer
         finally:
             channel.waiting -= 1
