@@ -603,6 +603,11 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Canvass <no-reply@canvass.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Health, metrics and logs (issue 11) ---
+# prometheus_client's multiprocess mode (gunicorn sets the folder, the image's entrypoint empties
+# it) needs the folder before the first metric is made: a process started without the
+# entrypoint (a one-off command, a container whose command replaces it) makes it here.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 # /health/live, /health/ready and /metrics: canvass.observability (docs/operations.md).
 # Database queries counted by django-prometheus: django-tenants' backend wraps this one.
 ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"
