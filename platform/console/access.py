@@ -22,7 +22,7 @@ def vendor_role(user: AbstractBaseUser | AnonymousUser) -> str | None:
     except VendorStaff.DoesNotExist:
         if user.is_superuser:
             return VendorRole.ADMINISTRATOR
-        if user.has_perm(LEGACY_BILLING_PERMISSION):
+        if user.pk is not None and user.has_perm(LEGACY_BILLING_PERMISSION):
             return VendorRole.BILLING
         return VendorRole.SUPPORT
 

@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -21,20 +22,31 @@ ACCESS = {"S3_ACCESS_KEY": "compose-test", "S3_SECRET_KEY": "compose-test-secret
 
 @pytest.fixture
 def store() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
+    """moto in a process of its own, as the stack runs it: moto keeps buckets per process, and
+    the suite's shared S3 server (tests/storage/s3.py) must keep its own."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
-    # moto keeps its buckets per process, whichever server made them: start empty.
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("moto's server did not start")
+                time.sleep(0.2)
         yield endpoint
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def run_setup(endpoint: str, **overrides: str) -> subprocess.CompletedProcess[str]:
