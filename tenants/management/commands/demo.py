@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -34,6 +35,19 @@ from tenants.demo import (
 )
 from tenants.scheduling import broker_configured, scheduler_start
 from tenants.services import department_hostname, platform_site_ensure, staff_account_ensure
+
+# The loggers of the scheduled jobs (and of kombu's in-memory transport under them).
+JOB_LOGGERS = (
+    "tenants.tasks",
+    "portal.registry.tasks",
+    "portal.liveview.tasks",
+    "billing.tasks",
+    "billing.reconcile",
+    "console.tasks",
+    "canvass.celery",
+    "celery",
+    "kombu",
+)
 
 
 class Command(BaseCommand):
@@ -138,8 +152,15 @@ class Command(BaseCommand):
                     "celery -A canvass --workdir platform worker"
                 )
             else:
+                # The jobs' lines go to their own file, not between the web server's.
+                jobs_log = logging.FileHandler(logs / "jobs.log")
+                jobs_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+                for name in JOB_LOGGERS:
+                    logging.getLogger(name).addHandler(jobs_log)
+                    logging.getLogger(name).propagate = False
                 scheduler_stop, line = scheduler_start()
-                lines.append(f"  Jobs         {line}")
+                lines.append(f"  Jobs         {line} (log: jobs.log)")
+            lines += self._operations_lines(port)
             lines.append(f"  Logs         {logs}/ (one file per process)")
             self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
             while True:
@@ -167,6 +188,27 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     os.killpg(child.pid, signal.SIGKILL)
+
+    @staticmethod
+    def _operations_lines(port: int) -> list[str]:
+        """Where files and emails go in the demo, and the operations endpoints."""
+        if settings.STORAGES["evidence"]["BACKEND"].endswith("FileSystemStorage"):
+            files = (
+                f"on this disk ({settings.MEDIA_ROOT}, {settings.PRIVATE_ROOT}); "
+                "STORAGE_BACKEND=s3 puts them in object storage (docs/operations.md)"
+            )
+        else:
+            files = f"object storage at {settings.STORAGES['evidence']['OPTIONS']['endpoint_url']}"
+        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+            email = "printed here, not sent (EMAIL_PROVIDER=console; see docs/operations.md)"
+        else:
+            email = f"sent through {settings.EMAIL_BACKEND}"
+        return [
+            f"  Files        {files}",
+            f"  Email        {email}",
+            f"  Health       http://localhost:{port}/health/ready  metrics: "
+            f"http://localhost:{port}/metrics (this machine only)",
+        ]
 
     @staticmethod
     def _wait_for(url: str, child: subprocess.Popen[bytes]) -> None:
