@@ -7,10 +7,12 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 
 if TYPE_CHECKING:
     from tenants.models import Department
+    from tenants.storage import PrivateFile
 
 
 class DepartmentRequest(HttpRequest):
@@ -57,3 +59,22 @@ def _address(value: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def private_file_response(handout: PrivateFile) -> HttpResponseBase:
+    """The answer that hands a private file over (tenants.storage.private_file_open, after the
+    caller recorded it): a redirect to its signed URL or the file streamed; always an
+    attachment, never sniffed, never cached."""
+    response: HttpResponseBase
+    if handout.url is not None:
+        response = HttpResponseRedirect(handout.url)
+    else:
+        response = FileResponse(
+            handout.stream,
+            as_attachment=True,
+            filename=handout.download_name,
+            content_type=handout.content_type,
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -9,7 +9,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from console import exports, tasks
 from console.access import vendor_can
 from console.models import DepartmentExport, VendorCapability
 from console.views import vendor_staff_required
+from tenants.http import private_file_response
 from tenants.models import Department
 
 View = Callable[..., HttpResponseBase]
@@ -82,16 +83,4 @@ def department_export_download(
         status=DepartmentExport.Status.READY,
     )
     handout = exports.department_export_open(actor=request.user, export=export)
-    response: HttpResponseBase
-    if handout.url is not None:
-        response = HttpResponseRedirect(handout.url)
-    else:
-        response = FileResponse(
-            handout.stream,
-            as_attachment=True,
-            filename=handout.download_name,
-            content_type=handout.content_type,
-        )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return private_file_response(handout)

@@ -17,11 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -70,7 +68,7 @@ from portal.registry.models import (
     StaffMember,
 )
 from portal.registry.support import support_refusal
-from tenants.http import DepartmentRequest, client_ip
+from tenants.http import DepartmentRequest, client_ip, private_file_response
 from tenants.signing import LinkError
 from tenants.storage import ForeignFile
 
@@ -753,19 +751,7 @@ def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
     except ForeignFile as error:
         # A row naming another city's file (it cannot come from an upload): never served.
         raise Http404 from error
-    response: HttpResponseBase
-    if handout.url is not None:
-        response = HttpResponseRedirect(handout.url)
-    else:
-        response = FileResponse(
-            handout.stream,
-            as_attachment=True,
-            filename=handout.download_name,
-            content_type=handout.content_type,
-        )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return private_file_response(handout)
 
 
 ANSWER_PROBLEMS = {
