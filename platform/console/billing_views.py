@@ -23,6 +23,7 @@ from billing import actions, console
 from billing.actions import ActionRefused
 from billing.models import Alert, Fulfilment, Invoice, Subscription
 from console.access import vendor_can
+from console.audit import platform_audit_record
 from console.billing_forms import (
     AlertResolveForm,
     CancelForm,
@@ -31,7 +32,7 @@ from console.billing_forms import (
     RefundForm,
     SubscriptionFilterForm,
 )
-from console.models import VendorCapability
+from console.models import PlatformAuditEntry, VendorCapability
 from console.views import vendor_staff_required
 
 View = Callable[..., HttpResponse]
@@ -42,6 +43,19 @@ class BillingRequest(HttpRequest):
     """A request from vendor staff allowed to run billing (set by billing_staff_required)."""
 
     user: User
+
+
+def _recorded(
+    request: BillingRequest, what: str, subscription: Subscription | None, **detail: Any
+) -> None:
+    """A billing action done (its own history line is in billing): in the platform audit log
+    too, with the vendor staff member's other actions."""
+    platform_audit_record(
+        actor=request.user,
+        action=PlatformAuditEntry.Action.BILLING_ACTION,
+        department=subscription.department if subscription is not None else None,
+        detail={"what": what, "subscription": subscription.pk if subscription else None, **detail},
+    )
 
 
 def billing_staff_required(view: View) -> View:
@@ -153,6 +167,7 @@ def refund(request: BillingRequest, invoice_id: int) -> HttpResponse:
                 form.data = data
         else:
             amount = actions.money(done.amount or 0, invoice.currency)
+            _recorded(request, "refund", subscription, invoice=invoice.pk, amount=done.amount)
             messages.success(request, f"Refunded {amount} of invoice {invoice}.")
             return redirect("console:billing_subscription", subscription_id=subscription.pk)
     return _story_page(request, subscription.pk, refused={"refund": (invoice.pk, form)}, status=400)
@@ -178,6 +193,7 @@ def cancel(request: BillingRequest, subscription_id: int) -> HttpResponse:
         except ActionRefused as refusal:
             _refused(form, refusal)
         else:
+            _recorded(request, f"cancel_{form.cleaned_data['when']}", subscription)
             messages.success(
                 request,
                 "Cancelled: the site is back to registered."
@@ -205,6 +221,7 @@ def complimentary(request: BillingRequest, subscription_id: int) -> HttpResponse
             _refused(form, refusal)
         else:
             until = done.complimentary_until
+            _recorded(request, "complimentary", subscription, months=form.cleaned_data["months"])
             messages.success(request, f"Complimentary until {until:%Y-%m-%d}.")
             return redirect("console:billing_subscription", subscription_id=subscription.pk)
     return _story_page(request, subscription.pk, refused={"complimentary": form}, status=400)
@@ -313,6 +330,7 @@ def alert_resolve(request: BillingRequest, alert_id: int) -> HttpResponse:
         except ActionRefused as refusal:
             _refused(form, refusal)
         else:
+            _recorded(request, "alert_resolve", None, alert=alert.pk)
             messages.success(request, "Alert resolved.")
             return redirect("console:billing_problems")
     return _problems_page(request, (alert.pk, form))
@@ -372,6 +390,7 @@ def fulfilment_advance(request: BillingRequest, fulfilment_id: int) -> HttpRespo
         except ActionRefused as refusal:
             _refused(form, refusal)
         else:
+            _recorded(request, f"fulfilment_{done.state}", done.subscription, fulfilment=done.pk)
             messages.success(
                 request, f"{done.subscription.site_address}: {done.get_state_display().lower()}."
             )

@@ -81,6 +81,9 @@ class PlatformAuditEntry(models.Model):
         SUPPORT_END = "support_end", _("Support session ended")
         VENDOR_ROLE_CHANGE = "vendor_role_change", _("Vendor staff role changed")
         JOB_FAILED = "job_failed", _("Scheduled job failed")
+        # A refund, cancellation, complimentary period, alert or fulfilment step in the billing
+        # console (detail["what"]); billing keeps its own history line of it as well.
+        BILLING_ACTION = "billing_action", _("Billing action")
 
     at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         auto_now_add=True, db_index=True
