@@ -35,3 +35,21 @@ def platform_audit_record(
     with schema_context(get_public_schema_name()):
         entry.save()
     return entry
+
+
+def billing_action_record(
+    *,
+    actor: AbstractBaseUser | AnonymousUser,
+    what: str,
+    department: Department | None = None,
+    **detail: Any,
+) -> PlatformAuditEntry:
+    """A billing or catalog action done in the console (a refund, a cancellation, a plan, a
+    license...): in the platform audit log with the vendor staff member's other actions; billing
+    keeps its own history line of it too."""
+    return platform_audit_record(
+        actor=actor,
+        action=PlatformAuditEntry.Action.BILLING_ACTION,
+        department=department,
+        detail={"what": what, **detail},
+    )

@@ -23,7 +23,7 @@ from billing import actions, console
 from billing.actions import ActionRefused
 from billing.models import Alert, Fulfilment, Invoice, Subscription
 from console.access import vendor_can
-from console.audit import platform_audit_record
+from console.audit import billing_action_record
 from console.billing_forms import (
     AlertResolveForm,
     CancelForm,
@@ -32,7 +32,7 @@ from console.billing_forms import (
     RefundForm,
     SubscriptionFilterForm,
 )
-from console.models import PlatformAuditEntry, VendorCapability
+from console.models import VendorCapability
 from console.views import vendor_staff_required
 
 View = Callable[..., HttpResponse]
@@ -48,13 +48,13 @@ class BillingRequest(HttpRequest):
 def _recorded(
     request: BillingRequest, what: str, subscription: Subscription | None, **detail: Any
 ) -> None:
-    """A billing action done (its own history line is in billing): in the platform audit log
-    too, with the vendor staff member's other actions."""
-    platform_audit_record(
+    """A billing action done: in the platform audit log (console.audit)."""
+    billing_action_record(
         actor=request.user,
-        action=PlatformAuditEntry.Action.BILLING_ACTION,
+        what=what,
         department=subscription.department if subscription is not None else None,
-        detail={"what": what, "subscription": subscription.pk if subscription else None, **detail},
+        subscription=subscription.pk if subscription is not None else None,
+        **detail,
     )
 
 

@@ -21,6 +21,7 @@ from billing.gateway import (
 )
 from billing.licenses import license_issue
 from billing.models import DevicePlan, License, PlanOffer
+from console.audit import billing_action_record
 from console.billing_views import billing_staff_required
 from console.catalog_forms import LicenseForm, PlanForm
 from tenants.models import Department
@@ -68,6 +69,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _errors_into(form, error)
         else:
+            billing_action_record(actor=request.user, what="plan_create", plan=plan.pk)
             messages.success(request, f"{plan.name} is in the catalog; sync it to sell it.")
             return redirect("console:plans")
     return render(
@@ -89,6 +91,7 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
         except ValidationError as error:
             _errors_into(form, error)
         else:
+            billing_action_record(actor=request.user, what="plan_update", plan=plan.pk)
             messages.success(
                 request, f"{plan.name} is saved; sync it so that Stripe's prices follow."
             )
@@ -161,6 +164,13 @@ def license_new(request: HttpRequest) -> HttpResponse:
         except StripeRefused as error:
             form.add_error(None, f"Stripe refused: {error.message} No license was recorded.")
         else:
+            billing_action_record(
+                actor=request.user,
+                what="license_issue",
+                department=license_.department,
+                license=license_.pk,
+                po_number=license_.po_number,
+            )
             messages.success(
                 request,
                 f"The license invoice for {license_.department.name} was sent "

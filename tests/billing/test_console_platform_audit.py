@@ -55,3 +55,14 @@ def test_a_complimentary_period_is_recorded_with_its_months(billing, console_sub
     (entry,) = billing_entries()
     assert entry.detail["what"] == "complimentary"
     assert entry.detail["months"] == 2
+
+
+def test_a_new_plan_is_recorded(catalog_vendor_client):
+    from billing.models import DevicePlan
+    from tests.billing.test_catalog_console import PLAN
+
+    response = catalog_vendor_client.post("/console/catalog/new/", PLAN)
+    assert response.status_code == 302
+    (entry,) = billing_entries()
+    assert entry.detail == {"what": "plan_create", "plan": DevicePlan.objects.get().pk}
+    assert entry.department is None
