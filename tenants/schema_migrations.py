@@ -11,9 +11,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import load_backend
 
 from tenants.db import tenant_connection
 
@@ -78,11 +80,17 @@ def schema_migrate(schema_name: str, verbosity: int = 0) -> SchemaMigrated:
     )
 
 
-def _forked_child_start() -> None:
+def _forked_child_start(settings_dict: dict[str, Any]) -> None:
     # The parent closed its connections before forking; forget any socket left anyway without
     # closing it (closing would end the parent's session), so this process opens its own.
     for wrapper in connections.all(initialized_only=True):
         wrapper.connection = None
+    # Connect as the parent's default connection did (the owner, in platform_setup), named
+    # rather than inherited: the stand-in default connection (tenants.database.database_owner)
+    # lives in the forking thread's locals, which a child must not depend on.
+    if connections[DEFAULT_DB_ALIAS].settings_dict != settings_dict:
+        backend = load_backend(settings_dict["ENGINE"])
+        connections[DEFAULT_DB_ALIAS] = backend.DatabaseWrapper(settings_dict, DEFAULT_DB_ALIAS)
 
 
 def department_schemas_migrate(
@@ -111,12 +119,14 @@ def department_schemas_migrate(
         return results
 
     # Nothing may be inherited half-open: the children fork from here with no connection.
+    settings_dict = dict(connection.settings_dict)
     connections.close_all()
     started = time.perf_counter()
     with ProcessPoolExecutor(
         max_workers=min(processes, total),
         mp_context=multiprocessing.get_context("fork"),
         initializer=_forked_child_start,
+        initargs=(settings_dict,),
     ) as pool:
         futures: dict[Future[SchemaMigrated], str] = {
             pool.submit(schema_migrate, schema_name, verbosity): schema_name

@@ -33,3 +33,29 @@ def test_a_dead_process_fails_its_departments_by_name(monkeypatch: pytest.Monkey
     assert "BrokenProcessPool" in by_name["dies"].error
     assert [done for done, _total, _name in seen] == [1, 2, 3, 4]
     assert {total for _done, total, _name in seen} == {4}
+
+
+def test_a_child_connects_as_the_parents_default_connection_whatever_it_inherited() -> None:
+    """A forked child names the parent's login (the owner's, in platform_setup) instead of
+    trusting the stand-in connection it inherits in the forking thread's locals: run here in a
+    fresh thread, whose default connection is the application's."""
+    import threading
+
+    from django.db import connections
+
+    from tenants.database import OWNER_ALIAS
+    from tenants.schema_migrations import _forked_child_start
+
+    owner = dict(connections.settings[OWNER_ALIAS])
+    seen: list[dict] = []
+
+    def child() -> None:
+        assert connections["default"].settings_dict["USER"] != owner["USER"]
+        _forked_child_start(owner)
+        seen.append(connections["default"].settings_dict)
+        connections["default"].close()
+
+    thread = threading.Thread(target=child)
+    thread.start()
+    thread.join()
+    assert seen and seen[0]["USER"] == owner["USER"]
