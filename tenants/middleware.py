@@ -41,7 +41,7 @@ class DepartmentMiddleware(TenantMainMiddleware):
             # Activated rather than a with-block: a streamed response (a CSV export) is written
             # after this middleware returns; request_finished puts the default back.
             timezone.activate(tenant.zone)
-        if response is None and tenant is not None and tenant.status != Department.Status.ACTIVE:
+        if response is None and tenant is not None and not tenant.is_serving:
             # A suspended (or not yet provisioned) department's portal is closed; data stays.
             return HttpResponse(
                 render_to_string("tenants/suspended.html", {"department": tenant}), status=503

@@ -160,6 +160,12 @@ class Department(TenantMixin):
         return self.schema_name == get_public_schema_name()
 
     @property
+    def is_serving(self) -> bool:
+        """Its portal open and its jobs running: one department's answer to
+        DepartmentQuerySet.serving() (the platform's own row is always open)."""
+        return self.status == self.Status.ACTIVE
+
+    @property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The city's time zone: times are typed, shown and emailed in it."""
         return zoneinfo.ZoneInfo(self.time_zone or "UTC")

@@ -32,7 +32,6 @@ from django.views.decorators.http import require_POST
 from portal.liveview.media import MediaRefused, media_authorize
 from tenants.db import tenant_connection
 from tenants.middleware import department_for_host
-from tenants.models import Department
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ def _lean_answer(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     department = department_for_host(hostname) if hostname else None
     if department is None:
         return 404, {"error": "no department at this host"}
-    if department.status != Department.Status.ACTIVE:
+    if not department.is_serving:
         return 403, {"error": "department suspended"}
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
