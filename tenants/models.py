@@ -102,6 +102,11 @@ class DepartmentQuerySet(models.QuerySet["Department"]):
         suspended nor still being provisioned. THE rule for "does work run for this city"."""
         return self.cities().filter(status=Department.Status.ACTIVE)
 
+    def listed(self) -> DepartmentQuerySet:
+        """The departments the platform site's directory shows: serving, and not taken out by
+        their administrators (Department.listed)."""
+        return self.serving().filter(listed=True)
+
     def provisioned(self) -> DepartmentQuerySet:
         """The departments whose schema holds their data, suspended ones included: what checks
         that read data but change nothing (audit_verify) go through."""
@@ -139,6 +144,13 @@ class Department(TenantMixin):
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
+    # Shown in the platform site's directory of participating cities while it is serving; the
+    # department's administrators may take it out (residents then need the department's link).
+    listed: models.BooleanField[bool, bool] = models.BooleanField(
+        _("listed in the directory"),
+        default=True,
+        help_text=_("Show this program in the platform's directory of participating cities."),
+    )
 
     # Provisioning creates the schema itself (cloned from the template) inside its transaction.
     auto_create_schema = True

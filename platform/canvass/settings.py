@@ -142,6 +142,8 @@ SHARED_APPS = [
     "tenants",
     "billing",
     "console",
+    "onboarding",
+    "website",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

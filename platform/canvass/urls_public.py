@@ -10,6 +10,11 @@ from tenants.adapters import email_confirm
 
 # No uploads are served here: logos appear on the cities' own portals only.
 urlpatterns = [
+    # The public site: what Canvass is, the directory of cities, the program request.
+    path("", include("website.urls")),
+    path("cities/", include("website.urls_directory")),
+    path("request/", include("onboarding.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("console.urls")),
     path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     # The email provider's bounces and complaints (portal.registry.bounces).

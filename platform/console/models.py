@@ -84,6 +84,9 @@ class PlatformAuditEntry(models.Model):
         # A refund, cancellation, complimentary period, alert or fulfilment step in the billing
         # console (detail["what"]); billing keeps its own history line of it as well.
         BILLING_ACTION = "billing_action", _("Billing action")
+        # A program request reviewed, noted, approved, declined or provisioned (detail["what"]);
+        # the request keeps its own history as well (onboarding.models.ProgramRequestEvent).
+        PROGRAM_REQUEST = "program_request", _("Program request")
 
     at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         auto_now_add=True, db_index=True

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from console import (
     billing_views,
@@ -11,7 +11,9 @@ from console import (
 
 app_name = "console"
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The program requests' queue and the provisioning from them.
+    path("console/requests/", include("console.urls_requests")),
+    path("console/requests/", include("console.urls_provision")),
     path("console/", views.departments, name="departments"),
     path("console/departments/new/", views.department_new, name="department_new"),
     # The department lifecycle (console.lifecycle).

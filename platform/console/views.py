@@ -59,11 +59,6 @@ def vendor_capability_required(capability: str) -> Callable[[View], View]:
 
 
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html")
-
-
-@require_safe
 @vendor_staff_required
 def departments(request: HttpRequest) -> HttpResponse:
     rows = (
