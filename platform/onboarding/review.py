@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import translation
 
 from console.audit import platform_audit_record
@@ -71,7 +72,8 @@ def program_requests_flagged() -> QuerySet[ProgramRequest]:
         city__iexact=OuterRef("city"), state__iexact=OuterRef("state")
     )
     return ProgramRequest.objects.select_related("duplicate_of", "department").annotate(
-        city_served=Exists(served.exclude(pk=OuterRef("department_id"))),
+        # Coalesce: `id <> NULL` would exclude every department of a request not provisioned.
+        city_served=Exists(served.exclude(pk=Coalesce(OuterRef("department_id"), 0))),
     )
 
 
