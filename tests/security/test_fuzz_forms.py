@@ -656,6 +656,26 @@ FORMS = [
         method="get",
         examples=5,
     ),
+    # The program requests' queue (tests/onboarding_queue): a status step, a note, the filters.
+    Form(
+        "console:program_request_status",
+        "vendor",
+        {"to_status": "in_review", "reason": "Checked with the city."},
+        path={"request_id": "program_request"},
+    ),
+    Form(
+        "console:program_request_note",
+        "vendor",
+        {"text": "Called the chief."},
+        path={"request_id": "program_request"},
+    ),
+    Form(
+        "console:program_requests",
+        "vendor",
+        {"status": "open", "q": "Springfield", "page": "2"},
+        method="get",
+        examples=5,
+    ),
     Form(
         "account_login",
         "platform_visitor",
@@ -789,6 +809,23 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         ids["department"] = ids["city_department"] = str(concord.pk)
         ids["domain"] = str(
             Domain.objects.create(domain="cams.concord.example.org", tenant=concord).pk
+        )
+        from onboarding.models import ProgramRequest
+
+        ids["program_request"] = str(
+            ProgramRequest.objects.create(
+                agency_name="Fuzzville Police Department",
+                city="Fuzzville",
+                state="NC",
+                contact_name="Ann",
+                contact_title="Chief",
+                contact_email="chief@fuzzville.example.org",
+                contact_phone="555 0100",
+                expected_cameras=10,
+                subdomain="fuzzville",
+                purchasing="card",
+                status=ProgramRequest.Status.NEW,
+            ).pk
         )
         get_user_model().objects.create_user(
             id=FUZZ_VENDOR_ID,
