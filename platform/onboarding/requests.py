@@ -165,7 +165,11 @@ def confirm_token(program_request: ProgramRequest) -> str:
 
 
 def confirm_url(program_request: ProgramRequest) -> str:
-    path = reverse("onboarding:request_confirm", args=[confirm_token(program_request)])
+    path = reverse(
+        "onboarding:request_confirm",
+        args=[confirm_token(program_request)],
+        urlconf=settings.PUBLIC_SCHEMA_URLCONF,
+    )
     return platform_department().url(path)
 
 
@@ -304,7 +308,11 @@ def vendor_reviewer_emails() -> list[str]:
 def queue_url(program_request: ProgramRequest) -> str:
     """The request's page in the vendor console (console:program_request)."""
     try:
-        path = reverse("console:program_request", args=[program_request.pk])
+        path = reverse(
+            "console:program_request",
+            args=[program_request.pk],
+            urlconf=settings.PUBLIC_SCHEMA_URLCONF,
+        )
     except NoReverseMatch:
         path = f"/console/requests/{program_request.pk}/"
     return platform_department().url(path)
