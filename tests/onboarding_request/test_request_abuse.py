@@ -140,3 +140,15 @@ def test_the_live_check_is_rate_limited(platform_client, settings):
 
 def test_the_live_check_takes_no_post(platform_client):
     assert platform_client.post("/request/subdomain/", {"name": "x"}).status_code == 405
+
+
+def test_an_address_another_department_answers_on_is_taken(submit, platform_client):
+    from tenants.models import Department, Domain
+
+    concord = Department.objects.get(schema_name="concord")
+    Domain.objects.create(domain="concord-cams.localhost", tenant=concord, is_primary=False)
+    assert check(platform_client, "concord-cams").json()["ok"] is False
+    response = submit(subdomain="concord-cams")
+    assert response.status_code == 400
+    assert "already a department" in response.text
+    assert not ProgramRequest.objects.exists()
