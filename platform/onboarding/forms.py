@@ -95,6 +95,9 @@ US_TIME_ZONES: list[tuple[str, Any]] = [
 PHONE_CHARACTERS = re.compile(r"^[0-9+() .\-]+$")
 PHONE_DIGITS_MIN, PHONE_DIGITS_MAX = 7, 20
 
+# The live region next to the address field (onboarding/request.html, request.js).
+SUBDOMAIN_STATUS_ID = "subdomain-status"
+
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
@@ -116,6 +119,14 @@ def phone_validate(value: str) -> None:
             ),
             code="phone_invalid",
         )
+
+
+class SubdomainBoundField(forms.BoundField):
+    """The address field is also described by the live region its check writes to."""
+
+    @property
+    def aria_describedby(self) -> str:
+        return " ".join(filter(None, [super().aria_describedby, SUBDOMAIN_STATUS_ID]))
 
 
 class ProgramRequestForm(forms.Form):
@@ -167,9 +178,9 @@ class ProgramRequestForm(forms.Form):
                 "autocomplete": "off",
                 "autocapitalize": "none",
                 "spellcheck": "false",
-                "aria-describedby": "id_subdomain_helptext subdomain-status",
             }
         ),
+        bound_field_class=SubdomainBoundField,
     )
     purchasing = forms.ChoiceField(
         label=_("How do you buy?"),

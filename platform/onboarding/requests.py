@@ -106,16 +106,16 @@ def _over(key: str, limit: int, window_seconds: int) -> bool:
     return counter_add(key, window_seconds) > limit
 
 
-def submission_allowed(*, ip: str | None, email: str) -> bool:
-    """Count one submission from this address and for this email address; False when either
-    is over its limit (5 an hour per address, 3 a day per email by default). Both counts are
-    made, so that a refused submission still counts."""
+def submission_allowed(*, ip: str | None, email: str | None) -> bool:
+    """Count one submission from this address and for this email address (None: a bot's, whose
+    address alone counts); False when either is over its limit (5 an hour per address, 3 a day
+    per email by default). Both counts are made, so that a refused submission still counts."""
     by_address = _over(
         f"program-request:address:{ip or 'unknown'}",
         settings.PROGRAM_REQUESTS_PER_ADDRESS_HOUR,
         3600,
     )
-    by_email = _over(
+    by_email = email is not None and _over(
         f"program-request:email:{login_key(email)}",
         settings.PROGRAM_REQUESTS_PER_EMAIL_DAY,
         24 * 3600,

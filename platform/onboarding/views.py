@@ -43,8 +43,9 @@ def request_form(request: HttpRequest) -> HttpResponse:
         return _form_page(request, ProgramRequestForm())
     form = ProgramRequestForm(request.POST)
     if form.is_bot:
-        # Answered like a success, so that the bot learns nothing; nothing stored or sent.
-        submission_allowed(ip=client_ip(request), email="")
+        # Answered like a success, so that the bot learns nothing; nothing stored or sent. Its
+        # address is counted: a person sending from it later is held back too.
+        submission_allowed(ip=client_ip(request), email=None)
         request.session[SENT_SESSION_KEY] = {"personal": False}
         return redirect("onboarding:request_sent")
     if form.is_valid():
@@ -85,7 +86,8 @@ def subdomain_check(request: HttpRequest) -> JsonResponse:
             },
             status=429,
         )
-    name = request.GET.get("name", "").strip().lower()
+    # Anything longer than an address is malformed anyway; it is not echoed back whole.
+    name = request.GET.get("name", "").strip().lower()[:40]
     try:
         subdomain_available(name)
     except ValidationError as error:

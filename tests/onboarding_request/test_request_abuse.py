@@ -152,3 +152,10 @@ def test_an_address_another_department_answers_on_is_taken(submit, platform_clie
     assert response.status_code == 400
     assert "already a department" in response.text
     assert not ProgramRequest.objects.exists()
+
+
+def test_a_bots_address_is_counted_too(submit):
+    for _number in range(5):
+        assert submit(homepage="http://spam.example").status_code == 302
+    assert submit().status_code == 429
+    assert submit(ip="203.0.113.77").status_code == 302

@@ -42,6 +42,12 @@ def test_the_form_is_accessible_markup(platform_client):
     assert 'autocomplete="off"' in honeypot.group(0)
 
 
+def test_a_refused_address_is_described_by_its_error_and_the_live_region(submit):
+    page = submit(subdomain="www").text
+    assert 'aria-describedby="id_subdomain_helptext id_subdomain_error subdomain-status"' in page
+    assert 'aria-invalid="true"' in page
+
+
 def test_a_request_is_stored_unconfirmed_and_the_confirmation_link_emailed(submit):
     response = submit()
     assert response.status_code == 302
