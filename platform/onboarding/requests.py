@@ -142,8 +142,8 @@ def _normalised_city() -> Func:
 
 
 def _earlier_request(program_request: ProgramRequest) -> ProgramRequest | None:
-    """The first open request this one repeats: the same city (and state) or the same portal
-    address, among those in the queue and the same person's unconfirmed ones."""
+    """The first open request this (unsaved) one repeats: the same city (and state) or the
+    same portal address, among those in the queue and the same person's unconfirmed ones."""
     same_place = Q(state=program_request.state, city_key=city_key(program_request.city)) | Q(
         subdomain=program_request.subdomain
     )
@@ -154,7 +154,6 @@ def _earlier_request(program_request: ProgramRequest) -> ProgramRequest | None:
     return (
         ProgramRequest.objects.annotate(city_key=_normalised_city())
         .filter(same_place & counted)
-        .exclude(pk=program_request.pk)
         .order_by("created_at", "pk")
         .first()
     )
@@ -222,6 +221,8 @@ def program_request_submit(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUBMIT_LOCK])
+        earlier = _earlier_request(program_request)
+        program_request.duplicate_of = earlier
         program_request.save()
         events = ProgramRequestEvent.objects
         events.create(
@@ -246,10 +247,7 @@ def program_request_submit(
                 kind=ProgramRequestEvent.Kind.FLAGGED,
                 text=f"{CITY_SERVED_FLAG} ({served.name}, {served.schema_name})",
             )
-        earlier = _earlier_request(program_request)
         if earlier is not None:
-            program_request.duplicate_of = earlier
-            program_request.save(update_fields=["duplicate_of", "updated_at"])
             events.create(
                 request=program_request,
                 kind=ProgramRequestEvent.Kind.LINKED,
