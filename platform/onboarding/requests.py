@@ -123,6 +123,21 @@ def submission_allowed(*, ip: str | None, email: str | None) -> bool:
     return not (by_address or by_email)
 
 
+def resend_allowed(*, ip: str | None, program_request_id: int) -> bool:
+    """Count one "send the confirmation again" for this request and from this address."""
+    by_request = _over(
+        f"program-request:resend:{program_request_id}",
+        settings.PROGRAM_REQUEST_RESENDS_PER_HOUR,
+        3600,
+    )
+    by_address = _over(
+        f"program-request:resend-address:{ip or 'unknown'}",
+        settings.PROGRAM_REQUEST_RESENDS_PER_HOUR,
+        3600,
+    )
+    return not (by_request or by_address)
+
+
 def subdomain_check_allowed(ip: str | None) -> bool:
     """Count one live subdomain check from this address (the endpoint tells what is taken)."""
     return not _over(
@@ -265,6 +280,24 @@ def program_request_submit(
             confirm_days=MAX_AGE[Link.PROGRAM_REQUEST_CONFIRM].days,
         )
     return program_request
+
+
+def program_request_confirm_resend(program_request_id: int) -> bool:
+    """Email the confirmation link again (to the address given, never another), while the
+    request waits for it; False when there is nothing to confirm."""
+    with transaction.atomic():
+        program_request = (
+            ProgramRequest.objects.select_for_update().filter(pk=program_request_id).first()
+        )
+        if program_request is None or is_confirmed(program_request):
+            return False
+        requester_email(
+            program_request,
+            "request_confirm",
+            confirm_url=confirm_url(program_request),
+            confirm_days=MAX_AGE[Link.PROGRAM_REQUEST_CONFIRM].days,
+        )
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,19 +4,22 @@ a portal address, the "check your email" page and the confirmation link."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onboarding.forms import ProgramRequestForm
 from onboarding.requests import (
     confirm_link_read,
     is_confirmed,
     program_request_confirm,
+    program_request_confirm_resend,
     program_request_submit,
+    resend_allowed,
     subdomain_available,
     subdomain_check_allowed,
     submission_allowed,
@@ -64,7 +67,10 @@ def request_form(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            request.session[SENT_SESSION_KEY] = {"personal": program_request.personal_email}
+            request.session[SENT_SESSION_KEY] = {
+                "personal": program_request.personal_email,
+                "request": program_request.pk,
+            }
             return redirect("onboarding:request_sent")
     return _form_page(request, form, status=400)
 
@@ -73,6 +79,27 @@ def request_form(request: HttpRequest) -> HttpResponse:
 def request_sent(request: HttpRequest) -> HttpResponse:
     sent = request.session.get(SENT_SESSION_KEY) or {}
     return render(request, "onboarding/request_sent.html", {"personal": bool(sent.get("personal"))})
+
+
+@require_POST
+def request_resend(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation email again, for the request this browser just sent (a bot's
+    honeypot submission is answered the same way, with nothing sent)."""
+    sent = request.session.get(SENT_SESSION_KEY) or {}
+    program_request_id = sent.get("request")
+    if isinstance(program_request_id, int):
+        if not resend_allowed(ip=client_ip(request), program_request_id=program_request_id):
+            context = {
+                "personal": bool(sent.get("personal")),
+                "resend_refused": _(
+                    "The email has been sent again several times already. Please wait an hour, "
+                    "look in your spam folder, or send the form again with another address."
+                ),
+            }
+            return render(request, "onboarding/request_sent.html", context, status=429)
+        program_request_confirm_resend(program_request_id)
+    messages.success(request, _("We have sent the email again."))
+    return redirect("onboarding:request_sent")
 
 
 @require_safe

@@ -691,6 +691,7 @@ FORMS = [
     ),
     # The program request (onboarding) and its emailed confirmation link.
     Form("onboarding:request", "platform_visitor", PROGRAM_REQUEST, examples=5),
+    Form("onboarding:request_resend", "platform_visitor", {}, examples=3),
     Form(
         "onboarding:request_confirm",
         "platform_visitor",
