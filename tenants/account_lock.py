@@ -59,7 +59,7 @@ def lock_for(login: str, ip: str | None) -> Lock | None:
     return None
 
 
-def _count(key: str, window_seconds: int) -> int:
+def counter_add(key: str, window_seconds: int) -> int:
     """Add one to a counter that expires window_seconds after its first count; atomic in Redis,
     so that workers counting at once never lose a failure."""
     cache.add(key, 0, window_seconds)
@@ -75,13 +75,13 @@ def failure_record(login: str, ip: str | None) -> bool:
     this address; lock what the counts call for. True when this failure has just locked the
     account everywhere (the caller emails its owner the unlock link)."""
     keys = _keys(login, ip)
-    if _count(keys["pair_failures"], settings.ACCOUNT_LOCK_SECONDS) >= (
+    if counter_add(keys["pair_failures"], settings.ACCOUNT_LOCK_SECONDS) >= (
         settings.ACCOUNT_LOCK_AFTER_FAILURES
     ):
         # The lock runs ACCOUNT_LOCK_SECONDS from the last failure; a fresh count starts after.
         cache.set(keys["pair_lock"], True, settings.ACCOUNT_LOCK_SECONDS)
         cache.delete(keys["pair_failures"])
-    if _count(keys["account_failures"], settings.ACCOUNT_THROTTLE_SECONDS) >= (
+    if counter_add(keys["account_failures"], settings.ACCOUNT_THROTTLE_SECONDS) >= (
         settings.ACCOUNT_THROTTLE_FAILURES
     ):
         # add() is true once per lock: the owner gets one email, not one per later failure.

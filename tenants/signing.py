@@ -35,6 +35,8 @@ class Link(StrEnum):
     ACCOUNT_UNLOCK = "account-unlock"  # the owner's link out of an account-wide sign-in lock
     # Vendor staff's single-use way from the platform into a city's console (console.support).
     SUPPORT_ENTRY = "support-entry"
+    # A program request's "confirm your email address" (onboarding.requests, public schema).
+    PROGRAM_REQUEST_CONFIRM = "program-request-confirm"
 
 
 MAX_AGE: dict[Link, timedelta] = {
@@ -45,6 +47,7 @@ MAX_AGE: dict[Link, timedelta] = {
     # Set-password keys expire after Django's PASSWORD_RESET_TIMEOUT (checked by Django).
     Link.ACCOUNT_UNLOCK: timedelta(seconds=settings.ACCOUNT_UNLOCK_LINK_SECONDS),
     Link.SUPPORT_ENTRY: timedelta(seconds=settings.SUPPORT_ENTRY_LINK_SECONDS),
+    Link.PROGRAM_REQUEST_CONFIRM: timedelta(days=7),
 }
 
 

@@ -660,3 +660,15 @@ if SENTRY_DSN:
         release=envstr("SENTRY_RELEASE"),
         traces_sample_rate=float(envstr("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+
+# Program requests on the platform site (issue 15, onboarding.requests): how many a client
+# address may submit per hour and an email address per day, how many live subdomain checks an
+# address may make per minute, how often a confirmation link may be sent again, and the review
+# time the requester is promised (business days).
+PROGRAM_REQUESTS_PER_ADDRESS_HOUR = envint("PROGRAM_REQUESTS_PER_ADDRESS_HOUR", 5)
+PROGRAM_REQUESTS_PER_EMAIL_DAY = envint("PROGRAM_REQUESTS_PER_EMAIL_DAY", 3)
+PROGRAM_REQUEST_SUBDOMAIN_CHECKS_PER_MINUTE = envint(
+    "PROGRAM_REQUEST_SUBDOMAIN_CHECKS_PER_MINUTE", 30
+)
+PROGRAM_REQUEST_RESENDS_PER_HOUR = envint("PROGRAM_REQUEST_RESENDS_PER_HOUR", 3)
+PROGRAM_REQUEST_REVIEW_BUSINESS_DAYS = envint("PROGRAM_REQUEST_REVIEW_BUSINESS_DAYS", 3)

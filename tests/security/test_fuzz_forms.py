@@ -307,6 +307,20 @@ class Form:
 
 
 PLATFORM_PERSONAS = {"platform_visitor", "vendor"}
+PROGRAM_REQUEST = {
+    "agency_name": "Fuzzville Police Department",
+    "city": "Fuzzville",
+    "state": "NC",
+    "time_zone": "America/New_York",
+    "contact_name": "Fay Fuzz",
+    "contact_title": "Chief",
+    "contact_email": "fay@fuzzville.gov",
+    "contact_phone": "704-555-0100",
+    "expected_cameras": "10",
+    "wants_devices": "no",
+    "subdomain": "fuzz-request",
+    "purchasing": "card",
+}
 SITE = site_post_data(cameras=2)
 INCIDENT = incident_post_data()
 DEPARTMENT = {
@@ -695,6 +709,18 @@ FORMS = [
         accepted=shown,
         examples=5,
     ),
+    # The program request (onboarding) and its emailed confirmation link.
+    Form("onboarding:request", "platform_visitor", PROGRAM_REQUEST, examples=5),
+    Form("onboarding:request_resend", "platform_visitor", {}, examples=3),
+    Form(
+        "onboarding:request_confirm",
+        "platform_visitor",
+        {},
+        path={"token": "program_request_token"},
+        path_fuzzed=("token",),
+        accepted=shown,
+        examples=5,
+    ),
     # Stripe's webhook: nothing unsigned is ever accepted (400, no row written); signed events
     # are tested in tests/billing/test_webhooks_*.py.
     Form("stripe_webhook", "platform_visitor", {"type": "invoice.paid"}, accepted=lambda r: False),
@@ -826,6 +852,14 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
                 purchasing="card",
                 status=ProgramRequest.Status.NEW,
             ).pk
+        )
+        from onboarding.requests import confirm_token, program_request_submit
+
+        ids["program_request_token"] = confirm_token(
+            program_request_submit(
+                **{key: value for key, value in PROGRAM_REQUEST.items() if key != "wants_devices"}
+                | {"expected_cameras": 10, "wants_devices": False, "language": "en"}
+            )
         )
         get_user_model().objects.create_user(
             id=FUZZ_VENDOR_ID,
