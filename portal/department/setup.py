@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, Func, IntegerField, Subquery
+from django.db.models import Exists, F, Func, IntegerField, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -124,7 +124,8 @@ def _with_facts(checklists: Any) -> Any:
         .annotate(total=Func("pk", function="COUNT"))
         .values("total")
     )
-    return checklists.select_related("import_waived_by__user").annotate(
+    return checklists.annotate(
+        waived_by_email=F("import_waived_by__user__email"),
         staff_count=Subquery(accounts, output_field=IntegerField()),
         imported=Exists(ImportJob.objects.filter(status=ImportJob.Status.DONE)),
     )
@@ -132,7 +133,6 @@ def _with_facts(checklists: Any) -> Any:
 
 def _progress(checklist: Any, department: Department) -> SetupProgress:
     """The steps of a checklist row read by _with_facts, for the department it belongs to."""
-    waived_by = checklist.import_waived_by
     steps = [
         SetupStep(
             key="branding",
@@ -162,7 +162,7 @@ def _progress(checklist: Any, department: Department) -> SetupProgress:
             url=reverse("department:import"),
             done=bool(checklist.imported),
             waived_at=None if checklist.imported else checklist.import_waived_at,
-            waived_by=waived_by.user.email if waived_by is not None else None,
+            waived_by=checklist.waived_by_email,
         ),
     ]
     return SetupProgress(steps=steps, hidden=checklist.hidden_at is not None)
@@ -225,8 +225,10 @@ def setup_checklist_change(*, actor: Actor, department: Department, change: str)
     if change == SetupChange.IMPORT_NOT_NEEDED:
         if checklist.import_waived_at is None:
             checklist.import_waived_at, checklist.import_waived_by = now, member
+            checklist.waived_by_email = member.user.email
     elif change == SetupChange.IMPORT_NEEDED:
         checklist.import_waived_at, checklist.import_waived_by = None, None
+        checklist.waived_by_email = None
     elif change == SetupChange.HIDE:
         if not _progress(checklist, department).complete:
             raise SetupRefused(_("The setup steps can be hidden once every one is done."))
