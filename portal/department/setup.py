@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, F, Func, IntegerField, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -199,14 +199,13 @@ class SetupRefused(Exception):
         self.message = message
 
 
-class SetupChange:
-    """What an administrator may change on the checklist (the form's choices)."""
+class SetupChange(models.TextChoices):
+    """What an administrator may change on the checklist."""
 
     IMPORT_NOT_NEEDED = "import_not_needed"
     IMPORT_NEEDED = "import_needed"
     HIDE = "hide"
     SHOW = "show"
-    ALL = (IMPORT_NOT_NEEDED, IMPORT_NEEDED, HIDE, SHOW)
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from tenants.http import client_ip
 
 class SetupChangeForm(forms.Form):
     change = forms.ChoiceField(
-        choices=[(change, change) for change in SetupChange.ALL],
+        choices=SetupChange.choices,
         error_messages={"invalid_choice": _lazy("Unknown change to the setup steps.")},
     )
 
