@@ -23,6 +23,8 @@ How each step is read (never a box somebody ticks):
 - Import: done when an import was written (an ImportJob DONE), or when an administrator said
   the department has no existing list to import; that answer is stored with who and when and
   can be taken back.
+There is no "set up two-factor sign-in" step: the console's staff_required sends staff without
+a second factor to set one up before any console page, the dashboard included.
 
 Only administrators see the checklist (the ACCOUNTS capability: a department's own
 administrators, never an investigator nor a vendor support session). Once every step is done
