@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.registry.models import Participant, Site
+from portal.registry.models import Participant, Site, StaffMember
 from portal.registry.storage import city_path, evidence_storage
 
 
@@ -218,3 +218,36 @@ class FootageClip(models.Model):
         `.mp4`, and `evil.html` that sniffed as a video downloads as `evil.mp4`."""
         stem = self.original_name.rsplit(".", 1)[0] if "." in self.original_name else ""
         return f"{stem or f'clip-{self.pk}'}.{self.extension}"
+
+
+class SetupChecklist(models.Model):
+    """The first-run checklist of a department provisioned to be set up by its invited
+    administrator (portal.department.setup): one row per department schema, written at
+    provisioning. Its steps are read from the department's records; this row keeps only what
+    records cannot say: how the portal looked when provisioned, an import declared not needed,
+    and the list hidden once complete, each with who and when."""
+
+    # One row per schema: the department's checklist.
+    ONLY = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY)
+    started_at = models.DateTimeField(auto_now_add=True)
+    # The branding fields as provisioning left them (setup.branding_fingerprint): the branding
+    # step is done once the department's portal no longer looks like that.
+    branding_at_start = models.JSONField(default=dict)
+    import_waived_at = models.DateTimeField(null=True, blank=True)
+    import_waived_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="setup_checklist_only_one")
+        ]
+
+    def __str__(self) -> str:
+        return f"Setup checklist started {self.started_at:%Y-%m-%d}"

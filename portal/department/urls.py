@@ -1,10 +1,17 @@
 from django.urls import include, path
 
-from portal.department import billing_views, offer_views, portal_settings_views, views
+from portal.department import (
+    billing_views,
+    offer_views,
+    portal_settings_views,
+    setup_views,
+    views,
+)
 
 app_name = "department"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("setup/", setup_views.setup_checklist, name="setup_checklist"),
     path("staff/", views.staff, name="staff"),
     path("staff/<int:member_id>/role/", views.staff_role, name="staff_role"),
     path("staff/<int:member_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),

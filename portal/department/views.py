@@ -53,6 +53,7 @@ from portal.department.models import (
     Notification,
     NotificationRecipient,
 )
+from portal.department.setup import setup_checklist_for
 from portal.registry import registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner
@@ -163,6 +164,8 @@ def home(request: StaffRequest) -> HttpResponse:
             "program": program,
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            # The first-run checklist, for administrators of a department being set up.
+            "setup": setup_checklist_for(staff=request.staff, department=request.tenant),
         },
     )
 

@@ -99,7 +99,9 @@ LIVE_VIEW_ROUTES = {
     "live_cameras_data",
 }
 # Routes that change state without showing or sending anyone's details.
-UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel"}
+# The first-run checklist's answers (an import not needed, the list hidden) touch no owner's
+# data; the checklist row keeps who gave them and when (portal.department.setup).
+UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel", "setup_checklist"}
 # The resident portal: an owner sees and changes only their own registration, so its pages
 # record nothing by themselves. (What changes a site's integration, billing on Stripe's word or
 # an opt-out ending it, records INTEGRATION_START / INTEGRATION_END through the registry.)

@@ -544,6 +544,9 @@ FORMS = [
     Form("department:import", "administrator", {}, files=("file",), then=import_commit),
     Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
     Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
+    # Concord has no first-run checklist (a demo city): every change is refused with a message
+    # and writes nothing; the accepted changes are tested in tests/onboarding_checklist.
+    Form("department:setup_checklist", "administrator", {"change": "import_not_needed"}),
     # Live view: the fuzz world's camera is not integrated, so opening and renewing are refused
     # with the reason; closing the world's grant is accepted.
     Form(
