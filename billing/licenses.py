@@ -340,7 +340,9 @@ def license_draft(
             client=client, license_=license_, customer=customer, actor_email=actor_email
         )
         try:
-            _draft_invoice_item_add(client=client, license_=license_, customer=customer, draft=draft)
+            _draft_invoice_item_add(
+                client=client, license_=license_, customer=customer, draft=draft
+            )
         except BaseException:
             license_draft_discard(draft["id"], client=client)
             raise

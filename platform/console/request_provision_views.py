@@ -11,13 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
-
-from billing.gateway import PaymentsNotConfigured, StripeRefused, StripeUnavailable
-from billing.gateway import payments_configured as payments_on
-from console.department_views import VendorRequest
-from console.models import VendorCapability
-from console.provision_forms import ProvisionForm
-from console.views import vendor_capability_required
 from onboarding.models import ProgramRequest
 from onboarding.provisioning import (
     NO_LICENSE,
@@ -25,6 +18,13 @@ from onboarding.provisioning import (
     program_request_provision,
     provision_initial,
 )
+
+from billing.gateway import PaymentsNotConfigured, StripeRefused, StripeUnavailable
+from billing.gateway import payments_configured as payments_on
+from console.department_views import VendorRequest
+from console.models import VendorCapability
+from console.provision_forms import ProvisionForm
+from console.views import vendor_capability_required
 
 TEMPLATE = "console/requests/provision.html"
 
@@ -103,6 +103,4 @@ def program_request_provision_view(request: VendorRequest, request_id: int) -> H
             else:
                 messages.info(request, result.license_note)
             return redirect("console:program_request_provision", request_id=program_request.pk)
-    return render(
-        request, TEMPLATE, context | {"form": form}, status=400 if form.is_bound else 200
-    )
+    return render(request, TEMPLATE, context | {"form": form}, status=400 if form.is_bound else 200)

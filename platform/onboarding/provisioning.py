@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import zipcodes
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -126,7 +126,7 @@ class RequestProvisioned:
 def program_request_provision(
     *,
     program_request: ProgramRequest,
-    actor: AbstractBaseUser,
+    actor: User,
     department_fields: Mapping[str, Any],
     license_amount: int,
     license_period_start: date,
@@ -210,7 +210,7 @@ def program_request_provision(
 def _request_made_live(
     program_request: ProgramRequest,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     provisioned: Provisioned,
     license_: License | None,
     license_note: str,
@@ -268,9 +268,7 @@ def _request_made_live(
     )
 
 
-def _failure_record(
-    program_request: ProgramRequest, *, actor: AbstractBaseUser, error: Exception
-) -> None:
+def _failure_record(program_request: ProgramRequest, *, actor: User, error: Exception) -> None:
     """After the rollback, in a transaction of its own: why provisioning failed."""
     if isinstance(error, ValidationError):
         reason = " ".join(error.messages)

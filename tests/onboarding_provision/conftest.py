@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from onboarding.models import ProgramRequest
+from onboarding.provisioning import provision_initial
 
 from billing.fake_stripe import FakeStripe
 from billing.gateway import transport_injected
-from onboarding.models import ProgramRequest
-from onboarding.provisioning import provision_initial
 
 REQUEST_FIELDS: dict[str, Any] = {
     "agency_name": "Springfield Police Department",

@@ -73,7 +73,9 @@ def test_only_a_draft_is_sent(console, fake_stripe):
     sends = len(fake_stripe.calls("post", f"/v1/invoices/{license_.stripe_invoice_id}/send"))
     response = console.post(send_path(license_), {"po_number": "PO-2"}, follow=True)
     assert "This license is open: nothing to send." in response.content.decode()
-    assert len(fake_stripe.calls("post", f"/v1/invoices/{license_.stripe_invoice_id}/send")) == sends
+    assert (
+        len(fake_stripe.calls("post", f"/v1/invoices/{license_.stripe_invoice_id}/send")) == sends
+    )
     license_.refresh_from_db()
     assert license_.po_number == "PO-1"
 

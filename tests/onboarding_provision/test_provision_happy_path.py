@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django_tenants.utils import schema_context, schema_exists
+from onboarding.models import ProgramRequest, ProgramRequestEvent
 
 from billing.models import License
 from console.models import PlatformAuditEntry
-from onboarding.models import ProgramRequest, ProgramRequestEvent
 from tenants.models import Department, Domain
 from tests.onboarding_provision.conftest import form_data, provision_path
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-
 from onboarding.models import ProgramRequest, ProgramRequestEvent
+
 from tenants.models import Department
 from tests.onboarding_provision.conftest import form_data, provision_path, vendor_client
 
