@@ -139,10 +139,12 @@ def program_request_provision(
     (then the department goes live without one and the history says so).
 
     One transaction, the request's row locked throughout: a second call finds it provisioned
-    (RequestNotProvisionable). On any failure (ValidationError, a Stripe error, anything else)
-    nothing is left: no department, schema, domain, license or email, a Stripe draft already
-    made is deleted (best effort), the request stays approved and a FAILED line in its history
-    says why; the error is raised again."""
+    (RequestNotProvisionable). On any failure nothing is left: no department, schema, domain,
+    license or email, a Stripe draft already made is deleted (best effort), the request stays
+    approved, and the error is raised again. A refusal of the input (ValidationError: a
+    subdomain taken meanwhile, a bad colour) writes nothing else either, like any refused form;
+    any other failure (Stripe, the database, a bug) is told in a FAILED line of the request's
+    history, written after the rollback."""
     actor_email = getattr(actor, "email", "") or ""
     with_license = payments_configured()
     problems = license_terms_problems(
@@ -193,7 +195,13 @@ def program_request_provision(
                 license_=license_,
                 license_note=license_note,
             )
-    except RequestNotProvisionable:
+    except (RequestNotProvisionable, ValidationError):
+        # Input staff correct on the form (a subdomain taken meanwhile, a colour): refused
+        # with nothing written, like any form; the page shows why, field by field.
+        for department in created:
+            schema_drop_if_created_apart(department)
+        for draft_id in drafts:
+            license_draft_discard(draft_id)
         raise
     except Exception as error:
         for department in created:
@@ -270,11 +278,8 @@ def _request_made_live(
 
 def _failure_record(program_request: ProgramRequest, *, actor: User, error: Exception) -> None:
     """After the rollback, in a transaction of its own: why provisioning failed."""
-    if isinstance(error, ValidationError):
-        reason = " ".join(error.messages)
-    else:
-        # The gateway's errors carry a message for people; anything else is named.
-        reason = str(getattr(error, "message", "") or error) or type(error).__name__
+    # The gateway's errors carry a message for people; anything else is named.
+    reason = str(getattr(error, "message", "") or error) or type(error).__name__
     with transaction.atomic():
         ProgramRequestEvent.objects.create(
             request_id=program_request.pk,

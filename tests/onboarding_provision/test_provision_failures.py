@@ -63,8 +63,8 @@ def test_a_subdomain_taken_after_approval_is_asked_for_again(
 def test_a_subdomain_taken_between_the_form_and_the_service_is_a_field_error(
     console, approved, fake_stripe, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """The race past the form's own check: the service refuses, nothing is written, the
-    history says why."""
+    """The race past the form's own check: the service refuses and nothing is written (not
+    even a line of history: a refused form changes no row)."""
     original = provisioning.department_provision
 
     def taken_first(**fields):
@@ -78,8 +78,7 @@ def test_a_subdomain_taken_between_the_form_and_the_service_is_a_field_error(
     assert "is taken by Springfield Sheriff" in response.content.decode()
     # The other department rolled back with the attempt (it was made inside it here).
     assert_nothing_provisioned(approved)
-    (failed,) = approved.events.filter(kind=ProgramRequestEvent.Kind.FAILED)
-    assert "is taken by Springfield Sheriff" in failed.text
+    assert not approved.events.exists()
 
 
 def test_stripe_failing_during_the_draft_leaves_nothing(
@@ -159,6 +158,7 @@ def test_bad_input_is_refused_field_by_field_with_nothing_written(
     body = response.content.decode()
     assert f">{field}</a>: " in body and message in body
     assert_nothing_provisioned(approved)
+    assert not approved.events.exists()
     assert fake_stripe.requests == []
     assert Department.objects.get(schema_name="concord").name == "Concord Police Department"
 
