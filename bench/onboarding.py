@@ -59,12 +59,12 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import override_settings
     from django.utils import timezone
+    from onboarding.models import ProgramRequest
+    from onboarding.provisioning import provision_initial
 
     from billing.fake_stripe import FakeStripe
     from billing.gateway import transport_injected
     from console.lifecycle import department_delete
-    from onboarding.models import ProgramRequest
-    from onboarding.provisioning import provision_initial
     from tenants.database import throwaway_database
     from tenants.models import Department
     from tenants.services import platform_site_ensure, staff_account_ensure, template_schema_refresh

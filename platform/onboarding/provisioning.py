@@ -30,7 +30,12 @@ from console.models import PlatformAuditEntry
 from onboarding.emails import requester_email
 from onboarding.models import ProgramRequest, ProgramRequestEvent
 from tenants.models import Department
-from tenants.services import Provisioned, department_provision, schema_drop_if_created_apart
+from tenants.services import (
+    Provisioned,
+    department_provision,
+    schema_drop_if_created_apart,
+    taken_meanwhile,
+)
 
 # A city's service area when staff do not change it: most US cities fit in 8 km of their centre.
 SERVICE_RADIUS_DEFAULT_M = 8_000
@@ -169,6 +174,10 @@ def program_request_provision(
             if locked.status != Status.APPROVED:
                 raise RequestNotProvisionable(locked)
             provisioned = department_provision(**department_fields)
+            if not provisioned.created:
+                # department_provision updates a department of the same subdomain and name:
+                # a request never takes over an existing one (its changes roll back).
+                raise taken_meanwhile(provisioned.department.schema_name.replace("_", "-"))
             created.append(provisioned.department)
             department = provisioned.department
             license_: License | None = None

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_exists
 from onboarding import provisioning
 from onboarding.models import ProgramRequest, ProgramRequestEvent
@@ -190,3 +191,29 @@ def test_the_period_defaults_to_today_in_the_citys_zone(approved, time_machine):
     # 03:00 UTC on 1 January is still 31 December in Chicago.
     time_machine.move_to("2027-01-01T03:00:00Z")
     assert provisioning.provision_initial(approved)["period_start"] == date(2026, 12, 31)
+
+
+def test_a_department_of_the_same_name_and_subdomain_is_never_taken_over(
+    approved, fake_stripe, vendor_user, django_capture_on_commit_callbacks
+):
+    """department_provision would bring such a department up to date: a request refuses."""
+    existing = department_provision(**SPRINGFIELD).department
+    data = form_data(approved, primary_color="#000000")
+    with pytest.raises(ValidationError) as refused:
+        provisioning.program_request_provision(
+            program_request=approved,
+            actor=vendor_user,
+            department_fields={
+                **SPRINGFIELD,
+                "administrator_password": None,
+                "primary_color": data["primary_color"],
+            },
+            license_amount=4_800_00,
+            license_period_start=date(2027, 1, 1),
+        )
+    assert "was taken a moment ago" in refused.value.message_dict["subdomain"][0]
+    existing = Department.objects.select_related("branding").get(pk=existing.pk)
+    assert existing.branding.primary_color == "#1d4ed8"
+    assert not License.objects.filter(department=existing).exists()
+    approved.refresh_from_db()
+    assert (approved.status, approved.department) == (ProgramRequest.Status.APPROVED, None)
