@@ -329,6 +329,20 @@ class FakeStripe:
                 return self._invoice_draft(params)
             case "post", ["invoiceitems"]:
                 return self._invoice_item(params)
+            case "post", ["invoices", invoice_id]:
+                invoice = self._get(invoice_id, "invoice")
+                if invoice["status"] != "draft" and set(params) - {"metadata"}:
+                    raise _Refusal(400, "Only a draft invoice's fields can be updated.")
+                if "custom_fields" in params:
+                    invoice["custom_fields"] = params["custom_fields"] or None
+                invoice["metadata"] = {**invoice["metadata"], **params.get("metadata", {})}
+                return invoice
+            case "delete", ["invoices", invoice_id]:
+                invoice = self._get(invoice_id, "invoice")
+                if invoice["status"] != "draft":
+                    raise _Refusal(400, "You can only delete draft invoices.")
+                del self.objects[invoice_id]
+                return {"id": invoice_id, "object": "invoice", "deleted": True}
             case "post", ["invoices", invoice_id, "finalize"]:
                 invoice = self._get(invoice_id, "invoice")
                 invoice.update(status="open", number=f"CANV-{len(self.objects):06d}")

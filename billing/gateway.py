@@ -233,6 +233,13 @@ class Gateway:
             self.client.v1.invoice_items.create, params, self._creating(idempotency_key)
         )
 
+    def invoice_update(self, invoice_id: str, params: StripeDict) -> StripeDict:
+        return self._call(self.client.v1.invoices.update, invoice_id, params)
+
+    def invoice_delete(self, invoice_id: str) -> StripeDict:
+        """Delete a draft invoice (Stripe deletes only drafts)."""
+        return self._call(self.client.v1.invoices.delete, invoice_id)
+
     def invoice_finalize(self, invoice_id: str) -> StripeDict:
         return self._call(self.client.v1.invoices.finalize_invoice, invoice_id)
 

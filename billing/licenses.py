@@ -19,7 +19,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from billing.gateway import Gateway, StripeDict, gateway
+from billing.gateway import (
+    Gateway,
+    PaymentsNotConfigured,
+    StripeDict,
+    StripeRefused,
+    StripeUnavailable,
+    gateway,
+)
 from billing.models import Alert, Customer, License
 from billing.services import in_department, invoice_record
 from portal.registry.emails import email_send
@@ -94,6 +101,28 @@ def billing_staff_emails() -> list[str]:
         )
 
 
+def license_terms_problems(
+    *, amount: int, currency: str, po_number: str, contract: str, po_required: bool = True
+) -> dict[str, list[str]]:
+    """What is wrong with a license's terms alone (no department needed): the amount, the
+    currency, the PO number (required unless `po_required` is False: a draft may wait for it)
+    and the contract reference."""
+    problems: dict[str, list[str]] = {}
+    if not AMOUNT_MIN <= amount <= AMOUNT_MAX:
+        problems["amount"] = ["The amount must be between 0.50 and 999,999.99."]
+    if currency != "usd":
+        # The payment methods (a US bank transfer, ACH) are in US dollars.
+        problems["currency"] = ["Licenses are invoiced in US dollars (usd)."]
+    if not po_number.strip():
+        if po_required:
+            problems["po_number"] = ["Enter the city's purchase-order number."]
+    elif len(po_number) > 60:
+        problems["po_number"] = ["A purchase-order number has at most 60 characters."]
+    if len(contract) > 120:
+        problems["contract"] = ["A contract reference has at most 120 characters."]
+    return problems
+
+
 def _validate(
     *,
     department: Department,
@@ -102,21 +131,18 @@ def _validate(
     currency: str,
     po_number: str,
     contract: str,
+    po_required: bool = True,
 ) -> None:
     problems: dict[str, list[str]] = {}
     if department.is_platform:
         problems["department"] = ["The platform itself has no license."]
-    if not AMOUNT_MIN <= amount <= AMOUNT_MAX:
-        problems["amount"] = ["The amount must be between 0.50 and 999,999.99."]
-    if currency != "usd":
-        # The payment methods (a US bank transfer, ACH) are in US dollars.
-        problems["currency"] = ["Licenses are invoiced in US dollars (usd)."]
-    if not po_number.strip():
-        problems["po_number"] = ["Enter the city's purchase-order number."]
-    elif len(po_number) > 60:
-        problems["po_number"] = ["A purchase-order number has at most 60 characters."]
-    if len(contract) > 120:
-        problems["contract"] = ["A contract reference has at most 120 characters."]
+    problems |= license_terms_problems(
+        amount=amount,
+        currency=currency,
+        po_number=po_number,
+        contract=contract,
+        po_required=po_required,
+    )
     if License.objects.filter(department=department, period_start=period_start).exists():
         problems["period_start"] = [
             f"{department.name} already has a license starting {period_start:%Y-%m-%d}."
@@ -150,6 +176,60 @@ def department_customer(*, department: Department, client: Gateway | None = None
             defaults={"department": department, "participant_id": None, "email": email},
         )
     return customer
+
+
+def _description(license_: License) -> str:
+    return (
+        f"Canvass platform license, {license_.department.name}, "
+        f"{license_.period_start:%Y-%m-%d} to {license_.period_end:%Y-%m-%d}"
+    )
+
+
+def _po_custom_fields(po_number: str) -> list[StripeDict]:
+    # Stripe refuses an empty custom field: a draft without its PO number yet has none.
+    return [{"name": PO_FIELD, "value": po_number}] if po_number else []
+
+
+def _draft_invoice_create(
+    *, client: Gateway, license_: License, customer: Customer, actor_email: str
+) -> StripeDict:
+    """The license's Stripe invoice as a draft: send_invoice, net 30, the PO number as a custom
+    field, payable by bank transfer; its line comes next (_draft_invoice_item_add)."""
+    contract = license_.contract
+    params: StripeDict = {
+        "customer": customer.stripe_customer_id,
+        "collection_method": "send_invoice",
+        "days_until_due": NET_DAYS,
+        "description": _description(license_) + (f" (contract {contract})" if contract else ""),
+        "metadata": {
+            "license": str(license_.pk),
+            "department": license_.department.schema_name,
+            "issued_by": actor_email,
+        },
+        "payment_settings": PAYMENT_SETTINGS,
+        "pending_invoice_items_behavior": "exclude",
+        "auto_advance": False,
+    }
+    if license_.po_number:
+        params["custom_fields"] = _po_custom_fields(license_.po_number)
+    return client.invoice_create(params, idempotency_key=f"license-{license_.pk}-invoice")
+
+
+def _draft_invoice_item_add(
+    *, client: Gateway, license_: License, customer: Customer, draft: StripeDict
+) -> StripeDict:
+    amount, currency = license_.amount, license_.currency
+    return client.invoice_item_create(
+        {
+            "customer": customer.stripe_customer_id,
+            "invoice": draft["id"],
+            "amount": amount,
+            "currency": currency,
+            "description": _description(license_),
+            "metadata": {"license": str(license_.pk)},
+        },
+        idempotency_key=f"license-{license_.pk}-item-{amount}{currency}",
+    )
 
 
 def license_issue(
@@ -200,42 +280,128 @@ def license_issue(
             contract=contract,
             status=License.Status.DRAFT,
         )
-        description = (
-            f"Canvass platform license, {department.name}, "
-            f"{period_start:%Y-%m-%d} to {period_end:%Y-%m-%d}"
+        draft = _draft_invoice_create(
+            client=client, license_=license_, customer=customer, actor_email=actor_email
         )
-        draft = client.invoice_create(
-            {
-                "customer": customer.stripe_customer_id,
-                "collection_method": "send_invoice",
-                "days_until_due": NET_DAYS,
-                "custom_fields": [{"name": PO_FIELD, "value": po_number}],
-                "description": description + (f" (contract {contract})" if contract else ""),
-                "metadata": {
-                    "license": str(license_.pk),
-                    "department": department.schema_name,
-                    "issued_by": actor_email,
-                },
-                "payment_settings": PAYMENT_SETTINGS,
-                "pending_invoice_items_behavior": "exclude",
-                "auto_advance": False,
-            },
-            idempotency_key=f"license-{license_.pk}-invoice",
-        )
-        client.invoice_item_create(
-            {
-                "customer": customer.stripe_customer_id,
-                "invoice": draft["id"],
-                "amount": amount,
-                "currency": currency,
-                "description": description,
-                "metadata": {"license": str(license_.pk)},
-            },
-            idempotency_key=f"license-{license_.pk}-item-{amount}{currency}",
-        )
+        _draft_invoice_item_add(client=client, license_=license_, customer=customer, draft=draft)
         client.invoice_finalize(draft["id"])
         sent = client.invoice_send(draft["id"])
         invoice_record(stripe_invoice=sent, department=department)
+    license_.refresh_from_db()
+    return license_
+
+
+def license_draft(
+    *,
+    actor_email: str,
+    department: Department,
+    period_start: date,
+    amount: int,
+    currency: str = "usd",
+    po_number: str = "",
+    contract: str = "",
+) -> License:
+    """A department's license as a draft Stripe invoice for vendor staff to send later
+    (license_send): the customer, the draft and its line, neither finalized nor sent; the PO
+    number may come later. The license row (status draft, the draft's id) exists only if every
+    Stripe call succeeded; a draft made before a failed line is deleted again (best effort).
+    Inside a caller's transaction (a department provisioned from its request) it rolls back
+    with it, and the caller deletes the draft (license_draft_discard)."""
+    currency = (currency or "").strip().lower()
+    po_number = (po_number or "").strip()
+    contract = (contract or "").strip()
+    validate = partial(
+        _validate,
+        department=department,
+        period_start=period_start,
+        amount=amount,
+        currency=currency,
+        po_number=po_number,
+        contract=contract,
+        po_required=False,
+    )
+    validate()
+    client = gateway()
+    customer = department_customer(department=department, client=client)
+    with transaction.atomic():
+        Department.objects.select_for_update().get(pk=department.pk)
+        validate()
+        license_ = License.objects.create(
+            department=department,
+            period_start=period_start,
+            period_end=renewal_date(period_start),
+            amount=amount,
+            currency=currency,
+            po_number=po_number,
+            contract=contract,
+            status=License.Status.DRAFT,
+        )
+        draft = _draft_invoice_create(
+            client=client, license_=license_, customer=customer, actor_email=actor_email
+        )
+        try:
+            _draft_invoice_item_add(
+                client=client, license_=license_, customer=customer, draft=draft
+            )
+        except BaseException:
+            license_draft_discard(draft["id"], client=client)
+            raise
+        license_.stripe_invoice_id = draft["id"]
+        license_.save(update_fields=["stripe_invoice_id"])
+    return license_
+
+
+def license_draft_discard(stripe_invoice_id: str, *, client: Gateway | None = None) -> bool:
+    """Delete a draft license invoice at Stripe after the license it was made for was rolled
+    back; best effort (whether it was deleted): an orphaned draft is never sent, and vendor
+    staff see it in Stripe's dashboard with the license's metadata."""
+    try:
+        (client or gateway()).invoice_delete(stripe_invoice_id)
+    except (PaymentsNotConfigured, StripeUnavailable, StripeRefused):
+        return False
+    return True
+
+
+def license_send(*, actor_email: str, license_: License, po_number: str = "") -> License:
+    """Finalize and send a draft license's Stripe invoice (net 30, payable by bank transfer);
+    `po_number` fills in (or replaces) the license's purchase-order number, which sending needs
+    like license_issue does. ValidationError when the license is not a draft or has no PO
+    number; PaymentsNotConfigured, StripeUnavailable, StripeRefused from Stripe (the license
+    stays a draft)."""
+    po_number = (po_number or "").strip()
+    client = gateway()
+    with transaction.atomic():
+        license_ = (
+            License.objects.select_for_update().select_related("department").get(pk=license_.pk)
+        )
+        if license_.status != License.Status.DRAFT or not license_.stripe_invoice_id:
+            raise ValidationError(
+                f"This license is {license_.get_status_display().lower()}, not a draft: "
+                "there is nothing to send."
+            )
+        po_number = po_number or license_.po_number
+        problems = license_terms_problems(
+            amount=license_.amount,
+            currency=license_.currency,
+            po_number=po_number,
+            contract=license_.contract,
+        )
+        if problems:
+            raise ValidationError(problems)
+        invoice_id = license_.stripe_invoice_id
+        if po_number != license_.po_number:
+            license_.po_number = po_number
+            license_.save(update_fields=["po_number"])
+        client.invoice_update(
+            invoice_id,
+            {
+                "custom_fields": _po_custom_fields(po_number),
+                "metadata": {"sent_by": actor_email},
+            },
+        )
+        client.invoice_finalize(invoice_id)
+        sent = client.invoice_send(invoice_id)
+        invoice_record(stripe_invoice=sent, department=license_.department)
     license_.refresh_from_db()
     return license_
 

@@ -88,3 +88,14 @@ class LicenseForm(forms.Form):
 
     def service_fields(self) -> dict[str, Any]:
         return {**self.cleaned_data, "amount": cents(self.cleaned_data["amount"])}
+
+
+class LicenseSendForm(forms.Form):
+    """Sending a draft license's invoice: its PO number, if the city has not given it yet."""
+
+    po_number = forms.CharField(
+        label="Purchase-order number",
+        max_length=60,
+        required=False,
+        help_text="Printed on the invoice; required before it is sent.",
+    )

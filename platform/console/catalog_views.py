@@ -19,11 +19,11 @@ from billing.gateway import (
     StripeUnavailable,
     payments_configured,
 )
-from billing.licenses import license_issue
+from billing.licenses import license_issue, license_send
 from billing.models import DevicePlan, License, PlanOffer
 from console.audit import billing_action_record
 from console.billing_views import billing_staff_required
-from console.catalog_forms import LicenseForm, PlanForm
+from console.catalog_forms import LicenseForm, LicenseSendForm, PlanForm
 from tenants.models import Department
 
 NOT_CONFIGURED = (
@@ -181,5 +181,54 @@ def license_new(request: HttpRequest) -> HttpResponse:
         request,
         "console/catalog/license_form.html",
         {"form": form, "payments_configured": payments_configured()},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@billing_staff_required
+def license_send_view(request: HttpRequest, license_id: int) -> HttpResponse:
+    """Send a draft license's invoice (one made when a department was provisioned from its
+    request): finalized and sent through Stripe; the PO number is asked for when missing."""
+    license_ = get_object_or_404(License.objects.select_related("department"), pk=license_id)
+    form = LicenseSendForm(request.POST or None, initial={"po_number": license_.po_number})
+    if license_.status != License.Status.DRAFT:
+        messages.error(
+            request, f"This license is {license_.get_status_display().lower()}: nothing to send."
+        )
+        return redirect("console:licenses")
+    if request.method == "POST" and form.is_valid():
+        try:
+            license_ = license_send(
+                actor_email=getattr(request.user, "email", ""),
+                license_=license_,
+                po_number=form.cleaned_data["po_number"],
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        except PaymentsNotConfigured:
+            form.add_error(None, NOT_CONFIGURED)
+        except StripeUnavailable as error:
+            form.add_error(None, f"{error.message} The license is still a draft.")
+        except StripeRefused as error:
+            form.add_error(None, f"Stripe refused: {error.message} The license is still a draft.")
+        else:
+            billing_action_record(
+                actor=request.user,
+                what="license_send",
+                department=license_.department,
+                license=license_.pk,
+                po_number=license_.po_number,
+            )
+            messages.success(
+                request,
+                f"The license invoice for {license_.department.name} was sent "
+                f"(PO {license_.po_number}, due {license_.due_date}).",
+            )
+            return redirect("console:licenses")
+    return render(
+        request,
+        "console/catalog/license_send.html",
+        {"form": form, "license": license_, "payments_configured": payments_configured()},
         status=400 if form.is_bound else 200,
     )

@@ -89,6 +89,11 @@ urlpatterns = [
     path("console/catalog/<int:plan_id>/sync/", catalog_views.plan_sync, name="plan_sync"),
     path("console/licenses/", catalog_views.licenses, name="licenses"),
     path("console/licenses/new/", catalog_views.license_new, name="license_new"),
+    path(
+        "console/licenses/<int:license_id>/send/",
+        catalog_views.license_send_view,
+        name="license_send",
+    ),
     # Billing (vendor staff whose role runs billing: console.access).
     path("console/billing/", billing_views.subscriptions, name="billing_subscriptions"),
     path(

@@ -619,6 +619,18 @@ FORMS = [
     Form("console:plan_sync", "vendor", {}, path={"plan_id": "plan"}, examples=4),
     Form("console:plans_sync", "vendor", {}, examples=4),
     Form("console:license_new", "vendor", LICENSE),
+    # Issue 15: provisioning an approved program request (rolled back after each post), and
+    # sending the draft license it leaves (tests/onboarding_provision).
+    Form(
+        "console:program_request_provision",
+        "vendor",
+        DEPARTMENT
+        | {"amount": "4800", "period_start": "2027-01-01", "po_number": "", "contract": ""},
+        path={"request_id": "program_request"},
+        files=("logo",),
+        examples=8,
+    ),
+    Form("console:license_send", "vendor", {"po_number": "PO-9"}, path={"license_id": "draft"}),
     # Vendor support: a session's request, and a vendor staff member's role.
     Form(
         "console:department_support",
@@ -871,6 +883,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             is_staff=True,
         )
     ids |= billing_world(site, plan)
+    ids |= onboarding_world()
     ids |= device_world(site)
     vendor = host_client("localhost")
     with schema_context("public"):
@@ -903,6 +916,40 @@ def _grant(site: Any, staff: Any) -> int:
         case_number="CPD-1",
         expires_at=timezone.now() + timedelta(minutes=15),
     ).pk
+
+
+def onboarding_world() -> dict[str, str]:
+    """An approved program request for Fuzzville, and a draft license of Concord's (at the
+    world's fake Stripe) to send."""
+    from datetime import date
+
+    from django.utils import timezone
+    from onboarding.models import ProgramRequest
+
+    from billing.licenses import license_draft
+    from tenants.models import Department
+
+    request = ProgramRequest.objects.create(
+        agency_name=DEPARTMENT["name"],
+        city=DEPARTMENT["city"],
+        state=DEPARTMENT["state"],
+        contact_name="Fuzz Chief",
+        contact_title="Chief",
+        contact_email=DEPARTMENT["administrator_email"],
+        contact_phone="+1 704 555 0100",
+        expected_cameras=100,
+        subdomain=DEPARTMENT["subdomain"],
+        purchasing=ProgramRequest.Purchasing.PURCHASE_ORDER,
+        status=ProgramRequest.Status.APPROVED,
+        email_confirmed_at=timezone.now(),
+    )
+    draft = license_draft(
+        actor_email="fuzz@canvass.example.org",
+        department=Department.objects.get(schema_name=CITY),
+        period_start=date(2031, 1, 1),
+        amount=480_000,
+    )
+    return {"program_request": str(request.pk), "draft": str(draft.pk)}
 
 
 def billing_world(site: Any, plan: Any) -> dict[str, str]:
