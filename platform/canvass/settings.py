@@ -660,3 +660,12 @@ if SENTRY_DSN:
         release=envstr("SENTRY_RELEASE"),
         traces_sample_rate=float(envstr("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+# --- The platform site (issue 15: the public website) ---
+# Where the source code is published (linked from every page of the platform site), and where
+# vulnerabilities are reported (the security statement).
+CANVASS_SOURCE_URL = envstr("CANVASS_SOURCE_URL", "https://github.com/canvass-registry/canvass")
+SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BASE_DOMAIN}")
+# How long a rendered public page is kept and served again to visitors without a session
+# (website.cache); the pricing page, which reads the device catalogue, a shorter time.
+WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
+WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
