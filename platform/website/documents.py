@@ -95,7 +95,13 @@ class _LinkRewriter(Treeprocessor):
         target = posixpath.normpath(posixpath.join(posixpath.dirname(self.source), parts.path))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         if target in self.slugs:
-            return reverse("website:document", args=[self.slugs[target]]) + fragment
+            # The platform's URLs, whichever host (or none, in a command) renders the document.
+            url = reverse(
+                "website:document",
+                args=[self.slugs[target]],
+                urlconf=settings.PUBLIC_SCHEMA_URLCONF,
+            )
+            return url + fragment
         if target.startswith("..") or target == ".":
             return "#"
         source = settings.CANVASS_SOURCE_URL.rstrip("/")
