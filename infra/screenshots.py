@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
+from playwright.sync_api import ViewportSize
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "platform" / "website" / "static" / "website" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-SIZE = {"width": 1280, "height": 800}
+SIZE: ViewportSize = {"width": 1280, "height": 800}
 # The demo's people (tenants.demo prints them) and its authenticator secret.
 RESIDENT = ("sam@residents.example.org", "demo-concord-resident")
 RESIDENT_ADDRESS = "402 Main St"

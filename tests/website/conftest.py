@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
+from django.conf import settings
+from django.test import Client
 from website.cache import pages_clear
 
 
@@ -16,9 +17,7 @@ def _no_kept_pages() -> Iterator[None]:
     pages_clear()
 
 
-def spanish(client):  # type: ignore[no-untyped-def]
+def spanish(client: Client) -> Client:
     """The client, asking for Spanish the way the language switch does (its cookie)."""
-    from django.conf import settings
-
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
     return client

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-
 from website.documents import document_render, documents
 
 
@@ -62,7 +61,7 @@ def repository(tmp_path, settings):
     (tmp_path / "docs" / "guide.md").write_text(
         "# The guide\n\nFirst paragraph of the guide.\n\n"
         "<script>alert('raw')</script>\n\n"
-        "Inline <b onclick=\"x()\">bold</b> text.\n\n"
+        'Inline <b onclick="x()">bold</b> text.\n\n'
         "[evil](javascript:alert(1)) [home](../README.md) [code](../tenants/models.py#L3) "
         "[site](https://example.org/) [up](../../etc/passwd)\n\n## Backups\n\nText.\n"
     )

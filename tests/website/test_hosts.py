@@ -46,7 +46,9 @@ def test_every_footer_link_of_the_site_answers(platform_client, settings):
 
 
 def test_the_other_parts_have_their_place_in_the_platforms_urls():
-    prefixes = {str(pattern.pattern) for pattern in get_resolver("canvass.urls_public").url_patterns}
+    prefixes = {
+        str(pattern.pattern) for pattern in get_resolver("canvass.urls_public").url_patterns
+    }
 
     assert {"cities/", "request/"} <= prefixes
 
@@ -64,7 +66,7 @@ def test_the_source_and_security_contact_come_from_the_settings(platform_client,
 def test_the_default_security_contact_is_on_the_base_domain():
     from canvass import settings as project
 
-    assert project.SECURITY_CONTACT_EMAIL == f"security@{project.CANVASS_BASE_DOMAIN}"
+    assert f"security@{project.CANVASS_BASE_DOMAIN}" == project.SECURITY_CONTACT_EMAIL
     assert project.CANVASS_SOURCE_URL.startswith("https://")
 
 

@@ -3,8 +3,8 @@ and counts written the way amounts are."""
 
 from __future__ import annotations
 
-from django import template
 from babel.numbers import format_decimal
+from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
