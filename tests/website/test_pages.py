@@ -39,8 +39,8 @@ def test_each_page_answers_in_spanish(platform_client, path):
     page = response.content.decode()
     assert PAGES[path][1] in page
     assert '<html lang="es">' in page
-    assert "Solicite un programa" in page  # the footer too
-    assert "Request a program" not in page
+    assert "Directorio de ciudades" in page  # the footer too
+    assert "Directory of cities" not in page
 
 
 def test_the_browsers_language_is_followed_without_a_cookie(platform_client):
