@@ -65,3 +65,9 @@ def site_device_subscription(department: Department, site_id: int) -> Subscripti
         .order_by("-entitled", "-created_at", "-pk")
         .first()
     )
+
+
+def plans_on_sale() -> QuerySet[DevicePlan]:
+    """Every device plan on sale, cheapest yearly subscription first: the platform site's
+    price list (a department offers a choice of these, plans_offered)."""
+    return DevicePlan.objects.filter(active=True).order_by("yearly_price", "device_price", "pk")

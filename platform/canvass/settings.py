@@ -672,3 +672,12 @@ PROGRAM_REQUEST_SUBDOMAIN_CHECKS_PER_MINUTE = envint(
 )
 PROGRAM_REQUEST_RESENDS_PER_HOUR = envint("PROGRAM_REQUEST_RESENDS_PER_HOUR", 3)
 PROGRAM_REQUEST_REVIEW_BUSINESS_DAYS = envint("PROGRAM_REQUEST_REVIEW_BUSINESS_DAYS", 3)
+# --- The platform site (issue 15: the public website) ---
+# Where the source code is published (linked from every page of the platform site), and where
+# vulnerabilities are reported (the security statement).
+CANVASS_SOURCE_URL = envstr("CANVASS_SOURCE_URL", "https://github.com/canvass-registry/canvass")
+SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BASE_DOMAIN}")
+# How long a rendered public page is kept and served again to visitors without a session
+# (website.cache); the pricing page, which reads the device catalogue, a shorter time.
+WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
+WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)

@@ -7,4 +7,10 @@ from website import views
 app_name = "website"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("pricing/", views.pricing, name="pricing"),
+    path("security/", views.security, name="security"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("docs/", views.docs_index, name="docs"),
+    path("docs/<slug:slug>/", views.document, name="document"),
+    path("language/", views.language, name="language"),
 ]
