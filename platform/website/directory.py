@@ -6,6 +6,7 @@ tenants.models.DepartmentQuerySet.listed(); this module only reads it."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -21,24 +22,23 @@ from django.db.models import (
     Case,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from tenants.models import EARTH_RADIUS_M, Department, Domain
+from tenants.models import EARTH_RADIUS_M, Department
 
 PAGE_SIZE = 50
 # A ZIP code outside every service area still lists the programs this close to it (measured
@@ -121,9 +121,9 @@ def _distance_m(latitude: float, longitude: float) -> ExpressionWrapper:
 def listed_departments() -> QuerySet[Department]:
     """The listed departments with what the directory shows and nothing else: one query, the
     branding, programme and primary address joined (so Department.url asks nothing more)."""
-    primary = Domain.objects.filter(tenant=OuterRef("pk"), is_primary=True).values("domain")[:1]
     return (
         Department.objects.listed()
+        .annotate(primary=FilteredRelation("domains", condition=Q(domains__is_primary=True)))
         .select_related("branding", "program")
         .only(
             "schema_name",
@@ -135,7 +135,7 @@ def listed_departments() -> QuerySet[Department]:
             "program__center_longitude",
             "program__service_radius_m",
         )
-        .annotate(primary_host=Subquery(primary))
+        .annotate(primary_host=F("primary__domain"))
         .filter(primary_host__isnull=False, branding__isnull=False, program__isnull=False)
     )
 
@@ -143,7 +143,7 @@ def listed_departments() -> QuerySet[Department]:
 def _primed(department: Department) -> Department:
     """Department.primary_domain is a cached_property: the annotated address takes its place, so
     Department.url asks the database nothing."""
-    vars(department)["primary_domain"] = vars(department)["primary_host"]
+    department.__dict__["primary_domain"] = department.__dict__["primary_host"]
     return department
 
 
@@ -284,11 +284,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def map_data(request: HttpRequest) -> JsonResponse:
-    cities = cache.get(MAP_CACHE_KEY)
-    if cities is None:
-        cities = map_cities()
-        cache.set(MAP_CACHE_KEY, cities, MAP_CACHE_SECONDS)
-    response = JsonResponse(cities, safe=False)
+def map_data(request: HttpRequest) -> HttpResponse:
+    # Kept encoded: a thousand cities' JSON is built once a minute, not on each request.
+    body = cache.get(MAP_CACHE_KEY)
+    if body is None:
+        body = json.dumps(map_cities(), ensure_ascii=False, separators=(",", ":"))
+        cache.set(MAP_CACHE_KEY, body, MAP_CACHE_SECONDS)
+    response = HttpResponse(body, content_type="application/json")
     patch_cache_control(response, public=True, max_age=MAP_CACHE_SECONDS)
     return response

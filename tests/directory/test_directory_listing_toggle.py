@@ -30,9 +30,7 @@ def test_the_settings_page_shows_the_choice(admin):
     assert re.search(r'<input type="radio" name="listed" value="True"[^>]*checked', page)
 
 
-def test_an_administrator_takes_the_program_out_of_the_directory_and_back(
-    admin, platform_client
-):
+def test_an_administrator_takes_the_program_out_of_the_directory_and_back(admin, platform_client):
     response = admin.client.post(SETTINGS, form_data(listed="False"), follow=True)
     assert response.status_code == 200
     assert "Your program is no longer listed in the directory" in response.content.decode()
