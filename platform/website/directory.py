@@ -123,7 +123,9 @@ def listed_departments() -> QuerySet[Department]:
     branding, programme and primary address joined (so Department.url asks nothing more)."""
     return (
         Department.objects.listed()
-        .annotate(primary=FilteredRelation("domains", condition=Q(domains__is_primary=True)))
+        .annotate(
+            primary_address=FilteredRelation("domains", condition=Q(domains__is_primary=True))
+        )
         .select_related("branding", "program")
         .only(
             "schema_name",
@@ -135,7 +137,7 @@ def listed_departments() -> QuerySet[Department]:
             "program__center_longitude",
             "program__service_radius_m",
         )
-        .annotate(primary_host=F("primary__domain"))
+        .annotate(primary_host=F("primary_address__domain"))
         .filter(primary_host__isnull=False, branding__isnull=False, program__isnull=False)
     )
 
