@@ -27,7 +27,7 @@
   function show(element) {
     if (typeof L === "undefined") { return; }
     element.hidden = false;
-    const map = L.map(element, { preferCanvas: true }).setView(US_CENTRE, 4);
+    const map = L.map(element).setView(US_CENTRE, 4);
     L.tileLayer(element.dataset.tiles, { maxZoom: 18, attribution: element.dataset.attribution }).addTo(map);
     const zipLat = parseFloat(element.dataset.centerLat);
     const zipLng = parseFloat(element.dataset.centerLng);
@@ -37,9 +37,14 @@
         const points = [];
         cities.forEach(function (city) {
           points.push([city.lat, city.lng]);
-          L.circleMarker([city.lat, city.lng], { radius: 7, color: "#1d4ed8", weight: 2, fillOpacity: 0.7 })
+          // A marker of the page's own style (no image to fetch), reachable by keyboard: Tab
+          // to it, Enter opens its popup.
+          L.marker([city.lat, city.lng], {
+            icon: L.divIcon({ className: "directory-marker", iconSize: [16, 16] }),
+            title: city.name + " (" + city.city + ", " + city.state + ")",
+            alt: city.name,
+          })
             .bindPopup(popup(city, element.dataset.openLabel))
-            .bindTooltip(city.name)
             .addTo(map);
         });
         if (!isNaN(zipLat) && !isNaN(zipLng)) {
