@@ -80,6 +80,17 @@ class DepartmentEditForm(forms.Form):
     city = forms.CharField(max_length=100)
     state = forms.CharField(max_length=2, help_text="Two letters, e.g. NC.")
     time_zone = forms.ChoiceField(choices=())
+    # Two choices rather than a checkbox: a form sent without the field changes nothing.
+    listed = forms.TypedChoiceField(
+        label="Directory of participating cities",
+        choices=[(True, "Listed"), (False, "Not listed")],
+        coerce=lambda value: value == "True",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Whether the platform site's directory shows this program while it is active "
+        "(its administrators can change it too).",
+    )
     display_name = forms.CharField(label="Program name", max_length=100)
     primary_color = forms.CharField(
         label="Primary colour", widget=forms.TextInput(attrs={"type": "color"})
@@ -127,7 +138,8 @@ class DepartmentEditForm(forms.Form):
     def initial_for(department: Department) -> dict[str, Any]:
         branding, program = department.branding, department.program
         initial: dict[str, Any] = {
-            field: getattr(department, field) for field in ("name", "city", "state", "time_zone")
+            field: getattr(department, field)
+            for field in ("name", "city", "state", "time_zone", "listed")
         }
         initial |= {
             field: getattr(branding, field)
@@ -161,7 +173,10 @@ class DepartmentEditForm(forms.Form):
     def changes(self) -> dict[str, Any]:
         """The cleaned values the service takes as `changes`."""
         special = {"languages", "terms_text", "logo", "logo_clear"}
-        return {name: value for name, value in self.cleaned_data.items() if name not in special}
+        changes = {name: value for name, value in self.cleaned_data.items() if name not in special}
+        if changes.get("listed") is None:
+            changes.pop("listed", None)  # not sent: unchanged
+        return changes
 
 
 class DomainAddForm(forms.Form):

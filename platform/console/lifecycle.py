@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 Action = PlatformAuditEntry.Action
 
 # What vendor staff may change on a department; the subdomain (its schema) is fixed for life.
-DEPARTMENT_FIELDS = ("name", "city", "state", "time_zone")
+# `listed`: whether the platform site's directory of participating cities shows it.
+DEPARTMENT_FIELDS = ("name", "city", "state", "time_zone", "listed")
 BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
 PROGRAM_FIELDS = (
     "center_latitude",

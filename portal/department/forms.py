@@ -459,6 +459,25 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         ),
     )
 
+    # The platform site's directory of participating cities (Department.listed). Two choices
+    # rather than a checkbox: a form sent without the field (an older page) changes nothing.
+    listed = forms.TypedChoiceField(
+        label=_("Directory of participating cities"),
+        choices=[
+            (True, _("List our program in the directory")),
+            (False, _("Do not list our program")),
+        ],
+        coerce=lambda value: value == "True",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "The platform site's directory shows your program's name, city, state, logo and a "
+            "link to this portal, so that residents can find it. Not listed, residents reach "
+            "your portal only through your own links."
+        ),
+    )
+
     BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
 
     @classmethod
@@ -468,4 +487,13 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         return initial | {
             "languages": branding.languages,
             "terms_text": department.program.terms_text,
+            "listed": department.listed,
         }
+
+    def changes(self) -> dict[str, Any]:
+        """The branding's cleaned values and, when the form sent it, the directory listing."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.BRANDING_FIELDS}
+        if data["listed"] is not None:
+            changes["listed"] = data["listed"]
+        return changes

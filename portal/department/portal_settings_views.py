@@ -1,6 +1,7 @@
 """The department console's page for the city's own portal: its administrator sets the program's
 name, colours, logo, welcome texts, languages and terms (a changed text is a new terms version,
-which participants accept at their next visit)."""
+which participants accept at their next visit), and whether the platform site's directory of
+participating cities lists the program."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def portal_settings(request: StaffRequest) -> HttpResponse:
                 locked = Department.objects.select_for_update().get(pk=department.pk)
                 applied = department_settings_apply(
                     locked,
-                    fields=PortalSettingsForm.BRANDING_FIELDS,
-                    changes={name: data[name] for name in PortalSettingsForm.BRANDING_FIELDS},
+                    fields=(*PortalSettingsForm.BRANDING_FIELDS, "listed"),
+                    changes=form.changes(),
                     languages=data["languages"],
                     terms_text=data["terms_text"],
                     logo=data["logo"],
@@ -58,6 +59,19 @@ def portal_settings(request: StaffRequest) -> HttpResponse:
                 messages.success(request, _("Your portal's settings are saved."))
             else:
                 messages.info(request, _("Nothing had changed; nothing was saved."))
+            if "listed" in applied.changed:
+                messages.info(
+                    request,
+                    _(
+                        "Your program is now listed in the directory of participating cities "
+                        "(its map shows the change within a minute)."
+                    )
+                    if data["listed"]
+                    else _(
+                        "Your program is no longer listed in the directory of participating "
+                        "cities (its map shows the change within a minute)."
+                    ),
+                )
             return redirect("department:portal_settings")
     return render(
         request,
