@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from onboarding.models import ProgramRequest
 from onboarding.provisioning import (
@@ -30,18 +30,8 @@ TEMPLATE = "console/requests/provision.html"
 
 
 def request_back_url(program_request: ProgramRequest) -> str:
-    """The request's own page in the queue (console.urls_requests), or the queue, or the
-    departments when the queue is not there."""
-    for name, args in (
-        ("console:program_request", [program_request.pk]),
-        ("console:program_requests", []),
-        ("console:departments", []),
-    ):
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return "/console/"
+    """The request's own page in the queue."""
+    return reverse("console:program_request", args=[program_request.pk])
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from onboarding import review
 from onboarding.models import ProgramRequest
@@ -94,7 +95,7 @@ def _page(
         "note_form": note_form or NoteForm(),
         "status_form": status_form or StatusForm(),
         "refused": refused,
-        "provision_path": f"/console/requests/{program_request.pk}/provision/",
+        "provision_path": reverse("console:program_request_provision", args=[program_request.pk]),
     }
     return render(request, "console/requests/request.html", context, status=status)
 

@@ -180,7 +180,7 @@ class ProgramRequestForm(forms.Form):
                 "spellcheck": "false",
             }
         ),
-        bound_field_class=SubdomainBoundField,
+        bound_field_class=SubdomainBoundField,  # type: ignore[call-arg]  # Django 5.2; stubs lag
     )
     purchasing = forms.ChoiceField(
         label=_("How do you buy?"),

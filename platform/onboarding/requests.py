@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -338,14 +338,9 @@ def vendor_reviewer_emails() -> list[str]:
 
 def queue_url(program_request: ProgramRequest) -> str:
     """The request's page in the vendor console (console:program_request)."""
-    try:
-        path = reverse(
-            "console:program_request",
-            args=[program_request.pk],
-            urlconf=settings.PUBLIC_SCHEMA_URLCONF,
-        )
-    except NoReverseMatch:
-        path = f"/console/requests/{program_request.pk}/"
+    path = reverse(
+        "console:program_request", args=[program_request.pk], urlconf=settings.PUBLIC_SCHEMA_URLCONF
+    )
     return platform_department().url(path)
 
 
