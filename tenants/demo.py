@@ -117,6 +117,8 @@ DEMO_CITIES = [
 
 # Functions called as seeder(department) inside each demo department's schema.
 DEMO_SEEDERS: list[Callable[[Department], list[str]]] = []
+# The same for the platform (public schema): called once, after the vendor's account exists.
+DEMO_PLATFORM_SEEDERS: list[Callable[[], list[str]]] = []
 
 
 @dataclass(frozen=True)

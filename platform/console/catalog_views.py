@@ -4,6 +4,8 @@ billing.catalog and billing.licenses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -146,37 +148,53 @@ def licenses(request: HttpRequest) -> HttpResponse:
     return render(request, "console/catalog/licenses.html", {"departments": departments})
 
 
+def _license_call(form: Form, call: Callable[[], License], *, unchanged: str) -> License | None:
+    """Run one license service call; its refusals and Stripe's failures go on the form, with
+    what was left as it was (`unchanged`)."""
+    try:
+        return call()
+    except ValidationError as error:
+        _errors_into(form, error)
+    except PaymentsNotConfigured:
+        form.add_error(None, NOT_CONFIGURED)
+    except StripeUnavailable as error:
+        form.add_error(None, f"{error.message} {unchanged}")
+    except StripeRefused as error:
+        form.add_error(None, f"Stripe refused: {error.message} {unchanged}")
+    return None
+
+
+def _license_sent(request: HttpRequest, license_: License, *, what: str) -> HttpResponse:
+    """A license invoice issued or sent: recorded as a billing action, said, back to the list."""
+    billing_action_record(
+        actor=request.user,
+        what=what,
+        department=license_.department,
+        license=license_.pk,
+        po_number=license_.po_number,
+    )
+    messages.success(
+        request,
+        f"The license invoice for {license_.department.name} was sent "
+        f"(PO {license_.po_number}, due {license_.due_date}).",
+    )
+    return redirect("console:licenses")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @billing_staff_required
 def license_new(request: HttpRequest) -> HttpResponse:
     form = LicenseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            license_ = license_issue(
+        issued = _license_call(
+            form,
+            lambda: license_issue(
                 actor_email=getattr(request.user, "email", ""), **form.service_fields()
-            )
-        except ValidationError as error:
-            _errors_into(form, error)
-        except PaymentsNotConfigured:
-            form.add_error(None, NOT_CONFIGURED)
-        except StripeUnavailable as error:
-            form.add_error(None, f"{error.message} No license was recorded.")
-        except StripeRefused as error:
-            form.add_error(None, f"Stripe refused: {error.message} No license was recorded.")
-        else:
-            billing_action_record(
-                actor=request.user,
-                what="license_issue",
-                department=license_.department,
-                license=license_.pk,
-                po_number=license_.po_number,
-            )
-            messages.success(
-                request,
-                f"The license invoice for {license_.department.name} was sent "
-                f"(PO {license_.po_number}, due {license_.due_date}).",
-            )
-            return redirect("console:licenses")
+            ),
+            unchanged="No license was recorded.",
+        )
+        if issued is not None:
+            return _license_sent(request, issued, what="license_issue")
     return render(
         request,
         "console/catalog/license_form.html",
@@ -198,34 +216,17 @@ def license_send_view(request: HttpRequest, license_id: int) -> HttpResponse:
         )
         return redirect("console:licenses")
     if request.method == "POST" and form.is_valid():
-        try:
-            license_ = license_send(
+        sent = _license_call(
+            form,
+            lambda: license_send(
                 actor_email=getattr(request.user, "email", ""),
                 license_=license_,
                 po_number=form.cleaned_data["po_number"],
-            )
-        except ValidationError as error:
-            _errors_into(form, error)
-        except PaymentsNotConfigured:
-            form.add_error(None, NOT_CONFIGURED)
-        except StripeUnavailable as error:
-            form.add_error(None, f"{error.message} The license is still a draft.")
-        except StripeRefused as error:
-            form.add_error(None, f"Stripe refused: {error.message} The license is still a draft.")
-        else:
-            billing_action_record(
-                actor=request.user,
-                what="license_send",
-                department=license_.department,
-                license=license_.pk,
-                po_number=license_.po_number,
-            )
-            messages.success(
-                request,
-                f"The license invoice for {license_.department.name} was sent "
-                f"(PO {license_.po_number}, due {license_.due_date}).",
-            )
-            return redirect("console:licenses")
+            ),
+            unchanged="The license is still a draft.",
+        )
+        if sent is not None:
+            return _license_sent(request, sent, what="license_send")
     return render(
         request,
         "console/catalog/license_send.html",

@@ -22,6 +22,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from tenants.demo import (
     DEMO_CITIES,
+    DEMO_PLATFORM_SEEDERS,
     DEMO_SEEDERS,
     DEMO_SERVICES,
     DEMO_TOTP_SECRET,
@@ -73,7 +74,9 @@ class Command(BaseCommand):
         lines = [
             "",
             "Canvass demo",
-            f"  Platform     http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/",
+            f"  Platform     http://{settings.PLATFORM_DOMAINS[0]}:{port}/  (the public site, the "
+            "directory of cities at /cities/, program requests at /request/)",
+            f"  Console      http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/",
             f"               vendor staff: {VENDOR_EMAIL} / {VENDOR_PASSWORD}",
             f"               one-time codes: authenticator app with the secret {DEMO_TOTP_SECRET}",
             f"  Billing      http://{settings.PLATFORM_DOMAINS[0]}:{port}/console/billing/",
@@ -85,6 +88,9 @@ class Command(BaseCommand):
                 "and checkout says payments are not configured here"
             ),
         ]
+        with schema_context(platform.schema_name):
+            for platform_seed in DEMO_PLATFORM_SEEDERS:
+                lines += [f"               {line}" for line in platform_seed()]
         for city in DEMO_CITIES:
             result = demo_city_provision(city)
             email, password = demo_administrator_email(city), demo_administrator_password(city)
