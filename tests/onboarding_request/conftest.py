@@ -11,10 +11,6 @@ from django.test import Client
 
 from tenants.demo import VENDOR_EMAIL
 
-# The browser tests' fixtures (Chromium, a live server, committed data), for
-# test_request_browser.py.
-from tests.browser.conftest import browser, committed_db, live_url  # noqa: F401
-
 VENDOR = VENDOR_EMAIL
 
 

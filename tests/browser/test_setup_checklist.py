@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from portal.department.models import SetupChecklist
 from portal.registry.models import StaffMember
-from tests.browser.conftest import AXE, browser, committed_db, live_url  # noqa: F401
+from tests.browser.conftest import AXE
 from tests.conftest import TOTP_SECRET, totp_now
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -24,7 +24,7 @@ CITY = "carrollton"
 
 
 @pytest.fixture
-def carrollton_being_set_up(committed_db: None) -> Iterator[None]:  # noqa: F811
+def carrollton_being_set_up(committed_db: None) -> Iterator[None]:
     """Carrollton's checklist, as if it had just been provisioned, and an administrator (both
     removed afterwards: the browser's writes are committed)."""
     with schema_context(CITY):
@@ -39,7 +39,7 @@ def carrollton_being_set_up(committed_db: None) -> Iterator[None]:  # noqa: F811
         SetupChecklist.objects.all().delete()
 
 
-def test_the_administrator_sees_an_accessible_checklist(browser, live_url, carrollton_being_set_up):  # noqa: F811
+def test_the_administrator_sees_an_accessible_checklist(browser, live_url, carrollton_being_set_up):
     context = browser.new_context(bypass_csp=True, locale="en-US")  # axe is an inline script
     context.set_default_timeout(15_000)
     page = context.new_page()

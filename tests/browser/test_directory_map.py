@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, committed_db, live_url, page  # noqa: F401
 from tests.browser.test_accessibility import audit  # noqa: F401
 
 
-def platform_url(live_url: str) -> str:  # noqa: F811
+def platform_url(live_url: str) -> str:
     return live_url.replace("{city}.", "") + "/cities/"
 
 
 @pytest.fixture
-def no_tiles(page):  # noqa: F811
+def no_tiles(page):
     """The tile server unreachable, as on a machine without the internet."""
     page.route("**/*.png", lambda route: route.abort())
     return page
 
 
-def test_the_map_marks_each_listed_city_and_links_its_portal(no_tiles, live_url):  # noqa: F811
+def test_the_map_marks_each_listed_city_and_links_its_portal(no_tiles, live_url):
     tab = no_tiles
     problems: list[str] = []
     tab.on("console", lambda message: problems.append(message.text))
