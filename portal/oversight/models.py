@@ -8,13 +8,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.registry.models import AuditEntry, StaffMember
+from portal.registry.models import StaffMember
 
 
 class Flag(models.Model):
     """An audit entry an oversight account marked for review."""
 
-    entry = models.ForeignKey(AuditEntry, on_delete=models.PROTECT, related_name="+")
+    # The entry by id, as entries refer to sites: a foreign key would lock the append-only
+    # table's rows, which the application's role may not do.
+    entry_id = models.BigIntegerField(db_index=True)
     flagged_by = models.ForeignKey(
         StaffMember, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -42,7 +44,7 @@ class Finding(models.Model):
         CONCERN = "concern", _("Concern")
         VIOLATION = "violation", _("Policy violation")
 
-    entry = models.ForeignKey(AuditEntry, on_delete=models.PROTECT, related_name="+")
+    entry_id = models.BigIntegerField(db_index=True)
     flag = models.ForeignKey(
         Flag, null=True, blank=True, on_delete=models.PROTECT, related_name="findings"
     )

@@ -101,6 +101,13 @@ def _area(site: Site | None, program: Program) -> str:
     }
 
 
+def _address_parts(address: str) -> list[str]:
+    """An address, its first line (number and street) and that street without its number: a
+    note may name any of them."""
+    street = address.split(",")[0].strip()
+    return [address, street, re.sub(r"^\d+[\w-]*\s+", "", street)]
+
+
 class Redactor:
     """Takes residents' data out of the free text of audit entries (reasons and notes): the
     names, contacts, addresses and camera labels of the sites and participants the entries
@@ -125,8 +132,9 @@ class Redactor:
         self.words: dict[int, list[str]] = {}
         self.phones: dict[int, list[str]] = {}
         for site in self.sites.values():
-            self._add(site.participant_id, [site.contact_name, site.contact_email, site.address])
-            self._add(site.participant_id, [site.yard_sign_address])
+            self._add(site.participant_id, [site.contact_name, site.contact_email])
+            self._add(site.participant_id, _address_parts(site.address))
+            self._add(site.participant_id, _address_parts(site.yard_sign_address))
             self.phones.setdefault(site.participant_id, []).append(
                 re.sub(r"\D", "", site.contact_phone)[-_PHONE_TAIL:]
             )
@@ -215,7 +223,7 @@ def trail_rows(entries: Iterable[AuditEntry], program: Program) -> list[TrailRow
 
 
 def flags_of(entry: AuditEntry) -> QuerySet[Flag]:
-    return Flag.objects.filter(entry=entry).select_related("flagged_by__user")
+    return Flag.objects.filter(entry_id=entry.pk).select_related("flagged_by__user")
 
 
 def findings(*, open_only: bool = False) -> QuerySet[Finding]:

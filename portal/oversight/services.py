@@ -58,7 +58,7 @@ def entry_flag(*, actor: Actor, entry_id: int, note: str = "") -> Flag:
     """Mark an audit entry of this city for review."""
     staff = _overseer(actor)
     entry = _entry(entry_id)
-    flag = Flag.objects.create(entry=entry, flagged_by=staff, note=note.strip()[:500])
+    flag = Flag.objects.create(entry_id=entry.pk, flagged_by=staff, note=note.strip()[:500])
     audit_record(
         actor=actor,
         action=AuditEntry.Action.OVERSIGHT_FLAG,
@@ -81,11 +81,11 @@ def finding_record(
         raise OversightRefused(_("Choose the finding's severity."))
     flag = None
     if flag_id is not None:
-        flag = Flag.objects.filter(pk=flag_id, entry=entry).first()
+        flag = Flag.objects.filter(pk=flag_id, entry_id=entry.pk).first()
         if flag is None:
             raise OversightRefused(_("That flag is not on this entry."))
     finding = Finding.objects.create(
-        entry=entry, flag=flag, text=text, severity=severity, recorded_by=staff
+        entry_id=entry.pk, flag=flag, text=text, severity=severity, recorded_by=staff
     )
     audit_record(
         actor=actor,

@@ -82,7 +82,7 @@ def _entry_page(
         {
             "row": selectors.trail_rows([entry], request.tenant.program)[0],
             "flags": selectors.flags_of(entry),
-            "findings": Finding.objects.filter(entry=entry).select_related(
+            "findings": Finding.objects.filter(entry_id=entry.pk).select_related(
                 "recorded_by__user", "resolved_by__user"
             ),
             "flag_form": flag_form or FlagForm(),
