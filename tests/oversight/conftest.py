@@ -19,8 +19,19 @@ PHONE = "(704) 555-0199"
 ADDRESS = "1313 Mockingbird Lane"
 ORGANISATION = "Quackenbush Widgets LLC"
 CAMERA_LABEL = "Porch of Zeb"
-SECRETS = (NAME, EMAIL, PHONE, "555-0199", "5550199", ADDRESS, "Mockingbird", ORGANISATION,
-           CAMERA_LABEL, "Quackenbush", "zebulon")
+SECRETS = (
+    NAME,
+    EMAIL,
+    PHONE,
+    "555-0199",
+    "5550199",
+    ADDRESS,
+    "Mockingbird",
+    ORGANISATION,
+    CAMERA_LABEL,
+    "Quackenbush",
+    "zebulon",
+)
 
 
 @pytest.fixture

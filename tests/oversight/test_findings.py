@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def oversight_entries() -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(action__startswith="oversight_").order_by("pk")
-    )
+    return list(AuditEntry.objects.filter(action__startswith="oversight_").order_by("pk"))
 
 
 def test_flag_finding_and_resolution(overseer, admin, seeded):

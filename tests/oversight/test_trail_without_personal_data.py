@@ -81,7 +81,6 @@ def test_no_page_an_oversight_account_reaches_shows_personal_data(overseer, seed
             actor=actor, entry_id=seeded.entry_ids[-1], text="Looks odd.", severity="concern"
         )
     seen = crawl(overseer.client, "/department/")
-    print(seen)
     assert seen["/department/oversight/"] == 200
     assert seen["/department/oversight/findings/"] == 200
     assert any(path.startswith("/department/oversight/entries/") for path in seen)
@@ -108,9 +107,11 @@ def test_no_page_an_oversight_account_reaches_shows_personal_data(overseer, seed
     data = overseer.client.get("/department/map/data.json?bbox=35,-81,36,-80&zoom=18").json()
     assert "sites" not in data and data["clusters"]
     with schema_context("concord"):
-        assert not AuditEntry.objects.filter(action=AuditEntry.Action.MAP_VIEW).exclude(
-            actor_role="investigator"
-        ).exists()
+        assert (
+            not AuditEntry.objects.filter(action=AuditEntry.Action.MAP_VIEW)
+            .exclude(actor_role="investigator")
+            .exists()
+        )
         assert Finding.objects.count() == 1
     for entry_id in seeded.entry_ids:
         body = overseer.client.get(f"/department/oversight/entries/{entry_id}/").content
