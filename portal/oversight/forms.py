@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.oversight.models import Finding
 from portal.registry.models import AuditEntry
@@ -14,13 +15,18 @@ from portal.registry.models import AuditEntry
 class TrailFilterForm(forms.Form):
     """The trail's filters, from the query string; a value no entry could match is refused."""
 
-    action = forms.ChoiceField(label=_("Action"), required=False)
+    action = forms.ChoiceField(label=pgettext_lazy("oversight", "Action"), required=False)
     case_number = forms.CharField(label=_("Case number"), max_length=40, required=False)
-    site = forms.IntegerField(label=_("Site"), min_value=1, max_value=2**63 - 1, required=False)
+    site = forms.IntegerField(
+        label=pgettext_lazy("oversight", "Site"), min_value=1, max_value=2**63 - 1, required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All")), *AuditEntry.Action.choices]
+        self.fields["action"].choices = [
+            ("", pgettext_lazy("oversight", "All")),
+            *AuditEntry.Action.choices,
+        ]
 
 
 class FlagForm(forms.Form):
@@ -31,13 +37,13 @@ class FlagForm(forms.Form):
 
 class FindingForm(forms.Form):
     text = forms.CharField(
-        label=_("Finding"),
+        label=pgettext_lazy("oversight", "Finding"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Write the finding: what was found about this entry.")},
     )
     severity = forms.ChoiceField(
-        label=_("Severity"),
+        label=pgettext_lazy("oversight", "Severity"),
         choices=Finding.Severity.choices,
         error_messages={"required": _("Choose the finding's severity.")},
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registry.models import StaffMember
 
@@ -21,7 +21,7 @@ class Flag(models.Model):
         StaffMember, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     flagged_at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = models.CharField(pgettext_lazy("oversight", "note"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-flagged_at", "-pk"]
@@ -40,21 +40,25 @@ class Finding(models.Model):
     department administrator's resolution of it."""
 
     class Severity(models.TextChoices):
-        OBSERVATION = "observation", _("Observation")
-        CONCERN = "concern", _("Concern")
-        VIOLATION = "violation", _("Policy violation")
+        OBSERVATION = "observation", pgettext_lazy("oversight", "Observation")
+        CONCERN = "concern", pgettext_lazy("oversight", "Concern")
+        VIOLATION = "violation", pgettext_lazy("oversight", "Policy violation")
 
     entry_id = models.BigIntegerField(db_index=True)
     flag = models.ForeignKey(
         Flag, null=True, blank=True, on_delete=models.PROTECT, related_name="findings"
     )
-    text = models.TextField(_("finding"), max_length=4000)
-    severity = models.CharField(_("severity"), max_length=12, choices=Severity.choices)
+    text = models.TextField(pgettext_lazy("oversight", "finding"), max_length=4000)
+    severity = models.CharField(
+        pgettext_lazy("oversight", "severity"), max_length=12, choices=Severity.choices
+    )
     recorded_by = models.ForeignKey(
         StaffMember, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
-    resolution = models.TextField(_("resolution"), max_length=4000, blank=True)
+    resolution = models.TextField(
+        pgettext_lazy("oversight", "resolution"), max_length=4000, blank=True
+    )
     resolved_by = models.ForeignKey(
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

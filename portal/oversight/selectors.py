@@ -86,14 +86,14 @@ def _area(site: Site | None, program: Program) -> str:
         return _("within 1 km of the centre")
     sector = _SECTORS[round(math.degrees(math.atan2(east, north)) / 45) % 8]
     labels = {
-        "N": pgettext("compass", "north"),
-        "NE": pgettext("compass", "north-east"),
-        "E": pgettext("compass", "east"),
-        "SE": pgettext("compass", "south-east"),
-        "S": pgettext("compass", "south"),
-        "SW": pgettext("compass", "south-west"),
-        "W": pgettext("compass", "west"),
-        "NW": pgettext("compass", "north-west"),
+        "N": pgettext("oversight", "north"),
+        "NE": pgettext("oversight", "north-east"),
+        "E": pgettext("oversight", "east"),
+        "SE": pgettext("oversight", "south-east"),
+        "S": pgettext("oversight", "south"),
+        "SW": pgettext("oversight", "south-west"),
+        "W": pgettext("oversight", "west"),
+        "NW": pgettext("oversight", "north-west"),
     }
     return _("about %(km)s km %(direction)s of the centre") % {
         "km": km,

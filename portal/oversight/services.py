@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from portal.oversight.models import Finding, Flag
 from portal.registry.audit import Actor, audit_record
@@ -23,7 +23,7 @@ class OversightRefused(Exception):
         self.status = status
 
 
-NO_SUCH_ENTRY = _lazy("There is no audit entry %(id)s in this department's audit trail.")
+NO_SUCH_ENTRY = gettext_lazy("There is no audit entry %(id)s in this department's audit trail.")
 
 
 def may_resolve(staff: StaffMember) -> bool:
