@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.oversight.models import Finding
+from portal.registry.forms import choices_set
 from portal.registry.models import AuditEntry
 
 
@@ -23,10 +24,9 @@ class TrailFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
-            ("", pgettext_lazy("oversight", "All")),
-            *AuditEntry.Action.choices,
-        ]
+        choices_set(
+            self, "action", [("", pgettext_lazy("oversight", "All")), *AuditEntry.Action.choices]
+        )
 
 
 class FlagForm(forms.Form):

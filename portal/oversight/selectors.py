@@ -164,14 +164,13 @@ class Redactor:
         for participant_id in self.participants_of(entry):
             for word in sorted(self.words.get(participant_id, []), key=len, reverse=True):
                 text = re.sub(re.escape(word), REMOVED, text, flags=re.IGNORECASE)
-            for phone in self.phones.get(participant_id, []):
-                if len(phone) >= 4:
-                    text = _DIGIT_RUN.sub(
-                        lambda run, phone=phone: (
-                            REMOVED if phone in re.sub(r"\D", "", run.group()) else run.group()
-                        ),
-                        text,
-                    )
+            phones = [phone for phone in self.phones.get(participant_id, []) if len(phone) >= 4]
+
+            def digits(run: re.Match[str], phones: list[str] = phones) -> str:
+                number = re.sub(r"\D", "", run.group())
+                return REMOVED if any(phone in number for phone in phones) else run.group()
+
+            text = _DIGIT_RUN.sub(digits, text)
         text = _CAMERA_LABEL.sub(r"\1", text)
         text = _EMAIL.sub(self._email, text)
         return _COORDINATE.sub(lambda match: f"{float(match.group()):.2f}", text)
