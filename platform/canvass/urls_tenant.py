@@ -13,6 +13,9 @@ urlpatterns = [
     path("", include("portal.residents.urls")),
     # Vendor support sessions: the entry link and the administrators' page (before the console's).
     path("", include("console.urls_city")),
+    # The council's and auditors' reading of the audit trail (portal.oversight), before the
+    # console's own routes.
+    path("department/oversight/", include("portal.oversight.urls")),
     path("department/", include("portal.department.urls")),
     # Live view: the owner's devices, and the API the devices themselves speak.
     path("my/", include("portal.liveview.urls_owner")),

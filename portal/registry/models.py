@@ -319,6 +319,12 @@ class Capability(models.TextChoices):
         "accounts",
         _("Invite staff, change their roles and accounts, oversee vendor support"),
     )
+    # The council's or an auditor's reading of the audit trail without residents' personal
+    # data, with flags and findings (portal.oversight); never casework or personal data.
+    OVERSEE = (
+        "oversee",
+        _("Read the audit trail without personal data, flag entries, record findings"),
+    )
 
 
 class StaffMember(models.Model):
@@ -332,6 +338,8 @@ class StaffMember(models.Model):
         # Vendor staff acting through a support session (portal.registry.support); never
         # given by an administrator (ASSIGNABLE_ROLES).
         SUPPORT = "support", _("Vendor support")
+        # A council member or auditor (portal.oversight): reads, flags and records findings.
+        OVERSIGHT = "oversight", _("Oversight (council member or auditor)")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
@@ -389,9 +397,15 @@ class StaffMember(models.Model):
     def can_watch_live(self) -> bool:
         return self.can(Capability.LIVE_VIEW)
 
+    @property
+    def can_oversee(self) -> bool:
+        return self.can(Capability.OVERSEE)
+
 
 ROLE_CAPABILITIES: dict[StaffMember.Role, frozenset[str]] = {
-    StaffMember.Role.ADMINISTRATOR: frozenset(Capability.values),
+    # Oversight is the council's, not the department's: administrators answer findings, they
+    # do not record them.
+    StaffMember.Role.ADMINISTRATOR: frozenset(Capability.values) - {Capability.OVERSEE},
     StaffMember.Role.INVESTIGATOR: frozenset(
         {Capability.CASEWORK, Capability.PERSONAL_DATA, Capability.LIVE_VIEW}
     ),
@@ -403,6 +417,7 @@ ROLE_CAPABILITIES: dict[StaffMember.Role, frozenset[str]] = {
     # data (exports, import previews, subscriptions' addresses, exact map positions), without
     # casework and live view, without staff accounts (portal.registry.support).
     StaffMember.Role.SUPPORT: frozenset({Capability.ADMINISTER, Capability.INACTIVE_SITES}),
+    StaffMember.Role.OVERSIGHT: frozenset({Capability.OVERSEE}),
 }
 # What the department administrator's approval of write access adds to a support session: the
 # personal data an administrator's pages hand out, each read audited as the support identity
@@ -444,6 +459,9 @@ class AuditEntry(models.Model):
         SUPPORT_WRITE = "support_write", _("Vendor support write access approved")
         SUPPORT_END = "support_end", _("Vendor support session ended")
         SUPPORT_ACTION = "support_action", _("Vendor support changed something")
+        OVERSIGHT_FLAG = "oversight_flag", _("Entry flagged for review (oversight)")
+        OVERSIGHT_FINDING = "oversight_finding", _("Finding recorded (oversight)")
+        OVERSIGHT_RESOLUTION = "oversight_resolution", _("Finding resolved")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
