@@ -13,7 +13,10 @@ class PreferenceForm(forms.Form):
         label=_("Tell me when police access my details"),
         choices=NoticePreference.Frequency.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose how you want to be told.")},
+        error_messages={
+            "required": _("Choose how you want to be told."),
+            "invalid_choice": _("Choose how you want to be told."),
+        },
     )
 
 
