@@ -259,11 +259,12 @@ class NoticeItem:
 
     @property
     def what(self) -> str:
-        return {
+        labels: dict[str, str] = {
             AuditEntry.Action.REVEAL: _("Police saw your contact details"),
             AuditEntry.Action.FOOTAGE_REQUEST: _("Police asked you for footage"),
             AuditEntry.Action.LIVE_FEED: _("Police watched one of your cameras live"),
-        }.get(self.notice.action, self.notice.action)
+        }
+        return labels.get(self.notice.action, self.notice.action)
 
     @property
     def category(self) -> str:

@@ -48,3 +48,30 @@ def test_the_page_speaks_spanish(make_resident, site_data):
 def test_staff_have_no_notice_preferences(make_staff):
     investigator = make_staff("concord", "investigator")
     assert investigator.client.get("/my/notices/").status_code == 403
+
+
+def test_the_notice_pages_show_no_owners_data_and_record_nothing(
+    make_resident, site_data, make_staff
+):
+    """Like every route the audit completeness test classifies as not audited: the owner's
+    choice, a case's delay page and the maximum show no owner's details and write no entry."""
+    from portal.registry.models import AuditEntry
+    from tests.access_notices.helpers import incident_open
+
+    alice = owner(make_resident, site_data)
+    admin = make_staff("concord", "administrator")
+    incident = incident_open("concord", admin.email)
+    with schema_context("concord"):
+        before = AuditEntry.objects.count()
+    for client, path in (
+        (alice.client, "/my/notices/"),
+        (admin.client, f"/department/notices/incidents/{incident.pk}/"),
+        (admin.client, "/department/notices/settings/"),
+    ):
+        html = client.get(path).content.decode()
+        assert "Alice Moreno" not in html and "555-0142" not in html
+    admin.client.post(
+        f"/department/notices/incidents/{incident.pk}/", {"days": "5", "reason": "Ongoing"}
+    )
+    with schema_context("concord"):
+        assert AuditEntry.objects.count() == before
