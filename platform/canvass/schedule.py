@@ -39,6 +39,8 @@ JOBS: dict[str, Job] = {
     "liveview_sweep": Job("portal.liveview.tasks.liveview_sweep", "*", "*", 60),
     "liveview_notices": Job("portal.liveview.tasks.liveview_notices", "*", "*", 60),
     "liveview_devices_check": Job("portal.liveview.tasks.liveview_devices_check", "*/5", "*", 300),
+    # Owners' notices of access: the audit trail read into notices, the due ones sent.
+    "access_notices": Job("portal.access_notices.tasks.access_notices", "*/5", "*", 300),
     # Billing: integrations past their grace period, overdue licenses, drift from Stripe.
     "billing_sweep": Job("billing.tasks.billing_sweep", "45", "*", 3600),
     "billing_licenses_check": Job("billing.tasks.billing_licenses_check", "0", "7", 6 * 3600),

@@ -169,6 +169,7 @@ TENANT_APPS = [
     "portal.department",
     "portal.liveview",
     "portal.oversight",
+    "portal.access_notices",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

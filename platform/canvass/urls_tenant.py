@@ -16,11 +16,13 @@ urlpatterns = [
     # The council's and auditors' reading of the audit trail (portal.oversight), before the
     # console's own routes.
     path("department/oversight/", include("portal.oversight.urls")),
+    path("department/notices/", include("portal.access_notices.urls_staff")),
     path("department/", include("portal.department.urls")),
     # Live view: the owner's devices, and the API the devices themselves speak.
     path("my/", include("portal.liveview.urls_owner")),
     path("api/device/v1/", include("portal.liveview.urls_api")),
     path("my/live/", include("portal.liveview.urls_sharing")),
+    path("my/notices/", include("portal.access_notices.urls_owner")),
     # The media relay's authorisation of every viewer, publisher and bridge (portal.liveview).
     path("media/auth", media_views.media_auth, name="media_auth"),
     # An owner's answer to a department's notification, from the emailed link (no sign-in).

@@ -34,6 +34,7 @@ from billing.gateway import (
 )
 from billing.models import DevicePlan
 from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
+from portal.access_notices.selectors import held_entries
 from portal.liveview.owner_selectors import LIVE_VIEW_ACTIONS, grants_of_participant
 from portal.registry import geocoding, services
 from portal.registry.audit import Actor
@@ -389,7 +390,12 @@ def access(request: ParticipantRequest) -> HttpResponse:
     live view of their cameras (a view whose notice the department delays appears once the
     delay has passed, so its audit entries are not listed raw)."""
     participant = request.participant
-    entries = audit_entries_about(participant).exclude(action__in=LIVE_VIEW_ACTIONS)
+    # An access whose notice a delay holds back for an open investigation shows once told.
+    entries = (
+        audit_entries_about(participant)
+        .exclude(action__in=LIVE_VIEW_ACTIONS)
+        .exclude(pk__in=held_entries(participant).values("pk"))
+    )
     live_views = grants_of_participant(participant, now=timezone.now())
     return render(request, "portal/access.html", {"entries": entries, "live_views": live_views})
 
