@@ -444,6 +444,8 @@ class AuditEntry(models.Model):
         SUPPORT_WRITE = "support_write", _("Vendor support write access approved")
         SUPPORT_END = "support_end", _("Vendor support session ended")
         SUPPORT_ACTION = "support_action", _("Vendor support changed something")
+        GUARDRAIL_CHANGE = "guardrail_change", _("Guardrails changed")
+        GUARDRAIL_EXCEPTION = "guardrail_exception", _("Guardrail overridden in an emergency")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
