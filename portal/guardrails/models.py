@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registry.models import StaffMember
 
@@ -66,8 +67,8 @@ class ApprovalRequest(models.Model):
         OVERRIDE = "override", _("Emergency override of a guardrail: an administrator approves")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting for approval")
-        APPROVED = "approved", _("Approved")
+        PENDING = "pending", pgettext_lazy("guardrails", "Waiting for approval")
+        APPROVED = "approved", pgettext_lazy("guardrails", "Approved")
         DECLINED = "declined", _("Declined")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)

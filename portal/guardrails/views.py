@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.department.views import StaffRequest, staff_required
@@ -89,7 +90,9 @@ def approval_decide(request: StaffRequest, approval_id: int) -> HttpResponse:
             },
             status=409,
         )
-    messages.success(request, _("Approved: the action ran.") if approve else _("Declined."))
+    messages.success(
+        request, _("Approved: the action ran.") if approve else pgettext("guardrails", "Declined.")
+    )
     return redirect("department:approvals")
 
 

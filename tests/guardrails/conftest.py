@@ -3,11 +3,11 @@ own), an owner's site, an incident, staff, and a shared camera for live views.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident
@@ -64,3 +64,11 @@ def reveal_url(site: Site, incident: Incident) -> str:
 @pytest.fixture
 def second_investigator(make_staff: Callable[..., Any]) -> Any:
     return make_staff("concord", "investigator", email="second@concord.example.org")
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Services answer in the language of the thread, which a request before may have left
+    Spanish: each test starts in English."""
+    with translation.override("en"):
+        yield

@@ -188,11 +188,14 @@ def test_the_refusals_of_a_decision_are_in_spanish(investigator, reveal_url):
     guardrails_set(reveal_second_approval=True)
     investigator.client.post(reveal_url, {"note": ""})
     [held] = approvals()
-    with schema_context("concord"), translation.override("es"):
-        with pytest.raises(guardrail_services.ApprovalRefused) as refused:
-            guardrail_services.approval_decide(
-                actor=actor(investigator.email), approval=held, approve=True
-            )
+    with (
+        schema_context("concord"),
+        translation.override("es"),
+        pytest.raises(guardrail_services.ApprovalRefused) as refused,
+    ):
+        guardrail_services.approval_decide(
+            actor=actor(investigator.email), approval=held, approve=True
+        )
     assert refused.value.message == (
         "No puede aprobar ni rechazar su propia solicitud: decide otro miembro del personal."
     )
