@@ -197,3 +197,26 @@ def test_contradictions_are_told_in_spanish(admin):
         "El límite diario de revelaciones debe ser 1 o más (déjelo vacío para no fijar límite)."
         in page
     )
+
+
+def test_a_guardrail_set_on_the_page_is_enforced_at_once(admin, investigator):
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from portal.department.models import Incident
+    from tenants.models import Department
+    from tests.conftest import incident_post_data
+
+    assert admin.client.post(URL, form(radius_burglary="800")).status_code == 302
+    response = investigator.client.post(
+        "/department/incidents/", incident_post_data(radius_m="900")
+    )
+    zone = zoneinfo.ZoneInfo(Department.objects.get(schema_name="concord").time_zone)
+    today = timezone.localdate(timezone=zone).isoformat()
+    assert (
+        "This department allows at most 800 m for a burglary canvass "
+        f"(guardrail set on {today} by an administrator)."
+    ) in response.content.decode()
+    with schema_context("concord"):
+        assert not Incident.objects.exists()
