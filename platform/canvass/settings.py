@@ -170,6 +170,7 @@ TENANT_APPS = [
     "portal.liveview",
     "portal.oversight",
     "portal.access_notices",
+    "portal.guardrails",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

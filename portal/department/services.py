@@ -32,6 +32,8 @@ from portal.department.models import (
     NotificationRecipient,
     clip_path,
 )
+from portal.guardrails import rules as guardrails
+from portal.guardrails.models import ApprovalRequest
 from portal.registry.audit import Actor, SiteKeys, audit_record, audit_record_sites
 from portal.registry.emails import email_message
 from portal.registry.models import (
@@ -234,6 +236,16 @@ def incident_open(
     ends_at: datetime,
     radius_m: int,
 ) -> Incident:
+    """Open a case; refused (guardrails.GuardrailRefused, nothing written) when its canvass
+    would search wider or longer than the department allows for its offence type."""
+    factor = Incident.MISSING_PERSON_RADIUS_FACTOR if kind == Incident.Kind.MISSING_PERSON else 1
+    guardrails.canvass_check(
+        program=current_department().program,
+        category=category,
+        radius_searched_m=radius_m * factor,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     return Incident.objects.create(
         opened_by_id=actor.as_staff().user_id,
         kind=kind,
@@ -257,14 +269,27 @@ def canvass_entry_update(*, incident: Incident, site: Site, state: str, notes: s
 
 
 @transaction.atomic
-def contact_reveal(*, actor: Actor, site: Site, incident: Incident, note: str = "") -> Site:
+def contact_reveal(
+    *,
+    actor: Actor,
+    site: Site,
+    incident: Incident,
+    note: str = "",
+    approval: ApprovalRequest | None = None,
+    approved_by: str = "",
+) -> Site:
     """Show a site's contact details on purpose: the reveal is recorded, with the incident's
     offence type and case number and the staff member's note, before they are shown. A note
-    naming the owner is refused (audit.NoteNamesOwner) and nothing is recorded."""
+    naming the owner is refused (audit.NoteNamesOwner) and nothing is recorded. Where the
+    department's guardrails want another staff member's approval first, guardrails.ApprovalNeeded
+    is raised (nothing recorded) unless `approval` is the approved request, whose approver
+    (`approved_by`) the entry names."""
+    guardrails.reveal_check(actor=actor, approval=approval)
+    approved = f"; approved by {approved_by} (approval request {approval.pk})" if approval else ""
     audit_record(
         actor=actor,
         action=AuditEntry.Action.REVEAL,
-        reason=f"Contact details for case {incident.case_number}",
+        reason=f"Contact details for case {incident.case_number}{approved}",
         site=site,
         case=incident,
         note=note,

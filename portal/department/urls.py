@@ -53,5 +53,6 @@ urlpatterns = [
     path("import/<int:job_id>/commit/", views.import_commit, name="import_commit"),
     path("import/<int:job_id>/cancel/", views.import_cancel, name="import_cancel"),
     path("live/", include("portal.liveview.urls_staff")),
+    path("guardrails/", include("portal.guardrails.urls")),
     path("device-subscriptions/", billing_views.device_subscriptions, name="device_subscriptions"),
 ]

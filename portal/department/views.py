@@ -54,6 +54,9 @@ from portal.department.models import (
     NotificationRecipient,
 )
 from portal.department.setup import setup_checklist_for
+from portal.guardrails import services as guardrail_services
+from portal.guardrails.rules import ApprovalNeeded, GuardrailRefused
+from portal.guardrails.selectors import approvals_waiting_for
 from portal.registry import registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner
@@ -164,6 +167,8 @@ def home(request: StaffRequest) -> HttpResponse:
             "program": program,
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            # Requests a guardrail holds for this staff member's approval.
+            "approvals_waiting": len(approvals_waiting_for(request.staff)),
             # The first-run checklist, for administrators of a department being set up.
             "setup": setup_checklist_for(staff=request.staff, department=request.tenant),
         },
@@ -265,8 +270,12 @@ def incidents(request: StaffRequest) -> HttpResponse:
     program = request.tenant.program
     form = IncidentForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
-        incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
-        return redirect("department:incident", incident_id=incident.pk)
+        try:
+            incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
+        except GuardrailRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            return redirect("department:incident", incident_id=incident.pk)
     return render(
         request,
         "department/incidents.html",
@@ -496,6 +505,10 @@ def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpRespons
             services.contact_reveal(
                 actor=_actor(request), site=site, incident=incident, note=form.cleaned_data["note"]
             )
+        except ApprovalNeeded as needed:
+            return approval_held_reveal(
+                request, incident=incident, site=site, note=form.cleaned_data["note"], needed=needed
+            )
         except NoteNamesOwner:  # the form checks the same rule; this is the writer's own guard
             form.add_error("note", NOTE_NAMES_OWNER)
     if form.errors:
@@ -507,6 +520,26 @@ def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpRespons
         )
     return render(
         request, "department/reveal.html", {"incident": incident, "site": site, "shown": True}
+    )
+
+
+def approval_held_reveal(
+    request: StaffRequest, *, incident: Incident, site: Site, note: str, needed: ApprovalNeeded
+) -> HttpResponse:
+    """A reveal a guardrail holds: recorded as a request for another staff member's approval
+    (nothing is shown until then)."""
+    approval = guardrail_services.approval_request_reveal(
+        actor=_actor(request), incident=incident, site=site, note=note, needed=needed
+    )
+    return render(
+        request,
+        "guardrails/held.html",
+        {
+            "approval": approval,
+            "needed": needed,
+            "back": reverse("department:incident", args=[incident.pk]),
+        },
+        status=202,
     )
 
 

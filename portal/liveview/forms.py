@@ -45,3 +45,9 @@ class GrantOpenForm(GrantForm):
         required=False,
         initial=0,
     )
+    # Empty: the department's grant length; a longer one is refused by its guardrails.
+    minutes = forms.IntegerField(
+        label=_("Length (minutes, optional)"),
+        required=False,
+        error_messages={"invalid": _("Enter a whole number.")},
+    )

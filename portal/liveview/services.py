@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal.guardrails import rules as guardrails
+from portal.guardrails.models import ApprovalRequest
 from portal.liveview import rules
 from portal.liveview.models import NOTICE_DELAY_MAX, Grant
 from portal.registry.audit import Actor, audit_record, note_names_owner
@@ -175,6 +177,24 @@ def _notice_delay(hours: int, reason: LiveReason) -> int:
     return hours
 
 
+def _guarded_minutes(
+    program: Program, reason: LiveReason, minutes: int | None, approval: ApprovalRequest | None
+) -> int:
+    """The grant's length within the department's guardrails; their refusal as GrantRefused
+    (an approval they want passes through as guardrails.ApprovalNeeded)."""
+    try:
+        return guardrails.live_check(
+            program=program,
+            reason_code=reason.code,
+            reason_label=reason.label,
+            emergency=reason.emergency,
+            minutes=minutes,
+            approval=approval,
+        )
+    except guardrails.GuardrailRefused as refused:
+        raise GrantRefused(refused.message) from refused
+
+
 def _shareable(camera: Camera, reason: LiveReason, now: datetime) -> Camera:
     """The camera read afresh with what the rule needs; GrantRefused when it may not be
     watched now for this reason."""
@@ -205,9 +225,10 @@ def _grant_create(
     now: datetime,
     notice_after: datetime,
     notice_delayed: bool,
+    minutes: int,
     renewed_from: Grant | None = None,
+    approved_by: str = "",
 ) -> Grant:
-    minutes = current_department().program.live_grant_minutes
     grant = Grant.objects.create(
         staff=staff,
         staff_email=staff.user.email,
@@ -225,6 +246,7 @@ def _grant_create(
         notice_delayed=notice_delayed,
     )
     renewal = f", renewing grant {renewed_from.pk}" if renewed_from is not None else ""
+    renewal += f", approved by {approved_by}" if approved_by else ""
     delayed = (
         f"; owner's notice delayed until {notice_after.isoformat(timespec='minutes')}"
         if notice_delayed
@@ -253,21 +275,31 @@ def grant_open(
     case_number: str,
     note: str = "",
     notice_delay_hours: int = 0,
+    minutes: int | None = None,
+    approval: ApprovalRequest | None = None,
+    approved_by: str = "",
 ) -> Grant:
     """Let the acting staff member watch one camera for one reason and case, for the
     department's grant length (Program.live_grant_minutes), and record it (LIVE_FEED: who, as
     what role, from where, which camera, the reason and case). Refused (GrantRefused, nothing
     written) without the live-view capability, without a reason from the department's list or
     a case number, or when the camera may not be watched now for that reason. An emergency
-    reason may hold the owner's notice back by up to 72 hours."""
+    reason may hold the owner's notice back by up to 72 hours. The department's guardrails
+    (portal.guardrails) may refuse the reason or the length `minutes` (GrantRefused), or want
+    another staff member's approval first (guardrails.ApprovalNeeded, nothing written) unless
+    `approval` is the approved request."""
     now = timezone.now()
     staff = _staff_of(actor)
-    live_reason = _reason_of(current_department().program, reason)
+    program = current_department().program
+    live_reason = _reason_of(program, reason)
     case_number = _case_number(case_number)
     delay = _notice_delay(notice_delay_hours, live_reason)
+    minutes = _guarded_minutes(program, live_reason, minutes, approval)
     camera = _shareable(camera, live_reason, now)
     note = _note(note, camera)
     return _grant_create(
+        minutes=minutes,
+        approved_by=approved_by,
         actor=actor,
         staff=staff,
         camera=camera,
@@ -294,8 +326,16 @@ def grant_renew(
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if not grant.is_open(now):
         raise GrantRefused(_("This live view has ended: open a new one."))
-    live_reason = _reason_of(current_department().program, reason)
+    program = current_department().program
+    live_reason = _reason_of(program, reason)
     case_number = _case_number(case_number)
+    try:
+        minutes = _guarded_minutes(program, live_reason, None, None)
+    except guardrails.ApprovalNeeded as needed:
+        raise GrantRefused(
+            _("%(rule)s A live view that needs an approval is not renewed: open a new one.")
+            % {"rule": needed.message}
+        ) from needed
     camera = _shareable(grant.camera, live_reason, now)
     note = _note(note, camera)
     grants_end(grants=Grant.objects.filter(pk=grant.pk), why=Grant.Ended.RENEWED, actor=actor)
@@ -310,6 +350,7 @@ def grant_renew(
         now=now,
         notice_after=grant.notice_after if delayed and grant.notice_after else now,
         notice_delayed=bool(delayed),
+        minutes=minutes,
         renewed_from=grant,
     )
 

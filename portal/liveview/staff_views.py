@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal.department.models import Incident
 from portal.department.views import StaffRequest, staff_required
+from portal.guardrails import services as guardrail_services
+from portal.guardrails.rules import ApprovalNeeded
 from portal.liveview import media, selectors, services
 from portal.liveview.forms import GrantForm, GrantOpenForm
 from portal.liveview.models import Grant
@@ -128,9 +130,30 @@ def grant_open(request: StaffRequest, camera_id: int) -> HttpResponse:
                 case_number=form.cleaned_data["case_number"],
                 note=form.cleaned_data["note"],
                 notice_delay_hours=form.cleaned_data["notice_delay_hours"] or 0,
+                minutes=form.cleaned_data["minutes"],
             )
         except GrantRefused as refused:
             form.add_error(None, refused.message)
+        except ApprovalNeeded as needed:
+            approval = guardrail_services.approval_request_live(
+                actor=_actor(request),
+                camera=camera,
+                reason=form.cleaned_data["reason"],
+                case_number=form.cleaned_data["case_number"],
+                note=form.cleaned_data["note"],
+                minutes=form.cleaned_data["minutes"],
+                needed=needed,
+            )
+            return render(
+                request,
+                "guardrails/held.html",
+                {
+                    "approval": approval,
+                    "needed": needed,
+                    "back": reverse("department:live_cameras"),
+                },
+                status=202,
+            )
         else:
             return redirect("department:live_grant", grant_id=grant.pk)
     return render(

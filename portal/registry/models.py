@@ -462,6 +462,8 @@ class AuditEntry(models.Model):
         OVERSIGHT_FLAG = "oversight_flag", _("Entry flagged for review (oversight)")
         OVERSIGHT_FINDING = "oversight_finding", _("Finding recorded (oversight)")
         OVERSIGHT_RESOLUTION = "oversight_resolution", _("Finding resolved")
+        GUARDRAIL_CHANGE = "guardrail_change", _("Guardrails changed")
+        GUARDRAIL_EXCEPTION = "guardrail_exception", _("Guardrail overridden in an emergency")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()

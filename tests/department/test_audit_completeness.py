@@ -98,6 +98,10 @@ LIVE_VIEW_ROUTES = {
     "live_close",
     "live_cameras_data",
 }
+# The guardrails' pages (portal.guardrails): their settings (a change records GUARDRAIL_CHANGE)
+# and the approval queue show no owner's details; an approved reveal is recorded (REVEAL) when
+# approved, and its result page shows it to its requester only (tests/guardrails/).
+GUARDRAIL_ROUTES = {"guardrails", "approvals", "approval_decide", "approval_result"}
 # Routes that change state without showing or sending anyone's details.
 # The first-run checklist's answers (an import not needed, the list hidden) touch no owner's
 # data; the checklist row keeps who gave them and when (portal.department.setup).
@@ -246,7 +250,9 @@ def route_names(patterns: list[URLPattern | URLResolver]) -> set[str | None]:
 
 def test_every_department_route_is_classified():
     names = route_names(department_urls.urlpatterns)
-    assert names == set(AUDITED) | set(NOT_AUDITED) | UNAUDITED_ACTIONS | LIVE_VIEW_ROUTES
+    assert names == (
+        set(AUDITED) | set(NOT_AUDITED) | UNAUDITED_ACTIONS | LIVE_VIEW_ROUTES | GUARDRAIL_ROUTES
+    )
 
 
 def test_every_resident_route_is_classified():
