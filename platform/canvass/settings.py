@@ -168,6 +168,7 @@ TENANT_APPS = [
     "portal.residents",
     "portal.department",
     "portal.liveview",
+    "portal.transparency",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

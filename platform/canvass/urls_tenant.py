@@ -13,7 +13,10 @@ urlpatterns = [
     path("", include("portal.residents.urls")),
     # Vendor support sessions: the entry link and the administrators' page (before the console's).
     path("", include("console.urls_city")),
+    path("department/transparency/", include("portal.transparency.urls_console")),
     path("department/", include("portal.department.urls")),
+    # The public transparency page and its data (no sign-in).
+    path("transparency/", include("portal.transparency.urls")),
     # Live view: the owner's devices, and the API the devices themselves speak.
     path("my/", include("portal.liveview.urls_owner")),
     path("api/device/v1/", include("portal.liveview.urls_api")),
