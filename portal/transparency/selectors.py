@@ -83,6 +83,7 @@ COUNTS: list[tuple[str, str | Promise, str, bool]] = [
     ("live_views_other", _("Live views for other reasons"), "live", True),
     ("opt_outs", _("Owners who opted out"), "", True),
 ]
+RECIPIENT_GROUP = ("owners_reached", "owners_answered", "owners_with_footage")
 SHARES = [
     ("share_answered", _("Share of owners reached who answered"), "owners_answered"),
     ("share_with_footage", _("Share of owners reached who had footage"), "owners_with_footage"),
@@ -178,7 +179,13 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
     suppressed: dict[str, dict] = {}
     for metric, title, kind, chart in COUNTS:
         metric_values = values.get(metric, {})
-        categories = sorted({category for category, _column in metric_values}) if kind else [""]
+        # The owners' three counts share their rows, so that shares can be taken cell by cell.
+        group = RECIPIENT_GROUP if metric in RECIPIENT_GROUP else (metric,)
+        categories = (
+            sorted({category for key in group for category, _column in values.get(key, {})})
+            if kind
+            else [""]
+        )
         cells = suppress(metric_values, categories, columns)
         suppressed[metric] = cells
         table = Table(
