@@ -137,3 +137,20 @@ def test_the_page_is_in_spanish(concord_figures, concord_client):
     assert 'lang="es"' in page
     assert "Cómo se usa el registro de cámaras" in page
     assert "Aún no se lleva la cuenta." in page
+
+
+def test_the_json_follows_its_published_schema(concord_figures, concord_client):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    import portal.transparency
+
+    schema_path = Path(portal.transparency.__file__).parent / "static/transparency/schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(concord_figures["data"], schema)
+    assert concord_figures["data"]["$schema"].endswith("/transparency/schema.json")
+    # An unknown metric key would fail the schema's own list (the names are stable).
+    assert set(concord_figures["data"]["monthly"]) <= set(schema["properties"]["monthly"]["properties"])
