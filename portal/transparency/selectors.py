@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -144,6 +145,23 @@ def _bars(row: Row, months: int) -> list[Bar]:
             )
         )
     return bars
+
+
+STAMP_SQL = f"""SELECT (SELECT max(computed_at) FROM {MonthComputed._meta.db_table}),
+    (SELECT max(id) FROM {Policy._meta.db_table}), (SELECT max(id) FROM {ChainCheck._meta.db_table})"""
+
+
+def report_stamp(*, department: Department, now: datetime | None = None) -> str:
+    """What the published report depends on, in one query: the figures' last computation, the
+    texts' version, the latest chain check, the providers and the current month. The page's
+    rendering is cached under it (django-tenants puts the schema in every cache key)."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(STAMP_SQL)
+        computed, policy, chain = cursor.fetchone()
+    month = now.astimezone(department.zone).strftime("%Y-%m")
+    names = ",".join(provider.name for provider in providers.registered())
+    return f"{month}|{computed}|{policy}|{chain}|{names}"
 
 
 def transparency_report(*, department: Department, now: datetime | None = None) -> Report:

@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -15,14 +16,17 @@ from portal.department.views import ADMINISTER, StaffRequest, staff_required
 from portal.transparency import exports, services
 from portal.transparency.forms import PolicyForm
 from portal.transparency.models import Policy
-from portal.transparency.selectors import transparency_report
+from portal.transparency.selectors import report_stamp, transparency_report
 from tenants.http import DepartmentRequest
 
 
 @require_safe
 def page(request: DepartmentRequest) -> HttpResponse:
-    report = transparency_report(department=request.tenant)
-    return render(request, "transparency/page.html", {"report": report})
+    department = request.tenant
+    # The report is read only when the cached rendering is out of date (page.html).
+    report = SimpleLazyObject(lambda: transparency_report(department=department))
+    stamp = report_stamp(department=department)
+    return render(request, "transparency/page.html", {"report": report, "stamp": stamp})
 
 
 @require_safe

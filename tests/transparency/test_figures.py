@@ -154,3 +154,13 @@ def test_the_json_follows_its_published_schema(concord_figures, concord_client):
     assert concord_figures["data"]["$schema"].endswith("/transparency/schema.json")
     # An unknown metric key would fail the schema's own list (the names are stable).
     assert set(concord_figures["data"]["monthly"]) <= set(schema["properties"]["monthly"]["properties"])
+
+
+def test_the_cached_page_follows_each_refresh(concord_client):
+    seed("concord", Seed(reveals={"burglary": 6}))
+    refresh("concord")
+    assert "<td>6</td>" in concord_client.get("/transparency/").content.decode()
+    seed("concord", Seed(reveals={"burglary": 3}))
+    refresh("concord")
+    page = concord_client.get("/transparency/").content.decode()
+    assert "<td>9</td>" in page and "<td>6</td>" not in page
