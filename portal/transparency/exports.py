@@ -29,7 +29,8 @@ def _table(table: Table) -> dict[str, Any]:
                 "category": "total" if row.key == TOTAL else row.key,
                 "label": str(row.label),
                 "cells": {
-                    column: _cell(cell) for column, cell in zip(table.columns, row.cells, strict=True)
+                    column: _cell(cell)
+                    for column, cell in zip(table.columns, row.cells, strict=True)
                 },
             }
             for row in table.rows
@@ -111,7 +112,7 @@ def report_atom(
     """One entry per month (newest first), its totals in words."""
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
-    updated = (report.computed_at.isoformat() if report.computed_at else "1970-01-01T00:00:00+00:00")
+    updated = report.computed_at.isoformat() if report.computed_at else "1970-01-01T00:00:00+00:00"
 
     def sub(parent: ElementTree.Element, tag: str, text: str = "", **attrs: str) -> None:
         element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)

@@ -62,7 +62,7 @@ class MonthComputed(models.Model):
 
 
 class ChainCheck(models.Model):
-    """One run of the audit trail's hash-chain check (portal.registry.audit_chain) and its result."""
+    """One run of the audit trail's hash-chain check (portal.registry.audit_chain), its result."""
 
     checked_at = models.DateTimeField(db_index=True)
     intact = models.BooleanField()
@@ -72,4 +72,6 @@ class ChainCheck(models.Model):
         ordering = ["-checked_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"Chain check {self.checked_at:%Y-%m-%d %H:%M}: {'intact' if self.intact else 'broken'}"
+        return (
+            f"Chain check {self.checked_at:%Y-%m-%d %H:%M}: {'intact' if self.intact else 'broken'}"
+        )

@@ -148,7 +148,8 @@ def _bars(row: Row, months: int) -> list[Bar]:
 
 
 STAMP_SQL = f"""SELECT (SELECT max(computed_at) FROM {MonthComputed._meta.db_table}),
-    (SELECT max(id) FROM {Policy._meta.db_table}), (SELECT max(id) FROM {ChainCheck._meta.db_table})"""
+    (SELECT max(id) FROM {Policy._meta.db_table}),
+    (SELECT max(id) FROM {ChainCheck._meta.db_table})"""
 
 
 def report_stamp(*, department: Department, now: datetime | None = None) -> str:
@@ -207,7 +208,12 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
         cells = suppress(metric_values, categories, columns)
         suppressed[metric] = cells
         table = Table(
-            metric, title, "count", [*columns, "total"], _rows(department, kind, categories, [*columns, TOTAL], cells), chart
+            metric,
+            title,
+            "count",
+            [*columns, "total"],
+            _rows(department, kind, categories, [*columns, TOTAL], cells),
+            chart,
         )
         if chart:
             table.bars = _bars(table.total, len(columns))
@@ -226,7 +232,11 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
             minute_cells[row, column] = Cell(round(total / 60), count.status)
         categories = [row.key for row in monthly[count_metric].rows if not row.is_total]
         monthly[metric] = Table(
-            metric, title, "minutes", [*columns, "total"], _rows(department, "live", categories, [*columns, TOTAL], minute_cells)
+            metric,
+            title,
+            "minutes",
+            [*columns, "total"],
+            _rows(department, "live", categories, [*columns, TOTAL], minute_cells),
         )
     reached = suppressed["owners_reached"]
     for metric, title, part_metric in SHARES:
@@ -242,19 +252,37 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
                 share_cells[key] = Cell(round(100 * piece.value / whole.value), SHOWN)
         categories = [row.key for row in monthly["owners_reached"].rows if not row.is_total]
         monthly[metric] = Table(
-            metric, title, "percent", [*columns, "total"], _rows(department, "offence", categories, [*columns, TOTAL], share_cells)
+            metric,
+            title,
+            "percent",
+            [*columns, "total"],
+            _rows(department, "offence", categories, [*columns, TOTAL], share_cells),
         )
     for provider in providers.registered():
         metric = f"provider_{provider.name}"
         cells = suppress(values.get(metric, {}), [""], columns)
         monthly[metric] = Table(
-            metric, provider.label, "count", [*columns, "total"], _rows(department, "", [""], [*columns, TOTAL], cells)
+            metric,
+            provider.label,
+            "count",
+            [*columns, "total"],
+            _rows(department, "", [""], [*columns, TOTAL], cells),
         )
 
     order = [
-        "reveals", "footage_requests", "area_notices", "owners_reached", "owners_answered",
-        "share_answered", "owners_with_footage", "share_with_footage", "live_views_emergency",
-        "live_minutes_emergency", "live_views_other", "live_minutes_other", "opt_outs",
+        "reveals",
+        "footage_requests",
+        "area_notices",
+        "owners_reached",
+        "owners_answered",
+        "share_answered",
+        "owners_with_footage",
+        "share_with_footage",
+        "live_views_emergency",
+        "live_minutes_emergency",
+        "live_views_other",
+        "live_minutes_other",
+        "opt_outs",
     ]
     tables = [monthly[key] for key in order] + [
         monthly[key] for key in monthly if key.startswith("provider_")

@@ -99,13 +99,15 @@ def _month_figures(months: list[Month], zone: Any, now: datetime) -> Counter:
         notification__created_at__lt=end,
         sent_at__isnull=False,
     )
-    rows = (
+    recipient_rows = (
         recipients.annotate(month=TruncMonth("notification__created_at", tzinfo=zone))
         .values("month", "notification__incident__category")
-        .annotate(**{metric: Count("id", filter=cond) for metric, cond in RECIPIENT_METRICS.items()})
+        .annotate(
+            **{metric: Count("id", filter=cond) for metric, cond in RECIPIENT_METRICS.items()}
+        )
         .order_by()
     )
-    for row in rows:
+    for row in recipient_rows:
         for metric in RECIPIENT_METRICS:
             key = (_month_key(row["month"], zone), metric, row["notification__incident__category"])
             figures[key] += row[metric]
@@ -114,32 +116,32 @@ def _month_figures(months: list[Month], zone: Any, now: datetime) -> Counter:
         Least(Coalesce("ended_at", "expires_at"), F("expires_at"), Value(now)) - F("opened_at"),
         output_field=DurationField(),
     )
-    rows = (
+    grant_rows = (
         Grant.objects.filter(opened_at__gte=start, opened_at__lt=end)
         .annotate(month=TruncMonth("opened_at", tzinfo=zone), lasted=duration)
         .values("month", "reason", "emergency")
         .annotate(n=Count("id"), seconds=Sum("lasted"))
         .order_by()
     )
-    for row in rows:
+    for row in grant_rows:
         kind = "emergency" if row["emergency"] else "other"
-        month = _month_key(row["month"], zone)
-        figures[month, f"live_views_{kind}", row["reason"]] += row["n"]
+        first_day = _month_key(row["month"], zone)
+        figures[first_day, f"live_views_{kind}", row["reason"]] += row["n"]
         seconds = row["seconds"].total_seconds() if row["seconds"] else 0
-        figures[month, f"live_seconds_{kind}", row["reason"]] += max(0, round(seconds))
-    rows = (
+        figures[first_day, f"live_seconds_{kind}", row["reason"]] += max(0, round(seconds))
+    opt_out_rows = (
         OptOut.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(month=TruncMonth("created_at", tzinfo=zone))
         .values("month")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for row in rows:
+    for row in opt_out_rows:
         figures[_month_key(row["month"], zone), "opt_outs", ""] += row["n"]
     for provider in providers.registered():
-        for month in months:
-            figures[month.first_day, f"provider_{provider.name}", ""] += int(
-                provider.count(month.start, month.end)
+        for period in months:
+            figures[period.first_day, f"provider_{provider.name}", ""] += int(
+                provider.count(period.start, period.end)
             )
     return figures
 
@@ -148,9 +150,7 @@ def _area_figures(department: Department) -> Counter:
     """Registered sites (their owner's registration confirmed) and integration devices in use,
     by area: {(metric, area): value}."""
     program = department.program
-    finder = AreaFinder(
-        program.center_latitude, program.center_longitude, program.service_radius_m
-    )
+    finder = AreaFinder(program.center_latitude, program.center_longitude, program.service_radius_m)
     figures: Counter = Counter()
     sites = Site.objects.filter(confirmed_condition("participant__")).values_list(
         "latitude", "longitude"
@@ -199,9 +199,7 @@ def figures_refresh(*, department: Department, now: datetime) -> int:
     ]
     MonthlyFigure.objects.bulk_create(rows)
     for month in due:
-        MonthComputed.objects.update_or_create(
-            month=month.first_day, defaults={"computed_at": now}
-        )
+        MonthComputed.objects.update_or_create(month=month.first_day, defaults={"computed_at": now})
     return len(due)
 
 

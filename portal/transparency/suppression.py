@@ -5,7 +5,7 @@ feed all publish tables that went through `suppress`, and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 THRESHOLD = 5
@@ -40,12 +40,12 @@ def small(value: int) -> bool:
 
 
 def suppress(
-    values: Mapping[tuple[Hashable, Hashable], int],
-    rows: Sequence[Hashable],
-    columns: Sequence[Hashable],
+    values: Mapping[tuple[str, str], int],
+    rows: Sequence[str],
+    columns: Sequence[str],
     *,
     row_totals: bool = True,
-) -> dict[tuple[Hashable, Hashable], Cell]:
+) -> dict[tuple[str, str], Cell]:
     """The table of `values` (missing cells are 0) with its totals row (TOTAL), its totals
     column when `row_totals` (and more than one column), and the grand total, each cell shown or
     withheld. Primary suppression withholds counts from 1 to 4; complementary suppression then
@@ -54,7 +54,7 @@ def suppress(
     with_row_totals = row_totals and len(columns) > 1
     all_rows = [*rows, TOTAL]
     all_columns = [*columns, TOTAL] if with_row_totals else list(columns)
-    grid: dict[tuple[Hashable, Hashable], int] = {}
+    grid: dict[tuple[str, str], int] = {}
     for row in rows:
         for column in columns:
             grid[row, column] = int(values.get((row, column), 0))
@@ -63,7 +63,7 @@ def suppress(
     if with_row_totals:
         for row in all_rows:
             grid[row, TOTAL] = sum(grid[row, column] for column in columns)
-    withheld: dict[tuple[Hashable, Hashable], str] = {
+    withheld: dict[tuple[str, str], str] = {
         key: FEWER for key, value in grid.items() if small(value)
     }
     lines = [[(row, column) for column in all_columns] for row in all_rows] + [
@@ -84,9 +84,3 @@ def suppress(
             withheld[candidates[0]] = WITHHELD
             changed = True
     return {key: Cell(value, withheld.get(key, SHOWN)) for key, value in grid.items()}
-
-
-def follow(cells: Mapping[tuple[Hashable, Hashable], Cell], values: Mapping, key: tuple) -> Cell:
-    """A figure that goes with a count (a live view's minutes): withheld whenever the count is."""
-    count = cells[key]
-    return Cell(int(values.get(key, 0)), count.status)

@@ -55,8 +55,7 @@ def data_csv(request: DepartmentRequest) -> HttpResponse:
 def feed(request: DepartmentRequest) -> HttpResponse:
     report = transparency_report(department=request.tenant)
     words = {
-        "title": _("%(department)s: registry transparency")
-        % {"department": request.tenant.name},
+        "title": _("%(department)s: registry transparency") % {"department": request.tenant.name},
         "entry": _("Figures for {month}"),
         "fewer": _("fewer than 5"),
         "withheld": _("withheld"),

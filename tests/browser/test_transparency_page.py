@@ -34,15 +34,45 @@ def figures(committed_db: None) -> Iterator[None]:
             for index, month in enumerate(months):
                 for category, value in (("burglary", 3 + index), ("robbery", 7), ("theft", 20)):
                     for metric in ("reveals", "footage_requests", "area_notices"):
-                        rows.append(MonthlyFigure(month=month, metric=metric, category=category, value=value))
-                rows.append(MonthlyFigure(month=month, metric="owners_reached", category="robbery", value=40))
-                rows.append(MonthlyFigure(month=month, metric="owners_answered", category="robbery", value=12))
-                rows.append(MonthlyFigure(month=month, metric="live_views_emergency", category="active_threat", value=6))
-                rows.append(MonthlyFigure(month=month, metric="live_seconds_emergency", category="active_threat", value=3600))
+                        rows.append(
+                            MonthlyFigure(
+                                month=month, metric=metric, category=category, value=value
+                            )
+                        )
+                rows.append(
+                    MonthlyFigure(
+                        month=month, metric="owners_reached", category="robbery", value=40
+                    )
+                )
+                rows.append(
+                    MonthlyFigure(
+                        month=month, metric="owners_answered", category="robbery", value=12
+                    )
+                )
+                rows.append(
+                    MonthlyFigure(
+                        month=month,
+                        metric="live_views_emergency",
+                        category="active_threat",
+                        value=6,
+                    )
+                )
+                rows.append(
+                    MonthlyFigure(
+                        month=month,
+                        metric="live_seconds_emergency",
+                        category="active_threat",
+                        value=3600,
+                    )
+                )
                 rows.append(MonthlyFigure(month=month, metric="opt_outs", value=index))
                 MonthComputed.objects.create(month=month, computed_at=now)
             for index, zip_code in enumerate(["28025", "28026", "28027", "28081", "28083"]):
-                rows.append(MonthlyFigure(month=months[-1], metric="sites", area=zip_code, value=2 + 9 * index))
+                rows.append(
+                    MonthlyFigure(
+                        month=months[-1], metric="sites", area=zip_code, value=2 + 9 * index
+                    )
+                )
             MonthlyFigure.objects.bulk_create(rows)
             Policy.objects.create(
                 policy_text="Cameras are never watched live except in an emergency. " * 8,
@@ -62,7 +92,9 @@ def figures(committed_db: None) -> Iterator[None]:
 def test_the_transparency_page_is_accessible(audit, figures, live_url, city, language):  # noqa: F811
     page = audit.page
     url = live_url.format(city=city)
-    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": url}])
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": url}]
+    )
     audit(url + "/transparency/")
     branding = Department.objects.select_related("branding").get(schema_name=city).branding
     # A city that does not offer the language shows its own default.

@@ -15,7 +15,9 @@ from tenants.models import Department
 
 def refresh(schema_name: str) -> None:
     with schema_context(schema_name):
-        figures_refresh(department=Department.objects.get(schema_name=schema_name), now=timezone.now())
+        figures_refresh(
+            department=Department.objects.get(schema_name=schema_name), now=timezone.now()
+        )
 
 
 def published(client: Client) -> dict[str, Any]:

@@ -153,7 +153,9 @@ def test_the_json_follows_its_published_schema(concord_figures, concord_client):
     jsonschema.validate(concord_figures["data"], schema)
     assert concord_figures["data"]["$schema"].endswith("/transparency/schema.json")
     # An unknown metric key would fail the schema's own list (the names are stable).
-    assert set(concord_figures["data"]["monthly"]) <= set(schema["properties"]["monthly"]["properties"])
+    assert set(concord_figures["data"]["monthly"]) <= set(
+        schema["properties"]["monthly"]["properties"]
+    )
 
 
 def test_the_cached_page_follows_each_refresh(concord_client):

@@ -3,7 +3,7 @@ closed months kept; the audit chain's scheduled check published."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -13,7 +13,7 @@ from canvass.schedule import JOBS
 from portal.registry import tasks as registry_tasks
 from portal.transparency import tasks
 from portal.transparency.models import ChainCheck, MonthComputed, MonthlyFigure
-from portal.transparency.services import figures_refresh
+from portal.transparency.services import figures_refresh, months_until
 from tenants.models import Department
 from tests.transparency.conftest import published
 from tests.transparency.seeding import ZIP_28025, Seed, seed
@@ -46,13 +46,10 @@ def test_a_closed_month_keeps_its_figures():
     department = Department.objects.get(schema_name="concord")
     now = timezone.now()
     with schema_context("concord"):
-        old = date(now.year - 1, now.month, 1)
+        # Six months ago: in the published year, ended long before its last computation.
+        old = months_until(now, department.zone)[5].first_day
         MonthlyFigure.objects.create(month=old, metric="opt_outs", value=9)
-        MonthComputed.objects.create(
-            month=old, computed_at=datetime(now.year, 1, 1, tzinfo=department.zone) - timedelta(days=400)
-            if False
-            else now - timedelta(days=1)
-        )
+        MonthComputed.objects.create(month=old, computed_at=now - timedelta(days=1))
         figures_refresh(department=department, now=now)
         # Computed after it ended: the records it came from may have gone since (an opt-out
         # deletes an owner's grants); the published figure stays.

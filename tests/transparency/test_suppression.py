@@ -68,7 +68,9 @@ def test_every_line_with_a_withheld_cell_has_another():
     assert table["a", "m1"].status == FEWER
     rows = ["a", "b", "c", TOTAL]
     columns = ["m1", "m2", TOTAL]
-    for line in [[(r, c) for c in columns] for r in rows] + [[(r, c) for r in rows] for c in columns]:
+    for line in [[(r, c) for c in columns] for r in rows] + [
+        [(r, c) for r in rows] for c in columns
+    ]:
         hidden = [key for key in line if not table[key].shown]
         assert len(hidden) != 1, line
     # The smallest other count goes with it, never more than needed in its line.
