@@ -67,3 +67,16 @@ def test_the_audit_chain_check_is_published(concord_client):
     assert ": intact." in out["page"]
     with schema_context("carrollton"):
         assert not ChainCheck.objects.exists()
+
+
+def test_the_command_refreshes_each_serving_department():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    seed("carrollton", Seed(reveals={"burglary": 5}))
+    out = StringIO()
+    call_command("transparency_refresh", "--schema", "carrollton", stdout=out)
+    assert "carrollton: 12 months computed" in out.getvalue()
+    assert rows("concord") == []
+    assert ("reveals", "burglary", 5) in [(m, c, v) for _mo, m, c, _a, v in rows("carrollton")]
