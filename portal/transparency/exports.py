@@ -131,7 +131,8 @@ def report_atom(
         entry = ElementTree.SubElement(feed, f"{{{ATOM}}}entry")
         sub(entry, "id", f"tag:{host},2026:transparency:{month:%Y-%m}")
         sub(entry, "title", words["entry"].format(month=f"{month:%Y-%m}"))
-        sub(entry, "updated", updated)
+        computed = report.month_computed.get(month)
+        sub(entry, "updated", computed.isoformat() if computed else updated)
         sub(entry, "link", href=page_url)
         sub(entry, "link", rel="alternate", type="application/json", href=json_url)
         lines = []

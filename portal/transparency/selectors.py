@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.transparency import providers
 from portal.transparency.models import ChainCheck, MonthComputed, MonthlyFigure, Policy
 from portal.transparency.services import AREA_METRICS, months_until
-from portal.transparency.suppression import SHOWN, TOTAL, WITHHELD, Cell, suppress
+from portal.transparency.suppression import SHOWN, TOTAL, WITHHELD, Cell, small, suppress
 from tenants.models import Department
 
 # A share whose owners reached is 0: there is nothing to divide.
@@ -64,6 +64,8 @@ class Report:
     department: Department
     months: list[date]
     computed_at: datetime | None
+    # When each month's figures were last computed (the feed's entries' dates).
+    month_computed: dict[date, datetime]
     policy: Policy | None
     policy_version: int
     chain: ChainCheck | None
@@ -205,7 +207,15 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
             if kind
             else [""]
         )
-        cells = suppress(metric_values, categories, columns)
+        withhold = None
+        if metric in RECIPIENT_GROUP[1:]:
+            # Owners reached minus those who answered (or had footage) is a count too.
+            reached = suppressed["owners_reached"]
+
+            def withhold(key: tuple[str, str], value: int, reached: dict = reached) -> bool:
+                return small(reached[key].value - value)
+
+        cells = suppress(metric_values, categories, columns, withhold=withhold)
         suppressed[metric] = cells
         table = Table(
             metric,
@@ -297,11 +307,14 @@ def transparency_report(*, department: Department, now: datetime | None = None) 
         rows.append(Row(TOTAL, _("All"), [cells[TOTAL, "count"]]))
         area_tables.append(Table(metric, AREA_TITLES[metric], "count", ["count"], rows))
 
-    computed = MonthComputed.objects.aggregate(at=Max("computed_at"))["at"]
+    month_computed = dict(
+        MonthComputed.objects.filter(month__gte=months[0]).values_list("month", "computed_at")
+    )
     return Report(
         department=department,
         months=months,
-        computed_at=computed,
+        computed_at=max(month_computed.values(), default=None),
+        month_computed=month_computed,
         policy=Policy.objects.first(),
         policy_version=Policy.objects.count(),
         chain=ChainCheck.objects.first(),

@@ -5,7 +5,7 @@ feed all publish tables that went through `suppress`, and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 THRESHOLD = 5
@@ -45,6 +45,7 @@ def suppress(
     columns: Sequence[str],
     *,
     row_totals: bool = True,
+    withhold: Callable[[tuple[str, str], int], bool] | None = None,
 ) -> dict[tuple[str, str], Cell]:
     """The table of `values` (missing cells are 0) with its totals row (TOTAL), its totals
     column when `row_totals` (and more than one column), and the grand total, each cell shown or
@@ -64,7 +65,9 @@ def suppress(
         for row in all_rows:
             grid[row, TOTAL] = sum(grid[row, column] for column in columns)
     withheld: dict[tuple[str, str], str] = {
-        key: FEWER for key, value in grid.items() if small(value)
+        key: FEWER if small(value) else WITHHELD
+        for key, value in grid.items()
+        if small(value) or (withhold is not None and withhold(key, value))
     }
     lines = [[(row, column) for column in all_columns] for row in all_rows] + [
         [(row, column) for row in all_rows] for column in all_columns

@@ -82,3 +82,13 @@ def test_zeros_are_shown_and_need_no_company():
     table = suppress({("a", "m1"): 0, ("b", "m1"): 12}, ["a", "b"], ["m1"], row_totals=False)
     assert table["a", "m1"].shown and table["a", "m1"].value == 0
     assert table[TOTAL, "m1"].value == 12
+
+
+def test_owners_who_did_not_answer_cannot_be_worked_out(concord_client):
+    # 7 reached, 5 answered: showing both would say 2 owners did not answer.
+    seed("concord", Seed(area_notices={"burglary": ["nothing"] * 5 + [""] * 2}))
+    refresh("concord")
+    data = published(concord_client)["data"]
+    assert current(data, "owners_reached")["value"] == 7
+    assert current(data, "owners_answered") == {"value": None, "status": WITHHELD}
+    assert current(data, "share_answered")["value"] is None
