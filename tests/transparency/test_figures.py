@@ -166,3 +166,18 @@ def test_the_cached_page_follows_each_refresh(concord_client):
     refresh("concord")
     page = concord_client.get("/transparency/").content.decode()
     assert "<td>9</td>" in page and "<td>6</td>" not in page
+
+
+def test_the_feed_has_one_entry_a_month(concord_figures):
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.fromstring(concord_figures["feed"].encode())
+    entries = feed.findall(f"{atom}entry")
+    assert len(entries) == 12
+    newest = entries[0]
+    month = concord_figures["data"]["months"][-1]
+    assert newest.find(f"{atom}id").text.endswith(f":transparency:{month}")
+    content = newest.find(f"{atom}content").text
+    assert "Footage requests: 13" in content
+    assert "Owners who opted out: 5" in content

@@ -80,3 +80,18 @@ def test_the_command_refreshes_each_serving_department():
     assert "carrollton: 12 months computed" in out.getvalue()
     assert rows("concord") == []
     assert ("reveals", "burglary", 5) in [(m, c, v) for _mo, m, c, _a, v in rows("carrollton")]
+
+
+def test_a_broken_chain_is_published_as_broken(concord_client):
+    from portal.registry import signals
+    from portal.registry.audit_chain import Verdict
+
+    with schema_context("concord"):
+        signals.audit_chain_checked.send(
+            sender=Verdict, verdict=Verdict(40, 17, "changed"), checked_at=timezone.now()
+        )
+    out = published(concord_client)
+    assert out["data"]["audit_chain"]["intact"] is False
+    assert ": broken." in out["page"]
+    # Which entry broke and how is for the operators, not the public page.
+    assert "17" not in out["data"]["audit_chain"].values()
