@@ -181,3 +181,21 @@ def test_the_feed_has_one_entry_a_month(concord_figures):
     content = newest.find(f"{atom}content").text
     assert "Footage requests: 13" in content
     assert "Owners who opted out: 5" in content
+
+
+def test_months_are_the_citys_calendar_months(concord_client):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    # 02:00 UTC on the 1st is still the last day of the month before in Concord (New York).
+    early = datetime(now.year, now.month, 1, 2, tzinfo=UTC)
+    seed("concord", Seed(opt_outs=6))
+    with schema_context("concord"):
+        OptOut.objects.update(created_at=early)
+    refresh("concord")
+    data = published(concord_client)["data"]
+    row = data["monthly"]["opt_outs"]["rows"][-1]["cells"]
+    assert row[data["months"][-2]]["value"] == 6
+    assert row[data["months"][-1]]["value"] == 0
