@@ -35,6 +35,8 @@ JOBS: dict[str, Job] = {
     "uploads_sweep": Job("portal.registry.tasks.uploads_sweep", "0", "*", 3600),
     # Every city's audit hash chain.
     "audit_verify": Job("portal.registry.tasks.audit_verify", "30", "6", 6 * 3600),
+    # The public transparency page's figures (the current month's refreshed hourly).
+    "transparency_refresh": Job("portal.transparency.tasks.transparency_refresh", "40", "*", 3600),
     # Live view: grants past their expiry, owners' notices, silent devices.
     "liveview_sweep": Job("portal.liveview.tasks.liveview_sweep", "*", "*", 60),
     "liveview_notices": Job("portal.liveview.tasks.liveview_notices", "*", "*", 60),

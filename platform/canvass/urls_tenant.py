@@ -17,7 +17,10 @@ urlpatterns = [
     # console's own routes.
     path("department/oversight/", include("portal.oversight.urls")),
     path("department/notices/", include("portal.access_notices.urls_staff")),
+    path("department/transparency/", include("portal.transparency.urls_console")),
     path("department/", include("portal.department.urls")),
+    # The public transparency page and its data (no sign-in).
+    path("transparency/", include("portal.transparency.urls")),
     # Live view: the owner's devices, and the API the devices themselves speak.
     path("my/", include("portal.liveview.urls_owner")),
     path("api/device/v1/", include("portal.liveview.urls_api")),

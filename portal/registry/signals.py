@@ -33,3 +33,7 @@ class StaffAccess:
 # StaffMember, already changed) and `why` (a StaffAccess value): what the member held by their
 # access and no longer may (live view's open grants) ends.
 staff_access_changed = Signal()
+
+# Sent by the scheduled audit-chain check (tasks.audit_verify) after each run, broken or not,
+# with `verdict` (audit_chain.Verdict) and `checked_at`: the transparency page publishes it.
+audit_chain_checked = Signal()

@@ -10,7 +10,8 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from portal.registry.audit_chain import AuditChainBroken, audit_chain_verify
+from portal.registry import signals
+from portal.registry.audit_chain import AuditChainBroken, Verdict, audit_chain_verify
 from portal.registry.services import imports_sweep, registrations_verify
 from tenants.models import Department, current_department
 
@@ -52,8 +53,10 @@ def uploads_sweep() -> str:
 def audit_verify() -> str:
     """The department's audit hash chain; a broken link fails the job (logged, and recorded in
     the platform's audit log for vendor staff)."""
+    checked_at = timezone.now()
     verdict = audit_chain_verify()
     schema_name = current_department().schema_name
+    signals.audit_chain_checked.send(sender=Verdict, verdict=verdict, checked_at=checked_at)
     if verdict.broken_at is not None:
         logger.error("audit_verify %s: %s", schema_name, verdict)
         raise AuditChainBroken(f"{schema_name}: {verdict}")

@@ -572,6 +572,12 @@ FORMS = [
         {"offence_types": "Burglary\nRobbery\nMissing person"},
     ),
     Form("department:portal_settings", "administrator", PORTAL_SETTINGS, files=("logo",)),
+    # The transparency page's texts (portal.transparency).
+    Form(
+        "transparency_console:policy",
+        "administrator",
+        {"policy_text": "Policy.", "retention_text": "90 days.", "funding_text": "City budget."},
+    ),
     Form(
         "department:settings",
         "administrator",

@@ -1,0 +1,55 @@
+"""Figures other parts of the system add to the transparency page without this app knowing
+them: guardrail exceptions, oversight findings, delayed owners' notices. Each app registers a
+provider from its AppConfig.ready(); the monthly job asks it for each month's count (in the
+department's schema) and the page shows its row. A known figure with no provider yet is shown
+as "not tracked yet"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# count(start, end): how many in [start, end), in the current department's schema.
+CountFn = Callable[[datetime, datetime], int]
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    label: str | Promise
+    count: CountFn
+
+
+# The figures the page expects from other parts (issue 13), listed before their providers exist.
+EXPECTED: dict[str, str | Promise] = {
+    "guardrail_exceptions": _("Guardrail exceptions"),
+    "oversight_findings": _("Oversight findings"),
+    "notice_delays": _("Owners' notices delayed"),
+}
+
+_providers: dict[str, Provider] = {}
+
+
+def register(name: str, label: str | Promise, count: CountFn) -> None:
+    """Add (or replace) the provider of a figure; `name` is a stable key (letters, digits, _)
+    used in the CSV, the JSON and the schema."""
+    if not name.replace("_", "").isalnum() or len(name) > 30:
+        raise ValueError(f"A provider's name is letters, digits and _ (up to 30): {name!r}")
+    _providers[name] = Provider(name, label, count)
+
+
+def unregister(name: str) -> None:
+    _providers.pop(name, None)
+
+
+def registered() -> list[Provider]:
+    return [_providers[name] for name in sorted(_providers)]
+
+
+def untracked() -> list[tuple[str, str | Promise]]:
+    """The expected figures no provider gives yet."""
+    return [(name, label) for name, label in EXPECTED.items() if name not in _providers]
