@@ -105,3 +105,9 @@ def case_notices(incident: Incident) -> CaseNotices:
             & Q(due_at__gt=timezone.now())
         ).count(),
     )
+
+
+def notice_delays_between(start: datetime, end: datetime) -> int:
+    """Investigations whose owners' notices were delayed, by when the delay was set, in
+    [start, end), for the transparency page's provider."""
+    return InvestigationDelay.objects.filter(set_at__gte=start, set_at__lt=end).count()

@@ -5,3 +5,12 @@ class GuardrailsConfig(AppConfig):
     name = "portal.guardrails"
     label = "guardrails"
     verbose_name = "Guardrails"
+
+    def ready(self) -> None:
+        # Counted on the city's transparency page (portal.transparency.providers).
+        from portal.guardrails.selectors import guardrail_exceptions_between
+        from portal.transparency.providers import EXPECTED, register
+
+        register(
+            "guardrail_exceptions", EXPECTED["guardrail_exceptions"], guardrail_exceptions_between
+        )

@@ -3,7 +3,7 @@ exceptions and changes by month that the transparency page publishes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
@@ -60,3 +60,10 @@ def guardrail_exceptions_by_month(start: date, end: date) -> list[tuple[date, in
 def guardrail_changes_by_month(start: date, end: date) -> list[tuple[date, int]]:
     """Changes to the guardrails (GUARDRAIL_CHANGE), counted like the exceptions."""
     return _by_month(AuditEntry.Action.GUARDRAIL_CHANGE, start, end)
+
+
+def guardrail_exceptions_between(start: datetime, end: datetime) -> int:
+    """Emergency overrides in [start, end), for the transparency page's provider."""
+    return AuditEntry.objects.filter(
+        action=AuditEntry.Action.GUARDRAIL_EXCEPTION, at__gte=start, at__lt=end
+    ).count()

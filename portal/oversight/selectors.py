@@ -279,3 +279,8 @@ def findings_by_month(start: date, end: date) -> list[MonthFindings]:
     return [
         MonthFindings(month, recorded.get(month, 0), resolved.get(month, 0)) for month in months
     ]
+
+
+def findings_recorded_between(start: datetime, end: datetime) -> int:
+    """Findings recorded in [start, end), for the transparency page's provider."""
+    return Finding.objects.filter(recorded_at__gte=start, recorded_at__lt=end).count()

@@ -19,8 +19,20 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("bridge", ("canvass_bridge",)),
     ("tenants", ("tenants",)),
     ("registry core", ("portal.registry",)),
-    ("audiences", ("portal.residents", "portal.department", "portal.liveview", "billing")),
-    ("platform", ("canvass", "console", "relay")),
+    (
+        "audiences",
+        (
+            "portal.residents",
+            "portal.department",
+            "portal.liveview",
+            "portal.guardrails",
+            "portal.access_notices",
+            "portal.oversight",
+            "portal.transparency",
+            "billing",
+        ),
+    ),
+    ("platform", ("canvass", "console", "onboarding", "website", "relay")),
 ]
 SOURCES = {
     "canvass_bridge": ROOT / "bridge" / "canvass_bridge",
@@ -29,9 +41,15 @@ SOURCES = {
     "portal.residents": ROOT / "portal" / "residents",
     "portal.department": ROOT / "portal" / "department",
     "portal.liveview": ROOT / "portal" / "liveview",
+    "portal.guardrails": ROOT / "portal" / "guardrails",
+    "portal.access_notices": ROOT / "portal" / "access_notices",
+    "portal.oversight": ROOT / "portal" / "oversight",
+    "portal.transparency": ROOT / "portal" / "transparency",
     "billing": ROOT / "billing",
     "canvass": ROOT / "platform" / "canvass",
     "console": ROOT / "platform" / "console",
+    "onboarding": ROOT / "platform" / "onboarding",
+    "website": ROOT / "platform" / "website",
     "relay": ROOT / "platform" / "relay",
 }
 
