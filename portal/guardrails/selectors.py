@@ -67,3 +67,10 @@ def guardrail_exceptions_between(start: datetime, end: datetime) -> int:
     return AuditEntry.objects.filter(
         action=AuditEntry.Action.GUARDRAIL_EXCEPTION, at__gte=start, at__lt=end
     ).count()
+
+
+def guardrail_changes_between(start: datetime, end: datetime) -> int:
+    """Changes to the guardrails in [start, end), for the transparency page's provider."""
+    return AuditEntry.objects.filter(
+        action=AuditEntry.Action.GUARDRAIL_CHANGE, at__gte=start, at__lt=end
+    ).count()

@@ -132,7 +132,7 @@ def guardrails_set(*, actor: Actor, program: Program, values: GuardrailValues) -
     errors = _invalid(values, program)
     if errors:
         raise GuardrailsInvalid(errors)
-    Guardrails.current()
+    Guardrails.objects.get_or_create(pk=1)
     guardrails = Guardrails.objects.select_for_update().get(pk=1)
     changes = _changes(GuardrailValues.of(guardrails), values)
     if not changes:

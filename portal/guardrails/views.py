@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,11 +31,21 @@ def _actor(request: StaffRequest) -> Actor:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(Capability.ADMINISTER)
+@staff_required()
 def guardrails_settings(request: StaffRequest) -> HttpResponse:
+    """Administrators set the guardrails; the department's oversight members (council, auditors)
+    read them, with their history, and change nothing."""
+    may_change = request.staff.can(Capability.ADMINISTER)
+    if not (may_change or request.staff.can(Capability.OVERSEE)):
+        raise PermissionDenied
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
     program = request.tenant.program
     guardrails = Guardrails.current()
     form = GuardrailsForm(request.POST or None, program=program, guardrails=guardrails)
+    if not may_change:
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             services.guardrails_set(
@@ -54,7 +65,13 @@ def guardrails_settings(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "guardrails/settings.html",
-        {"form": form, "guardrails": guardrails, "program": program, "changes": changes},
+        {
+            "form": form,
+            "guardrails": guardrails,
+            "program": program,
+            "changes": changes,
+            "may_change": may_change,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -284,3 +284,8 @@ def findings_by_month(start: date, end: date) -> list[MonthFindings]:
 def findings_recorded_between(start: datetime, end: datetime) -> int:
     """Findings recorded in [start, end), for the transparency page's provider."""
     return Finding.objects.filter(recorded_at__gte=start, recorded_at__lt=end).count()
+
+
+def findings_resolved_between(start: datetime, end: datetime) -> int:
+    """Findings resolved in [start, end), for the transparency page's provider."""
+    return Finding.objects.filter(resolved_at__gte=start, resolved_at__lt=end).count()

@@ -112,7 +112,7 @@ def finding_resolve(*, actor: Actor, finding_id: int, resolution: str) -> Findin
             _("There is no finding %(id)s in this department.") % {"id": finding_id}, status=404
         )
     resolution = resolution.strip()
-    if not resolution:
+    if not resolution or "\x00" in resolution:
         raise OversightRefused(_("Write the department's answer to the finding."))
     if finding.is_resolved:
         raise OversightRefused(_("This finding was already resolved."), status=409)

@@ -27,7 +27,9 @@ class Provider:
 # The figures the page expects from other parts (issue 13), listed before their providers exist.
 EXPECTED: dict[str, str | Promise] = {
     "guardrail_exceptions": _("Guardrail exceptions"),
+    "guardrail_changes": _("Guardrail changes"),
     "oversight_findings": _("Oversight findings"),
+    "oversight_resolutions": _("Oversight findings resolved"),
     "notice_delays": _("Owners' notices delayed"),
 }
 

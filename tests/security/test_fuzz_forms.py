@@ -572,6 +572,49 @@ FORMS = [
         {"offence_types": "Burglary\nRobbery\nMissing person"},
     ),
     Form("department:portal_settings", "administrator", PORTAL_SETTINGS, files=("logo",)),
+    # Guardrails (portal.guardrails): the settings, and deciding an approval request (the fuzz
+    # world has none waiting: every decision is refused with a 404).
+    Form(
+        "department:guardrails",
+        "administrator",
+        {"live_reasons_allowed": ["active_threat"], "radius_burglary": "800"},
+    ),
+    Form(
+        "department:approval_decide",
+        "administrator",
+        {"decision": "approve"},
+        path={"approval_id": "audit_entry"},
+        accepted=lambda response: False,
+        examples=5,
+    ),
+    # Owners' notices of access (portal.access_notices): the department's maximum delay, a
+    # case's delay and its closing, and an owner's choice.
+    Form("access_notices_staff:settings", "administrator", {"delay_max_days": "30"}),
+    Form(
+        "access_notices_staff:delay",
+        "administrator",
+        {"days": "10", "reason": "Suspect not yet interviewed"},
+        path={"incident_id": "incident"},
+    ),
+    Form("access_notices_staff:close", "administrator", {}, path={"incident_id": "incident"}),
+    Form("access_notices:preferences", "resident", {"frequency": "weekly"}),
+    # Oversight (portal.oversight): a flag and a finding on an entry, and an administrator's
+    # resolution of a finding.
+    Form(
+        "oversight:flag", "overseer", {"note": "Why this reveal?"}, path={"entry_id": "audit_entry"}
+    ),
+    Form(
+        "oversight:finding_record",
+        "overseer",
+        {"text": "The reason does not match the case.", "severity": "concern"},
+        path={"entry_id": "audit_entry"},
+    ),
+    Form(
+        "oversight:finding_resolve",
+        "administrator",
+        {"resolution": "Retrained the officer."},
+        path={"finding_id": "finding"},
+    ),
     # The transparency page's texts (portal.transparency).
     Form(
         "transparency_console:policy",
@@ -796,6 +839,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
     bob = make_resident(CITY, email="bob@example.org")
     admin = make_staff(CITY, "administrator")
     member = make_staff(CITY, "investigator", signed_in=False)
+    overseer = make_staff(CITY, "oversight", email="auditor@council.concord.example.org")
     with schema_context(CITY):
         site = Site.objects.get(participant__user__email=alice.email)
         user = site.participant.user
@@ -888,6 +932,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             email="fuzz@canvass.example.org",
             is_staff=True,
         )
+    ids |= oversight_world(overseer)
     ids |= billing_world(site, plan)
     ids |= onboarding_world()
     ids |= device_world(site)
@@ -898,10 +943,35 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
         "visitor": host_client(f"{CITY}.localhost"),
         "resident": alice.client,
         "administrator": admin.client,
+        "overseer": overseer.client,
         "platform_visitor": host_client("localhost"),
         "vendor": vendor,
     }
     return World(clients, ids)
+
+
+def oversight_world(overseer: Any) -> dict[str, str]:
+    """An audit entry of the city's to flag, and a finding on it for an administrator to
+    resolve."""
+    from portal.oversight.services import finding_record
+    from portal.registry.audit import Actor, audit_record
+    from portal.registry.models import AuditEntry, StaffMember
+
+    with schema_context(CITY):
+        administrator = StaffMember.objects.filter(role=StaffMember.Role.ADMINISTRATOR).first()
+        entry = audit_record(
+            actor=Actor.of_staff(administrator, None),
+            action=AuditEntry.Action.EXPORT,
+            reason="Registry exported for the fuzz world",
+        )
+        staff = StaffMember.objects.get(user__email=overseer.email)
+        finding = finding_record(
+            actor=Actor.of_staff(staff, None),
+            entry_id=entry.pk,
+            text="A finding to resolve.",
+            severity="observation",
+        )
+    return {"audit_entry": str(entry.pk), "finding": str(finding.pk)}
 
 
 def _grant(site: Any, staff: Any) -> int:

@@ -50,26 +50,30 @@ def test_a_registered_provider_is_counted_each_month(concord_client, exceptions_
 def test_the_guardrails_oversight_and_notices_apps_provide_their_figures(concord_client):
     assert {provider.name for provider in providers.registered()} == {
         "guardrail_exceptions",
+        "guardrail_changes",
         "oversight_findings",
+        "oversight_resolutions",
         "notice_delays",
     }
     refresh("concord")
     out = published(concord_client)
     assert out["data"]["not_tracked"] == []
     assert "Not tracked yet." not in out["page"]
-    for label in ("Guardrail exceptions", "Oversight findings", "notices delayed"):
+    for label in (
+        "Guardrail exceptions",
+        "Guardrail changes",
+        "Oversight findings",
+        "Oversight findings resolved",
+        "notices delayed",
+    ):
         assert label in out["page"], label
 
 
 def test_without_providers_the_figures_are_not_tracked_yet(concord_client, without_providers):
     refresh("concord")
     out = published(concord_client)
-    assert set(out["data"]["not_tracked"]) == {
-        "guardrail_exceptions",
-        "oversight_findings",
-        "notice_delays",
-    }
-    assert out["page"].count("Not tracked yet.") == 3
+    assert set(out["data"]["not_tracked"]) == set(providers.EXPECTED)
+    assert out["page"].count("Not tracked yet.") == len(providers.EXPECTED)
 
 
 def test_a_provider_name_is_checked():
