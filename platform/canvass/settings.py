@@ -171,6 +171,7 @@ TENANT_APPS = [
     "portal.oversight",
     "portal.access_notices",
     "portal.guardrails",
+    "portal.council_reports",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
