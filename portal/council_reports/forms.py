@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.council_reports.models import CouncilReport
 
@@ -27,22 +27,22 @@ def preset_period(preset: str, today: date) -> tuple[date, date]:
 
 class PeriodForm(forms.Form):
     preset = forms.ChoiceField(
-        label=_("Period"),
+        label=pgettext_lazy("council_reports", "Period"),
         choices=[
-            (LAST_QUARTER, _("Last quarter")),
-            (LAST_YEAR, _("Last year")),
-            (CUSTOM, _("Custom dates")),
+            (LAST_QUARTER, pgettext_lazy("council_reports", "Last quarter")),
+            (LAST_YEAR, pgettext_lazy("council_reports", "Last year")),
+            (CUSTOM, pgettext_lazy("council_reports", "Custom dates")),
         ],
         initial=LAST_QUARTER,
         widget=forms.RadioSelect,
     )
     start = forms.DateField(
-        label=_("From (custom dates)"),
+        label=pgettext_lazy("council_reports", "From (custom dates)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=_("Until (custom dates)"),
+        label=pgettext_lazy("council_reports", "Until (custom dates)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -63,7 +63,7 @@ class PeriodForm(forms.Form):
         if data.get("preset") == CUSTOM:
             for field in ("start", "end"):
                 if not data.get(field) and field not in self.errors:
-                    self.add_error(field, _("Give both dates of a custom period."))
+                    self.add_error(field, pgettext_lazy("council_reports", "Give both dates of a custom period."))
         return data
 
 

@@ -5,7 +5,7 @@ computed from. Figures are stored already suppressed (counts under 5 never store
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CouncilReportQuerySet(models.QuerySet["CouncilReport"]):
@@ -15,8 +15,8 @@ class CouncilReportQuerySet(models.QuerySet["CouncilReport"]):
 
 class CouncilReport(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+        DRAFT = "draft", pgettext_lazy("council_reports", "Draft")
+        PUBLISHED = "published", pgettext_lazy("council_reports", "Published")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     period_start = models.DateField()
@@ -25,10 +25,10 @@ class CouncilReport(models.Model):
     # The figures (portal.council_reports.figures.report_figures), as published.
     figures = models.JSONField()
     # The department's own words, published as written.
-    complaints = models.TextField(_("complaints received"), blank=True, max_length=4000)
-    costs = models.TextField(_("costs"), blank=True, max_length=4000)
-    funding_source = models.TextField(_("funding source"), blank=True, max_length=4000)
-    effectiveness = models.TextField(_("effectiveness notes"), blank=True, max_length=4000)
+    complaints = models.TextField(pgettext_lazy("council_reports", "complaints received"), blank=True, max_length=4000)
+    costs = models.TextField(pgettext_lazy("council_reports", "costs"), blank=True, max_length=4000)
+    funding_source = models.TextField(pgettext_lazy("council_reports", "funding source"), blank=True, max_length=4000)
+    effectiveness = models.TextField(pgettext_lazy("council_reports", "effectiveness notes"), blank=True, max_length=4000)
     published_at = models.DateTimeField(null=True, blank=True)
     # SHA-256 of the canonical JSON of figures and the department's fields, and the signed
     # statement naming the city, the period, the audit entries and that digest.

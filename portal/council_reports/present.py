@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from portal.council_reports.figures import USAGE_ACTIONS
 from portal.council_reports.models import CouncilReport
@@ -26,12 +26,12 @@ class UsageRow:
 
 def usage_label(action: str) -> str:
     labels = {
-        AuditEntry.Action.REVEAL: _("Contact details revealed"),
-        AuditEntry.Action.FOOTAGE_REQUEST: _("Footage requests"),
-        AuditEntry.Action.NOTIFY: _("Area notices sent"),
-        AuditEntry.Action.LIVE_FEED: _("Live views opened"),
-        AuditEntry.Action.EXPORT: _("Registry exports"),
-        AuditEntry.Action.DOWNLOAD: _("Footage downloads"),
+        AuditEntry.Action.REVEAL: pgettext("council_reports", "Contact details revealed"),
+        AuditEntry.Action.FOOTAGE_REQUEST: pgettext("council_reports", "Footage requests"),
+        AuditEntry.Action.NOTIFY: pgettext("council_reports", "Area notices sent"),
+        AuditEntry.Action.LIVE_FEED: pgettext("council_reports", "Live views opened"),
+        AuditEntry.Action.EXPORT: pgettext("council_reports", "Registry exports"),
+        AuditEntry.Action.DOWNLOAD: pgettext("council_reports", "Footage downloads"),
     }
     return labels[AuditEntry.Action(action)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from portal.council_reports.figures import FEWER, THRESHOLD
 
@@ -13,7 +13,7 @@ register = template.Library()
 @register.filter
 def report_count(value: int | str | None) -> str:
     if value == FEWER:
-        return _("fewer than %(threshold)s") % {"threshold": THRESHOLD}
+        return pgettext("council_reports", "fewer than %(threshold)s") % {"threshold": THRESHOLD}
     if value is None:
         return "—"
     return str(value)
