@@ -19,11 +19,15 @@ def report_html(
 ) -> str:
     context = report_context(report) | {"department_name": department.name}
     if request is not None and report.is_published:
-        context["verify_url"] = request.build_absolute_uri(f"/transparency/reports/{report.pk}/verify/")
+        context["verify_url"] = request.build_absolute_uri(
+            f"/transparency/reports/{report.pk}/verify/"
+        )
     return render_to_string("council_reports/document.html", context, request=None)
 
 
-def report_pdf(report: CouncilReport, department: Department, request: HttpRequest | None = None) -> bytes:
+def report_pdf(
+    report: CouncilReport, department: Department, request: HttpRequest | None = None
+) -> bytes:
     # Imported here: WeasyPrint loads pango when imported, which only PDF requests need.
     from weasyprint import CSS, HTML
 

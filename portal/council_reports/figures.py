@@ -64,7 +64,9 @@ def _key(month: datetime | date) -> str:
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     zone = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(start, datetime.min.time()), zone)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()), zone)
+    until = timezone.make_aware(
+        datetime.combine(end + timedelta(days=1), datetime.min.time()), zone
+    )
     return since, until
 
 
@@ -107,9 +109,9 @@ def _area_notices(since: datetime, until: datetime, program: Program) -> dict[st
         kind=Notification.Kind.AREA, created_at__gte=since, created_at__lt=until
     )
     per_notice = dict(
-        notices.values("incident__category").annotate(n=Count("pk")).values_list(
-            "incident__category", "n"
-        )
+        notices.values("incident__category")
+        .annotate(n=Count("pk"))
+        .values_list("incident__category", "n")
     )
     reached = (
         NotificationRecipient.objects.filter(notification__in=notices, sent_at__isnull=False)
@@ -167,7 +169,8 @@ def _live_views(
         .annotate(n=Count("pk"), duration=Sum(watched))
         .order_by()
     )
-    count = minutes = emergency = 0
+    count = emergency = 0
+    minutes = 0.0
     by_month: dict[str, int] = defaultdict(int)
     by_reason: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for month, reason, is_emergency, n, duration in rows:
@@ -221,9 +224,7 @@ def chain_check(last_entry_id: int | None, now: datetime) -> ChainCheck:
 
 def _audit(since: datetime, until: datetime, now: datetime) -> dict[str, Any]:
     in_range = AuditEntry.objects.filter(at__gte=since, at__lt=until)
-    span = in_range.order_by().aggregate(
-        first=Min("pk"), last=Max("pk"), entries=Count("pk")
-    )
+    span = in_range.order_by().aggregate(first=Min("pk"), last=Max("pk"), entries=Count("pk"))
     last_hash = (
         AuditEntry.objects.filter(pk=span["last"]).values_list("hash", flat=True).first() or ""
     )

@@ -63,7 +63,10 @@ class PeriodForm(forms.Form):
         if data.get("preset") == CUSTOM:
             for field in ("start", "end"):
                 if not data.get(field) and field not in self.errors:
-                    self.add_error(field, pgettext_lazy("council_reports", "Give both dates of a custom period."))
+                    self.add_error(
+                        field,
+                        pgettext_lazy("council_reports", "Give both dates of a custom period."),
+                    )
         return data
 
 

@@ -25,10 +25,16 @@ class CouncilReport(models.Model):
     # The figures (portal.council_reports.figures.report_figures), as published.
     figures = models.JSONField()
     # The department's own words, published as written.
-    complaints = models.TextField(pgettext_lazy("council_reports", "complaints received"), blank=True, max_length=4000)
+    complaints = models.TextField(
+        pgettext_lazy("council_reports", "complaints received"), blank=True, max_length=4000
+    )
     costs = models.TextField(pgettext_lazy("council_reports", "costs"), blank=True, max_length=4000)
-    funding_source = models.TextField(pgettext_lazy("council_reports", "funding source"), blank=True, max_length=4000)
-    effectiveness = models.TextField(pgettext_lazy("council_reports", "effectiveness notes"), blank=True, max_length=4000)
+    funding_source = models.TextField(
+        pgettext_lazy("council_reports", "funding source"), blank=True, max_length=4000
+    )
+    effectiveness = models.TextField(
+        pgettext_lazy("council_reports", "effectiveness notes"), blank=True, max_length=4000
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     # SHA-256 of the canonical JSON of figures and the department's fields, and the signed
     # statement naming the city, the period, the audit entries and that digest.

@@ -58,7 +58,11 @@ def report_context(report: CouncilReport) -> dict[str, Any]:
         "report": report,
         "figures": figures,
         "usage": usage,
-        "shared": [row for row in usage if row.action in (AuditEntry.Action.EXPORT, AuditEntry.Action.DOWNLOAD)],
+        "shared": [
+            row
+            for row in usage
+            if row.action in (AuditEntry.Action.EXPORT, AuditEntry.Action.DOWNLOAD)
+        ],
         "month_labels": month_labels,
         "live_by_month": [live["by_month"][month] for month in months],
     }

@@ -36,14 +36,20 @@ class ReportRefused(Exception):
 
 def period_check(start: date, end: date) -> None:
     if end < start:
-        raise ReportRefused(_("The report's period ends before it starts: pick an end date on or after the start date."))
+        raise ReportRefused(
+            _(
+                "The report's period ends before it starts: pick "
+                "an end date on or after the start date."
+            )
+        )
     try:
         limit = start.replace(year=start.year + MAX_YEARS)
     except ValueError:  # 29 February
         limit = date(start.year + MAX_YEARS, 3, 1)
     if end >= limit:
         raise ReportRefused(
-            _("A report may cover at most %(years)s years: shorten the period.") % {"years": MAX_YEARS}
+            _("A report may cover at most %(years)s years: shorten the period.")
+            % {"years": MAX_YEARS}
         )
 
 
@@ -64,7 +70,10 @@ def report_generate(*, department: Department, start: date, end: date) -> Counci
             (acquired,) = cursor.fetchone()
         if not acquired:
             raise ReportRefused(
-                _("A report is being generated for this department: wait a moment and reload the reports page.")
+                _(
+                    "A report is being generated for this department: "
+                    "wait a moment and reload the reports page."
+                )
             )
         now = timezone.now()
         figures = report_figures(program=department.program, start=start, end=end, now=now)
@@ -145,14 +154,26 @@ def report_verify(
     try:
         signed = signing.Signer(salt=STATEMENT_SALT).unsign_object(statement or report.statement)
     except signing.BadSignature:
-        return Verification(False, _("The signature does not match: this statement was not issued by this portal, or it was changed."))
+        return Verification(
+            False,
+            _(
+                "The signature does not match: this statement was "
+                "not issued by this portal, or it was changed."
+            ),
+        )
     if signed.get("city") != department.schema_name or signed.get("report") != report.pk:
         return Verification(False, _("The statement is about another report."), signed)
     if signed.get("sha256") != report_digest(report):
-        return Verification(False, _("The report's contents no longer match the signed statement."), signed)
+        return Verification(
+            False, _("The report's contents no longer match the signed statement."), signed
+        )
     last_id = signed["audit_entries"][1]
     if last_id is not None:
         stored = AuditEntry.objects.filter(pk=last_id).values_list("hash", flat=True).first()
         if stored != signed.get("last_entry_hash"):
-            return Verification(False, _("The audit trail no longer holds the entry the report was computed from."), signed)
+            return Verification(
+                False,
+                _("The audit trail no longer holds the entry the report was computed from."),
+                signed,
+            )
     return Verification(True, "", signed)

@@ -34,11 +34,13 @@ def _pdf_response(report: CouncilReport, request: DepartmentRequest) -> HttpResp
         report_pdf(report, _department(request), request), content_type="application/pdf"
     )
     name = f"council-report-{report.period_start}-{report.period_end}.pdf"
-    response["Content-Disposition"] = content_disposition_header(False, name)
+    response["Content-Disposition"] = content_disposition_header(False, name) or "inline"
     return response
 
 
-def _report_page(request: DepartmentRequest, report: CouncilReport, template: str, **extra: Any) -> HttpResponse:
+def _report_page(
+    request: DepartmentRequest, report: CouncilReport, template: str, **extra: Any
+) -> HttpResponse:
     context = report_context(report) | {"department_name": _department(request).name} | extra
     status = extra.pop("status", 200)
     return render(request, template, context, status=status)
@@ -74,7 +76,14 @@ def report(request: StaffRequest, report_id: int) -> HttpResponse:
         try:
             services.report_fields_save(report=found, values=form.cleaned_data)
         except services.ReportRefused as refused:
-            return _report_page(request, found, "council_reports/staff_report.html", form=form, refusal=refused.message, status=409)
+            return _report_page(
+                request,
+                found,
+                "council_reports/staff_report.html",
+                form=form,
+                refusal=refused.message,
+                status=409,
+            )
         return redirect("council_reports:report", found.pk)
     found.refresh_from_db()
     return _report_page(request, found, "council_reports/staff_report.html", form=form)
@@ -111,7 +120,9 @@ def published_report(request: DepartmentRequest, report_id: int) -> HttpResponse
 
 @require_safe
 def published_pdf(request: DepartmentRequest, report_id: int) -> HttpResponse:
-    return _pdf_response(get_object_or_404(CouncilReport.objects.published(), pk=report_id), request)
+    return _pdf_response(
+        get_object_or_404(CouncilReport.objects.published(), pk=report_id), request
+    )
 
 
 @require_safe

@@ -64,7 +64,12 @@ def seed_city(make_resident, site_data, schema_name: str = "concord") -> Seeded:
     resident = make_resident(schema_name, email=RESIDENT_EMAIL)
     resident.client.post(
         "/register/",
-        site_data(contact_name=RESIDENT_NAME, contact_email=RESIDENT_EMAIL, address=f"{ADDRESS}, Concord, NC 28025", **{"cameras-0-label": CAMERA_LABEL}),
+        site_data(
+            contact_name=RESIDENT_NAME,
+            contact_email=RESIDENT_EMAIL,
+            address=f"{ADDRESS}, Concord, NC 28025",
+            **{"cameras-0-label": CAMERA_LABEL},
+        ),
     )
     with schema_context(schema_name):
         site = Site.objects.get(contact_name=RESIDENT_NAME)
@@ -94,7 +99,11 @@ def seed_city(make_resident, site_data, schema_name: str = "concord") -> Seeded:
             answer="has_footage",
             answered_at=now,
         )
-        for minutes, emergency, reason in ((10, True, "active_threat"), (20, True, "active_threat"), (5, False, "investigation")):
+        for minutes, emergency, reason in (
+            (10, True, "active_threat"),
+            (20, True, "active_threat"),
+            (5, False, "investigation"),
+        ):
             Grant.objects.create(
                 staff=staff,
                 staff_email=STAFF_EMAIL,
@@ -112,11 +121,29 @@ def seed_city(make_resident, site_data, schema_name: str = "concord") -> Seeded:
         burglary = CaseRef(incident.pk, CASE_NUMBER, "burglary")
         robbery = CaseRef(incident.pk, CASE_NUMBER, "robbery")
         for _ in range(6):
-            audit_record(actor=actor, action=AuditEntry.Action.REVEAL, reason=f"Revealed {RESIDENT_NAME}", site=site, case=burglary)
+            audit_record(
+                actor=actor,
+                action=AuditEntry.Action.REVEAL,
+                reason=f"Revealed {RESIDENT_NAME}",
+                site=site,
+                case=burglary,
+            )
         for _ in range(2):
-            audit_record(actor=actor, action=AuditEntry.Action.FOOTAGE_REQUEST, reason="Footage requested", site=site, case=burglary)
+            audit_record(
+                actor=actor,
+                action=AuditEntry.Action.FOOTAGE_REQUEST,
+                reason="Footage requested",
+                site=site,
+                case=burglary,
+            )
         for _ in range(3):
-            audit_record(actor=actor, action=AuditEntry.Action.REVEAL, reason="Revealed", site=site, case=robbery)
+            audit_record(
+                actor=actor,
+                action=AuditEntry.Action.REVEAL,
+                reason="Revealed",
+                site=site,
+                case=robbery,
+            )
         audit_record(actor=actor, action=AuditEntry.Action.EXPORT, reason="Registry export")
     return Seeded(site, camera, incident, staff)
 

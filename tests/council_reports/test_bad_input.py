@@ -41,7 +41,9 @@ def test_a_period_of_more_than_five_years_is_refused(admin):
 
 
 def test_custom_dates_are_both_required(admin):
-    response = admin.client.post("/department/reports/", {"preset": "custom", "start": "2026-01-01"})
+    response = admin.client.post(
+        "/department/reports/", {"preset": "custom", "start": "2026-01-01"}
+    )
     assert response.status_code == 400
     assert "Give both dates of a custom period." in response.content.decode()
     assert reports() == 0
@@ -55,10 +57,15 @@ def test_the_presets_cover_the_last_full_quarter_and_year(admin):
         admin.client.post("/department/reports/", {"preset": "last_year"})
     with schema_context("concord"):
         periods = sorted((r.period_start, r.period_end) for r in CouncilReport.objects.all())
-    assert periods == [(date(2025, 1, 1), date(2025, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30))]
+    assert periods == [
+        (date(2025, 1, 1), date(2025, 12, 31)),
+        (date(2026, 7, 1), date(2026, 9, 30)),
+    ]
 
 
-def test_a_report_requested_while_one_is_being_generated_is_refused(admin, make_staff, django_db_blocker):
+def test_a_report_requested_while_one_is_being_generated_is_refused(
+    admin, make_staff, django_db_blocker
+):
     carrollton = make_staff("carrollton", "administrator")
     holding, done = threading.Event(), threading.Event()
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def generate(client, start, end):
     return client.post(
-        "/department/reports/", {"preset": "custom", "start": start.isoformat(), "end": end.isoformat()}
+        "/department/reports/",
+        {"preset": "custom", "start": start.isoformat(), "end": end.isoformat()},
     )
 
 
@@ -40,7 +41,9 @@ def test_the_numbers_match_the_records_on_the_page_in_the_json_and_in_the_pdf(ad
     assert reveals >= 9 and burglary_reveals >= 6
     usage = report.figures["usage"]
     assert usage["reveal"]["total"] == reveals
-    assert {row["label"]: row["count"] for row in usage["reveal"]["by_category"]}["Burglary"] == burglary_reveals
+    assert {row["label"]: row["count"] for row in usage["reveal"]["by_category"]}[
+        "Burglary"
+    ] == burglary_reveals
     assert usage["footage_request"]["total"] == (footage if footage >= 5 else "<5")
     assert report.figures["live_views"]["count"] == "<5"
     assert report.figures["area_notices"]["owners_reached"] == "<5"
@@ -48,7 +51,7 @@ def test_the_numbers_match_the_records_on_the_page_in_the_json_and_in_the_pdf(ad
     page = admin.client.get(response["Location"]).content.decode()
     assert f'data-figure="reveal">{reveals}<' in page
     assert f'data-figure="footage_request">{shown(footage)}<' in page
-    assert f"<th scope=\"row\">Burglary</th><td>{burglary_reveals}</td>" in page
+    assert f'<th scope="row">Burglary</th><td>{burglary_reveals}</td>' in page
     assert 'data-figure="live_views">fewer than 5<' in page
 
     pdf = admin.client.get(f"/department/reports/{report.pk}/pdf/")
@@ -66,16 +69,24 @@ def test_a_count_under_five_never_appears(admin, seeded):
         report = CouncilReport.objects.get()
     robbery = counted("concord", AuditEntry.Action.REVEAL, "robbery")
     assert robbery == 3
-    [row] = [row for row in report.figures["usage"]["reveal"]["by_category"] if row["code"] == "robbery"]
+    [row] = [
+        row for row in report.figures["usage"]["reveal"]["by_category"] if row["code"] == "robbery"
+    ]
     assert row["count"] == "<5"
     page = admin.client.get(f"/department/reports/{report.pk}/").content.decode()
-    assert "<th scope=\"row\">Robbery</th><td>fewer than 5</td>" in page
-    assert "<th scope=\"row\">Robbery</th><td>3</td>" not in page
+    assert '<th scope="row">Robbery</th><td>fewer than 5</td>' in page
+    assert '<th scope="row">Robbery</th><td>3</td>' not in page
+
     # Nowhere in the stored figures is a count between 1 and 4.
     def small(value: object) -> bool:
         if isinstance(value, dict):
-            return any(small(item) for key, item in value.items() if key not in ("version", "first_entry_id", "last_entry_id", "chain"))
+            return any(
+                small(item)
+                for key, item in value.items()
+                if key not in ("version", "first_entry_id", "last_entry_id", "chain")
+            )
         if isinstance(value, list):
             return any(small(item) for item in value)
         return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 5
+
     assert not small(report.figures)

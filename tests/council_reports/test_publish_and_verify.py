@@ -26,14 +26,21 @@ def published(admin) -> CouncilReport:
         report = CouncilReport.objects.get()
     admin.client.post(
         f"/department/reports/{report.pk}/",
-        {"complaints": "Two complaints, both answered.", "costs": "$12,000 a year", "funding_source": "General fund", "effectiveness": "Footage helped in 3 cases."},
+        {
+            "complaints": "Two complaints, both answered.",
+            "costs": "$12,000 a year",
+            "funding_source": "General fund",
+            "effectiveness": "Footage helped in 3 cases.",
+        },
     )
     assert admin.client.post(f"/department/reports/{report.pk}/publish/").status_code == 302
     with schema_context("concord"):
         return CouncilReport.objects.get(pk=report.pk)
 
 
-def test_a_published_report_is_listed_publicly_and_its_signature_verifies(admin, seeded, concord_client):
+def test_a_published_report_is_listed_publicly_and_its_signature_verifies(
+    admin, seeded, concord_client
+):
     report = published(admin)
     assert report.is_published and report.statement and len(report.digest) == 64
     listing = concord_client.get("/transparency/reports/")
@@ -56,7 +63,9 @@ def test_publishing_twice_gives_one_published_report(admin, seeded):
     # And the department's section of a published report no longer changes.
     admin.client.post(f"/department/reports/{report.pk}/", {"complaints": "changed"})
     with schema_context("concord"):
-        assert CouncilReport.objects.get(pk=report.pk).complaints == "Two complaints, both answered."
+        assert (
+            CouncilReport.objects.get(pk=report.pk).complaints == "Two complaints, both answered."
+        )
 
 
 def test_a_tampered_report_fails_the_check(admin, seeded, concord_client):
@@ -73,7 +82,9 @@ def test_a_tampered_report_fails_the_check(admin, seeded, concord_client):
 def test_a_forged_statement_fails_the_check(admin, seeded, concord_client):
     report = published(admin)
     forged = report.statement[:-4] + ("AAAA" if not report.statement.endswith("AAAA") else "BBBB")
-    check = concord_client.get(f"/transparency/reports/{report.pk}/verify/", {"statement": forged}).content.decode()
+    check = concord_client.get(
+        f"/transparency/reports/{report.pk}/verify/", {"statement": forged}
+    ).content.decode()
     assert "The signature does not match" in check
 
 
@@ -85,9 +96,16 @@ def test_nothing_identifies_a_resident_an_address_a_case_or_staff(admin, seeded,
     pdf_text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     stored = json.dumps(report.figures) + report.statement
     for secret in SECRETS:
-        for where, text in (("page", page), ("staff page", staff_page), ("PDF", pdf_text), ("JSON", stored)):
+        for where, text in (
+            ("page", page),
+            ("staff page", staff_page),
+            ("PDF", pdf_text),
+            ("JSON", stored),
+        ):
             assert secret.casefold() not in text.casefold(), f"{secret} in the {where}"
     # The seeded records do hold them: the test would notice a leak.
     with schema_context("concord"), connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM registry_auditentry WHERE reason LIKE %s", ["%Zwicklebauer%"])
+        cursor.execute(
+            "SELECT count(*) FROM registry_auditentry WHERE reason LIKE %s", ["%Zwicklebauer%"]
+        )
         assert cursor.fetchone()[0] > 0
