@@ -20,7 +20,7 @@ from portal.department.models import Notification, NotificationRecipient
 from portal.guardrails.selectors import guardrail_changes_by_month, guardrail_exceptions_by_month
 from portal.liveview.models import Device, Grant
 from portal.oversight.selectors import findings_by_month
-from portal.registry.audit_chain import audit_chain_verify
+from portal.registry.audit_chain import audit_chain_verify_fast
 from portal.registry.models import AuditEntry, Camera, OptOut, Site
 from tenants.models import Program
 
@@ -213,7 +213,7 @@ def chain_check(last_entry_id: int | None, now: datetime) -> ChainCheck:
     recent = ChainCheck.objects.filter(checked_at__gte=now - CHAIN_CHECK_FRESH).first()
     if recent is not None and (last_entry_id or 0) <= (recent.last_entry_id or 0):
         return recent
-    verdict = audit_chain_verify()
+    verdict = audit_chain_verify_fast()
     return ChainCheck.objects.create(
         checked_at=now,
         entries=verdict.entries,
