@@ -20,7 +20,7 @@ from portal.department.models import Notification, NotificationRecipient
 from portal.guardrails.selectors import guardrail_changes_by_month, guardrail_exceptions_by_month
 from portal.liveview.models import Device, Grant
 from portal.oversight.selectors import findings_by_month
-from portal.registry.audit_chain import audit_chain_verify_fast
+from portal.registry.audit_chain import Verdict, audit_chain_verify
 from portal.registry.models import AuditEntry, Camera, OptOut, Site
 from tenants.models import Program
 
@@ -207,19 +207,27 @@ def _live_views(
     }
 
 
+def chain_check_store(
+    *, verdict: Verdict, last_entry_id: int | None, now: datetime | None = None, **_: object
+) -> ChainCheck:
+    """Keep a verification of the current schema's chain (the registry's scheduled check sends
+    each of its verdicts here: portal.registry.signals.audit_chain_verified)."""
+    return ChainCheck.objects.create(
+        checked_at=now or timezone.now(),
+        entries=verdict.entries,
+        last_entry_id=last_entry_id,
+        broken_at=verdict.broken_at,
+    )
+
+
 def chain_check(last_entry_id: int | None, now: datetime) -> ChainCheck:
-    """The latest verification of the hash chain that covers `last_entry_id`, run now when
-    none recent does (reading the chain entry by entry: the registry's own check)."""
+    """The latest verification of the hash chain, if recent and covering `last_entry_id`
+    (the scheduled nightly check's, usually); otherwise the registry's check, run now."""
     recent = ChainCheck.objects.filter(checked_at__gte=now - CHAIN_CHECK_FRESH).first()
     if recent is not None and (last_entry_id or 0) <= (recent.last_entry_id or 0):
         return recent
-    verdict = audit_chain_verify_fast()
-    return ChainCheck.objects.create(
-        checked_at=now,
-        entries=verdict.entries,
-        last_entry_id=AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first(),
-        broken_at=verdict.broken_at,
-    )
+    newest = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return chain_check_store(verdict=audit_chain_verify(), last_entry_id=newest, now=now)
 
 
 def _audit(since: datetime, until: datetime, now: datetime) -> dict[str, Any]:

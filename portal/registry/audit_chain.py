@@ -44,32 +44,6 @@ def entry_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-# The same two checks as the walk below, for every entry at once (a council report's check,
-# portal.council_reports): each entry's link is the stored hash of the entry before it, and its
-# hash recomputes from its link and contents, with pg_catalog's sha256 only.
-FIRST_BREAK = f"""
-SELECT count(*), min(id) FILTER (
-    WHERE prev_hash <> previous
-       OR hash <> encode(sha256(convert_to(prev_hash || E'\\n' || canonical, 'UTF8')), 'hex'))
-FROM (SELECT id, prev_hash, hash, canonical,
-             lag(hash, 1, '{GENESIS}') OVER (ORDER BY id) AS previous
-      FROM ({ENTRIES.replace("ORDER BY e.id", "")})
-           AS entry (id, prev_hash, hash, canonical)) checked
-"""
-
-
-def audit_chain_verify_fast() -> Verdict:
-    """audit_chain_verify's verdict computed in one query; the walk runs only to describe a
-    break it found."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL TimeZone = 'UTC'; SET LOCAL IntervalStyle = 'iso_8601'")
-        cursor.execute(FIRST_BREAK)
-        count, broken_at = cursor.fetchone()
-    if broken_at is None:
-        return Verdict(count)
-    return audit_chain_verify()
-
-
 def audit_chain_verify() -> Verdict:
     """Walk the current schema's audit trail in id order, recomputing every hash."""
     previous = GENESIS

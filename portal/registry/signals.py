@@ -20,6 +20,11 @@ participant_lapsing = Signal()
 # nothing live any more.
 site_integration_changed = Signal()
 
+# Sent by the scheduled audit_verify after it checked the current schema's hash chain, with
+# `verdict` (audit_chain.Verdict) and `last_entry_id` (the newest entry when the check began,
+# or None): council reports keep the result and reuse it instead of walking the chain again.
+audit_chain_verified = Signal()
+
 
 class StaffAccess:
     """What happened to a staff member's access (the `why` of staff_access_changed)."""

@@ -11,7 +11,9 @@ from celery import shared_task
 from django.utils import timezone
 
 from portal.registry.audit_chain import AuditChainBroken, audit_chain_verify
+from portal.registry.models import AuditEntry
 from portal.registry.services import imports_sweep, registrations_verify
+from portal.registry.signals import audit_chain_verified
 from tenants.models import Department, current_department
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,9 @@ def uploads_sweep() -> str:
 def audit_verify() -> str:
     """The department's audit hash chain; a broken link fails the job (logged, and recorded in
     the platform's audit log for vendor staff)."""
+    last_entry_id = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     verdict = audit_chain_verify()
+    audit_chain_verified.send(sender=None, verdict=verdict, last_entry_id=last_entry_id)
     schema_name = current_department().schema_name
     if verdict.broken_at is not None:
         logger.error("audit_verify %s: %s", schema_name, verdict)
