@@ -1,5 +1,6 @@
 # ruff: noqa: F811
 # (the integrity tests' riverside fixture, imported, is each test's argument)
+"""A report states the audit hash chain's verification: the scheduled check's result, kept
 and reused while it is recent and covers the report's entries, or the check run for the
 report; a broken chain shows as broken, at its entry."""
 
