@@ -207,26 +207,53 @@ def _live_views(
     }
 
 
+def _hash_of(entry_id: int | None) -> str:
+    if entry_id is None:
+        return ""
+    return AuditEntry.objects.filter(pk=entry_id).values_list("hash", flat=True).first() or ""
+
+
 def chain_check_store(
-    *, verdict: Verdict, last_entry_id: int | None, now: datetime | None = None, **_: object
+    *,
+    verdict: Verdict,
+    last_entry_id: int | None,
+    now: datetime | None = None,
+    after: ChainCheck | None = None,
+    **_: object,
 ) -> ChainCheck:
     """Keep a verification of the current schema's chain (the registry's scheduled check sends
     each of its verdicts here: portal.registry.signals.audit_chain_verified)."""
     return ChainCheck.objects.create(
         checked_at=now or timezone.now(),
-        entries=verdict.entries,
+        entries=verdict.entries + (after.entries if after else 0),
         last_entry_id=last_entry_id,
+        last_entry_hash=_hash_of(last_entry_id),
         broken_at=verdict.broken_at,
+        after=after,
     )
 
 
 def chain_check(last_entry_id: int | None, now: datetime) -> ChainCheck:
     """The latest verification of the hash chain, if recent and covering `last_entry_id`
-    (the scheduled nightly check's, usually); otherwise the registry's check, run now."""
+    (the scheduled nightly check's, usually). Otherwise the registry's check, run now: on the
+    entries after the last intact check only, when the entry it ended on still has the hash it
+    had (a rewritten chain changes it); the nightly check walks the whole chain again."""
     recent = ChainCheck.objects.filter(checked_at__gte=now - CHAIN_CHECK_FRESH).first()
     if recent is not None and (last_entry_id or 0) <= (recent.last_entry_id or 0):
         return recent
     newest = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    anchor = (
+        ChainCheck.objects.filter(broken_at__isnull=True, last_entry_id__isnull=False)
+        .exclude(last_entry_hash="")
+        .first()
+    )
+    if (
+        anchor is not None
+        and anchor.last_entry_id is not None
+        and anchor.last_entry_hash == _hash_of(anchor.last_entry_id)
+    ):
+        verdict = audit_chain_verify(after=anchor.last_entry_id, previous=anchor.last_entry_hash)
+        return chain_check_store(verdict=verdict, last_entry_id=newest, now=now, after=anchor)
     return chain_check_store(verdict=audit_chain_verify(), last_entry_id=newest, now=now)
 
 
@@ -247,6 +274,13 @@ def _audit(since: datetime, until: datetime, now: datetime) -> dict[str, Any]:
             "entries_checked": check.entries,
             "intact": check.broken_at is None,
             "broken_at": check.broken_at,
+            # Set when this check read only the entries after an earlier intact one's.
+            "earlier_check": None
+            if check.after is None
+            else {
+                "checked_at": check.after.checked_at.isoformat(),
+                "last_entry_id": check.after.last_entry_id,
+            },
         },
     }
 

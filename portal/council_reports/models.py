@@ -69,7 +69,11 @@ class ChainCheck(models.Model):
     checked_at = models.DateTimeField()
     entries = models.PositiveBigIntegerField()
     last_entry_id = models.BigIntegerField(null=True)
+    # The hash of that entry as checked: a later check walks only the entries after it.
+    last_entry_hash = models.CharField(max_length=64, blank=True)
     broken_at = models.BigIntegerField(null=True)
+    # A check of the entries after this one's only (its `entries` include that one's).
+    after = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         ordering = ["-checked_at", "-pk"]

@@ -47,6 +47,7 @@ def test_the_scheduled_checks_result_is_kept_and_reused(riverside):
         "entries_checked": len(riverside),
         "intact": True,
         "broken_at": None,
+        "earlier_check": None,
     }
     with schema_context("riverside"):
         assert ChainCheck.objects.count() == 1
@@ -60,3 +61,45 @@ def test_without_a_recent_check_the_report_runs_one(riverside):
     assert chain["intact"] is False and chain["broken_at"] == riverside[2]
     with schema_context("riverside"):
         assert ChainCheck.objects.get().broken_at == riverside[2]
+
+
+def test_a_later_check_reads_only_the_entries_after_the_last_intact_one(riverside):
+    from tenants.database import database_owner
+    from tests.registry.test_audit_trail_integrity import entry
+
+    with schema_context("riverside"):
+        audit_verify()
+        kept = ChainCheck.objects.get()
+        ChainCheck.objects.filter(pk=kept.pk).update(checked_at=timezone.now() - timedelta(days=2))
+    # Written and committed on their own connection, as the fixture's: the owner's changes
+    # below must not wait for this test's transaction.
+    with database_owner(), schema_context("riverside"):
+        added = [entry(reason=f"Later {n}").pk for n in range(3)]
+    chain = figures("riverside")["audit"]["chain"]
+    assert chain["intact"] is True and chain["entries_checked"] == len(riverside) + 3
+    assert chain["earlier_check"]["last_entry_id"] == riverside[-1]
+    with schema_context("riverside"):
+        latest = ChainCheck.objects.first()
+        assert latest.after_id == kept.pk and latest.last_entry_id == added[-1]
+    # A change after the earlier check is found by the shorter walk.
+    as_owner_in_riverside(
+        "UPDATE registry_auditentry SET reason = 'Routine check' WHERE id = %s", [added[1]]
+    )
+    with schema_context("riverside"):
+        ChainCheck.objects.filter(after__isnull=False).delete()
+    assert figures("riverside")["audit"]["chain"]["broken_at"] == added[1]
+
+
+def test_a_rewritten_anchor_makes_the_check_walk_the_whole_chain(riverside):
+    with schema_context("riverside"):
+        audit_verify()
+        ChainCheck.objects.update(checked_at=timezone.now() - timedelta(days=2))
+    # The owner rewrote an early entry and rehashed from there: the anchor's hash changed.
+    as_owner_in_riverside(
+        "UPDATE registry_auditentry SET reason = 'Routine check', hash = repeat('a', 64)"
+        " WHERE id = %s",
+        [riverside[-1]],
+    )
+    chain = figures("riverside")["audit"]["chain"]
+    assert chain["intact"] is False and chain["broken_at"] == riverside[-1]
+    assert chain["earlier_check"] is None
