@@ -172,6 +172,7 @@ TENANT_APPS = [
     "portal.access_notices",
     "portal.guardrails",
     "portal.transparency",
+    "portal.council_reports",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

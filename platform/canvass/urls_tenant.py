@@ -16,6 +16,10 @@ urlpatterns = [
     # The council's and auditors' reading of the audit trail (portal.oversight), before the
     # console's own routes.
     path("department/oversight/", include("portal.oversight.urls")),
+    # Council reports: the administrator's (before the console's routes) and the published
+    # ones (before the transparency page's "transparency/").
+    path("department/reports/", include("portal.council_reports.urls")),
+    path("transparency/reports/", include("portal.council_reports.urls_public")),
     path("department/notices/", include("portal.access_notices.urls_staff")),
     path("department/transparency/", include("portal.transparency.urls_console")),
     path("department/", include("portal.department.urls")),

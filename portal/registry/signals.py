@@ -35,5 +35,7 @@ class StaffAccess:
 staff_access_changed = Signal()
 
 # Sent by the scheduled audit-chain check (tasks.audit_verify) after each run, broken or not,
-# with `verdict` (audit_chain.Verdict) and `checked_at`: the transparency page publishes it.
+# with `verdict` (audit_chain.Verdict), `checked_at` and `last_entry_id` (the newest entry when
+# the check began, or None): the transparency page publishes it, council reports reuse it
+# instead of walking the chain again.
 audit_chain_checked = Signal()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.registry import signals
 from portal.registry.audit_chain import AuditChainBroken, Verdict, audit_chain_verify
+from portal.registry.models import AuditEntry
 from portal.registry.services import imports_sweep, registrations_verify
 from tenants.models import Department, current_department
 
@@ -54,9 +55,12 @@ def audit_verify() -> str:
     """The department's audit hash chain; a broken link fails the job (logged, and recorded in
     the platform's audit log for vendor staff)."""
     checked_at = timezone.now()
+    last_entry_id = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     verdict = audit_chain_verify()
     schema_name = current_department().schema_name
-    signals.audit_chain_checked.send(sender=Verdict, verdict=verdict, checked_at=checked_at)
+    signals.audit_chain_checked.send(
+        sender=Verdict, verdict=verdict, checked_at=checked_at, last_entry_id=last_entry_id
+    )
     if verdict.broken_at is not None:
         logger.error("audit_verify %s: %s", schema_name, verdict)
         raise AuditChainBroken(f"{schema_name}: {verdict}")
