@@ -44,8 +44,8 @@ def guardrails_settings(request: StaffRequest) -> HttpResponse:
     guardrails = Guardrails.current()
     form = GuardrailsForm(request.POST or None, program=program, guardrails=guardrails)
     if not may_change:
-        for field in form.fields.values():
-            field.disabled = True
+        for read_only in form.fields.values():
+            read_only.disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             services.guardrails_set(

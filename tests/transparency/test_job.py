@@ -88,7 +88,10 @@ def test_a_broken_chain_is_published_as_broken(concord_client):
 
     with schema_context("concord"):
         signals.audit_chain_checked.send(
-            sender=Verdict, verdict=Verdict(40, 17, "changed"), checked_at=timezone.now()
+            sender=Verdict,
+            verdict=Verdict(40, 17, "changed"),
+            checked_at=timezone.now(),
+            last_entry_id=40,
         )
     out = published(concord_client)
     assert out["data"]["audit_chain"]["intact"] is False
