@@ -55,3 +55,27 @@ def registered() -> list[Provider]:
 def untracked() -> list[tuple[str, str | Promise]]:
     """The expected figures no provider gives yet."""
     return [(name, label) for name, label in EXPECTED.items() if name not in _providers]
+
+
+@dataclass(frozen=True)
+class RulesProvider:
+    """The rules a department has set on its own access, published as they stand with their
+    changes: `rules()` gives (rule, value) lines in the visitor's language, `changes(since)` the
+    (when, what) of each change since then, `stamp()` what changes when they change (the page's
+    cached rendering depends on it). No person is named in any of them."""
+
+    title: str | Promise
+    rules: Callable[[], list[tuple[str, str]]]
+    changes: Callable[[datetime], list[tuple[datetime, str]]]
+    stamp: Callable[[], str]
+
+
+_rules: dict[str, RulesProvider] = {}
+
+
+def rules_register(name: str, provider: RulesProvider) -> None:
+    _rules[name] = provider
+
+
+def rules_registered() -> list[RulesProvider]:
+    return [_rules[name] for name in sorted(_rules)]

@@ -164,7 +164,8 @@ def report_stamp(*, department: Department, now: datetime | None = None) -> str:
         computed, policy, chain = cursor.fetchone()
     month = now.astimezone(department.zone).strftime("%Y-%m")
     names = ",".join(provider.name for provider in providers.registered())
-    return f"{month}|{computed}|{policy}|{chain}|{names}"
+    rules = ",".join(provider.stamp() for provider in providers.rules_registered())
+    return f"{month}|{computed}|{policy}|{chain}|{names}|{rules}"
 
 
 def transparency_report(*, department: Department, now: datetime | None = None) -> Report:

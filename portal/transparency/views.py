@@ -3,21 +3,25 @@ and the console page where an administrator writes the published texts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.department.views import ADMINISTER, StaffRequest, staff_required
-from portal.transparency import exports, services
+from portal.transparency import exports, providers, services
 from portal.transparency.forms import PolicyForm
 from portal.transparency.models import Policy
 from portal.transparency.selectors import report_stamp, transparency_report
 from tenants.http import DepartmentRequest
+from tenants.models import Department
 
 
 @require_safe
@@ -26,7 +30,20 @@ def page(request: DepartmentRequest) -> HttpResponse:
     # The report is read only when the cached rendering is out of date (page.html).
     report = SimpleLazyObject(lambda: transparency_report(department=department))
     stamp = report_stamp(department=department)
-    return render(request, "transparency/page.html", {"report": report, "stamp": stamp})
+    rules = SimpleLazyObject(lambda: published_rules(department=department))
+    return render(
+        request, "transparency/page.html", {"report": report, "stamp": stamp, "rules": rules}
+    )
+
+
+def published_rules(*, department: Department) -> list[dict[str, object]]:
+    """The rules the department set on its own access (providers.rules_registered), as they
+    stand, with their changes in the last twelve months."""
+    since = timezone.now() - timedelta(days=365)
+    return [
+        {"title": provider.title, "rules": provider.rules(), "changes": provider.changes(since)}
+        for provider in providers.rules_registered()
+    ]
 
 
 @require_safe
