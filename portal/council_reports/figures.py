@@ -28,6 +28,8 @@ from tenants.models import Program
 # out by a small number.
 THRESHOLD = 5
 FEWER = "<5"
+# A count of THRESHOLD or more withheld so that a hidden count cannot be worked out.
+WITHHELD = "withheld"
 # The audit actions counted by reason category and month, in the report's order.
 USAGE_ACTIONS = (
     AuditEntry.Action.REVEAL,
@@ -47,6 +49,23 @@ Count_ = int | str
 def suppressed(count: int) -> Count_:
     """The one suppression rule: a count under THRESHOLD becomes FEWER."""
     return count if count >= THRESHOLD else FEWER
+
+
+def suppressed_parts(parts: dict[str, int], total: int) -> dict[str, Count_]:
+    """Parts of a published total (months, categories, emergency and other), each suppressed,
+    and, when exactly one is hidden while the total is shown, the smallest other one withheld
+    too (WITHHELD): the total minus the parts shown would give the hidden count away."""
+    published: dict[str, Count_] = {key: suppressed(value) for key, value in parts.items()}
+    if total < THRESHOLD:
+        return published
+    hidden = [key for key, value in published.items() if value == FEWER]
+    if len(hidden) == 1:
+        shown = sorted(
+            (value, key) for key, value in parts.items() if key not in hidden and value > 0
+        )
+        if shown:
+            published[shown[0][1]] = WITHHELD
+    return published
 
 
 def months_of(start: date, end: date) -> list[date]:
@@ -90,17 +109,20 @@ def _usage(since: datetime, until: datetime, months: list[str], program: Program
     return {
         action: {
             "total": suppressed(totals[action]),
-            "by_month": {month: suppressed(by_month[action][month]) for month in months},
-            "by_category": _categories(by_category[action], program.offence_label),
+            "by_month": suppressed_parts(
+                {month: by_month[action][month] for month in months}, totals[action]
+            ),
+            "by_category": _categories(by_category[action], totals[action], program.offence_label),
         }
         for action in USAGE_ACTIONS
     }
 
 
-def _categories(counts: dict[str, int], label: Any) -> list[dict[str, Count_ | str]]:
+def _categories(counts: dict[str, int], total: int, label: Any) -> list[dict[str, Count_ | str]]:
+    published = suppressed_parts(counts, total)
     return [
-        {"code": code, "label": label(code) if code else "", "count": suppressed(n)}
-        for code, n in sorted(counts.items())
+        {"code": code, "label": label(code) if code else "", "count": published[code]}
+        for code in sorted(counts)
     ]
 
 
@@ -187,20 +209,28 @@ def _live_views(
         # Minutes of fewer than THRESHOLD views would tell about those few views: withheld.
         return round(spent) if views >= THRESHOLD else FEWER
 
+    kinds = suppressed_parts({"emergency": emergency, "other": count - emergency}, count)
+    reasons = suppressed_parts(
+        {code: int(values["count"]) for code, values in by_reason.items()}, count
+    )
+
+    def reason_kinds(values: dict[str, float]) -> dict[str, Count_]:
+        views, urgent = int(values["count"]), int(values["emergency"])
+        return suppressed_parts({"emergency": urgent, "other": views - urgent}, views)
+
     return {
         "count": suppressed(count),
         "minutes": minutes_of(count, minutes),
-        "emergency": suppressed(emergency),
-        "other": suppressed(count - emergency),
-        "by_month": {month: suppressed(by_month[month]) for month in months},
+        "emergency": kinds["emergency"],
+        "other": kinds["other"],
+        "by_month": suppressed_parts({month: by_month[month] for month in months}, count),
         "by_reason": [
             {
                 "code": code,
                 "label": labels.get(code, code),
-                "count": suppressed(int(values["count"])),
+                "count": reasons[code],
                 "minutes": minutes_of(int(values["count"]), values["minutes"]),
-                "emergency": suppressed(int(values["emergency"])),
-                "other": suppressed(int(values["count"] - values["emergency"])),
+                **reason_kinds(values),
             }
             for code, values in sorted(by_reason.items())
         ],

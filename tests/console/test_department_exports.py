@@ -193,6 +193,8 @@ SECRET_NAMES = re.compile(r"password|secret|hash|token|key|credential|session|co
 NOT_SECRET = {
     ("registry_auditentry", "hash"),
     ("registry_auditentry", "prev_hash"),
+    # The chain hash a council report's audit check ended on (portal.council_reports).
+    ("council_reports_chaincheck", "last_entry_hash"),
     # The number of the vendor support session an entry was made in (console.SupportSession).
     ("registry_auditentry", "support_session_id"),
     ("liveview_channel", "key"),
