@@ -100,8 +100,15 @@ class _Collector(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Content-Encoding") == "gzip":
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
             body = gzip.decompress(body)
+        elif encoding == "br":
+            # The SDK compresses with brotli when the module is installed (WeasyPrint's fonts
+            # bring it).
+            import brotli
+
+            body = brotli.decompress(body)
         self.bodies.append(body)
         self.send_response(200)
         self.end_headers()

@@ -615,6 +615,27 @@ FORMS = [
         {"resolution": "Retrained the officer."},
         path={"finding_id": "finding"},
     ),
+    # Council reports (portal.council_reports): a period, the department's own section, and
+    # publishing (the fuzz world's report; publishing twice keeps one published report).
+    Form("council_reports:reports", "administrator", {"preset": "last_quarter"}, examples=5),
+    Form(
+        "council_reports:report",
+        "administrator",
+        {
+            "complaints": "Two complaints, both answered.",
+            "costs": "$4,800 a year.",
+            "funding_source": "General fund.",
+            "effectiveness": "Footage in 12 cases.",
+        },
+        path={"report_id": "council_report"},
+    ),
+    Form(
+        "council_reports:publish",
+        "administrator",
+        {},
+        path={"report_id": "council_report"},
+        examples=3,
+    ),
     # The transparency page's texts (portal.transparency).
     Form(
         "transparency_console:policy",
@@ -971,7 +992,21 @@ def oversight_world(overseer: Any) -> dict[str, str]:
             text="A finding to resolve.",
             severity="observation",
         )
-    return {"audit_entry": str(entry.pk), "finding": str(finding.pk)}
+        from datetime import date
+
+        from portal.council_reports.services import report_generate
+        from tenants.models import Department
+
+        report = report_generate(
+            department=Department.objects.get(schema_name=CITY),
+            start=date(2026, 7, 1),
+            end=date(2026, 9, 30),
+        )
+    return {
+        "audit_entry": str(entry.pk),
+        "finding": str(finding.pk),
+        "council_report": str(report.pk),
+    }
 
 
 def _grant(site: Any, staff: Any) -> int:
