@@ -39,7 +39,6 @@ JOBS: dict[str, Job] = {
     "transparency_refresh": Job("portal.transparency.tasks.transparency_refresh", "40", "*", 3600),
     # Live view: grants past their expiry, owners' notices, silent devices.
     "liveview_sweep": Job("portal.liveview.tasks.liveview_sweep", "*", "*", 60),
-    "liveview_notices": Job("portal.liveview.tasks.liveview_notices", "*", "*", 60),
     "liveview_devices_check": Job("portal.liveview.tasks.liveview_devices_check", "*/5", "*", 300),
     # Owners' notices of access: the audit trail read into notices, the due ones sent.
     "access_notices": Job("portal.access_notices.tasks.access_notices", "*/5", "*", 300),

@@ -139,6 +139,7 @@ class AccessNotice(models.Model):
         UNDELIVERABLE = "undeliverable", "The owner's address is undeliverable"
         REMOVED = "removed", "The owner's registration was removed"
         LEFT = "left", "The owner opted out: the site is gone"
+        # Grants opened before live views were told by access notices, told by their own.
         LIVE_VIEW_NOTICE = "live_view_notice", "Told by live view's own notice"
 
     audit_entry_id = models.BigIntegerField()
@@ -187,3 +188,10 @@ class AccessNotice(models.Model):
         if self.delay_id is None or self.due_at <= self.accessed_at:
             return 0
         return round((self.due_at - self.accessed_at).total_seconds() / 86400)
+
+    @property
+    def emergency_hours(self) -> int:
+        """How many hours an emergency live view's notice was held back (0: not held)."""
+        if self.delay_id is not None or self.due_at <= self.accessed_at:
+            return 0
+        return max(1, round((self.due_at - self.accessed_at).total_seconds() / 3600))

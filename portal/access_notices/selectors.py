@@ -70,15 +70,24 @@ def access_notice_delays_by_month(start: date, end: date) -> list[MonthDelays]:
 
 def held_entries(participant: Participant, now: datetime | None = None) -> QuerySet[AuditEntry]:
     """The entries about the owner that a delay still holds back: of an incident whose delay
-    holds, and not yet told to the owner. The owner's access page leaves them out until then."""
+    holds (a live view, which names only its case, of a case whose incident's delay holds),
+    and not yet told to the owner. The owner's access page leaves them out until then."""
     now = now or timezone.now()
-    holding = InvestigationDelay.objects.holding(now).values("incident_id")
+    holding = InvestigationDelay.objects.holding(now)
     told = AccessNotice.objects.filter(
         participant=participant, status=AccessNotice.Status.SENT
     ).values("audit_entry_id")
-    return AuditEntry.objects.filter(
-        participant_id=participant.pk, incident_id__in=holding
-    ).exclude(pk__in=told)
+    return (
+        AuditEntry.objects.filter(participant_id=participant.pk)
+        .filter(
+            Q(incident_id__in=holding.values("incident_id"))
+            | Q(
+                incident_id__isnull=True,
+                case_number__in=holding.values("incident__case_number"),
+            )
+        )
+        .exclude(pk__in=told)
+    )
 
 
 def frequency_of(participant: Participant) -> str:

@@ -27,6 +27,7 @@ from portal.access_notices.models import (
     NoticeSettings,
 )
 from portal.department.models import Incident
+from portal.liveview.models import Grant
 from portal.registry.audit import Actor
 from portal.registry.emails import email_send
 from portal.registry.models import AuditEntry, Participant, Site
@@ -40,9 +41,6 @@ NOTICE_ACTIONS = (
     AuditEntry.Action.FOOTAGE_REQUEST,
     AuditEntry.Action.LIVE_FEED,
 )
-# Live views are told by live view's own notices (portal.liveview.owner: per grant, with the
-# owner's at-once or daily choice and the emergency delay): recorded here, never emailed twice.
-TOLD_ELSEWHERE = (AuditEntry.Action.LIVE_FEED,)
 # Entries are read past the high-water mark, and again over this window: an entry whose
 # transaction committed after a later one (its id lower than the mark) is still found.
 LOOKBACK = timedelta(days=1)
@@ -93,11 +91,18 @@ def _notices_create(entries: list[AuditEntry], now: datetime) -> int:
             "pk", flat=True
         )
     )
-    incident_ids = {entry.incident_id for entry in entries if entry.incident_id}
+    # A live view names its case, not its incident: the case's incident (the latest of that
+    # number) is its incident here, so that the case's delay and closing apply to it too.
+    cases = _incidents_of_cases(
+        {entry.case_number for entry in entries if not entry.incident_id and entry.case_number}
+    )
+    incident_of = {entry.pk: entry.incident_id or cases.get(entry.case_number) for entry in entries}
+    incident_ids = {pk for pk in incident_of.values() if pk}
     delays = {
         delay.incident_id: delay
         for delay in InvestigationDelay.objects.holding(now).filter(incident_id__in=incident_ids)
     }
+    grants = _live_grants(entries)
     existing = set(
         AccessNotice.objects.filter(audit_entry_id__in=[entry.pk for entry in entries]).values_list(
             "audit_entry_id", "participant_id"
@@ -110,22 +115,28 @@ def _notices_create(entries: list[AuditEntry], now: datetime) -> int:
             continue  # opted out: the owner and everything about them are gone
         if (entry.pk, entry.participant_id) in existing:
             continue
-        delay = delays.get(entry.incident_id) if entry.incident_id else None
-        told_elsewhere = entry.action in TOLD_ELSEWHERE
+        incident_id = incident_of[entry.pk]
+        delay = delays.get(incident_id) if incident_id else None
+        due_at = max(entry.at, delay.until) if delay else entry.at
+        grant = grants.get(entry.pk)
+        if grant is not None and grant.notice_delayed and grant.notice_after:
+            due_at = max(due_at, grant.notice_after)  # an emergency's hold, at most 72 hours
+        # Told by live view's own notices before they became access notices: never twice.
+        told = grant is not None and grant.owner_notified_at is not None
         notices.append(
             AccessNotice(
                 audit_entry_id=entry.pk,
                 participant_id=entry.participant_id,
                 action=entry.action,
                 site_id=entry.site_id,
-                incident_id=entry.incident_id,
+                incident_id=incident_id,
                 case_number=entry.case_number,
                 category=entry.category,
                 accessed_at=entry.at,
-                due_at=max(entry.at, delay.until) if delay else entry.at,
+                due_at=due_at,
                 delay=delay,
-                status=Status.SKIPPED if told_elsewhere else Status.PENDING,
-                skipped=AccessNotice.Skipped.LIVE_VIEW_NOTICE if told_elsewhere else "",
+                status=Status.SKIPPED if told else Status.PENDING,
+                skipped=AccessNotice.Skipped.LIVE_VIEW_NOTICE if told else "",
             )
         )
     # A run at the same time may have made some since: the constraint keeps one of each.
@@ -134,6 +145,32 @@ def _notices_create(entries: list[AuditEntry], now: datetime) -> int:
         last_entry_id=entries[-1].pk
     )
     return len(notices)
+
+
+def _incidents_of_cases(case_numbers: set[str]) -> dict[str, int]:
+    """The latest incident of each case number (None of a case no incident has)."""
+    if not case_numbers:
+        return {}
+    latest: dict[str, int] = {}
+    for case_number, pk in Incident.objects.filter(case_number__in=case_numbers).values_list(
+        "case_number", "pk"
+    ):
+        latest[case_number] = max(pk, latest.get(case_number, 0))
+    return latest
+
+
+def _live_grants(entries: list[AuditEntry]) -> dict[int, Grant]:
+    """The live-view grants the LIVE_FEED entries opened, by entry: their emergency hold."""
+    live = [entry.pk for entry in entries if entry.action == AuditEntry.Action.LIVE_FEED]
+    if not live:
+        return {}
+    return {
+        grant.audit_entry_id: grant
+        for grant in Grant.objects.filter(audit_entry_id__in=live).only(
+            "audit_entry_id", "notice_after", "notice_delayed", "owner_notified_at"
+        )
+        if grant.audit_entry_id is not None
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,6 +314,10 @@ class NoticeItem:
     @property
     def held_days(self) -> int:
         return self.notice.held_days
+
+    @property
+    def emergency_hours(self) -> int:
+        return self.notice.emergency_hours
 
 
 def category_label(department: Department, action: str, code: str) -> str:

@@ -10,8 +10,8 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from portal.access_notices.selectors import access_notice_delays_by_month
@@ -19,6 +19,7 @@ from portal.council_reports.models import ChainCheck
 from portal.department.models import Notification, NotificationRecipient
 from portal.guardrails.selectors import guardrail_changes_by_month, guardrail_exceptions_by_month
 from portal.liveview.models import Device, Grant
+from portal.liveview.selectors import grant_open_duration
 from portal.oversight.selectors import findings_by_month
 from portal.registry.audit_chain import Verdict, audit_chain_verify
 from portal.registry.models import AuditEntry, Camera, OptOut, Site
@@ -180,10 +181,7 @@ def _live_views(
 ) -> dict[str, Any]:
     zone = timezone.get_current_timezone()
     labels = {str(reason["code"]): str(reason["label"]) for reason in program.live_reasons}
-    watched = ExpressionWrapper(
-        Coalesce(F("ended_at"), Least(F("expires_at"), now)) - F("opened_at"),
-        output_field=DurationField(),
-    )
+    watched = grant_open_duration(now)
     rows = (
         Grant.objects.filter(opened_at__gte=since, opened_at__lt=until)
         .annotate(month=TruncMonth("opened_at", tzinfo=zone))

@@ -124,22 +124,14 @@ class Sharing(models.Model):
 
 
 class LivePreferences(models.Model):
-    """An owner's live-view switches: the pause of everything at once, and how they hear of
-    each view of their cameras."""
-
-    class Notify(models.TextChoices):
-        AT_ONCE = "at_once", _("An email at each view")
-        DAILY = "daily", _("One email a day with the day's views")
+    """An owner's live-view switch: the pause of everything at once. How they hear of each
+    view of their cameras is their choice of access notices (portal.access_notices)."""
 
     participant = models.OneToOneField(
         Participant, on_delete=models.CASCADE, related_name="live_preferences"
     )
     paused = models.BooleanField(_("live sharing paused"), default=False)
     paused_at = models.DateTimeField(null=True, blank=True)
-    notify = models.CharField(
-        _("tell me of each view"), max_length=8, choices=Notify.choices, default=Notify.AT_ONCE
-    )
-    summary_sent_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Live preferences of participant {self.participant_id}"
@@ -190,11 +182,14 @@ class Grant(models.Model):
     # Media actually served: the first and the latest authorised media request.
     watched_from = models.DateTimeField(null=True, blank=True)
     watched_until = models.DateTimeField(null=True, blank=True)
-    # The owner's notice: held back until `notice_after` (emergencies only, at most
-    # NOTICE_DELAY_MAX after opening), sent at `owner_notified_at`.
+    # The owner's notice (sent by portal.access_notices, from the grant's LIVE_FEED audit
+    # entry): held back until `notice_after` (emergencies only, at most NOTICE_DELAY_MAX after
+    # opening). `owner_notified_at` is set only on grants told by live view's former notices.
     notice_after = models.DateTimeField(null=True, blank=True)
     notice_delayed = models.BooleanField(default=False)
     owner_notified_at = models.DateTimeField(null=True, blank=True)
+    # The LIVE_FEED entry that recorded the opening: how the owner's notice finds its grant.
+    audit_entry_id = models.BigIntegerField(null=True, blank=True, unique=True)
 
     objects = GrantQuerySet.as_manager()
 

@@ -93,10 +93,6 @@ class LiveView:
         return None
 
 
-def live_view_of(grant: Grant, department: Department, now: datetime) -> LiveView:
-    return LiveView(grant, department, now)
-
-
 def grants_of_participant(participant: Participant, *, now: datetime) -> list[LiveView]:
     """Every live view of the participant's cameras, newest first, but those whose notice the
     department still delays (shown once `notice_after` has passed, with the delay stated)."""

@@ -14,7 +14,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from portal.liveview.models import Channel, Device, Grant, Sharing
@@ -96,6 +98,16 @@ def grants_open_for(staff: StaffMember, now: datetime | None = None) -> QuerySet
 class LiveViewsCount:
     views: int
     seconds_watched: int
+
+
+def grant_open_duration(now: datetime) -> ExpressionWrapper:
+    """How long a grant let staff watch, as a query expression: from its opening to its end,
+    its expiry, or `now` if still open, whichever came first (the one rule the transparency
+    page and the council reports count live-view minutes by)."""
+    return ExpressionWrapper(
+        Least(Coalesce("ended_at", "expires_at"), F("expires_at"), Value(now)) - F("opened_at"),
+        output_field=DurationField(),
+    )
 
 
 def live_views_count(*, since: datetime) -> LiveViewsCount:

@@ -252,7 +252,7 @@ def _grant_create(
         if notice_delayed
         else ""
     )
-    audit_record(
+    entry = audit_record(
         actor=actor,
         action=AuditEntry.Action.LIVE_FEED,
         reason=(
@@ -263,6 +263,8 @@ def _grant_create(
         case=GrantReason(case_number, reason.code),
         note=note,
     )
+    grant.audit_entry_id = entry.pk
+    grant.save(update_fields=["audit_entry_id"])
     return grant
 
 

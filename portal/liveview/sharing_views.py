@@ -22,7 +22,6 @@ from portal.liveview.owner import (
     SCHEDULE_SPANS_MAX,
     SharingRefused,
     live_pause_set,
-    live_preferences_set,
     sharing_set,
 )
 from portal.registry.audit import Actor
@@ -118,8 +117,6 @@ def live(request: ParticipantRequest) -> HttpResponse:
         {
             "preferences": preferences,
             "paused": preferences is not None and preferences.paused,
-            "notify": preferences.notify if preferences else LivePreferences.Notify.AT_ONCE,
-            "notify_choices": LivePreferences.Notify.choices,
             "rows": rows,
             "registered": [site for site in sites if site not in integrated],
             "devices_offered": plans_offered(request.tenant).exists(),
@@ -191,20 +188,4 @@ def camera_sharing(request: ParticipantRequest, camera_id: int) -> HttpResponse:
         _("“%(camera)s” now shares: %(mode)s.")
         % {"camera": camera.label, "mode": sharing.get_mode_display()},
     )
-    return redirect("live_sharing:live")
-
-
-@require_POST
-@participant_required
-def notify(request: ParticipantRequest) -> HttpResponse:
-    try:
-        live_preferences_set(
-            actor=_actor(request),
-            participant=request.participant,
-            notify=request.POST.get("notify", ""),
-        )
-    except SharingRefused as refusal:
-        messages.error(request, refusal.message)
-        return redirect("live_sharing:live")
-    messages.success(request, _("Your choice of notices is saved."))
     return redirect("live_sharing:live")

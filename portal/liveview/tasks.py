@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from portal.liveview.devices import devices_check_offline
 from portal.liveview.endings import grants_of_signed_out_end
-from portal.liveview.owner import live_notices_send
 from portal.liveview.services import grants_expire
 from tenants.models import current_department
 
@@ -25,11 +24,6 @@ def sweep_run(now: datetime) -> str:
     expired = grants_expire(now=now)
     signed_out = grants_of_signed_out_end()
     return f"{expired} expired grants ended, {signed_out} of staff signed out"
-
-
-def notices_run(now: datetime) -> str:
-    """Owners' notices of live views (each view claimed in the transaction that emails it)."""
-    return f"{live_notices_send(now=now)} live view notices"
 
 
 def devices_check_run(now: datetime) -> str:
@@ -45,11 +39,6 @@ def _logged(job: str, line: str) -> str:
 @shared_task(scheduled_job=True)
 def liveview_sweep() -> str:
     return _logged("liveview_sweep", sweep_run(timezone.now()))
-
-
-@shared_task(scheduled_job=True)
-def liveview_notices() -> str:
-    return _logged("liveview_notices", notices_run(timezone.now()))
 
 
 @shared_task(scheduled_job=True)

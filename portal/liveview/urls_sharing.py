@@ -10,5 +10,4 @@ urlpatterns = [
     path("pause/", sharing_views.live_pause, {"paused": True}, name="pause"),
     path("resume/", sharing_views.live_pause, {"paused": False}, name="resume"),
     path("cameras/<int:camera_id>/", sharing_views.camera_sharing, name="camera_sharing"),
-    path("notices/", sharing_views.notify, name="notify"),
 ]

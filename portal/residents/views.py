@@ -391,12 +391,15 @@ def access(request: ParticipantRequest) -> HttpResponse:
     delay has passed, so its audit entries are not listed raw)."""
     participant = request.participant
     # An access whose notice a delay holds back for an open investigation shows once told.
+    held = set(held_entries(participant).values_list("pk", flat=True))
     entries = (
-        audit_entries_about(participant)
-        .exclude(action__in=LIVE_VIEW_ACTIONS)
-        .exclude(pk__in=held_entries(participant).values("pk"))
+        audit_entries_about(participant).exclude(action__in=LIVE_VIEW_ACTIONS).exclude(pk__in=held)
     )
-    live_views = grants_of_participant(participant, now=timezone.now())
+    live_views = [
+        view
+        for view in grants_of_participant(participant, now=timezone.now())
+        if view.grant.audit_entry_id not in held
+    ]
     return render(request, "portal/access.html", {"entries": entries, "live_views": live_views})
 
 

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 
 from portal.department.models import Notification, NotificationRecipient
 from portal.liveview.models import Device, Grant
+from portal.liveview.selectors import grant_open_duration
 from portal.registry.audit_chain import Verdict
 from portal.registry.models import AuditEntry, OptOut, Site, confirmed_condition
 from portal.transparency import providers
@@ -111,11 +112,7 @@ def _month_figures(months: list[Month], zone: Any, now: datetime) -> Counter:
         for metric in RECIPIENT_METRICS:
             key = (_month_key(row["month"], zone), metric, row["notification__incident__category"])
             figures[key] += row[metric]
-    # A live view lasts from its opening to its end, its expiry, or now if still open.
-    duration = ExpressionWrapper(
-        Least(Coalesce("ended_at", "expires_at"), F("expires_at"), Value(now)) - F("opened_at"),
-        output_field=DurationField(),
-    )
+    duration = grant_open_duration(now)
     grant_rows = (
         Grant.objects.filter(opened_at__gte=start, opened_at__lt=end)
         .annotate(month=TruncMonth("opened_at", tzinfo=zone), lasted=duration)

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 
 from portal.access_notices.models import AccessNotice, NoticePreference
 from portal.access_notices.services import week_start
-from portal.registry.models import AuditEntry, Participant, Site
+from portal.registry.models import Participant, Site
 from portal.registry.services import participant_opt_out
 from tenants.models import Department
 from tests.access_notices.helpers import (
@@ -175,27 +175,6 @@ def test_an_owner_without_an_email_address_is_skipped_with_a_log_line(
     assert "not sent: The owner has no email address" in caplog.text
     with schema_context("concord"):
         assert AccessNotice.objects.get().skipped == AccessNotice.Skipped.NO_EMAIL
-
-
-def test_live_views_are_left_to_their_own_notices(make_resident, site_data, investigator_email):
-    """Live view emails the owner of each view itself (portal.liveview.owner): the entry is
-    recorded here as told elsewhere, and no second email goes out."""
-    alice = owner(make_resident, site_data)
-    with schema_context("concord"):
-        AuditEntry.objects.create(
-            actor_email="operator@concord.example.org",
-            actor_role="operator",
-            action=AuditEntry.Action.LIVE_FEED,
-            site_id=alice.site_id,
-            participant_id=alice.resident.participant.pk,
-            case_number="CPD-2026-0900",
-            category="active_threat",
-            reason="Live view",
-        )
-    run()
-    assert notices_to("alice@example.org") == []
-    with schema_context("concord"):
-        assert AccessNotice.objects.get().skipped == AccessNotice.Skipped.LIVE_VIEW_NOTICE
 
 
 def test_same_ids_in_two_cities_concords_job_never_emails_carrolltons_owner(

@@ -129,7 +129,7 @@ def test_a_suspension_needs_a_reason(console):
 
 
 @pytest.mark.parametrize(
-    "command", ["uploads_sweep", "registry_verify", "liveview_notices", "liveview_devices_check"]
+    "command", ["uploads_sweep", "registry_verify", "access_notices", "liveview_devices_check"]
 )
 def test_a_suspended_city_s_jobs_are_skipped(console, command):
     suspend(console)

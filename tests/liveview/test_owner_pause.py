@@ -109,21 +109,6 @@ def test_only_the_owner_pauses_their_cameras(watched):
     assert refreshed(grants["first"]).is_open()
 
 
-def test_the_owner_chooses_a_daily_summary_or_an_email_at_each_view(make_resident, site_data):
-    alice = owner_make(make_resident, site_data)
-    page = alice.client.get("/my/live/").content.decode()
-    assert 'value="at_once" id="notify-at_once" checked' in page
-    assert alice.client.post("/my/live/notices/", {"notify": "daily"}).status_code == 302
-    with schema_context("concord"):
-        assert LivePreferences.objects.get().notify == "daily"
-    assert (
-        'value="daily" id="notify-daily" checked' in alice.client.get("/my/live/").content.decode()
-    )
-    alice.client.post("/my/live/notices/", {"notify": "weekly"})
-    with schema_context("concord"):
-        assert LivePreferences.objects.get().notify == "daily"
-
-
 def test_a_visitor_is_sent_to_sign_in_and_gets_nothing_changed(host_client):
     client = host_client("concord.localhost")
     assert client.post("/my/live/pause/").status_code == 302

@@ -458,7 +458,6 @@ FORMS = [
         },
         path=CAMERA_ID,
     ),
-    Form("live_sharing:notify", "resident", {"notify": "daily"}, examples=5),
     Form(
         "portal:verify",
         "visitor",
