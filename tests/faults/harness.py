@@ -111,10 +111,15 @@ class PrivatePostgres:
     the server process; `kill()` is a crash (SIGKILL of the postmaster, recovery on start)."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.data = directory / "pgdata"
+        """`directory` receives the server's log when it is removed. The server's own files
+        live in a folder of their own under the system's temporary folder, not in pytest's
+        tmp_path: each pytest session run as root makes that tree readable by root only, and
+        the server runs as another user (`server_user`)."""
+        self.keep_log_in = directory
+        self.directory = Path(tempfile.mkdtemp(prefix="canvass-faults-pg-"))
+        self.data = self.directory / "pgdata"
         self.port = free_port()
-        self.log = directory / "postgres.log"
+        self.log = self.directory / "postgres.log"
         self.user: str | None = None
 
     @classmethod
@@ -130,7 +135,14 @@ class PrivatePostgres:
             yield server
         finally:
             server.stop(mode="immediate", missing_ok=True)
-            shutil.rmtree(server.data, ignore_errors=True)
+            server.remove()
+
+    def remove(self) -> None:
+        """Delete the server's files, keeping its log in the directory it was given."""
+        if self.log.exists():
+            self.keep_log_in.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.log, self.keep_log_in / "postgres.log")
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     # --- addresses ---------------------------------------------------------------------------
     def url(self, role: str = APP_ROLE, database: str = DATABASE_NAME) -> str:
