@@ -299,11 +299,13 @@ def cancel_queue(
     *, subscription: Subscription, actor_email: str, reason: str, error: Exception
 ) -> StripeRetry:
     """A cancellation Stripe did not answer, kept as pending (the opt-out uses it too)."""
+    stripe_id = subscription.stripe_subscription_id
+    assert stripe_id, "only a subscription live at Stripe is cancelled there"
     return _queued(
         kind=StripeRetry.Kind.CANCEL,
         subscription=subscription,
         invoice=None,
-        key=cancel_key(subscription.stripe_subscription_id),
+        key=cancel_key(stripe_id),
         amount=None,
         actor_email=actor_email,
         reason=reason,
@@ -326,7 +328,7 @@ def cancel_record(
 ) -> Subscription:
     """The cancellation Stripe made, recorded (its queued retry, if any, marked applied)."""
     with transaction.atomic():
-        _retry_applied(cancel_key(subscription.stripe_subscription_id), ended)
+        _retry_applied(cancel_key(str(ended["id"])), ended)
         history(subscription, "cancelled_now", actor_email=actor_email, reason=reason)
         return subscription_state_apply(subscription=subscription, stripe_subscription=ended)
 

@@ -157,6 +157,7 @@ def _ask_stripe(retry: StripeRetry) -> StripeDict:
             idempotency_key=retry.idempotency_key,
         )
     stripe_id = retry.subscription.stripe_subscription_id
+    assert stripe_id, "a queued cancellation names a subscription live at Stripe"
     try:
         return stripe.subscription_cancel(stripe_id, idempotency_key=retry.idempotency_key)
     except StripeRefused:
