@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,17 @@ def seed_paid_subscription(environment: dict[str, str], out: Path) -> dict[str, 
 def deliver(web: CanvassProcess, event: dict[str, Any]) -> Answer:
     """One delivery of the event as Stripe makes it (signed now: a retry is signed anew)."""
     body, header = signed(event)
-    return get(
-        web.url(WEBHOOK_PATH),
-        host="localhost",
-        data=body.encode(),
-        headers={"Content-Type": "application/json", "Stripe-Signature": header},
-    )
+    try:
+        return get(
+            web.url(WEBHOOK_PATH),
+            host="localhost",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+            timeout=30,
+        )
+    except (TimeoutError, urllib.error.URLError) as error:
+        # Stripe counts a delivery it gets no answer to as failed, and delivers it again.
+        return Answer(0, f"no answer: {error}", {})
 
 
 def effects(database: PrivatePostgres, subscription: int, event_id: str) -> dict[str, int]:
@@ -108,8 +114,8 @@ def test_a_webhook_during_a_database_outage_is_refused_and_its_retry_applied_onc
         with CanvassProcess.gunicorn(environment, tmp_path / "web.log") as web:
             database.stop()
             during = deliver(web, event)
-            # Stripe retries any answer that is not 2xx; never a stack trace.
-            assert during.status >= 500, (during, web.output()[-3000:])
+            # Stripe retries any answer that is not 2xx (or none); never a stack trace.
+            assert not 200 <= during.status < 300, (during, web.output()[-3000:])
             assert "Traceback" not in during.body
             database.start()
             restarted = time.monotonic()
