@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.actions import cancel_key, cancel_queue
 from billing.gateway import (
     PaymentsNotConfigured,
     StripeRefused,
@@ -269,7 +270,10 @@ def subscriptions_cancel_for_opt_out(*, participant: Participant, department: De
 def _cancel_at_stripe(subscription: Subscription) -> None:
     try:
         if subscription.stripe_subscription_id:
-            cancelled = gateway().subscription_cancel(subscription.stripe_subscription_id)
+            cancelled = gateway().subscription_cancel(
+                subscription.stripe_subscription_id,
+                idempotency_key=cancel_key(subscription.stripe_subscription_id),
+            )
             subscription.status = cancelled.get("status") or Subscription.Status.CANCELED
             detail = f"Cancelled at Stripe: {subscription.stripe_subscription_id}"
         elif subscription.checkout_session_id:
@@ -279,7 +283,17 @@ def _cancel_at_stripe(subscription: Subscription) -> None:
         else:
             subscription.status = Subscription.Status.INCOMPLETE_EXPIRED
             detail = "No Stripe object to cancel."
-    except (StripeUnavailable, StripeRefused, PaymentsNotConfigured) as error:
+    except StripeUnavailable as error:
+        if not subscription.stripe_subscription_id:
+            _cancellation_owed(subscription, error)
+            return
+        # Queued, not lost: billing.retries cancels it at Stripe with one idempotency key once
+        # Stripe answers again (its history says "cancel_pending" until then).
+        cancel_queue(
+            subscription=subscription, actor_email="", reason="The owner opted out.", error=error
+        )
+        return
+    except (StripeRefused, PaymentsNotConfigured) as error:
         _cancellation_owed(subscription, error)
         return
     subscription.ended_at = subscription.ended_at or timezone.now()

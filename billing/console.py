@@ -17,6 +17,7 @@ from billing.models import (
     DevicePlan,
     Fulfilment,
     Invoice,
+    StripeRetry,
     Subscription,
     SubscriptionEvent,
 )
@@ -61,6 +62,8 @@ class SubscriptionStory:
     invoices: list[Invoice]
     fulfilment: Fulfilment | None
     alerts: list[Alert]
+    # Refunds and cancellations Stripe did not answer, queued (billing.retries).
+    pending: list[StripeRetry]
 
 
 def subscription_story(subscription_id: int) -> SubscriptionStory | None:
@@ -78,6 +81,11 @@ def subscription_story(subscription_id: int) -> SubscriptionStory | None:
         invoices=list(subscription.invoices.order_by("-created", "-pk")),
         fulfilment=Fulfilment.objects.filter(subscription=subscription).first(),
         alerts=list(subscription.alerts.filter(resolved_at__isnull=True)),
+        pending=list(
+            subscription.stripe_retries.filter(state=StripeRetry.State.PENDING).select_related(
+                "invoice"
+            )
+        ),
     )
 
 

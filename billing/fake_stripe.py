@@ -64,6 +64,8 @@ class FakeStripe:
     def __init__(self) -> None:
         self.objects: dict[str, Obj] = {}
         self.requests: list[tuple[str, str, Obj]] = []
+        # Every request that reached "Stripe", answered or not: (method, path, idempotency key).
+        self.attempts: list[tuple[str, str, str | None]] = []
         self.idempotent: dict[str, tuple[str, int]] = {}
         self.failures: list[tuple[str, str]] = []
         self.clock = int(time.time())
@@ -73,9 +75,10 @@ class FakeStripe:
 
     # -- what tests steer -------------------------------------------------------------------
     def fail_next(self, how: str = "timeout", on: str = "") -> None:
-        """The next request times out ("timeout"), gets a 500 ("server") or a card decline
-        ("declined"); with `on`, the next request whose path starts with it (e.g.
-        "/v1/checkout/sessions": the calls before it succeed)."""
+        """The next request times out ("timeout"), gets a 500 ("server"), a 503 ("unavailable"),
+        is carried out but its answer is lost on the way back ("lost": the case an idempotency
+        key exists for) or gets a card decline ("declined"); with `on`, the next request whose
+        path starts with it (e.g. "/v1/checkout/sessions": the calls before it succeed)."""
         self.failures.append((how, on))
 
     def _failure_for(self, path: str) -> str | None:
@@ -84,6 +87,10 @@ class FakeStripe:
                 del self.failures[index]
                 return how
         return None
+
+    def keys_sent(self, method: str, path_start: str) -> list[str | None]:
+        """The idempotency key of every attempt at `path_start`, failed ones included."""
+        return [k for m, p, k in self.attempts if m == method and p.startswith(path_start)]
 
     def calls(self, method: str, path_start: str) -> list[Obj]:
         return [
@@ -223,19 +230,32 @@ class FakeStripe:
         if self.latency:
             time.sleep(self.latency)
         with self.lock:
+            key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+            self.attempts.append((method, urlsplit(url).path, key))
             how = self._failure_for(urlsplit(url).path)
+            if how == "lost":
+                self._answer(method, url, key, body)
+                raise TransportTimeout(url)
             if how is not None:
                 if how == "timeout":
                     raise TransportTimeout(url)
                 if how == "server":
                     return self._error(500, "api_error", "An unexpected error occurred.")
+                if how == "unavailable":
+                    return self._error(503, "api_error", "The service is temporarily unavailable.")
                 return self._error(
                     402, "card_error", "Your card was declined.", code="card_declined"
                 )
+            return self._answer(method, url, key, body)
+
+    def _answer(
+        self, method: str, url: str, key: str | None, body: str | None
+    ) -> tuple[str, int, Mapping[str, str]]:
+        """Stripe doing the request and answering (replaying its answer to a key it has seen)."""
+        with self.lock:
             parts = urlsplit(url)
             params = form_decode(body or parts.query)
             self.requests.append((method, parts.path, params))
-            key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
             if key and method == "post" and key in self.idempotent:
                 text, status = self.idempotent[key]
                 return text, status, {"idempotent-replayed": "true"}

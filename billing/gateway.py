@@ -20,8 +20,13 @@ from django.utils.translation import gettext_lazy as _
 # The API version the code is written against (the SDK's own pin, stated so an SDK upgrade
 # cannot change what Stripe sends without a change here).
 API_VERSION = "2026-10-28.endive"
-# How long a Stripe call may take before the owner or the console is told to try again.
-TIMEOUT_SECONDS = 20
+# How long one Stripe request may take before it counts as unanswered, and how many times the
+# SDK tries again (with its own backoff and the same idempotency key) before the owner or the
+# console is told to try again. The worst case (two tries and the SDK's backoff, about 17 s)
+# stays inside gunicorn's 30 s worker timeout, so the owner sees the "try again" page, never a
+# worker killed mid-request.
+TIMEOUT_SECONDS = 8
+MAX_NETWORK_RETRIES = 1
 StripeDict = dict[str, Any]
 
 
@@ -133,7 +138,7 @@ class Gateway:
                 settings.STRIPE_SECRET_KEY,
                 stripe_version=API_VERSION,
                 http_client=stripe.new_default_http_client(timeout=TIMEOUT_SECONDS),
-                max_network_retries=2,
+                max_network_retries=MAX_NETWORK_RETRIES,
             )
         else:
             raise PaymentsNotConfigured
@@ -218,8 +223,16 @@ class Gateway:
     def subscription_update(self, subscription_id: str, params: StripeDict) -> StripeDict:
         return self._call(self.client.v1.subscriptions.update, subscription_id, params)
 
-    def subscription_cancel(self, subscription_id: str) -> StripeDict:
-        return self._call(self.client.v1.subscriptions.cancel, subscription_id)
+    def subscription_cancel(
+        self, subscription_id: str, *, idempotency_key: str | None = None
+    ) -> StripeDict:
+        """Cancel now. A queued cancellation (billing.actions.StripeRetry) sends its key on
+        every attempt; Stripe answers an already-cancelled subscription with a refusal, which
+        the retry reads as done (billing.retries)."""
+        if idempotency_key is None:
+            return self._call(self.client.v1.subscriptions.cancel, subscription_id)
+        options = self._creating(idempotency_key)
+        return self._call(self.client.v1.subscriptions.cancel, subscription_id, None, options)
 
     # Invoices, charges, refunds
     def invoice_retrieve(self, invoice_id: str) -> StripeDict:

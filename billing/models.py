@@ -425,3 +425,55 @@ class Alert(models.Model):
     def resolve(self, by: str, now: datetime | None = None) -> None:
         self.resolved_at = now or timezone.now()
         self.resolved_by = by
+
+
+class StripeRetry(models.Model):
+    """A refund or a cancellation that Stripe did not answer (a timeout, a 5xx): recorded
+    here instead of failing, and tried again by billing.retries (the billing_stripe_retries job)
+    with backoff and the SAME idempotency key each time, so that Stripe applies it once even
+    when an earlier attempt reached it and only the answer was lost. Billing staff see it as
+    pending on the subscription's page until it is applied (or fails for a stated reason)."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", _("Refund")
+        CANCEL = "cancel", _("Cancellation")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Applied")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="stripe_retries"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="stripe_retries", null=True, blank=True
+    )
+    # What Stripe is asked, always with this key (one form, one refund; one cancellation).
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    amount = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.EmailField(blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    stripe_object_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["department", "next_attempt_at"],
+                condition=Q(state="pending"),
+                name="billing_stripe_retry_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = self.get_state_display().lower()
+        return f"{self.get_kind_display()} {state} ({self.idempotency_key})"

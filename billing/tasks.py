@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.gateway import PaymentsNotConfigured, StripeUnavailable, gateway
 from billing.licenses import licenses_check
 from billing.reconcile import department_reconcile
+from billing.retries import retries_run
 from billing.services import grace_expired_end
 from tenants.models import current_department
 
@@ -60,4 +61,14 @@ def billing_reconcile() -> str:
         )
         return "Stripe unreachable"
     logger.info("billing_reconcile %s: %s", department.schema_name, result)
+    return str(result)
+
+
+@shared_task(scheduled_job=True)
+def billing_stripe_retries() -> str:
+    """The department's refunds and cancellations Stripe did not answer, tried again with the
+    same idempotency key once their backoff is over (billing.retries)."""
+    department = current_department()
+    result = retries_run(department=department, now=timezone.now())
+    logger.info("billing_stripe_retries %s: %s", department.schema_name, result)
     return str(result)

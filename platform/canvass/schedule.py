@@ -46,6 +46,8 @@ JOBS: dict[str, Job] = {
     "billing_sweep": Job("billing.tasks.billing_sweep", "45", "*", 3600),
     "billing_licenses_check": Job("billing.tasks.billing_licenses_check", "0", "7", 6 * 3600),
     "billing_reconcile": Job("billing.tasks.billing_reconcile", "20", "*/6", 3600),
+    # Refunds and cancellations Stripe did not answer, retried with their idempotency key.
+    "billing_stripe_retries": Job("billing.tasks.billing_stripe_retries", "*", "*", 60),
     # The platform's own: department archives past their time, support sessions past theirs.
     "department_exports_sweep": Job(
         "console.tasks.department_exports_sweep", "10", "*", 3600, platform=True

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from billing import actions, console
-from billing.actions import ActionRefused
+from billing.actions import ActionPending, ActionRefused
 from billing.models import Alert, Fulfilment, Invoice, Subscription
 from console.access import vendor_can
 from console.audit import billing_action_record
@@ -159,6 +159,10 @@ def refund(request: BillingRequest, invoice_id: int) -> HttpResponse:
                 actor_email=request.user.email,
                 reason=form.cleaned_data["reason"],
             )
+        except ActionPending as pending:
+            _recorded(request, "refund_pending", subscription, invoice=invoice.pk)
+            messages.warning(request, pending.message)
+            return redirect("console:billing_subscription", subscription_id=subscription.pk)
         except ActionRefused as refusal:
             _refused(form, refusal)
             if refusal.stripe_refused:
@@ -190,6 +194,10 @@ def cancel(request: BillingRequest, subscription_id: int) -> HttpResponse:
                 actor_email=request.user.email,
                 reason=form.cleaned_data["reason"],
             )
+        except ActionPending as pending:
+            _recorded(request, "cancel_pending", subscription)
+            messages.warning(request, pending.message)
+            return redirect("console:billing_subscription", subscription_id=subscription.pk)
         except ActionRefused as refusal:
             _refused(form, refusal)
         else:

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 
 from billing.fake_stripe import FakeStripe
 from billing.gateway import transport_injected
-from billing.models import Alert, Fulfilment, Subscription
+from billing.models import Alert, Fulfilment, StripeRetry, Subscription
 from billing.services import grace_start
 from portal.registry.models import AuditEntry, Site
 from tests.billing.payments import checkout_paid
@@ -161,13 +161,14 @@ def test_opting_out_proceeds_when_stripe_cannot_be_reached(owner, paid, fake_str
     with schema_context("littlerock"):
         assert not Site.objects.exists()
     paid.refresh_from_db()
-    # Police lose access at once; the cancellation Stripe missed is owed, and staff are told.
+    # Police lose access at once; the cancellation Stripe missed is queued, retried with one
+    # idempotency key until Stripe answers (tests/faults/test_stripe_faults.py).
     assert not paid.entitled
     assert fake_stripe.objects[paid.stripe_subscription_id]["status"] == "active"
-    alert = Alert.objects.get(kind=Alert.Kind.STRIPE_FAILURE)
-    assert alert.subscription == paid
-    assert paid.stripe_subscription_id in alert.message
-    assert paid.events.filter(kind="cancellation_owed").exists()
+    retry = StripeRetry.objects.get(subscription=paid)
+    assert (retry.kind, retry.state) == ("cancel", "pending")
+    assert paid.events.filter(kind="cancel_pending").exists()
+    assert not Alert.objects.filter(kind=Alert.Kind.STRIPE_FAILURE).exists()
 
 
 def test_opting_out_proceeds_without_stripe_keys(owner, settings):
