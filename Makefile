@@ -5,19 +5,23 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 LOCALES := portal/locale
 
-.PHONY: demo test lint format install messages setup serve check-deploy infra-check browser-deps clean
+.PHONY: demo test lint format install messages setup serve check-deploy infra-check browser-deps faults-deps clean
 
 # Seeds the three cities, then serves them with what runs beside the web server (the live-view
 # relay and two simulated bridges in Little Rock); Ctrl-C stops everything.
 demo: install messages setup
 	PORTAL_URL_PORT=$(PORT) $(BIN)/python manage.py demo --port $(PORT) --serve
 
-test: install messages browser-deps
+test: install messages browser-deps faults-deps
 	$(BIN)/python -m pytest
 
 # Chromium and axe-core for the browser tests (skipped with a notice where they cannot be had).
 browser-deps:
 	@bash infra/browser-deps.sh
+
+# redis-server for the fault suite (tests/faults starts and kills Redis servers of its own).
+faults-deps:
+	@bash infra/faults-deps.sh
 
 lint: install
 	$(BIN)/ruff check .
