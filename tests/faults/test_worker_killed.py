@@ -179,7 +179,8 @@ def test_a_notice_batch_killed_midway_is_finished_after_a_restart_without_a_seco
         emailed_before_kill=emailed_before,
         seconds_to_done=round(recovered, 1),
         duplicates=sum(count - 1 for count in per_owner.values()),
-        lost=OWNERS - len(per_owner) - len(unknown),
+        lost=len([e for _pk, e, _sent in rows if not per_owner[e] and e not in unknown]),
+        in_flight_copy_reached_the_server=bool(unknown) and bool(per_owner[unknown[0]]),
         delivery_unknown=len(unknown),
     )
 
