@@ -92,6 +92,10 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+# The comment on a schema made apart (migrated, not cloned) until its provisioning commits.
+PROVISIONING_MARK = "canvass: provisioning not finished"
+
+
 class DepartmentQuerySet(models.QuerySet["Department"]):
     def cities(self) -> DepartmentQuerySet:
         """Every department, without the platform's own public-schema row."""
@@ -204,7 +208,13 @@ class Department(TenantMixin):
             return True
         self.schema_created_apart = True
         with database_owner(), connection.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{self.schema_name}"')
+            # Created with the mark of an unfinished provisioning, in one statement: a process
+            # killed before its provisioning commits leaves a marked schema that
+            # tenants.services.provisioning_leftovers_sweep drops.
+            cursor.execute(
+                f'CREATE SCHEMA "{self.schema_name}"; '
+                f"COMMENT ON SCHEMA \"{self.schema_name}\" IS '{PROVISIONING_MARK}'"
+            )
             if sync_schema:
                 call_command(
                     "migrate_schemas",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from django_tenants.utils import (
 )
 
 from tenants.database import application_role, database_owner
-from tenants.models import Branding, Department, Domain, Program
+from tenants.models import PROVISIONING_MARK, Branding, Department, Domain, Program
 from tenants.schema_clone import (
     schema_clone_function_fingerprint,
     schema_clone_function_install,
@@ -40,6 +41,7 @@ from tenants.schema_clone import (
 # has no password yet and its owner must be emailed a link to choose one). Layers above tenants
 # (the department console) connect to it: tenants never imports them.
 administrator_provisioned = Signal()
+logger = logging.getLogger(__name__)
 
 SUBDOMAIN_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?$")
 RESERVED_SUBDOMAINS = frozenset(
@@ -307,8 +309,14 @@ def department_provision(
         # A template left behind by a deploy would clone an outdated schema; bring it up to
         # date first. Without any template, django-tenants migrates the new schema instead.
         template_schema_refresh()
+    if created:
+        # What a provisioning of this subdomain killed mid-way left (a schema made apart).
+        provisioning_leftovers_sweep(only=schema_name)
     try:
         with transaction.atomic():
+            # Held until the outermost transaction ends (or the process dies): while it is,
+            # the sweep leaves this subdomain's schema alone.
+            provisioning_lock(schema_name, wait=True)
             try:
                 department.save(verbosity=verbosity)
             except ValidationError as error:
@@ -335,6 +343,8 @@ def department_provision(
                     user=administrator,
                     invited=invited,
                 )
+            if department.schema_created_apart:
+                transaction.on_commit(functools.partial(_provisioning_mark_clear, schema_name))
     except IntegrityError as error:
         schema_drop_if_created_apart(department)
         # Another provisioning took the subdomain between the checks above and these writes.
@@ -355,6 +365,53 @@ def schema_drop_if_created_apart(department: Department) -> None:
         with database_owner(), connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{department.schema_name}" CASCADE')
         department.schema_created_apart = False
+
+
+def provisioning_lock(schema_name: str, *, wait: bool) -> bool:
+    """Take the provisioning lock of a schema name for the current transaction (a PostgreSQL
+    advisory lock, released when it ends or its process dies); whether it was taken (always,
+    when `wait`)."""
+    key = f"canvass-provision:{schema_name}"
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(hashtextextended(%s, 0))::text", [key])
+        (held,) = cursor.fetchone()
+    return held != "false"
+
+
+def provisioning_leftovers_sweep(*, only: str | None = None) -> list[str]:
+    """Drop the schemas provisionings left unfinished: made apart (migrated, not cloned) with
+    PROVISIONING_MARK, no department of that name committed, and no provisioning of it at work
+    (its lock free): the process that made it died before its transaction committed. Returns
+    their names. Run by the platform's provisioning_sweep job and before a subdomain is
+    provisioned again; safe to run at any time and in two processes at once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE obj_description(oid, 'pg_namespace') = %s"
+            + (" AND nspname = %s" if only else "")
+            + " ORDER BY nspname",
+            [PROVISIONING_MARK, only] if only else [PROVISIONING_MARK],
+        )
+        marked = [name for (name,) in cursor.fetchall()]
+    dropped = []
+    for schema_name in marked:
+        with transaction.atomic():
+            if not provisioning_lock(schema_name, wait=False):
+                continue  # a provisioning of it is at work
+            if Department.objects.filter(schema_name=schema_name).exists():
+                # Live: its provisioning committed and died before clearing the mark.
+                _provisioning_mark_clear(schema_name)
+                continue
+            with database_owner(), connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+        logger.warning("Provisioning of %s did not finish: its schema was dropped", schema_name)
+        dropped.append(schema_name)
+    return dropped
+
+
+def _provisioning_mark_clear(schema_name: str) -> None:
+    with database_owner(), connection.cursor() as cursor:
+        cursor.execute(f'COMMENT ON SCHEMA "{schema_name}" IS NULL')
 
 
 def taken_meanwhile(subdomain: str) -> ValidationError:

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from tenants.models import Department
 from tenants.scheduling import broker_configured
+from tenants.services import provisioning_leftovers_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,10 @@ def jobs_fan_out(task_name: str, expires: float | None = None) -> int:
         queued += 1
     logger.info("%s queued for %d departments", task_name, queued)
     return queued
+
+
+@shared_task
+def provisioning_sweep() -> int:
+    """Drop the schemas of provisionings killed before they committed (a platform job:
+    tenants.services.provisioning_leftovers_sweep); returns how many."""
+    return len(provisioning_leftovers_sweep())

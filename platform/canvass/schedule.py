@@ -53,6 +53,8 @@ JOBS: dict[str, Job] = {
         "console.tasks.department_exports_sweep", "10", "*", 3600, platform=True
     ),
     "support_sweep": Job("console.tasks.support_sweep", "*", "*", 60, platform=True),
+    # Schemas of provisionings killed before they committed.
+    "provisioning_sweep": Job("tenants.tasks.provisioning_sweep", "*/10", "*", 600, platform=True),
 }
 
 FAN_OUT_TASK = "tenants.tasks.jobs_fan_out"

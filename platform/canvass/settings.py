@@ -686,3 +686,19 @@ SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BA
 # (website.cache); the pricing page, which reads the device catalogue, a shorter time.
 WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
 WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
+
+# --- A worker killed (issue 16, point 3): its tasks come back, its leftovers go ---
+# With Redis as the broker, a task a worker took and never acknowledged (tasks are acknowledged
+# after they run, CELERY_TASK_ACKS_LATE) goes back to its queue once this many seconds have
+# passed since it was delivered: how long a task killed with its worker waits before another
+# worker runs it again. Longer than any task normally runs: a task still running when it passes
+# is delivered a second time, which each of these tasks tolerates (claims and locks), but does
+# for nothing. Tests use a few seconds.
+TASK_REDELIVERY_SECONDS = envint("TASK_REDELIVERY_SECONDS", 900)
+# The broker's look for such tasks: at a worker's start, then every quarter of that time (at
+# most every 30 s; kombu's default looks every 100 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_REDELIVERY_SECONDS,
+    "unacked_restore_interval": max(1, min(30, TASK_REDELIVERY_SECONDS // 4)),
+    "unacked_restore_throttle": 1,
+}

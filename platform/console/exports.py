@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
@@ -56,8 +57,9 @@ EXCLUDED_COLUMNS = {
     ("liveview_device", "credential_hash"): "device credential hashes",
     ("liveview_claimcode", "code_hash"): "device claim code hashes",
 }
-# A build still pending or running this long after its request died with its worker.
+# A build still pending this long after its request lost its task (a broker restarted empty).
 STALE_AFTER = timedelta(hours=6)
+ABANDONED = "The build did not finish (its worker stopped); nothing was kept. Request a new export."
 _ROWS_PER_QUERY = 2000
 
 
@@ -95,9 +97,36 @@ def department_export_request(
 
 def department_export_build(*, export_id: int) -> DepartmentExport | None:
     """Build a requested archive (the background job). Safe to run twice or in two workers at
-    once: only a pending export is claimed. A department deleted, or whose schema is gone, is
-    skipped with the reason on the export; a failure marks the export failed with the error and
-    leaves no file."""
+    once: the build holds the export's lock (build_lock) throughout, and only a pending export,
+    or a running one whose builder died (its lock free: a worker killed mid-way, the task
+    delivered again), is built; the second starts over and first removes what the dead one had
+    written. A department deleted, or whose schema is gone, is skipped with the reason on the
+    export; a failure marks the export failed with the error and leaves no file."""
+    with build_lock(export_id) as held:
+        if not held:
+            # Another worker is building it (a task delivered twice): it says how it went.
+            return DepartmentExport.objects.filter(pk=export_id).first()
+        return _build(export_id)
+
+
+@contextmanager
+def build_lock(export_id: int) -> Iterator[bool]:
+    """Whether this process holds the export's build lock: a PostgreSQL advisory lock on its
+    connection's session, which the database releases when the process dies, so a running
+    export whose lock is free was left by a dead worker (no heartbeat or expiry to guess)."""
+    key = f"canvass-export-build:{export_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        (held,) = cursor.fetchone()
+    try:
+        yield bool(held)
+    finally:
+        if held and connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
+def _build(export_id: int) -> DepartmentExport | None:
     with transaction.atomic():
         export = (
             DepartmentExport.objects.select_for_update(of=("self",))
@@ -108,7 +137,14 @@ def department_export_build(*, export_id: int) -> DepartmentExport | None:
         if export is None:
             logger.warning("Department export %s no longer exists; skipped.", export_id)
             return None
-        if export.status != DepartmentExport.Status.PENDING:
+        if export.status == DepartmentExport.Status.RUNNING:
+            # We hold its lock: the worker that was building it died. Start over.
+            logger.warning(
+                "Department export %s: its build stopped with its worker; building it again.",
+                export_id,
+            )
+            _leftovers_delete(export)
+        elif export.status != DepartmentExport.Status.PENDING:
             return export
         problem = _department_gone(export)
         if problem:
@@ -208,14 +244,23 @@ def department_exports_sweep(*, now: datetime | None = None) -> int:
             export.save(update_fields=["status", "file_name"])
             transaction.on_commit(functools.partial(private_storage().delete, name))
             removed += 1
-    DepartmentExport.objects.filter(
-        status__in=[DepartmentExport.Status.PENDING, DepartmentExport.Status.RUNNING],
-        created_at__lt=now - STALE_AFTER,
-    ).update(
-        status=DepartmentExport.Status.FAILED,
-        error="The build did not finish (its worker stopped); request a new export.",
-        finished_at=now,
+    # Builds whose worker died (their lock is free) and whose task did not come back within
+    # the broker's redelivery time (lost with a restarted broker): failed, their part removed.
+    abandoned = DepartmentExport.objects.filter(
+        status=DepartmentExport.Status.RUNNING,
+        started_at__lt=now - timedelta(seconds=settings.TASK_REDELIVERY_SECONDS),
     )
+    for export in list(abandoned):
+        with build_lock(export.pk) as held:
+            if not held:
+                continue  # still being built
+            if DepartmentExport.objects.filter(
+                pk=export.pk, status=DepartmentExport.Status.RUNNING
+            ).update(status=DepartmentExport.Status.FAILED, error=ABANDONED, finished_at=now):
+                _leftovers_delete(export)
+    DepartmentExport.objects.filter(
+        status=DepartmentExport.Status.PENDING, created_at__lt=now - STALE_AFTER
+    ).update(status=DepartmentExport.Status.FAILED, error=ABANDONED, finished_at=now)
     return removed
 
 
@@ -232,6 +277,22 @@ def _department_gone(export: DepartmentExport) -> str:
             "schema no longer exists); nothing was exported."
         )
     return ""
+
+
+def _leftovers_delete(export: DepartmentExport) -> int:
+    """Delete the files a dead build of `export` left in storage (an archive written in part,
+    or written whole but never recorded as ready): every `<schema>/exports/<id>-*` but the
+    export's own recorded file. Returns how many."""
+    folder = f"{department_prefix(export.department_schema)}{EXPORT_FOLDER}/"
+    storage = private_storage()
+    removed = 0
+    for name in list(stored_names(storage, folder)):
+        if name != export.file_name and name.startswith(f"{folder}{export.pk}-"):
+            storage.delete(name)
+            removed += 1
+    if removed:
+        logger.warning("Department export %s: %d unfinished file(s) removed", export.pk, removed)
+    return removed
 
 
 # --- The archive ------------------------------------------------------------------------------

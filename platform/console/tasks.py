@@ -8,9 +8,11 @@ from console import exports
 from console.support import support_sessions_expire
 
 
-@shared_task
+@shared_task(reject_on_worker_lost=True)
 def department_export_build(export_id: int) -> str:
-    """Build a department's archive (console.exports); its status says how it went."""
+    """Build a department's archive (console.exports); its status says how it went. Its worker
+    killed mid-way, the task comes back to the queue and builds the archive again from the
+    start (the part written is removed)."""
     export = exports.department_export_build(export_id=export_id)
     return export.status if export is not None else "missing"
 

@@ -86,8 +86,12 @@ def copy_next(
     return NotificationRecipient(pk=row[0], notification=notification, participant_id=row[1])
 
 
-# SMTP errors are OSErrors: the mail server is down or refused, try again later.
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+# SMTP errors are OSErrors: the mail server is down or refused, try again later. A worker killed
+# mid-batch: the task goes back to the queue (acknowledged only once it ran, and rejected rather
+# than acknowledged when its pool process dies) and the next run sends the copies not claimed.
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=True, max_retries=5, reject_on_worker_lost=True
+)
 def notify_area(notification_id: int) -> int:
     """Email each owner the notification addresses, at most once however often and however
     many at a time it runs (a retry, a redelivered task, two workers). Returns how many this
@@ -155,7 +159,7 @@ def _program() -> Program:
     return Program.objects.get(department__schema_name=tenant_connection.schema_name)
 
 
-@shared_task
+@shared_task(reject_on_worker_lost=True)
 def registry_import_check(job_id: int) -> None:
     """Check an uploaded import's rows once, with progress (registry.services.import_check_run)."""
     try:
@@ -165,10 +169,11 @@ def registry_import_check(job_id: int) -> None:
         registry_services.import_failed(job_id=job_id)
 
 
-@shared_task
+@shared_task(reject_on_worker_lost=True)
 def registry_import_commit(job_id: int) -> int:
     """Write a confirmed import, all or nothing (registry.services.registry_import); returns
-    how many sites were written."""
+    how many sites were written. A worker killed mid-way rolls the one transaction back and
+    the task comes back to the queue: the job, still committing, is written by the next run."""
     job = ImportJob.objects.select_related("committed_by__user").get(pk=job_id)
     try:
         return registry_services.registry_import(
