@@ -8,6 +8,7 @@ import logging
 from celery import current_app, shared_task
 from django.db.models import Q
 
+from tenants import outbox
 from tenants.models import Department
 from tenants.scheduling import broker_configured
 
@@ -36,3 +37,10 @@ def jobs_fan_out(task_name: str, expires: float | None = None) -> int:
         queued += 1
     logger.info("%s queued for %d departments", task_name, queued)
     return queued
+
+
+@shared_task
+def outbox_dispatch() -> int:
+    """The outbox job (canvass.schedule, every minute, once for the platform): hand to the
+    broker what the transactional outbox holds undispatched (tenants.outbox.redispatch)."""
+    return outbox.redispatch()

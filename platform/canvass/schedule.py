@@ -52,6 +52,9 @@ JOBS: dict[str, Job] = {
         "console.tasks.department_exports_sweep", "10", "*", 3600, platform=True
     ),
     "support_sweep": Job("console.tasks.support_sweep", "*", "*", 60, platform=True),
+    # The transactional outbox (tenants.outbox): tasks whose hand-over to the broker failed
+    # (Redis down) or never happened, handed over again; one table for every department.
+    "outbox_dispatch": Job("tenants.tasks.outbox_dispatch", "*", "*", 60, platform=True),
 }
 
 FAN_OUT_TASK = "tenants.tasks.jobs_fan_out"
