@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from tenants.db import tenant_connection
 from tenants.models import OutboxMessage
@@ -57,9 +58,11 @@ def dispatch(message_id: int) -> bool:
     if message is None:
         return True
     try:
-        current_app.tasks[message.task].apply_async(
-            args=message.args, headers={"_schema_name": message.schema_name}
-        )
+        # In the message's schema: without a broker the task runs here, at once, in it.
+        with schema_context(message.schema_name):
+            current_app.tasks[message.task].apply_async(
+                args=message.args, headers={"_schema_name": message.schema_name}
+            )
     except Exception as error:
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=F("attempts") + 1, last_error=type(error).__name__[:200]

@@ -13,6 +13,7 @@ broker again and again (beat's catch-up, a second copy queued by hand, the outbo
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -190,115 +191,148 @@ def test_redis_down_sign_in_and_a_notice_sent_once_when_it_is_back(
             assert answer.status_code == 302, answer.text[:2000]
         assert investigator.get(console).status_code == 200
 
-        redis.stop()  # SIGKILL: the broker and the cache gone, with all they held
-        assert not redis.running()
-
-        # A resident signs in, uncounted, and reaches their pages.
-        resident = Browser(web)
-        answer = resident.sign_in(RESIDENT_EMAIL, RESIDENT_PASSWORD)
-        assert answer.status_code == 302, answer.text[:3000]
-        assert resident.get(answer.headers["Location"]).status_code in (200, 302)
-        assert resident.get("/").status_code == 200
-
-        # A staff sign-in cannot be counted: refused, with a plain message, before the
-        # password is checked (a wrong one gets the same answer).
-        for password in (STAFF_PASSWORD, "a-wrong-guess"):
-            staff = Browser(web)
-            answer = staff.sign_in(STAFF_EMAIL, password)
-            assert answer.status_code == 200, answer.text[:3000]
-            assert STAFF_REFUSED in answer.text
-
-        # The signed-in investigator notifies the area: recorded and queued, not an error.
-        answer = investigator.post(
-            f"{console}notify/",
-            {"message": "Please check your camera for last night."},
-            form_page=console,
-        )
-        assert answer.status_code == 302, answer.text[:3000]
-        page = investigator.get(console)
-        assert page.status_code == 200
-        assert "The notice is recorded and queued" in page.text
-        assert QUEUED in page.text
-
-        rows = database.query(
-            "SELECT n.id, o.dispatched_at, o.attempts FROM concord.department_notification n "
-            "JOIN public.tenants_outboxmessage o ON o.subject = 'notification:' || n.id "
-            "AND o.schema_name = 'concord'"
-        )
-        assert len(rows) == 1 and rows[0][1] is None and rows[0][2] >= 1, rows
-        notification_id = rows[0][0]
-
-        everyone = investigator.statuses + resident.statuses + staff.statuses
-        assert all(status < 500 for _path, status in everyone), everyone
-        assert "Traceback" not in web.output(), web.output()[-5000:]
-
-        # Redis back: beat (the outbox job every second) and a worker.
-        redis.start()
+        # A worker and beat (the outbox job every second) run throughout, as deployed.
         worker_log = tmp_path / "worker.log"
         beat_environment = environment | {
             "DJANGO_SETTINGS_MODULE": "tests.faults.redis_beat_settings"
         }
         with (
-            CanvassProcess.celery_worker(environment, worker_log, "--concurrency", "2"),
+            CanvassProcess.celery_worker(environment, worker_log, "--concurrency", "2") as worker,
             celery_beat(beat_environment, tmp_path / "beat.log") as beat,
         ):
-            sent = (
-                "SELECT count(*) FROM concord.department_notificationrecipient "
-                f"WHERE notification_id = {int(notification_id)} AND sent_at IS NOT NULL"
-            )
-            wait_until(
-                lambda: database.query(sent)[0][0] == len(owners),
-                timeout=90,
-                what=f"every owner sent the notice\n{worker_log.read_text(errors='replace')}",
-            )
-            # More hand-overs of the same job: a second copy queued by hand (a dispatcher that
-            # died after the broker took it), and the outbox row undone (beat hands it again).
-            shell(
-                environment,
-                "from django.db import connection\n"
-                "connection.set_schema('concord')\n"
-                "from portal.department.tasks import notify_area\n"
-                f"notify_area.delay({int(notification_id)})\n",
-            )
-            database.query(
-                "UPDATE public.tenants_outboxmessage SET dispatched_at = NULL, attempts = 1 "
-                f"WHERE subject = 'notification:{int(notification_id)}'"
-            )
-            wait_until(
-                lambda: (
-                    worker_log.read_text(errors="replace").count(
-                        "portal.department.tasks.notify_area"
-                    )
-                    >= 3 * 2
-                ),  # received and succeeded, three runs at least
-                timeout=60,
-                what="the notice's job run three times",
-            )
-            wait_until(
-                lambda: (
-                    database.query(
-                        "SELECT count(*) FROM public.tenants_outboxmessage "
-                        "WHERE dispatched_at IS NULL"
-                    )[0][0]
-                    == 0
-                ),
-                timeout=30,
-                what="the outbox emptied",
-            )
-            # Let the worker finish what it took.
-            wait_until(
-                lambda: (
-                    "notify_area" in worker_log.read_text(errors="replace")
-                    and worker_log.read_text(errors="replace").count("succeeded")
-                    >= worker_log.read_text(errors="replace").count("received")
-                ),
-                timeout=60,
-                what="the worker idle",
-            )
-            assert beat.alive(), beat.output()
-            log = worker_log.read_text(errors="replace")
+            outage(environment, database, redis, web, investigator, console, worker, beat, owners)
+        log = worker_log.read_text(errors="replace")
         copies = sent_copies(log)
         assert copies == Counter({owner: 1 for owner in owners}), (copies, log[-5000:])
-        assert database.query(sent)[0][0] == len(owners)
         beat_log = (tmp_path / "beat.log").read_text(errors="replace")
         assert "Sending due task outbox_dispatch" in beat_log, beat_log
+
+
+def outage(
+    environment: dict[str, str],
+    database: PrivatePostgres,
+    redis: PrivateRedis,
+    web: CanvassProcess,
+    investigator: Browser,
+    console: str,
+    worker: CanvassProcess,
+    beat: CanvassProcess,
+    owners: list[str],
+) -> None:
+    """Redis killed under running processes, and started again."""
+    worker_log = worker.log
+    redis.stop()  # SIGKILL: the broker and the cache gone, with all they held
+    assert not redis.running()
+
+    # A resident signs in, uncounted, and reaches their pages.
+    resident = Browser(web)
+    answer = resident.sign_in(RESIDENT_EMAIL, RESIDENT_PASSWORD)
+    assert answer.status_code == 302, answer.text[:3000]
+    assert resident.get(answer.headers["Location"]).status_code in (200, 302)
+    assert resident.get("/").status_code == 200
+
+    # A staff sign-in cannot be counted: refused, with a plain message, before the
+    # password is checked (a wrong one gets the same answer).
+    for password in (STAFF_PASSWORD, "a-wrong-guess"):
+        staff = Browser(web)
+        answer = staff.sign_in(STAFF_EMAIL, password)
+        assert answer.status_code == 200, answer.text[:3000]
+        assert STAFF_REFUSED in answer.text
+
+    # The signed-in investigator notifies the area: recorded and queued, not an error.
+    answer = investigator.post(
+        f"{console}notify/",
+        {"message": "Please check your camera for last night."},
+        form_page=console,
+    )
+    assert answer.status_code == 302, answer.text[:3000]
+    page = investigator.get(console)
+    assert page.status_code == 200
+    assert "The notice is recorded and queued" in page.text
+    assert QUEUED in page.text
+
+    rows = database.query(
+        "SELECT n.id, o.dispatched_at, o.attempts FROM concord.department_notification n "
+        "JOIN public.tenants_outboxmessage o ON o.subject = 'notification:' || n.id "
+        "AND o.schema_name = 'concord'"
+    )
+    assert len(rows) == 1 and rows[0][1] is None and rows[0][2] >= 1, rows
+    notification_id = rows[0][0]
+
+    everyone = investigator.statuses + resident.statuses + staff.statuses
+    assert all(status < 500 for _path, status in everyone), everyone
+    assert "Traceback" not in web.output(), web.output()[-5000:]
+
+    # Redis back: the worker and beat reconnect by themselves.
+    back = time.monotonic()
+    redis.start()
+    sent = (
+        "SELECT count(*) FROM concord.department_notificationrecipient "
+        f"WHERE notification_id = {int(notification_id)} AND sent_at IS NOT NULL"
+    )
+    wait_until(
+        lambda: database.query(sent)[0][0] == len(owners),
+        timeout=90,
+        what=f"every owner sent the notice\n{worker_log.read_text(errors='replace')}",
+    )
+    figures = {
+        "seconds_from_redis_back_to_all_sent": round(time.monotonic() - back, 2),
+        "owners": len(owners),
+    }
+    # More hand-overs of the same job: a second copy queued by hand (a dispatcher that
+    # died after the broker took it), and the outbox row undone (beat hands it again).
+    shell(
+        environment,
+        "from django.db import connection\n"
+        "connection.set_schema('concord')\n"
+        "from portal.department.tasks import notify_area\n"
+        f"notify_area.delay({int(notification_id)})\n",
+    )
+    database.query(
+        "UPDATE public.tenants_outboxmessage SET dispatched_at = NULL, attempts = 1 "
+        f"WHERE subject = 'notification:{int(notification_id)}'"
+    )
+    wait_until(
+        lambda: (
+            worker_log.read_text(errors="replace").count("portal.department.tasks.notify_area")
+            >= 3 * 2
+        ),  # received and succeeded, three runs at least
+        timeout=60,
+        what="the notice's job run three times",
+    )
+    wait_until(
+        lambda: (
+            database.query(
+                "SELECT count(*) FROM public.tenants_outboxmessage WHERE dispatched_at IS NULL"
+            )[0][0]
+            == 0
+        ),
+        timeout=30,
+        what="the outbox emptied",
+    )
+    # Let the worker finish what it took.
+    wait_until(
+        lambda: (
+            "notify_area" in worker_log.read_text(errors="replace")
+            and worker_log.read_text(errors="replace").count("succeeded")
+            >= worker_log.read_text(errors="replace").count("received")
+        ),
+        timeout=60,
+        what="the worker idle",
+    )
+    assert beat.alive(), beat.output()
+    assert worker.alive(), worker.output()
+    log = worker_log.read_text(errors="replace")
+    copies = sent_copies(log)
+    figures |= {
+        "emails": sum(copies.values()),
+        "duplicates": sum(count - 1 for count in copies.values() if count > 1),
+        "lost": len(set(owners) - set(copies)),
+        "notify_area_runs": len(
+            re.findall(r"Task portal\.department\.tasks\.notify_area\[[^\]]+\] succeeded", log)
+        ),
+    }
+    if os.environ.get("CANVASS_FAULT_FIGURES"):
+        with open(os.environ["CANVASS_FAULT_FIGURES"], "a") as out:
+            out.write(json.dumps(figures) + "\n")
+    assert database.query(sent)[0][0] == len(owners)
