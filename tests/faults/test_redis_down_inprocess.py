@@ -206,6 +206,8 @@ def test_a_notice_requested_while_the_broker_is_down_is_kept_and_sent_once_when_
     assert message.dispatched_at is None and message.attempts == 1
     assert message.last_error == "OperationalError"
     assert mail.outbox == []
+    metrics = investigator.client.get("/metrics").content.decode()
+    assert "canvass_outbox_undispatched 1.0" in metrics
 
     # The outbox job while the broker is still down: nothing handed, nothing lost.
     assert outbox_dispatch() == 0
