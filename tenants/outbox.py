@@ -94,8 +94,9 @@ def due(now: datetime | None = None) -> QuerySet[OutboxMessage]:
 
 def redispatch() -> int:
     """The outbox job: hand over every due row, oldest first, stopping at the first the broker
-    refuses (it is still down: the next run tries again). One run at a time (an advisory
-    lock). Returns how many rows were handed over."""
+    refuses (it is still down: the next run tries again), and delete the rows dispatched more
+    than OUTBOX_KEEP_DAYS ago. One run at a time (an advisory lock). Returns how many rows were
+    handed over."""
     handed = 0
     with job_lock("tenants.outbox.redispatch", "public") as held:
         if not held:
@@ -110,6 +111,9 @@ def redispatch() -> int:
                 logger.exception("outbox: message %s failed", message_id)
                 continue
             handed += 1
+        # Rows handed over long ago are history: kept OUTBOX_KEEP_DAYS for an operator's look.
+        kept_since = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+        OutboxMessage.objects.filter(dispatched_at__lt=kept_since).delete()
     if handed:
         logger.info("outbox: %d undispatched tasks handed to the broker", handed)
     return handed

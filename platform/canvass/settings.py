@@ -710,3 +710,5 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 OUTBOX_GRACE_SECONDS = envint("OUTBOX_GRACE_SECONDS", 60)
+# Dispatched outbox rows are deleted by the outbox job after this many days.
+OUTBOX_KEEP_DAYS = envint("OUTBOX_KEEP_DAYS", 7)

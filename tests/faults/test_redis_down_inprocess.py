@@ -248,3 +248,20 @@ def test_a_notice_is_handed_to_the_broker_at_commit_when_it_answers(
     assert len(mail.outbox) == 1
     # Nothing left for the outbox job.
     assert outbox_dispatch() == 0
+
+
+def test_the_outbox_job_forgets_rows_dispatched_a_week_ago(settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    old = OutboxMessage.objects.create(
+        schema_name="concord", task="x", dispatched_at=now - timedelta(days=8)
+    )
+    recent = OutboxMessage.objects.create(
+        schema_name="concord", task="x", dispatched_at=now - timedelta(days=6)
+    )
+    outbox_dispatch()
+    assert not OutboxMessage.objects.filter(pk=old.pk).exists()
+    assert OutboxMessage.objects.filter(pk=recent.pk).exists()
