@@ -10,20 +10,53 @@ that lifts the lock and lets the address that opens it sign in again.
 
 The counters live in Django's cache, which is Redis in production (the settings refuse to start
 without it), so every worker process counts together; cache keys carry the schema
-(django_tenants.cache), so each city counts its own accounts.
+(django_tenants.cache), so each city counts its own accounts. They are read through the cache's
+strict twin (tenants.cache.limits_cache): while Redis is down every function here raises
+LimitsUnavailable, and the sign-in decides (tenants.adapters.limits_unavailable_refusal: staff
+are refused, residents sign in uncounted) instead of a lock being skipped by accident.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 
+from tenants.cache import UNAVAILABLE, LimitsUnavailable, limits_cache
 from tenants.signing import Link, LinkError, link_read, link_sign
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _counted(function: Callable[P, R]) -> Callable[P, R]:
+    """Redis not answering becomes LimitsUnavailable, which callers decide about."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except UNAVAILABLE as error:
+            raise LimitsUnavailable(str(error)) from error
+
+    return wrapper
+
+
+class _Cache:
+    """The limits cache, looked up at each use (tests and settings may replace the cache)."""
+
+    def __getattr__(self, name: str) -> Any:
+        target: BaseCache = limits_cache()
+        return getattr(target, name)
+
+
+cache = _Cache()
 
 
 class Lock(enum.Enum):
@@ -49,6 +82,7 @@ def _keys(login: str, ip: str | None) -> dict[str, str]:
     }
 
 
+@_counted
 def lock_for(login: str, ip: str | None) -> Lock | None:
     """The lock that refuses this sign-in, if any."""
     keys = _keys(login, ip)
@@ -59,6 +93,7 @@ def lock_for(login: str, ip: str | None) -> Lock | None:
     return None
 
 
+@_counted
 def counter_add(key: str, window_seconds: int) -> int:
     """Add one to a counter that expires window_seconds after its first count; atomic in Redis,
     so that workers counting at once never lose a failure."""
@@ -70,6 +105,7 @@ def counter_add(key: str, window_seconds: int) -> int:
         return 1
 
 
+@_counted
 def failure_record(login: str, ip: str | None) -> bool:
     """Count one failed sign-in (a wrong password or second-factor code) for the account from
     this address; lock what the counts call for. True when this failure has just locked the
@@ -89,12 +125,14 @@ def failure_record(login: str, ip: str | None) -> bool:
     return False
 
 
+@_counted
 def success_record(login: str, ip: str | None) -> None:
     """A completed sign-in (password and second factor) clears this address's count. The
     account-wide count stays: successful sign-ins slipped between guesses must not reset it."""
     cache.delete(_keys(login, ip)["pair_failures"])
 
 
+@_counted
 def unlock_token(*, user_pk: int, login: str) -> str:
     """A signed link token for the account's owner; only the newest one works, and only once."""
     nonce = secrets.token_urlsafe(16)
@@ -111,12 +149,14 @@ def unlock_token_read(token: str) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
+@_counted
 def unlock_pending(*, payload: dict[str, Any], login: str) -> bool:
     """Whether the link is still the account's newest, unused one (the page says so at once)."""
     nonce = cache.get(_keys(login, None)["unlock_nonce"])
     return bool(nonce) and secrets.compare_digest(str(nonce), str(payload.get("n", "")))
 
 
+@_counted
 def account_unlock(*, payload: dict[str, Any], login: str, ip: str | None) -> bool:
     """Lift the account-wide lock with a link's payload, once: the address that opened the link
     signs in even if guesses from elsewhere lock the account again, for a day."""

@@ -1,9 +1,19 @@
 """How django-allauth behaves on the platform site and on department portals: program-named
 emails sent as the department's (tenants.mail), and sign-ins refused and counted by
-tenants.account_lock."""
+tenants.account_lock.
+
+Redis down (the sign-in counters cannot be read or counted, tenants.cache): a sign-in that
+cannot be counted is refused, with a plain message and no error page, when the account reaches
+evidence or the platform: department staff, anyone with a second factor, Django staff, every
+account on the platform site (vendor staff), and an email address that names no account (so the
+message does not tell a staff account from an unknown address). A resident signs in, uncounted:
+their own registration is all the account holds, and they must be able to reach it. See
+limits_unavailable_refusal and docs/operations.md ("Failure mode: Redis down")."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any, NamedTuple
 
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
@@ -12,6 +22,7 @@ from allauth.account.utils import user_email
 from allauth.account.views import ConfirmEmailView
 from allauth.core import context as allauth_context
 from allauth.mfa.base.forms import AuthenticateForm, BaseAuthenticateForm, ReauthenticateForm
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -22,13 +33,24 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name
+from prometheus_client import Counter
 
 from tenants import account_lock
+from tenants.cache import LimitsUnavailable
 from tenants.db import tenant_connection
 from tenants.http import client_ip
 from tenants.mail import department_envelope
 from tenants.models import Department, current_department
 from tenants.signing import EmailConfirmation
+
+logger = logging.getLogger(__name__)
+sign_ins_uncounted_total = Counter(
+    "canvass_sign_ins_uncounted_total",
+    "Sign-ins while the sign-in counters (Redis) did not answer, by outcome: refused (staff, "
+    "unknown addresses) or uncounted (residents, who sign in).",
+    ["outcome"],
+)
 
 
 class ProgramSite(NamedTuple):
@@ -52,7 +74,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return ip
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        refusal = lock_message(_login(credentials), client_ip(request))
+        login = _login(credentials)
+        try:
+            refusal = lock_message(login, client_ip(request))
+        except LimitsUnavailable:
+            refusal = limits_unavailable_refusal(login)
         if refusal:
             raise ValidationError(refusal)
         super().pre_authenticate(request, **credentials)
@@ -64,7 +90,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
         """Called once the whole sign-in (password and second factor) has succeeded."""
         super().login(request, user)
-        account_lock.success_record(user_email(user) or "", client_ip(request))
+        # While Redis is down nothing was counted for this address: nothing to clear.
+        with contextlib.suppress(LimitsUnavailable):
+            account_lock.success_record(user_email(user) or "", client_ip(request))
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Account emails greet and sign off with the program's name ("Hello from Concord
@@ -149,10 +177,54 @@ def lock_message(login: str, ip: str | None) -> str | None:
     return None
 
 
+def staff_sign_in_unavailable() -> str:
+    """What a sign-in that cannot be counted is told (limits_unavailable_refusal)."""
+    return _(
+        "Sign-in for staff is briefly unavailable; try again in a few minutes. "
+        "Residents can still sign in."
+    )
+
+
+def limits_unavailable_refusal(login: str) -> str | None:
+    """The rule while the sign-in counters do not answer (Redis down; module docstring): the
+    message refusing this sign-in before its password is checked, or None when it may go
+    ahead uncounted (a resident's account). Checked before the password, so an attacker learns
+    nothing from a refusal that guessing without a limit would reveal."""
+    refused = _limits_required(login)
+    sign_ins_uncounted_total.labels(outcome="refused" if refused else "uncounted").inc()
+    logger.warning(
+        "sign-in counters unavailable (Redis): %s",
+        "a sign-in refused (staff, a second factor or no such account)"
+        if refused
+        else "a resident's sign-in goes ahead uncounted",
+    )
+    return staff_sign_in_unavailable() if refused else None
+
+
+def _limits_required(login: str) -> bool:
+    """Whether the account `login` names may only sign in with its failures counted."""
+    if tenant_connection.schema_name == get_public_schema_name():
+        return True  # the platform site: vendor staff only
+    user = get_user_model().objects.filter(email__iexact=login.strip()).first()
+    if user is None:
+        return True  # said like a staff account's refusal: the two cannot be told apart
+    return bool(
+        user.is_staff
+        or user.is_superuser
+        or hasattr(user, "staff")  # a department's StaffMember (portal.registry)
+        or is_mfa_enabled(user)
+    )
+
+
 def sign_in_failed(request: HttpRequest, login: str) -> None:
     """Count a wrong password or second-factor code; when the account has just been locked
-    everywhere, email its owner (if the account exists) the link that unlocks it."""
-    if not account_lock.failure_record(login, client_ip(request)):
+    everywhere, email its owner (if the account exists) the link that unlocks it. Uncounted
+    while Redis is down (limits_unavailable_refusal let only residents' sign-ins this far)."""
+    try:
+        locked = account_lock.failure_record(login, client_ip(request))
+    except LimitsUnavailable:
+        return
+    if not locked:
         return
     user = get_user_model().objects.filter(email__iexact=login.strip()).first()
     if user is None or not user.email:
@@ -176,7 +248,11 @@ class _LockingCode(BaseAuthenticateForm):
     def clean_code(self) -> str:
         request = allauth_context.request
         login = user_email(self.user) or ""
-        refusal = lock_message(login, client_ip(request))
+        try:
+            refusal = lock_message(login, client_ip(request))
+        except LimitsUnavailable:
+            # A code that cannot be counted is never checked (a second factor is staff-grade).
+            refusal = staff_sign_in_unavailable()
         if refusal:
             raise ValidationError(refusal)
         try:
@@ -185,7 +261,10 @@ class _LockingCode(BaseAuthenticateForm):
             if error.code == "incorrect_code":
                 sign_in_failed(request, login)
                 # The failure that locks says so at once, like the password step's next try.
-                refusal = lock_message(login, client_ip(request))
+                try:
+                    refusal = lock_message(login, client_ip(request))
+                except LimitsUnavailable:
+                    refusal = staff_sign_in_unavailable()
                 if refusal:
                     raise ValidationError(refusal) from error
             raise

@@ -435,3 +435,37 @@ class Program(models.Model):
 
     def covers(self, latitude: float, longitude: float) -> bool:
         return self.distance_from_center_m(latitude, longitude) <= self.service_radius_m
+
+
+class OutboxMessage(models.Model):
+    """A task to hand to the broker once the transaction that wrote it commits (tenants.outbox):
+    written in the same transaction as what it is about (an area notice), so that a broker
+    that is down when the transaction commits loses nothing. `dispatched_at` is set once the
+    broker took the task; the outbox job hands on again what is still undispatched after a
+    grace period. Kept in the public schema, one table for every department's tasks."""
+
+    # The department's schema the task runs in (tenant-schemas-celery's header).
+    schema_name = models.CharField(max_length=63)
+    # The task's registered name, and its positional arguments.
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    # What the task is about, for pages that show queued work ("notification:12").
+    subject = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Failed hand-overs (the broker down) and the last error's kind.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="outbox_undispatched",
+            ),
+            models.Index(fields=["schema_name", "subject"], name="outbox_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} for {self.schema_name} ({self.subject or self.pk})"

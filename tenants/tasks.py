@@ -8,6 +8,7 @@ import logging
 from celery import current_app, shared_task
 from django.db.models import Q
 
+from tenants import outbox
 from tenants.models import Department
 from tenants.scheduling import broker_configured
 from tenants.services import provisioning_leftovers_sweep
@@ -44,3 +45,10 @@ def provisioning_sweep() -> int:
     """Drop the schemas of provisionings killed before they committed (a platform job:
     tenants.services.provisioning_leftovers_sweep); returns how many."""
     return len(provisioning_leftovers_sweep())
+
+
+@shared_task
+def outbox_dispatch() -> int:
+    """The outbox job (canvass.schedule, every minute, once for the platform): hand to the
+    broker what the transactional outbox holds undispatched (tenants.outbox.redispatch)."""
+    return outbox.redispatch()

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
 from tenants import account_lock
+from tenants.cache import LimitsUnavailable
 from tenants.http import client_ip
 
 
@@ -23,7 +24,16 @@ def unknown_host(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed unlock link: a page with a button, and the unlock on POST only (mail scanners
-    that open links must not spend it, nor have their own address trusted)."""
+    that open links must not spend it, nor have their own address trusted). While Redis (which
+    holds the link's nonce and the lock) is down, the page says to try again shortly; the link
+    stays unspent."""
+    try:
+        return _account_unlock(request, token)
+    except LimitsUnavailable:
+        return _unlock_page(request, "unavailable")
+
+
+def _account_unlock(request: HttpRequest, token: str) -> HttpResponse:
     payload = account_lock.unlock_token_read(token)
     user = None
     if payload is not None and isinstance(payload.get("u"), int):
@@ -40,5 +50,5 @@ def account_unlock(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _unlock_page(request: HttpRequest, state: str) -> HttpResponse:
-    status = 400 if state == "invalid" else 200
+    status = {"invalid": 400, "unavailable": 503}.get(state, 200)
     return render(request, "tenants/account_unlock.html", {"state": state}, status=status)

@@ -55,6 +55,9 @@ JOBS: dict[str, Job] = {
     "support_sweep": Job("console.tasks.support_sweep", "*", "*", 60, platform=True),
     # Schemas of provisionings killed before they committed.
     "provisioning_sweep": Job("tenants.tasks.provisioning_sweep", "*/10", "*", 600, platform=True),
+    # The transactional outbox (tenants.outbox): tasks whose hand-over to the broker failed
+    # (Redis down) or never happened, handed over again; one table for every department.
+    "outbox_dispatch": Job("tenants.tasks.outbox_dispatch", "*", "*", 60, platform=True),
 }
 
 FAN_OUT_TASK = "tenants.tasks.jobs_fan_out"

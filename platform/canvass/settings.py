@@ -702,3 +702,29 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(30, TASK_REDELIVERY_SECONDS // 4)),
     "unacked_restore_throttle": 1,
 }
+# --- Redis down (issue 16: failure modes) ---
+# The default cache answers as an empty cache while Redis does not answer, except the sign-in
+# locks, which read its strict twin (canvass.observability.cache, tenants.cache): staff
+# sign-ins are then refused with a message, residents' go ahead uncounted (tenants.adapters).
+# A Redis that hangs rather than refuses is given up on after CACHE_REDIS_TIMEOUT_SECONDS.
+CACHE_REDIS_TIMEOUT_SECONDS = envint("CACHE_REDIS_TIMEOUT_SECONDS", 1)
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {  # type: ignore[assignment]
+        "socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
+    }
+# Tasks handed to the broker through the transactional outbox (tenants.outbox: area notices and
+# footage requests): a request does not wait long for a broker that is down (a few tries within
+# about a second, then the outbox keeps the task), and the outbox job (every minute) hands over
+# again what failed at once, and what was never tried after OUTBOX_GRACE_SECONDS.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
+CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
+OUTBOX_GRACE_SECONDS = envint("OUTBOX_GRACE_SECONDS", 60)
+# Dispatched outbox rows are deleted by the outbox job after this many days.
+OUTBOX_KEEP_DAYS = envint("OUTBOX_KEEP_DAYS", 7)

@@ -23,6 +23,7 @@ from onboarding.emails import platform_department, requester_email
 from onboarding.models import ProgramRequest, ProgramRequestEvent
 from portal.registry.emails import email_send
 from tenants.account_lock import counter_add, login_key
+from tenants.cache import LimitsUnavailable
 from tenants.models import Department, Domain
 from tenants.services import department_hostname, subdomain_validate
 from tenants.signing import MAX_AGE, Link, LinkError, link_id, link_read, link_sign
@@ -103,7 +104,12 @@ def subdomain_available(subdomain: str) -> str:
 
 
 def _over(key: str, limit: int, window_seconds: int) -> bool:
-    return counter_add(key, window_seconds) > limit
+    """Whether this count passes the limit; while Redis is down (nothing can be counted) every
+    count does: the request is refused with the limit's own message, never let through."""
+    try:
+        return counter_add(key, window_seconds) > limit
+    except LimitsUnavailable:
+        return True
 
 
 def submission_allowed(*, ip: str | None, email: str | None) -> bool:

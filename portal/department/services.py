@@ -46,6 +46,7 @@ from portal.registry.models import (
 )
 from portal.registry.signals import StaffAccess, staff_access_changed
 from portal.registry.storage import evidence_storage
+from tenants import outbox
 from tenants.db import tenant_connection
 from tenants.models import Department, Program, current_department
 from tenants.sessions import sessions_end
@@ -381,12 +382,34 @@ def reply_to_set(*, program: Program, email: str) -> None:
     program.save(update_fields=["reply_to_email"])
 
 
+def notify_area_enqueue(notification: Notification) -> None:
+    """Queue the notification's emails through the transactional outbox (tenants.outbox): the
+    outbox row commits with the notification, and the broker gets the job after the commit,
+    or, if the broker (Redis) is down then, from the outbox job once it is back. notify_area
+    sends each owner's copy at most once however often it runs."""
+    outbox.enqueue(
+        "portal.department.tasks.notify_area",
+        [notification.pk],
+        subject=notification_outbox_subject(notification.pk),
+    )
+
+
+def notification_outbox_subject(notification_id: int) -> str:
+    """The outbox's name for a notification's delivery job (the incident page reads it)."""
+    return f"notification:{notification_id}"
+
+
+def notification_queued(notification_ids: list[int]) -> set[int]:
+    """Which of these notifications still wait in the outbox for the broker: recorded, their
+    emails not yet handed to the workers (Redis down); the outbox job sends them on."""
+    subjects = {notification_outbox_subject(pk): pk for pk in notification_ids}
+    return {subjects[subject] for subject in outbox.undispatched_subjects(list(subjects))}
+
+
 @transaction.atomic
 def notification_send(*, actor: Actor, incident: Incident, message: str) -> Notification:
     """Record and queue a 'check your camera' notice to every owner within the radius the
     incident's canvass searched (Incident.search_radius_m); the job emails each owner once."""
-    from portal.department.tasks import notify_area
-
     radius_m = incident.search_radius_m
     notification = Notification.objects.create(
         incident=incident,
@@ -401,7 +424,7 @@ def notification_send(*, actor: Actor, incident: Incident, message: str) -> Noti
         reason=f"Check-your-camera notice, {radius_m} m",
         case=incident,
     )
-    transaction.on_commit(lambda: notify_area.delay(notification.pk))
+    notify_area_enqueue(notification)
     return notification
 
 
@@ -414,8 +437,6 @@ def footage_request(*, actor: Actor, incident: Incident, site: Site, message: st
     """Ask one site's owner for footage for the case: recorded, queued and answered like a
     notice, with its own words. Refused (OwnerUnreachable) when the owner's address is known
     to be undeliverable: nothing is recorded, staff call instead."""
-    from portal.department.tasks import notify_area
-
     if not site.participant.email_deliverable:
         raise OwnerUnreachable
     notification = Notification.objects.create(
@@ -436,7 +457,7 @@ def footage_request(*, actor: Actor, incident: Incident, site: Site, message: st
     if entry.state == CanvassEntry.State.NOT_CONTACTED:
         entry.state = CanvassEntry.State.CONTACTED
         entry.save(update_fields=["state", "updated_at"])
-    transaction.on_commit(lambda: notify_area.delay(notification.pk))
+    notify_area_enqueue(notification)
     return notification
 
 

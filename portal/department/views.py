@@ -439,20 +439,32 @@ def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
             "states": CanvassEntry.State.choices,
             "notify_form": NotifyForm(),
-            "notifications": incident.notifications.filter(kind=Notification.Kind.AREA)
-            .annotate(
-                sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
-                unknown=Count(
-                    "recipients",
-                    filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
-                ),
-                with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
-                nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
-            )
-            .order_by("-created_at"),
+            "notifications": _notifications(incident),
             "clips": incident.clips.all(),
         },
     )
+
+
+def _notifications(incident: Incident) -> list[Notification]:
+    """The incident's area notices, newest first, with their counts, and `queued` set on those
+    whose job still waits in the outbox for the broker (Redis down when it was sent)."""
+    notifications: list[Notification] = list(
+        incident.notifications.filter(kind=Notification.Kind.AREA)
+        .annotate(
+            sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
+            unknown=Count(
+                "recipients",
+                filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
+            ),
+            with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
+            nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
+        )
+        .order_by("-created_at")
+    )
+    queued = services.notification_queued([notification.pk for notification in notifications])
+    for notification in notifications:
+        notification.queued = notification.pk in queued  # type: ignore[attr-defined]
+    return notifications
 
 
 @require_safe
@@ -729,6 +741,13 @@ def import_cancel(request: StaffRequest, job_id: int) -> HttpResponse:
     return redirect("department:import")
 
 
+# A notice recorded while the mail queue (Redis) is down: it waits in the outbox, not lost.
+NOTICE_QUEUED = _lazy(
+    "The notice is recorded and queued: the mail queue is briefly unavailable, and the emails "
+    "go out by themselves as soon as it is back."
+)
+
+
 @require_POST
 @staff_required(CASEWORK)
 def notify(request: StaffRequest, incident_id: int) -> HttpResponse:
@@ -737,12 +756,16 @@ def notify(request: StaffRequest, incident_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
-    services.notification_send(
+    notification = services.notification_send(
         actor=_actor(request),
         incident=incident,
         message=form.cleaned_data["message"],
     )
-    messages.success(request, _("The notice is on its way to the owners in the area."))
+    if services.notification_queued([notification.pk]):
+        # The broker (Redis) did not take the job: the outbox hands it over once it is back.
+        messages.success(request, NOTICE_QUEUED)
+    else:
+        messages.success(request, _("The notice is on its way to the owners in the area."))
     return redirect("department:incident", incident_id=incident.pk)
 
 
@@ -756,7 +779,7 @@ def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> Ht
         messages.error(request, _errors(form))
         return redirect("department:incident", incident_id=incident.pk)
     try:
-        services.footage_request(
+        request_sent = services.footage_request(
             actor=_actor(request),
             incident=incident,
             site=site,
@@ -771,7 +794,10 @@ def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> Ht
             ),
         )
         return redirect("department:incident", incident_id=incident.pk)
-    messages.success(request, _("The footage request is on its way to the owner."))
+    if services.notification_queued([request_sent.pk]):
+        messages.success(request, NOTICE_QUEUED)
+    else:
+        messages.success(request, _("The footage request is on its way to the owner."))
     return redirect("department:incident", incident_id=incident.pk)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import F, Func, QuerySet
+from django.db.models import Count, F, Func, Min, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -39,7 +39,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from portal.registry.models import AuditEntry, Site
 from tenants.http import client_ip
-from tenants.models import Department
+from tenants.models import Department, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,21 @@ class CanvassCollector:
             queues.add_metric([name], length)
         yield queues
 
+        # The transactional outbox (tenants.outbox): tasks the broker has not taken yet (Redis
+        # down), and how long the oldest has waited.
+        backlog = outbox_backlog()
+        if backlog is not None:
+            yield GaugeMetricFamily(
+                "canvass_outbox_undispatched",
+                "Tasks in the outbox not yet handed to the broker (area notices, footage requests)",
+                value=backlog[0],
+            )
+            yield GaugeMetricFamily(
+                "canvass_outbox_oldest_undispatched_seconds",
+                "How long the oldest task not yet handed to the broker has waited (0 when none)",
+                value=backlog[1],
+            )
+
         figures, age = departments_figures()
         sites = GaugeMetricFamily(
             "canvass_department_sites", "Sites registered in the department", labels=["department"]
@@ -134,6 +149,22 @@ class CanvassCollector:
                 "How long ago the department figures were computed",
                 value=age,
             )
+
+
+def outbox_backlog() -> tuple[int, float] | None:
+    """How many outbox rows wait for the broker, and the oldest one's age in seconds; None
+    when the database does not answer (the gauges are left out)."""
+    try:
+        with schema_context(get_public_schema_name()):
+            found = OutboxMessage.objects.filter(dispatched_at__isnull=True).aggregate(
+                waiting=Count("id"), oldest=Min("created_at")
+            )
+    except DatabaseError:
+        logger.warning("Metrics: the outbox could not be read")
+        return None
+    oldest = found["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
+    return int(found["waiting"]), max(age, 0.0)
 
 
 def celery_queue_names() -> list[str]:
