@@ -89,8 +89,9 @@ def outage_response(request: HttpRequest) -> HttpResponse:
                 status=503,
             )
         else:
-            nonce = getattr(request, "csp_nonce", "")
-            context = {"language": language, "nonce": str(nonce) if nonce else ""}
+            # django-csp's lazy nonce (its truth value only says whether it was made yet).
+            nonce = getattr(request, "csp_nonce", None)
+            context = {"language": language, "nonce": "" if nonce is None else str(nonce)}
             body = _engine.get_template("canvass/outage.html").render(Context(context))
             response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -12,6 +12,9 @@ restarted).
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import socketserver
 import subprocess
 import sys
@@ -122,6 +125,46 @@ with tenant_context(department):
 """
 
 
+def figures_write(figures: dict[str, object]) -> None:
+    """One line of figures for bench/faults_database.py, when it asks (CANVASS_FAULT_FIGURES)."""
+    path = os.environ.get("CANVASS_FAULT_FIGURES")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps(figures) + "\n")
+
+
+class Poller(threading.Thread):
+    """GET / on the city's portal again and again (one at a time, bounded) until stopped: the
+    status of every answer, for the figures."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.statuses: Counter[int] = Counter()
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                self.statuses[get(self.url, host=CITY, timeout=60).status] += 1
+            except OSError:
+                self.statuses[0] += 1  # no answer at all
+            time.sleep(0.05)
+
+    def stop(self) -> Counter[int]:
+        self.running = False
+        self.join(timeout=90)
+        return self.statuses
+
+
+def status(url: str) -> int:
+    """The status of GET `url` on the city's host; 0 for no answer (a busy machine)."""
+    try:
+        return get(url, host=CITY, timeout=60).status
+    except OSError:
+        return 0
+
+
 def python(environment: dict[str, str], code: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -153,18 +196,24 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
 ) -> None:
     environment = canvass_environment(database)
     with CanvassProcess.gunicorn(environment, tmp_path / "web.log") as web:
-        assert get(web.url("/"), host=CITY).status == 200, web.output()
+        # The first request warms a worker up (slow on a busy machine).
+        assert get(web.url("/"), host=CITY, timeout=120).status == 200, web.output()
         before = database.query("SELECT count(*) FROM concord.registry_site")[0][0]
         database.stop()
+        poller = Poller(web.url("/"))
+        poller.start()
 
-        english = get(web.url("/"), host=CITY)
-        spanish = get(web.url("/register/"), host=CITY, headers={"Accept-Language": "es"})
-        platform = get(web.url("/"), host="localhost")
+        english = get(web.url("/"), host=CITY, timeout=60)
+        spanish = get(
+            web.url("/register/"), host=CITY, headers={"Accept-Language": "es"}, timeout=60
+        )
+        platform = get(web.url("/"), host="localhost", timeout=60)
         device = get(
             web.url("/api/device/v1/heartbeat"),
             host=CITY,
             data=b"{}",
             headers={"Content-Type": "application/json", "Authorization": "Bearer x"},
+            timeout=60,
         )
         for answer, text in ((english, ENGLISH), (spanish, SPANISH), (platform, ENGLISH)):
             assert answer.status == 503, (answer.status, answer.body[:500])
@@ -177,13 +226,29 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
 
         database.start()
         # gunicorn was not restarted: its workers reconnect by themselves.
-        wait_until(lambda: get(web.url("/"), host=CITY).status == 200, timeout=30, what="web back")
-        assert get(web.url("/register/"), host=CITY).status in {200, 302}
+        back = wait_until(
+            lambda: status(web.url("/")) == 200,
+            timeout=120,
+            what="web back",
+            step=0.02,
+        )
+        statuses = poller.stop()
+        assert get(web.url("/register/"), host=CITY, timeout=60).status in {200, 302}
         after = database.query("SELECT count(*) FROM concord.registry_site")[0][0]
         assert after == before
         log = web.output()
         assert "Database unavailable: GET / answered 503" in log
         assert "Traceback" not in log
+        assert set(statuses) <= {200, 503}, statuses  # during the outage: only the plain page
+        figures_write(
+            {
+                "test": "web",
+                "seconds_from_database_back_to_200": back,
+                "answers_503": statuses[503],
+                "answers_other": sum(n for code, n in statuses.items() if code not in {200, 503}),
+                "rows_lost": before - after,
+            }
+        )
 
 
 def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once(
@@ -210,6 +275,7 @@ def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once
                 database.stop()
                 time.sleep(3)  # the job meets the stopped server and is retried meanwhile
                 database.start()
+                started = time.monotonic()
 
                 def copies() -> list[tuple[object, ...]]:
                     return database.query(
@@ -224,6 +290,7 @@ def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once
                     timeout=120,
                     what="every copy recorded as sent",
                 )
+                all_sent = time.monotonic() - started
                 rows = copies()
                 received = mail.counted()
                 assert worker.alive(), worker.output()
@@ -236,5 +303,17 @@ def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once
                     "SELECT count(*) FROM concord.registry_site WHERE address LIKE '%% Delivery St'"
                 )[0][0]
                 assert registered == len(OWNERS)  # written before the stop, still there
+                runs = re.findall(r"notify_area\[[^\]]+\] (?:retry|succeeded|raised)", output)
+                figures_write(
+                    {
+                        "test": "job",
+                        "owners": len(rows),
+                        "emails": sum(received.values()),
+                        "duplicates": sum(n - 1 for n in received.values()),
+                        "lost": len(rows) - len(received),
+                        "seconds_from_database_back_to_all_sent": all_sent,
+                        "notify_area_runs": len(runs),
+                    }
+                )
     finally:
         mail.close()

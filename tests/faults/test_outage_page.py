@@ -60,8 +60,11 @@ def test_a_host_lookup_that_cannot_reach_the_database_answers_the_outage_page(
     before = outage_count("html")
     with caplog.at_level(logging.WARNING):
         response = client.get("/", HTTP_HOST=host, HTTP_X_REQUEST_ID="outage-test-1")
-    assert_outage_page(response, ENGLISH)
+    body = assert_outage_page(response, ENGLISH)
     assert response["Content-Language"] == "en"
+    # The inline style carries the request's CSP nonce, which the policy names.
+    nonce = body.split('<style nonce="', 1)[1].split('"', 1)[0]
+    assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
     assert outage_count("html") == before + 1
     outage_lines = [r for r in caplog.records if r.name == "canvass.outage"]
     assert len(outage_lines) == 1
