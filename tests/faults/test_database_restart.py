@@ -223,6 +223,7 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
             assert "Traceback" not in answer.body and "OperationalError" not in answer.body
         assert device.status == 503 and device.headers["Content-Type"] == "application/json"
         assert "reach our records" in device.body
+        time.sleep(3)  # an outage of a few seconds, for the poller's figures
 
         database.start()
         # gunicorn was not restarted: its workers reconnect by themselves.
@@ -233,6 +234,7 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
             step=0.02,
         )
         statuses = poller.stop()
+        assert web.alive()
         assert get(web.url("/register/"), host=CITY, timeout=60).status in {200, 302}
         after = database.query("SELECT count(*) FROM concord.registry_site")[0][0]
         assert after == before
@@ -254,7 +256,7 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
 def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once(
     database: PrivatePostgres, tmp_path: Path
 ) -> None:
-    mail = SlowMailServer(delay=0.3)
+    mail = SlowMailServer(delay=0.5)
     try:
         with PrivateRedis(tmp_path / "redis") as redis:
             queued = canvass_environment(database, redis, EMAIL_PROVIDER="console")
