@@ -18,7 +18,7 @@ from typing import Any
 from celery import current_app
 from celery.beat import EmbeddedService
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django_tenants.utils import get_public_schema_name
 
 from tenants.models import Department
@@ -71,8 +71,13 @@ def job_lock(task_name: str, schema_name: str) -> Iterator[bool]:
         yield bool(held)
     finally:
         if held and connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+            except (OperationalError, InterfaceError):
+                # The connection died with the database (a restart): the lock went with its
+                # session, and the job's own error, not this one, is what gets reported.
+                logger.warning("%s for %s: the lock's connection is gone", task_name, schema_name)
 
 
 def broker_configured() -> bool:

@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.utils.time import get_exponential_backoff_interval
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 from tenant_schemas_celery.task import TenantTask
 
@@ -55,7 +56,11 @@ class DepartmentTask(TenantTask):
         from tenants.scheduling import job_department, job_lock
 
         queued_for = get_schema_name_from_task(self, kwargs)
-        if queued_for and connection.schema_name != queued_for:
+        if (
+            queued_for
+            and connection.schema_name != queued_for
+            and not self._switch_again(queued_for, kwargs)
+        ):
             # The prerun handler could not switch to it (get_tenant_for_schema above).
             logger.warning(
                 "%s skipped for %s: the department no longer exists", self.name, queued_for
@@ -87,6 +92,36 @@ class DepartmentTask(TenantTask):
             with tenant.in_time_zone():
                 return super().__call__(*args, **kwargs)
         return super().__call__(*args, **kwargs)
+
+    def _switch_again(self, schema_name: str, kwargs: dict[str, Any]) -> bool:
+        """After the prerun handler could not switch to `schema_name`: whether the department
+        exists (then the connection is switched to it now). The handler's errors are only
+        logged by Celery's signal: a database that did not answer would pass for a deleted
+        department and the task would be dropped. Nothing of the task has run yet, so it is
+        retried (after 2, 4, 8... up to 60 s) until the database answers again."""
+        from django.db import InterfaceError, OperationalError
+        from tenant_schemas_celery.app import switch_schema
+
+        from tenants.models import Department
+
+        try:
+            if not Department.objects.filter(schema_name=schema_name).exists():
+                return False
+            switch_schema(self, kwargs)
+        except (OperationalError, InterfaceError) as error:
+            if self.request.is_eager or self.request.called_directly:
+                raise
+            countdown = get_exponential_backoff_interval(
+                factor=2, retries=self.request.retries, maximum=60, full_jitter=False
+            )
+            logger.warning(
+                "%s for %s: the database did not answer; retried in %s s",
+                self.name,
+                schema_name,
+                countdown,
+            )
+            raise self.retry(exc=error, countdown=countdown, max_retries=12) from error
+        return True
 
 
 app = CeleryApp("canvass", task_cls=DepartmentTask)

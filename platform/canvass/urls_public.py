@@ -24,3 +24,7 @@ urlpatterns = [
     path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),
     path("accounts/", include("allauth.urls")),
 ]
+
+# A database that does not answer gets the plain outage page (503, Retry-After), anything else
+# the plain 500 page (canvass.outage).
+handler500 = "canvass.outage.server_error"

@@ -44,3 +44,7 @@ urlpatterns = [
     # audited download view.
     *static(f"{settings.MEDIA_URL}logos/", document_root=settings.MEDIA_ROOT / "logos"),
 ]
+
+# A database that does not answer gets the plain outage page (503, Retry-After), anything else
+# the plain 500 page (canvass.outage).
+handler500 = "canvass.outage.server_error"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any, TypedDict
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.core.mail import get_connection
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -70,15 +73,20 @@ NEXT_COPY = """
 
 
 def copy_next(
-    notification: Notification, *, after: int, sent: int | None
+    notification: Notification, *, after: int, sent: int | None, now: datetime | None = None
 ) -> NotificationRecipient | None:
     """Record the copy `sent` (if any) as sent, and claim the next copy of the notification
-    after the id `after` for this run; None when none is left. Committed before the caller
-    sends anything."""
+    after the id `after` for this run, both at `now`; None when none is left. Committed before
+    the caller sends anything."""
     with connection.cursor() as cursor:
         cursor.execute(
             NEXT_COPY.format(table=connection.ops.quote_name(NotificationRecipient._meta.db_table)),
-            {"now": timezone.now(), "notification": notification.pk, "after": after, "sent": sent},
+            {
+                "now": now or timezone.now(),
+                "notification": notification.pk,
+                "after": after,
+                "sent": sent,
+            },
         )
         row = cursor.fetchone()
     if row is None:
@@ -86,13 +94,56 @@ def copy_next(
     return NotificationRecipient(pk=row[0], notification=notification, participant_id=row[1])
 
 
+# A database that stops answering mid-run (a restart, a failover): the run is retried with what
+# it knows about the copy it was handling, after 2, 4, 8... up to 60 s, for about 8 minutes.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRIES = 12
+DATABASE_BACKOFF_MAX = 60
+
+
+class Unsettled(TypedDict):
+    """What a run cut off by the database knew and could not write: the copy it had emailed
+    (`sent`), and the time of the claim it could not act on (`claimed_at`, ISO 8601): the
+    statement that failed may have committed a claim of the next copy, or a copy was claimed
+    and not emailed. Either id may be missing."""
+
+    sent: int | None
+    claimed_at: str | None
+
+
+class DatabaseLost(Exception):
+    """The database stopped answering during a run; `unsettled` says what the retry settles."""
+
+    def __init__(self, unsettled: Unsettled) -> None:
+        super().__init__("the database stopped answering")
+        self.unsettled = unsettled
+
+
+def copies_settle(notification_id: int, unsettled: Unsettled) -> None:
+    """Before a retried run claims anything: the copy the cut-off run emailed is recorded as
+    sent, and a copy claimed by it and never emailed is released for this run to send."""
+    copies = NotificationRecipient.objects.filter(notification_id=notification_id)
+    with transaction.atomic():
+        if unsettled["sent"] is not None:
+            copies.filter(pk=unsettled["sent"], sent_at__isnull=True).update(sent_at=timezone.now())
+        if unsettled["claimed_at"] is not None:
+            claimed_at = datetime.fromisoformat(unsettled["claimed_at"])
+            copies.filter(claimed_at=claimed_at, sent_at__isnull=True).update(claimed_at=None)
+
+
 # SMTP errors are OSErrors: the mail server is down or refused, try again later. A worker killed
 # mid-batch: the task goes back to the queue (acknowledged only once it ran, and rejected rather
 # than acknowledged when its pool process dies) and the next run sends the copies not claimed.
 @shared_task(
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=5, reject_on_worker_lost=True
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    reject_on_worker_lost=True,
 )
-def notify_area(notification_id: int) -> int:
+def notify_area(
+    self: Task[Any, int], notification_id: int, unsettled: Unsettled | None = None
+) -> int:
     """Email each owner the notification addresses, at most once however often and however
     many at a time it runs (a retry, a redelivered task, two workers). Returns how many this
     run emailed.
@@ -103,7 +154,43 @@ def notify_area(notification_id: int) -> int:
     never sends it again: for a police notice a second email is worse than a missing one, and
     a copy claimed but never recorded as sent is counted on the incident page ("delivery
     unknown") for staff to follow up. A send the mail server refuses raises: the copy is
-    released and the task's retry sends it."""
+    released and the task's retry sends it.
+
+    When the database stops answering, the run knows what it could not write (DatabaseLost):
+    the retry, once the database is back, records the copy already emailed as sent and
+    releases the one claimed and not emailed (copies_settle), so a restart of the database
+    leaves every owner emailed exactly once and no copy in "delivery unknown"."""
+    try:
+        if unsettled is not None:
+            copies_settle(notification_id, unsettled)
+        return notify_area_run(notification_id)
+    except (DatabaseLost, *DATABASE_ERRORS) as error:
+        if self.request.is_eager or self.request.called_directly:
+            raise
+        retry_kwargs: dict[str, Any] = {"notification_id": notification_id}
+        retry_kwargs["unsettled"] = (
+            error.unsettled if isinstance(error, DatabaseLost) else unsettled
+        )
+        countdown = get_exponential_backoff_interval(
+            factor=2, retries=self.request.retries, maximum=DATABASE_BACKOFF_MAX, full_jitter=False
+        )
+        logger.warning(
+            "notify_area %s: the database stopped answering; retried in %s s",
+            notification_id,
+            countdown,
+        )
+        raise self.retry(
+            args=(),
+            kwargs=retry_kwargs,
+            exc=error,
+            countdown=countdown,
+            max_retries=DATABASE_RETRIES,
+        ) from error
+
+
+def notify_area_run(notification_id: int) -> int:
+    """One run of notify_area; DatabaseLost when the database stops answering once copies are
+    being claimed."""
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
     owners = notification_owners(notification)
     copies = NotificationRecipient.objects.filter(notification=notification)
@@ -123,34 +210,51 @@ def notify_area(notification_id: int) -> int:
     # waits for its commit to reach the disk: a claim lost in a database crash would send that
     # owner a second email, which is worse than a missing one.
     with get_connection() as mail:
-        recipient = copy_next(notification, after=0, sent=None)
+        claimed_at = timezone.now()
+        try:
+            recipient = copy_next(notification, after=0, sent=None, now=claimed_at)
+        except DATABASE_ERRORS as error:
+            raise DatabaseLost({"sent": None, "claimed_at": claimed_at.isoformat()}) from error
         while recipient is not None:
+            sending = False
             try:
                 # A concurrent run may have added an owner who registered in between.
                 email, language = (
                     addresses.get(recipient.participant_id)
                     or addressed.get(pk=recipient.participant_id)[1:]
                 )
-                mail.send_messages(
-                    [
-                        email_message(
-                            template=template,
-                            to=email,
-                            language=language,
-                            context={
-                                "notification": notification,
-                                "incident": notification.incident,
-                                "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
-                            },
-                            department=department,
-                        )
-                    ]
+                message = email_message(
+                    template=template,
+                    to=email,
+                    language=language,
+                    context={
+                        "notification": notification,
+                        "incident": notification.incident,
+                        "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
+                    },
+                    department=department,
                 )
+                sending = True
+                mail.send_messages([message])
+            except DATABASE_ERRORS as error:
+                # Not emailed: released by the retry. Failing inside the send (a backend that
+                # writes down what it sent), it may have gone: left claimed, never sent twice.
+                raise DatabaseLost(
+                    {"sent": None, "claimed_at": None if sending else claimed_at.isoformat()}
+                ) from error
             except Exception:
                 copies.filter(pk=recipient.pk).update(claimed_at=None)
                 raise
             sent += 1
-            recipient = copy_next(notification, after=recipient.pk, sent=recipient.pk)
+            emailed = recipient.pk
+            claimed_at = timezone.now()
+            try:
+                recipient = copy_next(notification, after=emailed, sent=emailed, now=claimed_at)
+            except DATABASE_ERRORS as error:
+                # Emailed and not recorded; the next copy's claim may or may not have committed.
+                raise DatabaseLost(
+                    {"sent": emailed, "claimed_at": claimed_at.isoformat()}
+                ) from error
     return sent
 
 
