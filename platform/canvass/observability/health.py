@@ -1,8 +1,11 @@
 """Liveness and readiness, through django-health-check, answered as JSON.
 
 /health/live: the process answers (no dependency is asked: a database outage must not make
-Kubernetes restart every web pod). /health/ready: the database, the cache and the Celery broker
-answer; 503 otherwise, so that the load balancer stops sending requests to this pod."""
+Kubernetes restart every web pod). /health/ready: the database answers; 503 otherwise, so that
+the load balancer stops sending requests to this pod. The cache and the Celery broker (Redis)
+are asked and reported too, but a pod serves without them (issue 16: sign-in goes on, notices
+wait in the outbox), so their failure is "degraded", still 200: taking every pod out of the
+load balancer for a Redis outage would turn a degraded service into no service."""
 
 from __future__ import annotations
 
@@ -72,6 +75,10 @@ class Broker(HealthCheck):
             await client.aclose()
 
 
+# The checks whose failure makes a pod not ready; the others only make it "degraded".
+REQUIRED = frozenset({"database"})
+
+
 class ProbeView(HealthCheckView):
     """django-health-check's checks, always answered as JSON: 200 when every check passes,
     503 with what failed otherwise (the library's HTML and feeds are not for probes)."""
@@ -83,10 +90,11 @@ class ProbeView(HealthCheckView):
             self.results: list[HealthCheckResult] = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())
             )
-        failed = any(result.error for result in self.results)
+        failed = any(result.error for result in self.results if result.check.name in REQUIRED)
+        degraded = any(result.error for result in self.results)
         return JsonResponse(
             {
-                "status": "unavailable" if failed else "ok",
+                "status": "unavailable" if failed else "degraded" if degraded else "ok",
                 "checks": {
                     getattr(result.check, "name", type(result.check).__name__): (
                         str(result.error) if result.error else result.check.pretty_status()
