@@ -686,3 +686,25 @@ SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BA
 # (website.cache); the pricing page, which reads the device catalogue, a shorter time.
 WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
 WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
+# --- Storage failures (issue 16: faults) ---
+# A file is stored whole or not at all: tenants.storage.AtomicFileSystemStorage writes to a
+# temporary file and links it into place, so a full disk leaves no truncated file behind.
+for _alias in ("default", "evidence"):
+    if STORAGES[_alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+        STORAGES[_alias]["BACKEND"] = "tenants.storage.AtomicFileSystemStorage"
+# S3 that does not answer fails a request in seconds, not minutes: a connection is given
+# S3_CONNECT_TIMEOUT seconds, a read S3_READ_TIMEOUT, and a call S3_MAX_ATTEMPTS attempts in
+# all (botocore's standard retry mode: backoff between them, 5xx and throttling retried).
+S3_CONNECT_TIMEOUT = envint("S3_CONNECT_TIMEOUT", 5)
+S3_READ_TIMEOUT = envint("S3_READ_TIMEOUT", 30)
+S3_MAX_ATTEMPTS = envint("S3_MAX_ATTEMPTS", 3)
+if envstr("STORAGE_BACKEND") == "s3":
+    from botocore.config import Config as _S3Config
+
+    for _alias in ("default", "evidence"):
+        STORAGES[_alias]["OPTIONS"]["client_config"] = _S3Config(
+            connect_timeout=S3_CONNECT_TIMEOUT,
+            read_timeout=S3_READ_TIMEOUT,
+            retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+            signature_version=STORAGES[_alias]["OPTIONS"].get("signature_version"),
+        )
