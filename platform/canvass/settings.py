@@ -692,12 +692,14 @@ WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
 for _alias in ("default", "evidence"):
     if STORAGES[_alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
         STORAGES[_alias]["BACKEND"] = "tenants.storage.AtomicFileSystemStorage"
-# S3 that does not answer fails a request in seconds, not minutes: a connection is given
-# S3_CONNECT_TIMEOUT seconds, a read S3_READ_TIMEOUT, and a call S3_MAX_ATTEMPTS attempts in
-# all (botocore's standard retry mode: backoff between them, 5xx and throttling retried).
-S3_CONNECT_TIMEOUT = envint("S3_CONNECT_TIMEOUT", 5)
-S3_READ_TIMEOUT = envint("S3_READ_TIMEOUT", 30)
-S3_MAX_ATTEMPTS = envint("S3_MAX_ATTEMPTS", 3)
+# S3 that does not answer fails a request in seconds, within gunicorn's 30 s timeout (a worker
+# killed mid-request would answer nothing): a connection is given S3_CONNECT_TIMEOUT seconds, a
+# read S3_READ_TIMEOUT, and a call S3_MAX_ATTEMPTS attempts in all (botocore's standard retry
+# mode: a short backoff between them; refused connections, timeouts, 5xx and throttling are
+# retried). botocore's own defaults (60 s reads, 5 attempts) would hang a page for minutes.
+S3_CONNECT_TIMEOUT = envint("S3_CONNECT_TIMEOUT", 3)
+S3_READ_TIMEOUT = envint("S3_READ_TIMEOUT", 10)
+S3_MAX_ATTEMPTS = envint("S3_MAX_ATTEMPTS", 2)
 if envstr("STORAGE_BACKEND") == "s3":
     from botocore.config import Config as _S3Config
 

@@ -12,11 +12,8 @@ says so on a page of ours (503), and the attempt is in the audit trail (`downloa
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +31,15 @@ from tests.department.test_evidence import (
     iso_media,
     upload,
 )
-from tests.faults.harness import free_port, port_open, wait_until
+from tests.faults.harness import (
+    MotoProcess,
+    SmallDisk,
+    small_disk_mount,
+    small_disk_unmount,
+)
 from tests.lifecycle.test_portal_settings_and_terms import form_data, png
 from tests.storage.s3 import (
     PRIVATE_BUCKET,
-    PUBLIC_BUCKET,
-    S3_ENVIRONMENT,
-    S3Server,
-    settings_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -59,49 +57,12 @@ OPEN_FAILED_ES = "No se puede leer este archivo en este momento"
 # --- A moto server of the test's own, a real process -------------------------------------------
 
 
-class MotoProcess:
-    """moto's S3 server (`python -m moto.server`) as a process of its own on a loopback port,
-    with the deployment's two buckets. `stop()` kills it for real (connections are refused, as
-    from an S3 endpoint that is down); `start()` starts it again on the same port. Moto keeps
-    its objects in memory: a restarted server has empty buckets (real S3 keeps them)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = directory / "moto.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        configured = settings_with(S3_ENVIRONMENT | {"S3_ENDPOINT_URL": self.endpoint})
-        self.server = S3Server(self.endpoint, configured["STORAGES"])
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until(lambda: port_open(self.port), timeout=30, what="moto server listening")
-        client = self.server.client()
-        for bucket in (PUBLIC_BUCKET, PRIVATE_BUCKET):
-            client.create_bucket(Bucket=bucket)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.process = None
-        wait_until(lambda: not port_open(self.port), timeout=30, what="moto server gone")
-
-    def keys(self, bucket: str = PRIVATE_BUCKET) -> list[str]:
-        return self.server.keys(bucket)
-
-
 @pytest.fixture
-def private_s3(tmp_path: Path) -> Iterator[MotoProcess]:
+def private_s3(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[MotoProcess]:
     """Both storages on a moto server process of this test's own (never the session's, which
-    other tests use), stopped at the end whatever happened."""
-    moto = MotoProcess(tmp_path)
+    other tests use), stopped at the end whatever happened. Parametrized indirectly with a
+    dict, the storages are built with those settings' variables too."""
+    moto = MotoProcess(tmp_path, getattr(request, "param", None))
     moto.start()
     storages = {
         **settings.STORAGES,
@@ -118,55 +79,19 @@ def private_s3(tmp_path: Path) -> Iterator[MotoProcess]:
 # --- A full disk, for real ---------------------------------------------------------------------
 
 
-@dataclass
-class SmallDisk:
-    """A 1 MB tmpfs mounted at `root`; `fill(leave=n)` takes all its space but n bytes."""
-
-    root: Path
-    filler: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.filler = self.root / "filler"
-
-    def fill(self, *, leave: int = 0) -> None:
-        chunk = b"\xff" * 4096
-        with self.filler.open("ab", buffering=0) as filler:
-            try:
-                while True:
-                    filler.write(chunk)
-            except OSError:
-                pass  # ENOSPC: the disk is full
-            filler.truncate(max(0, self.filler.stat().st_size - leave))
-
-    def free(self) -> None:
-        self.filler.unlink(missing_ok=True)
-
-    def files(self) -> list[str]:
-        """Every file on the disk but the filler, as storage names (hidden ones too)."""
-        return sorted(
-            str(path.relative_to(self.root))
-            for path in self.root.rglob("*")
-            if path.is_file() and path != self.filler
-        )
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     """A real 1 MB file system (tmpfs), unmounted afterwards. Mounting needs root (CI and the
     development containers run as root); without the permission the test is skipped."""
     root = tmp_path / "disk"
     root.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(root)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}")
+    problem = small_disk_mount(root)
+    if problem:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {problem}")
     try:
         yield SmallDisk(root)
     finally:
-        subprocess.run(["umount", "-l", str(root)], capture_output=True)
+        small_disk_unmount(root)
 
 
 def storages_on(root: Path, *aliases: str) -> dict[str, dict[str, Any]]:
@@ -266,6 +191,28 @@ def test_a_clip_download_while_s3_is_down_says_so_and_is_audited_as_attempted(
     assert download.status_code == 302
     assert entries("download") == 1
     assert entries("download_failed") == 2
+
+
+@pytest.mark.parametrize(
+    "private_s3", [{"S3_CONNECT_TIMEOUT": "2", "S3_READ_TIMEOUT": "2"}], indirect=True
+)
+def test_a_hung_s3_server_fails_an_upload_in_seconds_and_it_works_once_it_answers(
+    private_s3: MotoProcess,
+    answer_link,  # noqa: F811
+):
+    """SIGSTOP: connections are accepted and nothing answers. The settings' timeouts (set short
+    here through the same variables a deployment sets) end the wait; nothing is kept."""
+    _investigator, _incident, alice, url = answer_link
+    private_s3.freeze()
+    try:
+        refused(upload(alice.client, url, "porch.mp4", SMALL_CLIP), SAVE_FAILED_EN)
+        assert clips() == []
+    finally:
+        private_s3.thaw()
+    assert private_s3.keys() == []
+    assert upload(alice.client, url, "porch.mp4", SMALL_CLIP).status_code == 302
+    (clip,) = clips()
+    assert private_s3.keys() == [clip.file.name]
 
 
 # --- A full disk ---------------------------------------------------------------------------------
