@@ -515,7 +515,7 @@ class MotoProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
-    def keys(self, bucket: str = "canvass-evidence") -> list[str]:
+    def stored_keys(self, bucket: str = "canvass-evidence") -> list[str]:
         return self.server.keys(bucket)
 
 

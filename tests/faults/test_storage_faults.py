@@ -142,10 +142,10 @@ def test_a_clip_upload_while_s3_is_down_is_refused_keeps_nothing_and_works_once_
     assert clips() == []
 
     private_s3.start()
-    assert private_s3.keys() == []
+    assert private_s3.stored_keys() == []
     assert upload(alice.client, url, "porch.mp4", SMALL_CLIP).status_code == 302
     (clip,) = clips()
-    assert private_s3.keys() == [clip.file.name]
+    assert private_s3.stored_keys() == [clip.file.name]
 
 
 def test_a_registry_import_while_s3_is_down_is_refused_and_keeps_nothing(
@@ -209,10 +209,10 @@ def test_a_hung_s3_server_fails_an_upload_in_seconds_and_it_works_once_it_answer
         assert clips() == []
     finally:
         private_s3.thaw()
-    assert private_s3.keys() == []
+    assert private_s3.stored_keys() == []
     assert upload(alice.client, url, "porch.mp4", SMALL_CLIP).status_code == 302
     (clip,) = clips()
-    assert private_s3.keys() == [clip.file.name]
+    assert private_s3.stored_keys() == [clip.file.name]
 
 
 # --- A full disk ---------------------------------------------------------------------------------
