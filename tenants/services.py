@@ -28,12 +28,13 @@ from django_tenants.utils import (
 )
 
 from tenants.database import application_role, database_owner
-from tenants.models import Branding, Department, Domain, Program
+from tenants.models import Branding, Department, Domain, Program, logo_path
 from tenants.schema_clone import (
     schema_clone_function_fingerprint,
     schema_clone_function_install,
     template_fingerprint,
 )
+from tenants.storage import new_file_note, new_files_discarded_on_failure, storage_guard
 
 # Sent inside the provisioning transaction, in the new department's schema, with
 # `department`, `user` (its first administrator's account) and `invited` (whether the account
@@ -308,7 +309,7 @@ def department_provision(
         # date first. Without any template, django-tenants migrates the new schema instead.
         template_schema_refresh()
     try:
-        with transaction.atomic():
+        with new_files_discarded_on_failure(), transaction.atomic():
             try:
                 department.save(verbosity=verbosity)
             except ValidationError as error:
@@ -319,7 +320,11 @@ def department_provision(
             )
             branding.department = program.department = department
             if logo is not None:
-                branding.logo.save(logo.name or "logo.png", logo, save=False)
+                # Stored before the branding row names it (StorageUnavailable when the storage
+                # cannot keep it), deleted again if the provisioning fails.
+                with storage_guard("save", logo_path(branding, logo.name or "logo.png")):
+                    branding.logo.save(logo.name or "logo.png", logo, save=False)
+                new_file_note(branding.logo.storage, branding.logo.name)
             branding.save()
             program.save()
             with schema_context(department.schema_name):

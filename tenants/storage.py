@@ -205,7 +205,9 @@ _NEW_FILES: ContextVar[list[tuple[Storage, str]] | None] = ContextVar("new_files
 def new_files_discarded_on_failure() -> Iterator[None]:
     """Around a transaction that stores a file before writing the row naming it, when the row
     is saved by a caller further out (a logo on a branding): the files noted inside
-    (`new_file_note`) are deleted if the block fails, so a rollback leaves no file behind."""
+    (`new_file_note`) are deleted if the block fails, so a rollback leaves no file behind. A
+    block that succeeds inside another hands its files to the outer one (whose transaction may
+    still roll back)."""
     token = _NEW_FILES.set([])
     try:
         yield
@@ -213,6 +215,10 @@ def new_files_discarded_on_failure() -> Iterator[None]:
         for storage, name in _NEW_FILES.get() or []:
             file_discard(storage, name)
         raise
+    else:
+        outer = token.old_value
+        if isinstance(outer, list):
+            outer.extend(_NEW_FILES.get() or [])
     finally:
         _NEW_FILES.reset(token)
 

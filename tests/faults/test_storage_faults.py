@@ -25,7 +25,9 @@ from django_tenants.utils import schema_context
 
 from portal.department.models import FootageClip
 from portal.registry.models import AuditEntry, ImportJob
-from tenants.models import Branding
+from tenants.models import Branding, Department
+from tests.console.test_department_onboarding import FORM
+from tests.console.test_department_onboarding import png as onboarding_png
 from tests.department.test_evidence import (
     answer_link,  # noqa: F401 (a fixture)
     iso_media,
@@ -283,3 +285,27 @@ def test_a_clip_download_when_its_disk_is_gone_says_so_and_is_audited_as_attempt
         refused(investigator.client.get(f"/department/clips/{clip.pk}/"), OPEN_FAILED_EN)
     assert entries("download_failed") == 1
     assert entries("download") == 0
+
+
+def test_a_department_provisioned_with_a_logo_on_a_full_disk_is_refused_and_nothing_is_made(
+    small_disk: SmallDisk, platform_client, vendor, sign_in
+):
+    sign_in(platform_client, vendor)
+    with override_settings(STORAGES=storages_on(small_disk.root, "default")):
+        small_disk.fill()
+        response = platform_client.post(
+            "/console/departments/new/",
+            FORM | {"logo": SimpleUploadedFile("s.png", onboarding_png().read())},
+        )
+        refused(response, SAVE_FAILED_EN)
+        assert not Department.objects.filter(schema_name="springfield").exists()
+        assert small_disk.files() == []
+
+        small_disk.free()
+        response = platform_client.post(
+            "/console/departments/new/",
+            FORM | {"logo": SimpleUploadedFile("s.png", onboarding_png().read())},
+        )
+        assert response.status_code == 302
+        logo = Branding.objects.get(department__schema_name="springfield").logo
+        assert small_disk.files() == [f"default/{logo.name}"]
