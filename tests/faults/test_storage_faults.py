@@ -26,6 +26,7 @@ from django_tenants.utils import schema_context
 from portal.department.models import FootageClip
 from portal.registry.models import AuditEntry, ImportJob
 from tenants.models import Branding, Department
+from tests.console.test_department_exports import request_export
 from tests.console.test_department_onboarding import FORM
 from tests.console.test_department_onboarding import png as onboarding_png
 from tests.department.test_evidence import (
@@ -309,3 +310,20 @@ def test_a_department_provisioned_with_a_logo_on_a_full_disk_is_refused_and_noth
         assert response.status_code == 302
         logo = Branding.objects.get(department__schema_name="springfield").logo
         assert small_disk.files() == [f"default/{logo.name}"]
+
+
+def test_an_archive_download_when_its_disk_is_gone_says_so_on_the_exports_page(
+    small_disk: SmallDisk, platform_client, vendor, sign_in
+):
+    sign_in(platform_client, vendor)
+    concord = Department.objects.get(schema_name="concord")
+    with override_settings(STORAGES=storages_on(small_disk.root, "evidence")):
+        export = request_export(platform_client, concord)
+        assert export.status == "ready", export.error
+        small_disk_unmount(small_disk.root)
+        download = platform_client.get(
+            f"/console/departments/{concord.pk}/exports/{export.pk}/download/", follow=True
+        )
+    assert download.status_code == 200
+    assert download.redirect_chain[-1][0] == f"/console/departments/{concord.pk}/exports/"
+    assert OPEN_FAILED_EN in download.content.decode()
