@@ -45,7 +45,7 @@ from portal.registry.models import (
     StaffMember,
 )
 from portal.registry.signals import StaffAccess, staff_access_changed
-from portal.registry.storage import evidence_storage
+from portal.registry.storage import city_path, evidence_storage
 from tenants.db import tenant_connection
 from tenants.models import Department, Program, current_department
 from tenants.sessions import sessions_end
@@ -58,6 +58,8 @@ from tenants.storage import (
     file_store,
     in_department,
     private_file_open,
+    storage_guard,
+    stored_names,
 )
 
 
@@ -526,6 +528,31 @@ def clip_upload(
             file_discard(storage, stored)
         raise
     return clip
+
+
+# A footage file no clip names is deleted only once it is this old: an upload stores its file
+# just before its row commits, and that file must not go meanwhile.
+FOOTAGE_ORPHAN_AGE = timedelta(hours=1)
+
+
+def footage_orphans_sweep(*, now: datetime) -> int:
+    """Delete the files under this city's `footage/` folder that no clip names and that are
+    older than FOOTAGE_ORPHAN_AGE: what an upload left when its row failed and the storage
+    failed the deletion too (logged then as `storage_orphan`). Returns how many went; safe to
+    run again. A storage that does not answer raises StorageUnavailable (the job fails and the
+    next run tries again)."""
+    storage = evidence_storage()
+    folder = city_path("footage")
+    cutoff = now - FOOTAGE_ORPHAN_AGE
+    removed = 0
+    with storage_guard("sweep", folder):
+        named = set(FootageClip.objects.values_list("file", flat=True))
+        for name in list(stored_names(storage, folder)):
+            if name in named or storage.get_modified_time(name) >= cutoff:
+                continue
+            storage.delete(name)
+            removed += 1
+    return removed
 
 
 def _clip_limits_check(*, recipient: NotificationRecipient, size: int, program: Program) -> None:

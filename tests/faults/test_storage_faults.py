@@ -11,8 +11,10 @@ says so on a page of ours (503), and the attempt is in the audit trail (`downloa
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
@@ -327,3 +330,29 @@ def test_an_archive_download_when_its_disk_is_gone_says_so_on_the_exports_page(
     assert download.status_code == 200
     assert download.redirect_chain[-1][0] == f"/console/departments/{concord.pk}/exports/"
     assert OPEN_FAILED_EN in download.content.decode()
+
+
+def test_the_footage_sweep_deletes_old_files_no_clip_names_and_nothing_else(
+    tmp_path: Path,
+    answer_link,  # noqa: F811
+):
+    """What an upload leaves when its row fails and the storage fails the cleanup too (logged as
+    storage_orphan) goes at the next hourly sweep once an hour old; a file of an upload still
+    under way (younger) and every clip's file stay."""
+    _investigator, _incident, alice, url = answer_link
+    with override_settings(STORAGES=storages_on(tmp_path, "evidence")):
+        assert upload(alice.client, url, "porch.mp4", SMALL_CLIP).status_code == 302
+        (clip,) = clips()
+        folder = tmp_path / "evidence" / "concord" / "footage" / "9"
+        folder.mkdir(parents=True)
+        old, young = folder / "old.mp4", folder / "young.mp4"
+        old.write_bytes(SMALL_CLIP)
+        young.write_bytes(SMALL_CLIP)
+        two_hours_ago = time.time() - 2 * 3600
+        os.utime(old, (two_hours_ago, two_hours_ago))
+        os.utime(tmp_path / "evidence" / clip.file.name, (two_hours_ago, two_hours_ago))
+        output = io.StringIO()
+        call_command("footage_sweep", stdout=output)
+        assert "concord: 1 orphan footage files deleted" in output.getvalue()
+        assert not old.exists() and young.exists()
+        assert (tmp_path / "evidence" / clip.file.name).exists()
