@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_base_schema
 
 from tenants.database import database_owner
-from tenants.models import Branding, Department, Domain, Program
+from tenants.models import Branding, Department, Domain, Program, logo_path
 from tenants.services import subdomain_validate
+from tenants.storage import new_file_note, storage_guard
 
 # Sent by the suspension, inside its transaction and in the suspended department's schema, with
 # `department`: what staff hold open in the city (live view's grants) ends there and then.
@@ -99,7 +100,9 @@ def department_schema_drop(schema_name: str) -> None:
 def branding_logo_set(branding: Branding, *, logo: File | None, clear: bool = False) -> bool:
     """Put a new logo on the branding (checked by tenants.validators.validate_logo first), or
     remove it; the caller saves the branding in its transaction, and the old file is deleted
-    only once that commits (a rollback keeps the logo in use). Returns whether it changed."""
+    only once that commits (a rollback keeps the logo in use). The new file is stored first
+    (StorageUnavailable when the storage cannot keep it) and noted for deletion if the caller's
+    `new_files_discarded_on_failure` block fails. Returns whether it changed."""
     if logo is None and not (clear and branding.logo):
         return False
     if logo is not None:
@@ -109,7 +112,10 @@ def branding_logo_set(branding: Branding, *, logo: File | None, clear: bool = Fa
         transaction.on_commit(lambda: storage.delete(old))
         branding.logo.name = ""
     if logo is not None:
-        branding.logo.save(logo.name or "logo.png", logo, save=False)
+        name = logo_path(branding, logo.name or "logo.png")
+        with storage_guard("save", name):
+            branding.logo.save(logo.name or "logo.png", logo, save=False)
+        new_file_note(branding.logo.storage, branding.logo.name)
     return True
 
 

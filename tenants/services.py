@@ -29,12 +29,13 @@ from django_tenants.utils import (
 )
 
 from tenants.database import application_role, database_owner
-from tenants.models import PROVISIONING_MARK, Branding, Department, Domain, Program
+from tenants.models import PROVISIONING_MARK, Branding, Department, Domain, Program, logo_path
 from tenants.schema_clone import (
     schema_clone_function_fingerprint,
     schema_clone_function_install,
     template_fingerprint,
 )
+from tenants.storage import new_file_note, new_files_discarded_on_failure, storage_guard
 
 # Sent inside the provisioning transaction, in the new department's schema, with
 # `department`, `user` (its first administrator's account) and `invited` (whether the account
@@ -313,7 +314,7 @@ def department_provision(
         # What a provisioning of this subdomain killed mid-way left (a schema made apart).
         provisioning_leftovers_sweep(only=schema_name)
     try:
-        with transaction.atomic():
+        with new_files_discarded_on_failure(), transaction.atomic():
             # Held until the outermost transaction ends (or the process dies): while it is,
             # the sweep leaves this subdomain's schema alone.
             provisioning_lock(schema_name, wait=True)
@@ -327,7 +328,11 @@ def department_provision(
             )
             branding.department = program.department = department
             if logo is not None:
-                branding.logo.save(logo.name or "logo.png", logo, save=False)
+                # Stored before the branding row names it (StorageUnavailable when the storage
+                # cannot keep it), deleted again if the provisioning fails.
+                with storage_guard("save", logo_path(branding, logo.name or "logo.png")):
+                    branding.logo.save(logo.name or "logo.png", logo, save=False)
+                new_file_note(branding.logo.storage, branding.logo.name)
             branding.save()
             program.save()
             with schema_context(department.schema_name):

@@ -33,6 +33,8 @@ JOBS: dict[str, Job] = {
     "registry_verify": Job("portal.registry.tasks.registry_verify", "15", "6", 6 * 3600),
     # Abandoned registry imports' files and rows.
     "uploads_sweep": Job("portal.registry.tasks.uploads_sweep", "0", "*", 3600),
+    # Footage files no clip names (an upload whose row and cleanup both failed: storage faults).
+    "footage_sweep": Job("portal.department.tasks.footage_sweep", "5", "*", 3600),
     # Every city's audit hash chain.
     "audit_verify": Job("portal.registry.tasks.audit_verify", "30", "6", 6 * 3600),
     # The public transparency page's figures (the current month's refreshed hourly).

@@ -728,3 +728,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
 OUTBOX_GRACE_SECONDS = envint("OUTBOX_GRACE_SECONDS", 60)
 # Dispatched outbox rows are deleted by the outbox job after this many days.
 OUTBOX_KEEP_DAYS = envint("OUTBOX_KEEP_DAYS", 7)
+# --- Storage failures (issue 16: faults) ---
+# A file is stored whole or not at all: tenants.storage.AtomicFileSystemStorage writes to a
+# temporary file and links it into place, so a full disk leaves no truncated file behind.
+for _alias in ("default", "evidence"):
+    if STORAGES[_alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+        STORAGES[_alias]["BACKEND"] = "tenants.storage.AtomicFileSystemStorage"
+# S3 that does not answer fails a request in seconds, within gunicorn's 30 s timeout (a worker
+# killed mid-request would answer nothing): a connection is given S3_CONNECT_TIMEOUT seconds, a
+# read S3_READ_TIMEOUT, and a call S3_MAX_ATTEMPTS attempts in all (botocore's standard retry
+# mode: a short backoff between them; refused connections, timeouts, 5xx and throttling are
+# retried). botocore's own defaults (60 s reads, 5 attempts) would hang a page for minutes.
+S3_CONNECT_TIMEOUT = envint("S3_CONNECT_TIMEOUT", 3)
+S3_READ_TIMEOUT = envint("S3_READ_TIMEOUT", 10)
+S3_MAX_ATTEMPTS = envint("S3_MAX_ATTEMPTS", 2)
+if envstr("STORAGE_BACKEND") == "s3":
+    from botocore.config import Config as _S3Config
+
+    for _alias in ("default", "evidence"):
+        STORAGES[_alias]["OPTIONS"]["client_config"] = _S3Config(
+            connect_timeout=S3_CONNECT_TIMEOUT,
+            read_timeout=S3_READ_TIMEOUT,
+            retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+            signature_version=STORAGES[_alias]["OPTIONS"].get("signature_version"),
+        )

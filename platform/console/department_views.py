@@ -23,6 +23,7 @@ from console.models import VendorCapability
 from console.selectors import department_audit_entries, department_facts
 from console.views import vendor_staff_required
 from tenants.models import Department
+from tenants.storage import STORAGE_RETRY_AFTER, StorageUnavailable
 
 View = Callable[..., HttpResponse]
 
@@ -114,6 +115,17 @@ def department_edit(request: VendorRequest, department: Department) -> HttpRespo
             _field_errors(form, error)
         except lifecycle.LifecycleRefused as refused:
             form.add_error(None, refused.message)
+        except StorageUnavailable as failure:
+            # The logo's storage is down or full: nothing was saved, say so (never a 500).
+            form.add_error("logo", failure.message)
+            response = render(
+                request,
+                "console/department_edit.html",
+                {"form": form, "department": department},
+                status=503,
+            )
+            response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+            return response
         else:
             if changed:
                 messages.success(request, f"{department.name}: {', '.join(changed)} saved.")

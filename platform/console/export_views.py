@@ -21,6 +21,7 @@ from console.models import DepartmentExport, VendorCapability
 from console.views import vendor_staff_required
 from tenants.http import private_file_response
 from tenants.models import Department
+from tenants.storage import StorageUnavailable
 
 View = Callable[..., HttpResponseBase]
 
@@ -82,5 +83,11 @@ def department_export_download(
         department_id=department_id,
         status=DepartmentExport.Status.READY,
     )
-    handout = exports.department_export_open(actor=request.user, export=export)
+    try:
+        handout = exports.department_export_open(actor=request.user, export=export)
+    except StorageUnavailable as failure:
+        # The storage does not answer or lost the archive: said on the exports page (the
+        # download is in the platform audit log already, recorded first).
+        messages.error(request, failure.message)
+        return redirect("console:department_exports", department_id=department_id)
     return private_file_response(handout)

@@ -31,7 +31,7 @@ from tenants.lifecycle import (
 )
 from tenants.models import Department, Domain
 from tenants.services import department_hostname
-from tenants.storage import department_files_delete
+from tenants.storage import department_files_delete, new_files_discarded_on_failure
 
 logger = logging.getLogger(__name__)
 Action = PlatformAuditEntry.Action
@@ -84,8 +84,10 @@ def department_edit(
     """Change a department's names, place, time zone, branding and programme settings
     (tenants.lifecycle.department_settings_apply: everything checked before anything is
     written; a new terms text is a new terms version). Returns the names of the fields that
-    changed: none for a second submit of the same form, which records nothing."""
-    with transaction.atomic():
+    changed: none for a second submit of the same form, which records nothing. A new logo is
+    stored first (StorageUnavailable when the storage cannot keep it, nothing written) and
+    deleted again if the transaction fails."""
+    with new_files_discarded_on_failure(), transaction.atomic():
         department = _locked(department)
         applied = department_settings_apply(
             department,

@@ -25,6 +25,7 @@ from console.department_views import VendorRequest
 from console.models import VendorCapability
 from console.provision_forms import ProvisionForm
 from console.views import vendor_capability_required
+from tenants.storage import STORAGE_RETRY_AFTER, StorageUnavailable
 
 TEMPLATE = "console/requests/provision.html"
 
@@ -80,6 +81,12 @@ def program_request_provision_view(request: VendorRequest, request_id: int) -> H
                 f"The license's draft invoice could not be made ({error.message}). "
                 "Nothing was created; the request is still approved.",
             )
+        except StorageUnavailable as failure:
+            # The logo could not be stored: nothing was created (never a 500).
+            form.add_error(None, f"{failure.message} The request is still approved.")
+            response = render(request, TEMPLATE, context | {"form": form}, status=503)
+            response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+            return response
         else:
             provisioned = result.provisioned
             messages.success(

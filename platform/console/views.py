@@ -20,6 +20,7 @@ from console.forms import DepartmentForm
 from console.models import PlatformAuditEntry
 from tenants.models import Department
 from tenants.services import department_provision
+from tenants.storage import STORAGE_RETRY_AFTER, StorageUnavailable
 
 View = Callable[..., HttpResponse]
 
@@ -81,6 +82,13 @@ def department_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
+        except StorageUnavailable as failure:
+            # The logo could not be stored: nothing was created, say so (never a 500).
+            form.add_error("logo", failure.message)
+            context = {"form": form, "base_domain": settings.CANVASS_BASE_DOMAIN}
+            response = render(request, "console/department_new.html", context, status=503)
+            response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+            return response
         else:
             # After the provisioning transaction (its own): the department exists now.
             platform_audit_record(

@@ -36,6 +36,7 @@ from tenants.services import (
     schema_drop_if_created_apart,
     taken_meanwhile,
 )
+from tenants.storage import new_files_discarded_on_failure
 
 # A city's service area when staff do not change it: most US cities fit in 8 km of their centre.
 SERVICE_RADIUS_DEFAULT_M = 8_000
@@ -165,7 +166,8 @@ def program_request_provision(
     created: list[Department] = []
     drafts: list[str] = []
     try:
-        with transaction.atomic():
+        # A logo stored by the provisioning is deleted again if this transaction rolls back.
+        with new_files_discarded_on_failure(), transaction.atomic():
             locked = (
                 ProgramRequest.objects.select_for_update(of=("self",))
                 .select_related("department")

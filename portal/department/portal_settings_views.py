@@ -17,6 +17,11 @@ from portal.department.forms import PortalSettingsForm
 from portal.department.views import ADMINISTER, StaffRequest, staff_required
 from tenants.lifecycle import department_settings_apply
 from tenants.models import Department
+from tenants.storage import (
+    STORAGE_RETRY_AFTER,
+    StorageUnavailable,
+    new_files_discarded_on_failure,
+)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -31,7 +36,9 @@ def portal_settings(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
+            # The new logo is stored before the branding row names it, and deleted again when
+            # the transaction fails; a storage that cannot keep it writes nothing at all.
+            with new_files_discarded_on_failure(), transaction.atomic():
                 locked = Department.objects.select_for_update().get(pk=department.pk)
                 applied = department_settings_apply(
                     locked,
@@ -45,6 +52,16 @@ def portal_settings(request: StaffRequest) -> HttpResponse:
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
+        except StorageUnavailable as failure:
+            form.add_error("logo", failure.message)
+            response = render(
+                request,
+                "department/portal_settings.html",
+                {"form": form, "program": department.program},
+                status=503,
+            )
+            response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+            return response
         else:
             if "terms_text" in applied.changed:
                 messages.success(

@@ -45,13 +45,23 @@ from portal.registry.models import (
     StaffMember,
 )
 from portal.registry.signals import StaffAccess, staff_access_changed
-from portal.registry.storage import evidence_storage
+from portal.registry.storage import city_path, evidence_storage
 from tenants import outbox
 from tenants.db import tenant_connection
 from tenants.models import Department, Program, current_department
 from tenants.sessions import sessions_end
 from tenants.signing import Link, LinkError, link_id, link_read, password_reset_tokens
-from tenants.storage import ForeignFile, PrivateFile, in_department, private_file_open
+from tenants.storage import (
+    ForeignFile,
+    PrivateFile,
+    StorageUnavailable,
+    file_discard,
+    file_store,
+    in_department,
+    private_file_open,
+    storage_guard,
+    stored_names,
+)
 
 
 class AlreadyStaff(Exception):
@@ -500,8 +510,10 @@ def clip_upload(
 ) -> FootageClip:
     """Keep an owner's clip in private storage under the city's prefix, with its SHA-256 taken
     over the bytes as stored, its type sniffed from its content, within the answer link's
-    limits (ClipRefused says why not). All or nothing: a file whose row is not committed is
-    deleted, whatever failed."""
+    limits (ClipRefused says why not). All or nothing: the file is stored first, then its row
+    is committed; a file whose row is not committed is deleted, whatever failed (file_discard:
+    logged as an orphan if the storage fails that too). A storage that cannot keep the file
+    raises StorageUnavailable, and no row is written."""
     size = upload.size or 0
     clip_type = clip_type_of(upload, size)
     storage = evidence_storage()
@@ -529,14 +541,39 @@ def clip_upload(
                 sha256=digest.hexdigest(),
                 uploaded_from=ip_address,
             )
-            stored = storage.save(clip_path(clip, clip_type.extension), upload)
+            stored = file_store(storage, clip_path(clip, clip_type.extension), upload)
             clip.file.name = stored
             clip.save()
     except BaseException:
         if stored:
-            storage.delete(stored)
+            file_discard(storage, stored)
         raise
     return clip
+
+
+# A footage file no clip names is deleted only once it is this old: an upload stores its file
+# just before its row commits, and that file must not go meanwhile.
+FOOTAGE_ORPHAN_AGE = timedelta(hours=1)
+
+
+def footage_orphans_sweep(*, now: datetime) -> int:
+    """Delete the files under this city's `footage/` folder that no clip names and that are
+    older than FOOTAGE_ORPHAN_AGE: what an upload left when its row failed and the storage
+    failed the deletion too (logged then as `storage_orphan`). Returns how many went; safe to
+    run again. A storage that does not answer raises StorageUnavailable (the job fails and the
+    next run tries again)."""
+    storage = evidence_storage()
+    folder = city_path("footage")
+    cutoff = now - FOOTAGE_ORPHAN_AGE
+    removed = 0
+    with storage_guard("sweep", folder):
+        named = set(FootageClip.objects.values_list("file", flat=True))
+        for name in list(stored_names(storage, folder)):
+            if name in named or storage.get_modified_time(name) >= cutoff:
+                continue
+            storage.delete(name)
+            removed += 1
+    return removed
 
 
 def _clip_limits_check(*, recipient: NotificationRecipient, size: int, program: Program) -> None:
@@ -576,22 +613,40 @@ def clip_open(*, actor: Actor, clip: FootageClip) -> PrivateFile:
     before the file is handed out. Always as an attachment (never shown on the city's origin):
     streamed, or on S3 a URL signed for a minute (tenants.storage.private_file_open). A row
     naming a file outside this city's folder is refused (ForeignFile) before anything is
-    recorded or handed out."""
+    recorded or handed out.
+
+    Every attempt is recorded: the file is opened (or, on S3, found) first, then the entry
+    written says what happened, DOWNLOAD when the file is handed out, DOWNLOAD_FAILED when the
+    storage could not give it (unreachable, full or the file missing), and StorageUnavailable
+    is raised for the caller to say so. An entry that cannot be written hands nothing out."""
     schema_name = tenant_connection.schema_name
     if not in_department(schema_name, clip.file.name):
         raise ForeignFile(clip.file.name)
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.DOWNLOAD,
-        reason=f"Clip {clip.pk} sha256 {clip.sha256}",  # never its name: personal data
-        case=clip.incident,
-    )
-    return private_file_open(
-        schema_name=schema_name,
-        name=clip.file.name,
-        download_name=clip.download_name,
-        content_type=clip.content_type,
-    )
+    reason = f"Clip {clip.pk} sha256 {clip.sha256}"  # never its name: personal data
+    try:
+        handout = private_file_open(
+            schema_name=schema_name,
+            name=clip.file.name,
+            download_name=clip.download_name,
+            content_type=clip.content_type,
+        )
+    except StorageUnavailable as failure:
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.DOWNLOAD_FAILED,
+            reason=f"{reason}: storage {failure.kind}, nothing handed out",
+            case=clip.incident,
+        )
+        raise
+    try:
+        audit_record(
+            actor=actor, action=AuditEntry.Action.DOWNLOAD, reason=reason, case=clip.incident
+        )
+    except BaseException:
+        if handout.stream is not None:
+            handout.stream.close()
+        raise
+    return handout
 
 
 def clip_names_forget(*, participant: Participant, **_signal: object) -> int:

@@ -289,3 +289,14 @@ def registry_import_commit(job_id: int) -> int:
         logger.exception("registry import %s: the commit failed", job_id)
         registry_services.import_failed(job_id=job_id)
         return 0
+
+
+@shared_task(scheduled_job=True)
+def footage_sweep() -> str:
+    """Footage files no clip names, left by an upload whose row and file deletion both failed
+    (portal.department.services.footage_orphans_sweep), in the current schema."""
+    from portal.department.services import footage_orphans_sweep
+
+    line = f"{footage_orphans_sweep(now=timezone.now())} orphan footage files deleted"
+    logger.info("footage_sweep %s: %s", current_department().schema_name, line)
+    return line

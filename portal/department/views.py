@@ -74,7 +74,7 @@ from portal.registry.models import (
 from portal.registry.support import support_refusal
 from tenants.http import DepartmentRequest, client_ip, private_file_response
 from tenants.signing import LinkError
-from tenants.storage import ForeignFile
+from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
 
 View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK
@@ -659,9 +659,12 @@ def export_geojson(request: StaffRequest) -> HttpResponse:
     return response
 
 
-def _import_refused(request: StaffRequest, error: str) -> HttpResponse:
+def _import_refused(request: StaffRequest, error: str, status: int = 400) -> HttpResponse:
     context = {"error": error, "jobs": ImportJob.objects.all()[:10]}
-    return render(request, "department/import.html", context, status=400)
+    response = render(request, "department/import.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -679,9 +682,13 @@ def registry_import(request: StaffRequest) -> HttpResponse:
             return _import_refused(request, _("Only .csv and .geojson files can be imported."))
         if (upload.size or 0) > registry_io.MAX_IMPORT_BYTES:
             return _import_refused(request, _("The file is larger than 20 MB; split it."))
-        job = registry_services.import_start(
-            actor=_actor(request), filename=name, content=upload.read()
-        )
+        try:
+            job = registry_services.import_start(
+                actor=_actor(request), filename=name, content=upload.read()
+            )
+        except StorageUnavailable as failure:
+            # Nothing was kept (no file, no import): the administrator tries again later.
+            return _import_refused(request, failure.message, status=503)
         tasks.registry_import_check.delay(job.pk)
         return redirect("department:import_job", job_id=job.pk)
     return render(request, "department/import.html", {"jobs": ImportJob.objects.all()[:10]})
@@ -813,6 +820,17 @@ def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
     except ForeignFile as error:
         # A row naming another city's file (it cannot come from an upload): never served.
         raise Http404 from error
+    except StorageUnavailable as failure:
+        # Storage unreachable, full or the file lost: said on a page of ours (not a browser's
+        # connection error at a redirect); the attempt is in the audit trail (DOWNLOAD_FAILED).
+        response = render(
+            request,
+            "department/storage_unavailable.html",
+            {"problem": failure.message, "incident": clip.incident},
+            status=503,
+        )
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
     return private_file_response(handout)
 
 
@@ -867,11 +885,15 @@ def answer(request: DepartmentRequest, token: str) -> HttpResponse:
                 )
             except services.ClipRefused as refusal:
                 clip_form.add_error("clip", str(refusal.message))
+            except StorageUnavailable as failure:
+                # Nothing was kept (no file, no row): the owner is asked to try again later.
+                clip_form.add_error("clip", failure.message)
+                status = 503
             else:
                 messages.success(request, _("Your file is uploaded. Thank you."))
                 return redirect("answer", token=token)
-        status = 400
-    return render(
+        status = status if status == 503 else 400
+    response = render(
         request,
         "department/answer.html",
         {
@@ -883,6 +905,9 @@ def answer(request: DepartmentRequest, token: str) -> HttpResponse:
         },
         status=status,
     )
+    if status == 503:
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return response
 
 
 def _map_filters(request: StaffRequest) -> selectors.MapFilters:

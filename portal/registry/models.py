@@ -442,6 +442,8 @@ class AuditEntry(models.Model):
         NOTIFY = "notify", _("Area notified")
         FOOTAGE_REQUEST = "footage_request", _("Footage requested")
         DOWNLOAD = "download", _("Footage downloaded")
+        # A download attempted while the storage could not hand the clip out (issue 16).
+        DOWNLOAD_FAILED = "download_failed", _("Footage download failed (storage unavailable)")
         LIVE_FEED = "live_feed", _("Live feed opened")
         LIVE_FEED_END = "live_feed_end", _("Live feed closed")
         STAFF_INVITE = "staff_invite", _("Staff member invited")

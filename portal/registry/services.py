@@ -46,6 +46,7 @@ from portal.registry.storage import city_path, evidence_storage
 from tenants.db import copy_rows, copy_rows_returning_ids
 from tenants.models import Program
 from tenants.signing import Link, LinkError, link_id, link_read, link_sign
+from tenants.storage import file_discard, file_store
 
 
 def participant_create(
@@ -348,18 +349,22 @@ def import_start(*, actor: Actor, filename: str, content: bytes) -> ImportJob:
     shown_name = registry_io.CONTROL_CHARACTERS.sub("", filename)[:100]
     stored_name = ""
     try:
-        # A file whose row is not written is deleted; one whose outer transaction rolls back
-        # later is an orphan that uploads_sweep deletes after a day.
+        # The file first (StorageUnavailable when the storage cannot keep it: no row), then the
+        # row. A file whose row is not written is deleted (or logged as an orphan when the
+        # storage fails that too); one whose outer transaction rolls back later is an orphan
+        # that uploads_sweep deletes after a day, as it does the logged ones.
         with transaction.atomic():
-            stored_name = storage.save(
-                city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"), ContentFile(content)
+            stored_name = file_store(
+                storage,
+                city_path(IMPORT_FOLDER, f"{uuid.uuid4().hex}.{extension}"),
+                ContentFile(content),
             )
             return ImportJob.objects.create(
                 filename=shown_name, stored_name=stored_name, created_by=actor.staff
             )
     except BaseException:
         if stored_name:
-            storage.delete(stored_name)
+            file_discard(storage, stored_name)
         raise
 
 

@@ -471,3 +471,105 @@ def get(
             return Answer(response.status, body, dict(response.headers))
     except urllib.error.HTTPError as error:
         return Answer(error.code, error.read().decode(errors="replace"), dict(error.headers))
+
+
+# --- Storage faults (issue 16, point 5): an S3 server process and a small disk -------------------
+
+
+class MotoProcess:
+    """moto's S3 server (`python -m moto.server`) as a process of its own on a loopback port,
+    with the deployment's two buckets. `stop()` kills it for real (connections are refused, as
+    from an S3 endpoint that is down); `start()` starts it again on the same port. Moto keeps
+    its objects in memory: a restarted server has empty buckets (real S3 keeps them)."""
+
+    def __init__(self, directory: Path, environment: Mapping[str, str] | None = None) -> None:
+        """`environment`: more variables for the settings the storages are built from (the
+        S3 timeouts, say)."""
+        from tests.storage.s3 import S3_ENVIRONMENT, S3Server, settings_with
+
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "moto.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        configured = settings_with(
+            S3_ENVIRONMENT | {"S3_ENDPOINT_URL": self.endpoint} | dict(environment or {})
+        )
+        self.server = S3Server(self.endpoint, configured["STORAGES"])
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(lambda: port_open(self.port), timeout=30, what="moto server listening")
+        from tests.storage.s3 import PRIVATE_BUCKET, PUBLIC_BUCKET
+
+        client = self.server.client()
+        for bucket in (PUBLIC_BUCKET, PRIVATE_BUCKET):
+            client.create_bucket(Bucket=bucket)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.process = None
+        wait_until(lambda: not port_open(self.port), timeout=30, what="moto server gone")
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections, nothing answers (a hung server)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stored_keys(self, bucket: str = "canvass-evidence") -> list[str]:
+        return self.server.keys(bucket)
+
+
+def small_disk_mount(root: Path, size: str = "1m") -> str:
+    """Mount a tmpfs of `size` at `root` (needs root); the error output when it cannot."""
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    return mounted.stderr.strip() if mounted.returncode else ""
+
+
+def small_disk_unmount(root: Path) -> None:
+    subprocess.run(["umount", "-l", str(root)], capture_output=True)
+
+
+class SmallDisk:
+    """A small tmpfs mounted at `root` (small_disk_mount); `fill(leave=n)` takes all its space
+    but n bytes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.filler = root / "filler"
+
+    def fill(self, *, leave: int = 0) -> None:
+        chunk = b"\xff" * 4096
+        with self.filler.open("ab", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(chunk)
+            except OSError:
+                pass  # ENOSPC: the disk is full
+            filler.truncate(max(0, self.filler.stat().st_size - leave))
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def files(self) -> list[str]:
+        """Every file on the disk but the filler, as storage names (hidden ones too)."""
+        return sorted(
+            str(path.relative_to(self.root))
+            for path in self.root.rglob("*")
+            if path.is_file() and path != self.filler
+        )

@@ -25,6 +25,7 @@ from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, ImportJob
 from portal.registry.services import import_start
 from tenants.models import Branding, Program
+from tenants.storage import StorageUnavailable
 from tests.console.test_department_onboarding import FORM, png
 from tests.department.test_evidence import (
     MP4,
@@ -190,13 +191,15 @@ def test_a_storage_error_during_a_clip_upload_leaves_no_row(s3_storages: S3Serve
         schema_context("concord"),
     ):
         recipient = NotificationRecipient.objects.get(answer="has_footage")
-        with pytest.raises(ClientError, match="NoSuchBucket"):
+        with pytest.raises(StorageUnavailable) as failure:
             clip_upload(
                 recipient=recipient,
                 upload=SimpleUploadedFile("porch.mp4", MP4),
                 program=Program.objects.get(department__schema_name="concord"),
                 ip_address=None,
             )
+        assert isinstance(failure.value.__cause__, ClientError)
+        assert "NoSuchBucket" in str(failure.value.__cause__)
         assert not FootageClip.objects.exists()
     assert s3_storages.keys(PRIVATE_BUCKET) == []
 
