@@ -58,6 +58,10 @@ class PrivateS3Storage(S3Storage):
         return parameters
 
 
+# The hidden name a file has while AtomicFileSystemStorage writes it: PARTIAL_PREFIX, its name.
+PARTIAL_PREFIX = ".partial-"
+
+
 class AtomicFileSystemStorage(FileSystemStorage):
     """Django's file system storage, except that a file is either stored whole or not at all.
 
@@ -71,8 +75,12 @@ class AtomicFileSystemStorage(FileSystemStorage):
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         os.makedirs(directory, exist_ok=True)
-        # Created as Django creates a stored file (0666 less the umask), under a hidden name.
-        partial = os.path.join(directory, f".partial-{uuid.uuid4().hex}")
+        # Created as Django creates a stored file (0666 less the umask), under a hidden name
+        # that starts with PARTIAL_PREFIX and the file's own name: what a process killed while
+        # writing leaves can be told apart and found by whoever cleans up after that file.
+        partial = os.path.join(
+            directory, f"{PARTIAL_PREFIX}{os.path.basename(full_path)}.{uuid.uuid4().hex}"
+        )
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(descriptor, "wb") as target:

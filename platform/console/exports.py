@@ -33,6 +33,7 @@ from console.models import DepartmentExport, PlatformAuditEntry
 from portal.registry.csv_safe import SafeWriter
 from tenants.models import Branding, Department, Domain, Program
 from tenants.storage import (
+    PARTIAL_PREFIX,
     PrivateFile,
     department_prefix,
     private_file_open,
@@ -282,12 +283,14 @@ def _department_gone(export: DepartmentExport) -> str:
 def _leftovers_delete(export: DepartmentExport) -> int:
     """Delete the files a dead build of `export` left in storage (an archive written in part,
     or written whole but never recorded as ready): every `<schema>/exports/<id>-*` but the
-    export's own recorded file. Returns how many."""
+    export's own recorded file, and the hidden part of one a killed process was writing
+    (local storage: `.partial-<id>-*`). Returns how many."""
     folder = f"{department_prefix(export.department_schema)}{EXPORT_FOLDER}/"
     storage = private_storage()
     removed = 0
     for name in list(stored_names(storage, folder)):
-        if name != export.file_name and name.startswith(f"{folder}{export.pk}-"):
+        mine = (f"{folder}{export.pk}-", f"{folder}{PARTIAL_PREFIX}{export.pk}-")
+        if name != export.file_name and name.startswith(mine):
             storage.delete(name)
             removed += 1
     if removed:

@@ -151,7 +151,6 @@ LIVE_SHARING_ROUTES = {
     "pause": "the owner's pause: each live view it ends is recorded by grants_end",
     "resume": "the owner's resume: starts nothing",
     "camera_sharing": "the owner's own camera: a live view it ends is recorded by grants_end",
-    "notify": "the owner's own choice of notices",
 }
 
 

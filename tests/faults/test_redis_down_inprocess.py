@@ -59,13 +59,18 @@ def broker_down(settings: pytest.FixtureRequest) -> Iterator[Callable[[], None]]
 
     saved = (app.conf.task_always_eager, app.conf.broker_url)
 
+    def pools_forget() -> None:
+        # Not app.close(): that also takes the app off Celery's list of active apps, and a
+        # shared task imported afterwards is then never registered with it.
+        app._pool = None
+
     def back() -> None:
-        app.close()
+        pools_forget()
         app.amqp._producer_pool = None  # a pool made by an earlier test holds its broker
         app.conf.task_always_eager, app.conf.broker_url = saved
         settings.CELERY_TASK_ALWAYS_EAGER = True  # type: ignore[attr-defined]
 
-    app.close()
+    pools_forget()
     app.amqp._producer_pool = None
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_nowhere()
