@@ -89,7 +89,7 @@ def main() -> int:
     setup_test_environment(debug=False)  # as in production: no query log, no template debug
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["*"]
-    database = throwaway_database()
+    database = throwaway_database(prefix="bench_canvass_")
     database.__enter__()
     report: list[str] = []
     try:

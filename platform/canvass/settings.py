@@ -686,3 +686,10 @@ SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BA
 # (website.cache); the pricing page, which reads the device catalogue, a shorter time.
 WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
 WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
+
+# --- The host lookup's cache per process (issue 14, landing page) ---
+# How long a process keeps a host's department without reading it again (tenants.middleware.
+# department_for_host). Changes through the models (a suspension) reach every process within a
+# second through a version stamp in the shared cache (Redis); without Redis, or for changes
+# made by queryset updates, a process may serve what it kept for up to this long. 0: no cache.
+TENANT_HOST_CACHE_SECONDS = float(envstr("TENANT_HOST_CACHE_SECONDS", "5"))
