@@ -3,20 +3,28 @@ time zone, and which responses no cache may keep."""
 
 from __future__ import annotations
 
+import copy
+import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.signals import request_finished
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.models import Department, Domain
+
+logger = logging.getLogger(__name__)
 
 
 def _domains(domain_model: type[Domain] = Domain) -> Any:
@@ -30,7 +38,13 @@ class DepartmentMiddleware(TenantMainMiddleware):
     a page or in an email is written, in the city's local time."""
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Department:
-        return _domains(domain_model).get(domain=hostname).tenant
+        """The host's department from this process's cache (department_for_host): no query
+        for most requests. Each request gets its own copy, so that nothing one request sets on
+        it (django-tenants sets `domain_url`; a form may fill the programme) reaches another."""
+        department = department_for_host(hostname)
+        if department is None:
+            raise domain_model.DoesNotExist
+        return copy.deepcopy(department)
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         # A thread serves many cities: never inherit the previous request's zone.
@@ -50,21 +64,34 @@ class DepartmentMiddleware(TenantMainMiddleware):
 
 
 # How long a process trusts what it read of a host's department (department_for_host): a change
-# of domain, status or programme settings reaches the lean paths within this time.
+# made in another process when the shared cache is not Redis (or is down), or by SQL outside the
+# models, reaches the pages within this time. settings.TENANT_HOST_CACHE_SECONDS.
 HOST_CACHE_SECONDS = 5.0
 HOST_CACHE_SIZE = 1000  # hostnames of real departments; past it, the cache starts again
+# The departments' version stamp in the shared cache (Redis in production): any change to a
+# department, its domains, branding or programme (a suspension included) sets a new one, and
+# every process, reading it at most once every HOST_STAMP_CHECK_SECONDS, forgets what it kept.
+HOST_STAMP_KEY = "tenants:hosts-stamp"
+HOST_STAMP_CHECK_SECONDS = 1.0
 _hosts: dict[str, tuple[float, Department]] = {}
 _hosts_lock = threading.Lock()
+_stamp: dict[str, Any] = {"seen": None, "checked_at": float("-inf")}
 
 
 def department_for_host(hostname: str) -> Department | None:
     """The department a hostname serves (branding and programme loaded), or None, from a cache
-    of HOST_CACHE_SECONDS per process: for requests that come many times a second and need no
-    more of Django than the city (the media relay's authorisation, portal.liveview)."""
+    per process: every page's host lookup (DepartmentMiddleware) and the media relay's
+    authorisation (portal.liveview). What it returns is shared: copy it before changing it.
+
+    A change made through the models (a save, a deletion, a queryset's update: a suspension, a
+    domain, the branding) is seen at once in the process that made it, within
+    HOST_STAMP_CHECK_SECONDS in the others when the shared cache is Redis (the version stamp),
+    and within TENANT_HOST_CACHE_SECONDS at worst."""
     hostname = hostname.strip().lower().rstrip(".")
     now = time.monotonic()
+    _stamp_check(now)
     cached = _hosts.get(hostname)
-    if cached is not None and now - cached[0] < HOST_CACHE_SECONDS:
+    if cached is not None and now - cached[0] < settings.TENANT_HOST_CACHE_SECONDS:
         return cached[1]
     domain = _domains().filter(domain=hostname).first()
     if domain is None:
@@ -75,6 +102,45 @@ def department_for_host(hostname: str) -> Department | None:
             _hosts.clear()
         _hosts[hostname] = (now, domain.tenant)
     return domain.tenant
+
+
+def _stamp_check(now: float) -> None:
+    """Forget the kept departments when another process changed one (a new stamp)."""
+    if now - _stamp["checked_at"] < HOST_STAMP_CHECK_SECONDS:
+        return
+    _stamp["checked_at"] = now
+    try:
+        with schema_context(get_public_schema_name()):  # the key is the same in every schema
+            stamp = cache.get(HOST_STAMP_KEY)
+    except Exception:  # the shared cache down: the time limit alone bounds what is kept
+        logger.warning("department version stamp unreadable", exc_info=True)
+        return
+    if stamp != _stamp["seen"]:
+        _stamp["seen"] = stamp
+        hosts_forget()
+
+
+def hosts_forget() -> None:
+    """Forget every department this process kept (the next request reads its own again)."""
+    with _hosts_lock:
+        _hosts.clear()
+
+
+def hosts_changed(**kwargs: Any) -> None:
+    """A department, a domain, a branding or a programme changed: forget them here at once, and
+    tell the other processes through a new stamp, now and again when the change commits (a
+    process may read the old rows in between)."""
+    hosts_forget()
+    _stamp_bump()
+    transaction.on_commit(_stamp_bump)
+
+
+def _stamp_bump() -> None:
+    try:
+        with schema_context(get_public_schema_name()):  # the key is the same in every schema
+            cache.set(HOST_STAMP_KEY, uuid.uuid4().hex, None)
+    except Exception:  # the others then see the change within TENANT_HOST_CACHE_SECONDS
+        logger.warning("department version stamp not set", exc_info=True)
 
 
 def _time_zone_reset(**kwargs: Any) -> None:

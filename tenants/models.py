@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -95,8 +96,22 @@ def validate_time_zone(value: str) -> None:
 # The comment on a schema made apart (migrated, not cloned) until its provisioning commits.
 PROVISIONING_MARK = "canvass: provisioning not finished"
 
+_Kept = TypeVar("_Kept", bound=models.Model)
 
-class DepartmentQuerySet(models.QuerySet["Department"]):
+
+class HostsQuerySet(models.QuerySet[_Kept]):
+    """Rows the host lookup keeps in each process (tenants.middleware.department_for_host): an
+    update in bulk tells it, as each save and deletion does (TenantsConfig.ready)."""
+
+    def update(self, **kwargs: Any) -> int:
+        from tenants.middleware import hosts_changed
+
+        updated = super().update(**kwargs)
+        hosts_changed()
+        return updated
+
+
+class DepartmentQuerySet(HostsQuerySet["Department"]):
     def cities(self) -> DepartmentQuerySet:
         """Every department, without the platform's own public-schema row."""
         return self.exclude(schema_name=get_public_schema_name())
@@ -239,6 +254,8 @@ class Department(TenantMixin):
 class Domain(DomainMixin):
     """A host name that serves one department's portal (or, for public, the platform site)."""
 
+    objects = HostsQuerySet["Domain"].as_manager()
+
 
 def current_department() -> Department:
     """The department whose schema the connection is set to: the routed request's, a job's or
@@ -283,6 +300,8 @@ class Branding(models.Model):
         default=list,
         help_text=_("The languages the portal offers; the first is the default."),
     )
+
+    objects = HostsQuerySet["Branding"].as_manager()
 
     def __str__(self) -> str:
         return self.display_name
@@ -400,6 +419,8 @@ class Program(models.Model):
         blank=True,
         help_text=_("Answers to the program's emails go here, e.g. cameras@concordpd.gov."),
     )
+
+    objects = HostsQuerySet["Program"].as_manager()
 
     def __str__(self) -> str:
         return f"{self.department} program"

@@ -84,10 +84,14 @@ def assert_test_database() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_state_for_each_test() -> Iterator[None]:
-    """Back to the public schema, and an empty cache (allauth's rate limits live there)."""
+    """Back to the public schema, an empty cache (allauth's rate limits live there) and no
+    department kept from another test (tenants.middleware.department_for_host)."""
     from django.core.cache import cache
 
+    from tenants.middleware import hosts_forget
+
     cache.clear()
+    hosts_forget()
     yield
     connection.set_schema_to_public()
 

@@ -752,3 +752,9 @@ if envstr("STORAGE_BACKEND") == "s3":
             retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
             signature_version=STORAGES[_alias]["OPTIONS"].get("signature_version"),
         )
+# --- The host lookup's cache per process (issue 14, landing page) ---
+# How long a process keeps a host's department without reading it again (tenants.middleware.
+# department_for_host). Changes through the models (a suspension) reach every process within a
+# second through a version stamp in the shared cache (Redis); without Redis, or for changes
+# made by queryset updates, a process may serve what it kept for up to this long. 0: no cache.
+TENANT_HOST_CACHE_SECONDS = float(envstr("TENANT_HOST_CACHE_SECONDS", "5"))

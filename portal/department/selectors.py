@@ -7,18 +7,23 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     BooleanField,
     Count,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     Window,
 )
@@ -26,7 +31,7 @@ from django.db.models.functions import Floor, TruncMonth
 
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.models import Camera, Site, SiteQuerySet, email_deliverable_condition
-from portal.registry.selectors import METRES_PER_DEGREE, sites_near
+from portal.registry.selectors import METRES_PER_DEGREE, LocatedIn, sites_near
 from tenants.models import Program
 
 
@@ -267,10 +272,15 @@ def site_clusters(
         cluster_counts(sites, south=south, west=west, north=north, east=east, cell_deg=cell_deg)
     )
     for cluster in clusters:
-        cluster["latitude"], cluster["longitude"] = grid.snap(
-            cluster["latitude"], cluster["longitude"]
-        )
+        _cluster_placed(cluster, grid)
     return clusters
+
+
+def _cluster_placed(cluster: dict[str, float | int], grid: Grid) -> None:
+    """A cluster as the map gets it: its cell (row and column as integers, whichever query
+    counted it), its mean position snapped to the grid."""
+    cluster["row"], cluster["column"] = int(cluster["row"]), int(cluster["column"])
+    cluster["latitude"], cluster["longitude"] = grid.snap(cluster["latitude"], cluster["longitude"])
 
 
 def cluster_counts(
@@ -295,6 +305,217 @@ def cluster_counts(
         )
         .order_by()
     )
+
+
+# The zoom levels whose cells PostgreSQL keeps counted (registry_sitecell, registry migration
+# 0016): every level the map clusters at (views.SITE_ZOOM and beyond show sites).
+COUNTED_ZOOMS = range(16)
+
+# The kept cells of one level in a range of rows and columns, grouped into the cells of the
+# asked level (%(zoom)s): {band} is one such range per level, joined by UNION ALL so that each
+# is answered from the index that suits it (rows or columns first).
+COUNTED_BAND = """
+SELECT floor(cell_row / power(2::float8, zoom - %s))::integer AS cell_row,
+       floor(cell_column / power(2::float8, zoom - %s))::integer AS cell_column,
+       sites, participation, latitude_sum, longitude_sum
+FROM registry_sitecell
+WHERE zoom = %s AND cell_row BETWEEN %s AND %s AND cell_column BETWEEN %s AND %s
+      AND kind = ANY(%s) AND participation = ANY(%s)
+"""
+COUNTED_CELLS = """
+SELECT cell_row, cell_column, sum(sites)::integer,
+       coalesce(sum(sites) FILTER (WHERE participation = 'integrated'), 0)::integer,
+       sum(latitude_sum), sum(longitude_sum)
+FROM ({bands}) AS band
+GROUP BY cell_row, cell_column
+HAVING sum(sites) > 0
+"""
+
+
+def cluster_cell(zoom: int) -> float:
+    """The side of a cluster's square cell at a zoom level, in degrees: a quarter of a 256-pixel
+    map tile's width."""
+    return 360 / 2**zoom / 4
+
+
+class AsNumeric(Func):
+    """A double as PostgreSQL's numeric, as the kept cells sum it (exact sums)."""
+
+    template = "(%(expressions)s)::numeric"
+    output_field = DecimalField()
+
+
+@dataclass(frozen=True)
+class CellRange:
+    """The cells of one level wholly inside a box: rows first_row..last_row, columns
+    first_column..last_column (empty when a first is past its last)."""
+
+    zoom: int
+    first_row: int
+    last_row: int
+    first_column: int
+    last_column: int
+
+    @classmethod
+    def inside(cls, zoom: int, south: float, west: float, north: float, east: float) -> CellRange:
+        # A margin far wider than a double's rounding: no site counted in these cells can lie
+        # outside the box, whichever way PostgreSQL rounds its division.
+        cell = cluster_cell(zoom)
+        margin = cell / 1000
+        return cls(
+            zoom,
+            math.ceil((south + margin) / cell),
+            math.floor((north - margin) / cell) - 1,
+            math.ceil((west + margin) / cell),
+            math.floor((east - margin) / cell) - 1,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self.first_row > self.last_row or self.first_column > self.last_column
+
+    def children(self) -> CellRange:
+        """The same cells at the next level (each cell is four there)."""
+        return CellRange(
+            self.zoom + 1,
+            2 * self.first_row,
+            2 * self.last_row + 1,
+            2 * self.first_column,
+            2 * self.last_column + 1,
+        )
+
+    def without(self, inner: CellRange) -> list[tuple[int, int, int, int]]:
+        """This range less an inner one: up to four bands (rows and columns, inclusive)."""
+        if inner.empty:
+            return (
+                []
+                if self.empty
+                else [(self.first_row, self.last_row, self.first_column, self.last_column)]
+            )
+        bands = [
+            (self.first_row, inner.first_row - 1, self.first_column, self.last_column),
+            (inner.last_row + 1, self.last_row, self.first_column, self.last_column),
+            (inner.first_row, inner.last_row, self.first_column, inner.first_column - 1),
+            (inner.first_row, inner.last_row, inner.last_column + 1, self.last_column),
+        ]
+        return [band for band in bands if band[0] <= band[1] and band[2] <= band[3]]
+
+
+def counted_cells_query(
+    filters: MapFilters, *, south: float, west: float, north: float, east: float, zoom: int
+) -> tuple[str, list[Any], CellRange]:
+    """The query of the kept cells map_clusters reads for the box ("" when no cell lies wholly
+    inside it), and the finest level's cells it covers."""
+    bands: list[str] = []
+    params: list[Any] = []
+    kinds = list(filters.kinds or Site.Kind.values)
+    participation = list(filters.participation or Site.Participation.values)
+    covered = CellRange(zoom, 0, -1, 0, -1)
+    inside = covered
+    for level in range(zoom, COUNTED_ZOOMS[-1] + 1):
+        inside = CellRange.inside(level, south, west, north, east)
+        for first_row, last_row, first_column, last_column in inside.without(covered):
+            bands.append(COUNTED_BAND)
+            params += [zoom, zoom, level, first_row, last_row, first_column, last_column]
+            params += [kinds, participation]
+        covered = inside.children()
+    sql = COUNTED_CELLS.format(bands=" UNION ALL ".join(bands)) if bands else ""
+    return sql, params, inside
+
+
+def map_clusters(
+    filters: MapFilters,
+    *,
+    south: float,
+    west: float,
+    north: float,
+    east: float,
+    zoom: int,
+    grid: Grid,
+) -> list[dict[str, float | int]]:
+    """What site_clusters() gives for the map's sites (sites_on_map) in the box at the zoom
+    level, without grouping every site of the city on each request.
+
+    The box is covered by the cells PostgreSQL keeps counted (registry_sitecell, kept by
+    triggers in the transaction of every change) as a quadtree: the asked level's cells wholly
+    inside the box, then along the edges the next level's cells wholly inside it that those
+    do not cover, and so on to the finest kept level (about 300 m); the sites in the last thin
+    strips along the edges are grouped from the sites themselves, through the location index.
+    A finer cell always lies in one cell of each coarser level (90 / 2**zoom degrees, divided
+    by a power of two: the same double as the grouping's), so every site is counted once, in
+    the cell the grouping puts it in; positions are averaged from exact sums.
+    tests/registry/test_site_cells.py compares the result with the grouping's.
+    The counts hold the searchable sites by kind and participation: the other statuses, and
+    what the cameras see, are grouped from the sites as before."""
+    sites = sites_on_map(filters)
+    box = {"south": south, "west": west, "north": north, "east": east}
+    if filters.status != "active" or filters.sees or zoom not in COUNTED_ZOOMS:
+        return site_clusters(sites, cell_deg=cluster_cell(zoom), grid=grid, **box)
+    sql, params, finest = counted_cells_query(filters, zoom=zoom, **box)
+    totals: dict[tuple[int, int], list[Any]] = {}
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row, column, count, integrated, latitude_sum, longitude_sum in cursor:
+                totals[(row, column)] = [count, integrated, latitude_sum, longitude_sum]
+    # The sites in no finest cell wholly inside the box: in strips along its edges (reaching a
+    # margin into those cells; the finest cell's own expression then decides).
+    cell = cluster_cell(finest.zoom)
+    margin = cell / 1000
+    inner_south = finest.first_row * cell + margin
+    inner_north = (finest.last_row + 1) * cell - margin
+    inner_west = finest.first_column * cell + margin
+    inner_east = (finest.last_column + 1) * cell - margin
+    strips = (
+        Q(LocatedIn(south, west, inner_south, east))
+        | Q(LocatedIn(inner_north, west, north, east))
+        | Q(LocatedIn(south, west, north, inner_west))
+        | Q(LocatedIn(south, inner_east, north, east))
+    )
+    fine = Value(cell)
+    asked = Value(cluster_cell(zoom))
+    edges = (
+        sites.filter(strips, latitude__range=(south, north), longitude__range=(west, east))
+        .annotate(
+            fine_row=Floor(F("latitude") / fine, output_field=IntegerField()),
+            fine_column=Floor(F("longitude") / fine, output_field=IntegerField()),
+        )
+        .exclude(
+            fine_row__range=(finest.first_row, finest.last_row),
+            fine_column__range=(finest.first_column, finest.last_column),
+        )
+        .annotate(
+            row=Floor(F("latitude") / asked, output_field=IntegerField()),
+            column=Floor(F("longitude") / asked, output_field=IntegerField()),
+        )
+        .values("row", "column")
+        .annotate(
+            count=Count("pk"),
+            integrated=Count("pk", filter=Q(participation="integrated")),
+            latitude_sum=Sum(AsNumeric("latitude")),
+            longitude_sum=Sum(AsNumeric("longitude")),
+        )
+        .order_by()
+    )
+    for edge in edges:
+        total = totals.setdefault((int(edge["row"]), int(edge["column"])), [0, 0, 0, 0])
+        total[0] += edge["count"]
+        total[1] += edge["integrated"]
+        total[2] += edge["latitude_sum"]
+        total[3] += edge["longitude_sum"]
+    clusters: list[dict[str, float | int]] = []
+    for (row, column), (count, integrated, latitude_sum, longitude_sum) in totals.items():
+        cluster: dict[str, float | int] = {
+            "row": row,
+            "column": column,
+            "count": count,
+            "integrated": integrated,
+            "latitude": float(latitude_sum / count),
+            "longitude": float(longitude_sum / count),
+        }
+        _cluster_placed(cluster, grid)
+        clusters.append(cluster)
+    return clusters
 
 
 def coverage_gaps(

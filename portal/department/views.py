@@ -967,7 +967,8 @@ def registry_map_data(request: StaffRequest) -> HttpResponse:
         )
     if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180 and 0 <= zoom <= 22):
         return JsonResponse({"error": _("The box or zoom is out of range.")}, status=400)
-    sites = selectors.sites_on_map(_map_filters(request))
+    filters = _map_filters(request)
+    sites = selectors.sites_on_map(filters)
     grid = selectors.Grid.of(request.tenant.program)
     if zoom >= SITE_ZOOM and not request.staff.sees_personal_data:
         return JsonResponse(
@@ -998,11 +999,16 @@ def registry_map_data(request: StaffRequest) -> HttpResponse:
                 ]
             }
         )
-    cell = 360 / 2**zoom / 4
     return JsonResponse(
         {
-            "clusters": selectors.site_clusters(
-                sites, south=south, west=west, north=north, east=east, cell_deg=cell, grid=grid
+            "clusters": selectors.map_clusters(
+                filters,
+                south=south,
+                west=west,
+                north=north,
+                east=east,
+                zoom=zoom,
+                grid=grid,
             )
         }
     )
