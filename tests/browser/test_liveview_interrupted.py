@@ -148,7 +148,7 @@ def advancing(page, timeout: float = 30) -> None:
 def signed_in(page, base: str) -> None:
     """sign_in, saying what the page said when it did not get through."""
     try:
-        signed_in(page, base)
+        sign_in(page, base, VIEWER)
     except Exception as error:
         text = page.locator("main").inner_text(timeout=2000)
         raise AssertionError(f"sign-in failed at {page.url}: {text[:500]}") from error
