@@ -222,6 +222,23 @@ class Hub:
         if self.controls.get(control.key) is control:
             del self.controls[control.key]
 
+    async def control_lost(self, control: Control) -> None:
+        """The bridge's control socket closed and no newer one replaced it: the bridge was
+        stopped, crashed or lost its network. A bridge that is still running stops its streams
+        itself when this happens (it cannot be told "stop" without the socket); one that died or
+        was cut off cannot, and its publisher's connection would only fail on ICE consent, half
+        a minute later, its viewers frozen on the last frame meanwhile and any viewer opening
+        again handed the dead track. So its publishers close now, and their viewers with them:
+        the browser says the stream is interrupted and opens again, which asks the bridge to
+        start once it is back (docs/operations.md, "Failure mode: live view interrupted")."""
+        if control.key in self.controls:
+            self.control_closed(control)
+        if control.key in self.controls:
+            return  # replaced by a newer socket of the same bridge: its streams stand
+        for publisher in list(self.publishers.values()):
+            if (publisher.host, publisher.path.split("/")[1]) == (control.host, control.device_id):
+                await self.close_publisher(publisher.id, "the bridge's control connection closed")
+
     async def tell(self, channel: Channel, kind: str) -> bool:
         """Send {"type": kind, "channel": key} to the channel's bridge; False when none listens."""
         control = self.controls.get((channel.host, f"device/{channel.device_id}"))

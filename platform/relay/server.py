@@ -226,7 +226,7 @@ async def control(request: web.Request) -> web.StreamResponse:
                 bridge.channels = [str(c) for c in channels] if isinstance(channels, list) else []
                 bridge.version = str(data.get("version", ""))
     finally:
-        hub.control_closed(bridge)
+        await asyncio.shield(hub.control_lost(bridge))
     return socket
 
 
