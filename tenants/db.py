@@ -1,12 +1,14 @@
 """The database connection as django-tenants extends it (which schema it is set to), typed;
-and writing many rows at once with COPY."""
+writing many rows at once with COPY; and locks held for as long as a process lives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Model
 
 
@@ -23,6 +25,29 @@ class TenantConnection(Protocol):
 
 # The same object as django.db.connection (a proxy to the thread's connection), typed.
 tenant_connection = cast(TenantConnection, connection)
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def session_lock(key: str) -> Iterator[bool]:
+    """Whether this process holds the lock named `key`: a PostgreSQL advisory lock on the
+    connection's session, taken without waiting. The database releases it when the process
+    dies, so a lock found free means whoever held it is gone (no heartbeat or expiry to
+    guess). Released at the end of the block; a connection that died meanwhile (a database
+    restart) took the lock with it, and the block's own error is the one reported."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        (held,) = cursor.fetchone()
+    try:
+        yield bool(held)
+    finally:
+        if held and connection.connection is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+            except (OperationalError, InterfaceError):
+                logger.warning("Lock %s: its connection is gone, and the lock with it", key)
 
 
 def _copy_columns(model: type[Model], columns: Sequence[str]) -> tuple[str, tuple[Any, ...]]:

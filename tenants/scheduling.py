@@ -18,9 +18,9 @@ from typing import Any
 from celery import current_app
 from celery.beat import EmbeddedService
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
 from django_tenants.utils import get_public_schema_name
 
+from tenants.db import session_lock
 from tenants.models import Department
 
 logger = logging.getLogger(__name__)
@@ -63,21 +63,8 @@ def job_lock(task_name: str, schema_name: str) -> Iterator[bool]:
     workers, a redelivered task) is not doubled. The database releases it if the worker dies,
     so no expiry has to be guessed. Each job is correct without it (row locks and claims); the
     lock only keeps runs from piling up."""
-    key = f"canvass-job:{task_name}:{schema_name}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
-        (held,) = cursor.fetchone()
-    try:
-        yield bool(held)
-    finally:
-        if held and connection.connection is not None:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
-            except (OperationalError, InterfaceError):
-                # The connection died with the database (a restart): the lock went with its
-                # session, and the job's own error, not this one, is what gets reported.
-                logger.warning("%s for %s: the lock's connection is gone", task_name, schema_name)
+    with session_lock(f"canvass-job:{task_name}:{schema_name}") as held:
+        yield held
 
 
 def broker_configured() -> bool:

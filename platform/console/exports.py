@@ -24,13 +24,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from console.audit import platform_audit_record
 from console.models import DepartmentExport, PlatformAuditEntry
 from portal.registry.csv_safe import SafeWriter
+from tenants.db import session_lock
 from tenants.models import Branding, Department, Domain, Program
 from tenants.storage import (
     PARTIAL_PREFIX,
@@ -115,16 +116,8 @@ def build_lock(export_id: int) -> Iterator[bool]:
     """Whether this process holds the export's build lock: a PostgreSQL advisory lock on its
     connection's session, which the database releases when the process dies, so a running
     export whose lock is free was left by a dead worker (no heartbeat or expiry to guess)."""
-    key = f"canvass-export-build:{export_id}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
-        (held,) = cursor.fetchone()
-    try:
-        yield bool(held)
-    finally:
-        if held and connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+    with session_lock(f"canvass-export-build:{export_id}") as held:
+        yield held
 
 
 def _build(export_id: int) -> DepartmentExport | None:
