@@ -35,7 +35,15 @@ from tenants.schema_clone import (
     schema_clone_function_install,
     template_fingerprint,
 )
-from tenants.storage import new_file_note, new_files_discarded_on_failure, storage_guard
+from tenants.storage import (
+    LOGO_FOLDER,
+    department_files_delete,
+    is_department_schema_name,
+    new_file_note,
+    new_files_discarded_on_failure,
+    public_storage,
+    storage_guard,
+)
 
 # Sent inside the provisioning transaction, in the new department's schema, with
 # `department`, `user` (its first administrator's account) and `invited` (whether the account
@@ -412,6 +420,34 @@ def provisioning_leftovers_sweep(*, only: str | None = None) -> list[str]:
         logger.warning("Provisioning of %s did not finish: its schema was dropped", schema_name)
         dropped.append(schema_name)
     return dropped
+
+
+def orphan_logos_sweep() -> list[str]:
+    """Remove the files of departments that do not exist: a provisioning killed after storing
+    its logo and before its transaction committed leaves `logos/<schema>/` behind (files are
+    not part of the transaction). Skips a provisioning at work (its lock held). Returns the
+    schema names whose files went. Run by the provisioning_sweep job with the schemas'."""
+    storage = public_storage()
+    try:
+        folders, _files = storage.listdir(LOGO_FOLDER)
+    except FileNotFoundError:
+        return []
+    live = set(Department.objects.values_list("schema_name", flat=True))
+    swept = []
+    for schema_name in sorted(set(folders) - live):
+        if not is_department_schema_name(schema_name):
+            continue
+        with transaction.atomic():
+            if not provisioning_lock(schema_name, wait=False):
+                continue  # a provisioning of it is at work
+            if Department.objects.filter(schema_name=schema_name).exists():
+                continue
+            removed = department_files_delete(schema_name)
+        logger.warning(
+            "%d file(s) of %s, a department that does not exist, removed", removed, schema_name
+        )
+        swept.append(schema_name)
+    return swept
 
 
 def _provisioning_mark_clear(schema_name: str) -> None:

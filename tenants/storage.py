@@ -253,10 +253,15 @@ class ForeignFile(Exception):
     """A stored name outside the department it was asked for: never handed out."""
 
 
+def is_department_schema_name(name: str) -> bool:
+    """Whether `name` could be a department's schema (and so a folder of its files)."""
+    return bool(_SCHEMA_NAME.match(name or "")) and name != "public"
+
+
 def department_prefix(schema_name: str) -> str:
     """The folder of a department's private files: `<schema>/`. Refuses anything that is not
     a schema name (an empty name would be every city's files)."""
-    if not _SCHEMA_NAME.match(schema_name or "") or schema_name == "public":
+    if not is_department_schema_name(schema_name):
         raise ValueError(f"not a department's schema name: {schema_name!r}")
     return f"{schema_name}/"
 

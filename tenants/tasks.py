@@ -11,7 +11,7 @@ from django.db.models import Q
 from tenants import outbox
 from tenants.models import Department
 from tenants.scheduling import broker_configured
-from tenants.services import provisioning_leftovers_sweep
+from tenants.services import orphan_logos_sweep, provisioning_leftovers_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +42,10 @@ def jobs_fan_out(task_name: str, expires: float | None = None) -> int:
 
 @shared_task
 def provisioning_sweep() -> int:
-    """Drop the schemas of provisionings killed before they committed (a platform job:
-    tenants.services.provisioning_leftovers_sweep); returns how many."""
-    return len(provisioning_leftovers_sweep())
+    """Drop the schemas of provisionings killed before they committed, and remove the logos
+    they stored (a platform job: tenants.services.provisioning_leftovers_sweep and
+    orphan_logos_sweep); returns how many departments' leftovers went."""
+    return len(provisioning_leftovers_sweep()) + len(orphan_logos_sweep())
 
 
 @shared_task
