@@ -137,6 +137,8 @@ def test_the_recovery_codes_page_leads_staff_on_to_the_console(make_staff):
     staff = make_staff("concord", "investigator")
     page = recovery_codes_page(staff.client, staff.email, STAFF_PASSWORD, "concord")
     assert heading(page) == "Recovery codes"
+    # The staff console's layout, not the residents'.
+    assert '<body class="console">' in page
     assert re.search(
         r'id="recovery-codes-next">\s*<a class="button button--primary" href="/department/"', page
     )
@@ -155,6 +157,8 @@ def test_the_recovery_codes_page_leads_residents_on_to_their_cameras(make_reside
     page = recovery_codes_page(resident.client, resident.email, resident.password, "concord")
     assert heading(page) == "Códigos de recuperación"
     assert 'href="/my/">Continuar a Mis cámaras</a>' in page
+    assert '<body class="console">' not in page
+    assert 'class="site-header"' in page
 
 
 def test_a_missing_page_is_the_citys_404_with_a_way_back(concord_client):
