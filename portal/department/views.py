@@ -505,11 +505,21 @@ def canvass_entry(request: StaffRequest, incident_id: int, site_id: int) -> Http
     return redirect("department:incident", incident_id=incident.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(CASEWORK)
 def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
-    """Contact details, shown only in answer to this request, after it is recorded."""
+    """Contact details, shown only in answer to this request, after it is recorded. The page
+    reloaded (a GET) reveals nothing again: it goes back to the incident with a word on why."""
     incident = get_object_or_404(Incident, pk=incident_id)
+    if request.method != "POST":
+        messages.info(
+            request,
+            _(
+                "Contact details are shown only once, when you ask for them. To see them again, "
+                "ask again from the incident page with a reason."
+            ),
+        )
+        return redirect("department:incident", incident_id=incident.pk)
     site = get_object_or_404(Site.objects.searchable(), pk=site_id)
     form = RevealForm(request.POST, site=site, prefix=_row_prefix_sent(request, site.pk))
     if form.is_valid():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -37,10 +37,45 @@ def email_message(
         **context,
     }
     with translation.override(language):
-        subject = render_to_string(f"{template}_subject.txt", full_context)
+        subject = " ".join(render_to_string(f"{template}_subject.txt", full_context).split())
         body = render_to_string(f"{template}.txt", full_context)
-    message = EmailMessage(" ".join(subject.split()), body, None, [to])
+        html = html_layout(
+            subject=subject,
+            body=body,
+            language=language,
+            department=None if from_platform else department,
+        )
+    message = EmailMultiAlternatives(subject, body, None, [to])
+    message.attach_alternative(html, "text/html")
     return department_envelope(message, None if from_platform else department)
+
+
+def html_layout(*, subject: str, body: str, language: str, department: Department | None) -> str:
+    """The HTML alternative of an email whose plain text is `body`: the text (links made links)
+    in the department's layout, its program's name and logo on its colour, or the platform's
+    name for a platform email. The plain text stays the message's body."""
+    branding = getattr(department, "branding", None) if department is not None else None
+    if department is None or department.is_platform:
+        sender_name, portal_url = "Canvass", ""
+    else:
+        sender_name = branding.display_name if branding is not None else department.name
+        portal_url = department.url("/")
+    logo_url = ""
+    if branding is not None and branding.logo and department is not None:
+        logo_url = department.url(branding.logo.url)
+    return render_to_string(
+        "emails/layout.html",
+        {
+            "subject": subject,
+            "body": body,
+            "language": language,
+            "sender_name": sender_name,
+            "portal_url": portal_url,
+            "logo_url": logo_url,
+            "primary_color": branding.primary_color if branding is not None else "#1f2937",
+            "on_primary_color": branding.on_primary_color if branding is not None else "#ffffff",
+        },
+    )
 
 
 def email_send(
