@@ -5,8 +5,12 @@ compiled form."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import allauth
 import pytest
+from babel.messages.pofile import read_po
+from django.utils import translation
 
 from tests.residents.catalogue import (
     SPANISH_MO,
@@ -73,7 +77,8 @@ def test_the_compiled_catalogue_the_pages_use_has_every_resident_facing_string()
 # imperatives at the start of a sentence (usted says "su", "puede", "Elija", "Escriba"...).
 TU_WORDS = re.compile(
     r"\b(tu|tus|tú|te|ti|contigo|puedes|tienes|quieres|debes|eres|estás|estes|has|haz|pon|"
-    r"necesitas|sabes|recibes|ves|recibirás|podrás|verás|tendrás|deberás)\b",
+    r"necesitas|sabes|recibes|ves|decides|deseas|inicies|olvidaste|recibiste|hiciste|"
+    r"confíes|introdúcelo|recibirás|podrás|verás|tendrás|deberás)\b",
     re.IGNORECASE,
 )
 TU_IMPERATIVES = re.compile(
@@ -82,6 +87,10 @@ TU_IMPERATIVES = re.compile(
     r"Copia|Abre|Usa|Intenta|Indica|Espera|Sigue|Deja|Guarda|Envía|Pide|Lee|Busca|"
     r"Mira|Acepta|Activa|Desactiva|Comparte|Conecta|Instala|Renueva|Solicita|Únete)\b"
 )
+
+
+# The parts of django-allauth the project uses (accounts and second factors).
+ALLAUTH_IN_USE = ("templates/account", "templates/mfa", "templates/allauth", "account/", "mfa/")
 
 
 def _strings(message: object) -> list[str]:
@@ -118,3 +127,30 @@ def test_a_broken_confirmation_link_answers_in_spanish(
     html = response.content.decode()
     assert words in html
     assert "This link" not in html
+
+
+ALLAUTH_PO = Path(allauth.__file__).parent / "locale" / "es" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_sign_in_pages_address_people_as_usted():
+    """django-allauth's own Spanish says tú; every string of its account and second-factor pages
+    and emails is given in the usted form by the project's catalogue, which Django reads first."""
+    with ALLAUTH_PO.open("rb") as handle:
+        allauth_spanish = read_po(handle)
+    tu = []
+    with translation.override("es"):
+        for message in allauth_spanish:
+            paths = [location[0] for location in message.locations]
+            if not message.id or not any(p.startswith(ALLAUTH_IN_USE) for p in paths):
+                continue
+            if isinstance(message.id, tuple):
+                seen = [translation.ngettext(*message.id, n) for n in (1, 2)]  # type: ignore[misc]
+            elif message.context:
+                seen = [translation.pgettext(message.context, message.id)]
+            else:
+                seen = [translation.gettext(message.id)]
+            for string in seen:
+                found = TU_WORDS.search(string) or TU_IMPERATIVES.search(string)
+                if found:
+                    tu.append(f"{found.group(0)!r} in {string!r}")
+    assert not tu, "Tú forms on the sign-in pages:\n" + "\n".join(tu)
