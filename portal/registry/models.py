@@ -13,6 +13,7 @@ from django.db import connection, models
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registry.support import SupportAccess
 from tenants.models import Program
@@ -267,7 +268,7 @@ class Camera(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cameras")
     label = models.CharField(_("label"), max_length=80)
     direction = models.PositiveSmallIntegerField(
-        _("view direction (degrees)"), validators=[MaxValueValidator(359)]
+        pgettext_lazy("camera", "view direction (degrees)"), validators=[MaxValueValidator(359)]
     )
     sees = ArrayField(
         models.CharField(max_length=10, choices=Sees.choices), verbose_name=_("what it sees")
