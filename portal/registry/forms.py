@@ -176,7 +176,7 @@ def site_problems(
                 "latitude",
                 _(
                     "This location is outside the area this department serves; "
-                    "place the pin within %(km)s km of the city centre."
+                    "place the pin within %(km)s km of the city center."
                 )
                 % {"km": round(program.service_radius_m / 1000)},
             )

@@ -40,7 +40,7 @@ class Participant(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
     )
-    organisation_name = models.CharField(_("organisation name"), max_length=150, blank=True)
+    organisation_name = models.CharField(_("organization name"), max_length=150, blank=True)
     language = models.CharField(_("language"), max_length=5, default="en")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     confirmed_at = models.DateTimeField(default=timezone.now)
@@ -514,7 +514,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Problems found: nothing imported")
         COMMITTING = "committing", _("Importing")
         DONE = "done", _("Imported")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", _("Canceled")
         EXPIRED = "expired", _("Expired: not confirmed within a day")
 
     # Imports still holding rows (a file or checked sites) that nobody has written or dropped.

@@ -80,7 +80,7 @@ def test_vendor_staff_onboard_a_department(
         ({"subdomain": "concord"}, "Subdomain", "is taken by Concord Police Department"),
         ({"subdomain": "Bad_Name"}, "Subdomain", "is not one"),
         ({"subdomain": "www"}, "Subdomain", "is reserved"),
-        ({"primary_color": "red"}, "Primary colour", "six hex digits"),
+        ({"primary_color": "red"}, "Primary color", "six hex digits"),
         ({"state": "Illinois"}, "State", "at most 2 characters"),
         ({"center_latitude": "95"}, "Centre latitude", "less than or equal to 90"),
         ({"administrator_email": "chief"}, "First administrator", "valid email address"),

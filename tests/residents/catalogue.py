@@ -72,7 +72,8 @@ def source_strings(*roots: str) -> list[SourceString]:
             if path.suffix == ".py":
                 keywords = _aliases(text)
             else:
-                text = templatize(text, origin=str(path))
+                # In brackets, the tokenizer ignores the indentation templatize leaves behind.
+                text = "(\n" + templatize(text, origin=str(path)) + "\n)"
                 keywords = {"_": None, **KEYWORDS}
             for line, msgid, _comments, context in extract(
                 "python",
