@@ -82,7 +82,7 @@ def test_vendor_staff_onboard_a_department(
         ({"subdomain": "www"}, "Subdomain", "is reserved"),
         ({"primary_color": "red"}, "Primary color", "six hex digits"),
         ({"state": "Illinois"}, "State", "at most 2 characters"),
-        ({"center_latitude": "95"}, "Centre latitude", "less than or equal to 90"),
+        ({"center_latitude": "95"}, "Center latitude", "less than or equal to 90"),
         ({"administrator_email": "chief"}, "First administrator", "valid email address"),
         ({"name": ""}, "Department name", "This field is required."),
     ],

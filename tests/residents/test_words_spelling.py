@@ -4,6 +4,7 @@ template text). Code identifiers (`organisation_name`, `offence_types`) are not 
 
 from __future__ import annotations
 
+import ast
 import re
 
 from tests.residents.catalogue import ROOT, source_strings
@@ -51,3 +52,24 @@ def test_the_check_knows_british_from_us_spelling():
     assert BRITISH.search("the city centre") and BRITISH.search("Primary colour")
     assert BRITISH.search("an authorised officer") and BRITISH.search("Business or organisation")
     assert not BRITISH.search("the city center, Primary color, an authorized organization")
+
+
+def test_the_english_only_form_labels_use_us_spelling():
+    """The vendor console's forms are English only: their plain labels and help texts too."""
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.keyword) and node.arg in WORDED_ARGUMENTS:
+                    value = node.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        match = BRITISH.search(value.value)
+                        if match:
+                            where = f"{path.relative_to(ROOT)}:{node.value.lineno}"
+                            found.append(f"{where}: {match.group(0)!r} in {value.value!r}")
+    assert not found, "British spelling in form labels:\n" + "\n".join(found)
+
+
+WORDED_ARGUMENTS = {"label", "help_text", "verbose_name", "verbose_name_plural", "title"}
