@@ -162,7 +162,7 @@ class Subscription(models.Model):
         ACTIVE = "active", _("Active")
         PAST_DUE = "past_due", _("Payment failed")
         UNPAID = "unpaid", _("Unpaid")
-        CANCELED = "canceled", _("Cancelled")
+        CANCELED = "canceled", _("Canceled")
         PAUSED = "paused", _("Paused")
 
     LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)

@@ -75,7 +75,7 @@ def default_live_reasons() -> list[dict[str, str | bool]]:
 
 
 hex_colour = RegexValidator(
-    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1d4ed8.")
+    r"^#[0-9a-fA-F]{6}$", _("Enter a color as # followed by six hex digits, e.g. #1d4ed8.")
 )
 
 
@@ -287,10 +287,10 @@ class Branding(models.Model):
     )
     logo = models.ImageField(_("logo"), upload_to=logo_path, blank=True, validators=[validate_logo])
     primary_color = models.CharField(
-        _("primary colour"), max_length=7, default="#1d4ed8", validators=[hex_colour]
+        _("primary color"), max_length=7, default="#1d4ed8", validators=[hex_colour]
     )
     accent_color = models.CharField(
-        _("accent colour"), max_length=7, default="#f59e0b", validators=[hex_colour]
+        _("accent color"), max_length=7, default="#f59e0b", validators=[hex_colour]
     )
     welcome_en = models.TextField(_("welcome text (English)"), max_length=2000, blank=True)
     welcome_es = models.TextField(_("welcome text (Spanish)"), max_length=2000, blank=True)
@@ -346,15 +346,15 @@ class Program(models.Model):
 
     department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="program")
     center_latitude = models.FloatField(
-        _("centre latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+        _("center latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
     )
     center_longitude = models.FloatField(
-        _("centre longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+        _("center longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     service_radius_m = models.PositiveIntegerField(
-        _("service radius (metres)"),
+        _("service radius (meters)"),
         validators=[MinValueValidator(500), MaxValueValidator(200_000)],
-        help_text=_("Sites must lie within this distance of the centre."),
+        help_text=_("Sites must lie within this distance of the center."),
     )
     goal_camera_count = models.PositiveIntegerField(_("goal camera count"), default=0)
     terms_text = models.TextField(_("terms"), max_length=20_000, blank=True)
@@ -389,13 +389,13 @@ class Program(models.Model):
     # circle; in a dense city a wide one lists tens of thousands, so a large registry sets it
     # lower (about 5 km for 300,000 sites keeps the canvass page under 100 ms).
     search_radius_max_m = models.PositiveIntegerField(
-        _("largest canvass radius (metres)"),
+        _("largest canvass radius (meters)"),
         default=20_000,
         validators=[MinValueValidator(100), MaxValueValidator(50_000)],
     )
 
     # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
-    offence_types = models.JSONField(_("offence types"), default=default_offence_types)
+    offence_types = models.JSONField(_("offense types"), default=default_offence_types)
 
     # Live view (portal.liveview): how long one grant lasts, when a silent device counts as
     # offline, and the reasons staff may give.

@@ -22,15 +22,15 @@ class DepartmentForm(forms.Form):
     state = forms.CharField(max_length=2, help_text="Two letters, e.g. NC.")
     time_zone = forms.ChoiceField(choices=())
     display_name = forms.CharField(label="Program name", max_length=100)
-    center_latitude = forms.FloatField(label="Centre latitude", min_value=-90, max_value=90)
-    center_longitude = forms.FloatField(label="Centre longitude", min_value=-180, max_value=180)
+    center_latitude = forms.FloatField(label="Center latitude", min_value=-90, max_value=90)
+    center_longitude = forms.FloatField(label="Center longitude", min_value=-180, max_value=180)
     service_radius_m = forms.IntegerField(label="Service radius (m)", min_value=1)
     goal_camera_count = forms.IntegerField(label="Goal (cameras)", min_value=0, initial=0)
     primary_color = forms.CharField(
-        label="Primary colour", initial="#1d4ed8", widget=forms.TextInput(attrs={"type": "color"})
+        label="Primary color", initial="#1d4ed8", widget=forms.TextInput(attrs={"type": "color"})
     )
     accent_color = forms.CharField(
-        label="Accent colour", initial="#f59e0b", widget=forms.TextInput(attrs={"type": "color"})
+        label="Accent color", initial="#f59e0b", widget=forms.TextInput(attrs={"type": "color"})
     )
     languages = forms.MultipleChoiceField(
         choices=LANGUAGE_CHOICES, initial=["en", "es"], widget=forms.CheckboxSelectMultiple
@@ -93,10 +93,10 @@ class DepartmentEditForm(forms.Form):
     )
     display_name = forms.CharField(label="Program name", max_length=100)
     primary_color = forms.CharField(
-        label="Primary colour", widget=forms.TextInput(attrs={"type": "color"})
+        label="Primary color", widget=forms.TextInput(attrs={"type": "color"})
     )
     accent_color = forms.CharField(
-        label="Accent colour", widget=forms.TextInput(attrs={"type": "color"})
+        label="Accent color", widget=forms.TextInput(attrs={"type": "color"})
     )
     languages = forms.MultipleChoiceField(
         choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
@@ -115,8 +115,8 @@ class DepartmentEditForm(forms.Form):
         widget=forms.Textarea,
         help_text="A changed text is a new version: participants confirm it at their next visit.",
     )
-    center_latitude = forms.FloatField(label="Centre latitude", min_value=-90, max_value=90)
-    center_longitude = forms.FloatField(label="Centre longitude", min_value=-180, max_value=180)
+    center_latitude = forms.FloatField(label="Center latitude", min_value=-90, max_value=90)
+    center_longitude = forms.FloatField(label="Center longitude", min_value=-180, max_value=180)
     service_radius_m = forms.IntegerField(label="Service radius (m)", min_value=1)
     goal_camera_count = forms.IntegerField(label="Goal (cameras)", min_value=0)
     verification_notice_days = forms.IntegerField(

@@ -50,10 +50,10 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     )
     # Its largest value is the department's guardrail (Program.search_radius_max_m, below).
     radius_m = forms.IntegerField(
-        label=_("Search radius (metres)"),
+        label=_("Search radius (meters)"),
         min_value=1,
         initial=500,
-        error_messages={"min_value": _("The radius must be at least 1 metre.")},
+        error_messages={"min_value": _("The radius must be at least 1 meter.")},
     )
     # Typed and shown in the department's local time (the zone the request runs in, see
     # tenants.middleware); datetime-local inputs need the ISO form, without seconds.
@@ -85,7 +85,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         self.program = program
         # The offence type is chosen from the department's own list (Program.offence_types).
         self.fields["category"] = forms.ChoiceField(
-            label=_("Offence type"),
+            label=_("Offense type"),
             choices=[("", "---------"), *program.offence_type_choices()],
             help_text=_("Recorded with the case number in every audit entry about this case."),
         )
@@ -186,7 +186,7 @@ class RevealForm(forms.Form):
         max_length=500,
         required=False,
         help_text=_(
-            "Recorded with the case's offence type and number; the owner can read it. "
+            "Recorded with the case's offense type and number; the owner can read it. "
             "Never write the owner's name, phone or email."
         ),
     )
@@ -212,7 +212,7 @@ class OffenceTypesForm(forms.Form):
     from its label (Vehicle crime: vehicle_crime); incidents and audit entries store the code."""
 
     offence_types = forms.CharField(
-        label=_("Offence types"),
+        label=_("Offense types"),
         widget=forms.Textarea(attrs={"rows": 12}),
         max_length=MAX_OFFENCE_TYPES * (MAX_OFFENCE_LABEL + 2),
         help_text=_(
@@ -229,10 +229,10 @@ class OffenceTypesForm(forms.Form):
         lines = self.cleaned_data["offence_types"].splitlines()
         labels = [label for label in (" ".join(line.split()) for line in lines) if label]
         if not labels:
-            raise forms.ValidationError(_("List at least one offence type."))
+            raise forms.ValidationError(_("List at least one offense type."))
         if len(labels) > MAX_OFFENCE_TYPES:
             raise forms.ValidationError(
-                _("List at most %(count)s offence types.") % {"count": MAX_OFFENCE_TYPES}
+                _("List at most %(count)s offense types.") % {"count": MAX_OFFENCE_TYPES}
             )
         offence_types: list[dict[str, str]] = []
         for label in labels:
@@ -427,10 +427,10 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
 
     display_name = forms.CharField(label=_("Program name"), max_length=100)
     primary_color = forms.CharField(
-        label=_("Primary colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+        label=_("Primary color"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
     )
     accent_color = forms.CharField(
-        label=_("Accent colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+        label=_("Accent color"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
     )
     logo = forms.FileField(
         label=_("Logo"), required=False, help_text=_("PNG, JPEG or WebP; replaces the current one.")

@@ -24,13 +24,13 @@ class Incident(models.Model):
     case_number = models.CharField(_("case number"), max_length=40)
     # An offence type code from the department's list (Program.offence_types); every audit
     # entry written about the incident carries it with the case number.
-    category = models.CharField(_("offence type"), max_length=40)
+    category = models.CharField(_("offense type"), max_length=40)
     address = models.CharField(_("place"), max_length=200, blank=True)
     latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
-    radius_m = models.PositiveIntegerField(_("search radius (metres)"))
+    radius_m = models.PositiveIntegerField(_("search radius (meters)"))
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

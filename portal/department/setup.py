@@ -139,7 +139,7 @@ def _progress(checklist: Any, department: Department) -> SetupProgress:
         SetupStep(
             key="branding",
             title=_("Brand your portal"),
-            description=_("Add your logo, colours and a welcome text for residents."),
+            description=_("Add your logo, colors and a welcome text for residents."),
             url=reverse("department:portal_settings"),
             done=branding_fingerprint(department.branding) != checklist.branding_at_start,
         ),

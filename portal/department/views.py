@@ -595,7 +595,7 @@ def department_settings(request: StaffRequest) -> HttpResponse:
         services.offence_types_set(
             program=program, offence_types=form.cleaned_data["offence_types"]
         )
-        messages.success(request, _("The offence types are saved."))
+        messages.success(request, _("The offense types are saved."))
         return redirect("department:settings")
     if limits_sent and limits.is_valid():
         services.clip_limits_set(
@@ -752,9 +752,9 @@ def import_cancel(request: StaffRequest, job_id: int) -> HttpResponse:
     try:
         registry_services.import_cancel(job=job)
     except registry_services.ImportNotReady:
-        messages.error(request, _("This import cannot be cancelled now."))
+        messages.error(request, _("This import cannot be canceled now."))
         return redirect("department:import_job", job_id=job.pk)
-    messages.success(request, _("The import was cancelled and its file deleted."))
+    messages.success(request, _("The import was canceled and its file deleted."))
     return redirect("department:import")
 
 

@@ -62,7 +62,7 @@ def _invalid(values: GuardrailValues, program: Program) -> dict[str, str]:
         label = program.offence_label(code)
         if code not in offence_codes:
             errors[f"radius_{code}"] = _(
-                "“%(code)s” is not one of the department's offence types."
+                "“%(code)s” is not one of the department's offense types."
             ) % {"code": code}
         elif metres < RADIUS_MIN_M:
             errors[f"radius_{code}"] = _(
@@ -77,7 +77,7 @@ def _invalid(values: GuardrailValues, program: Program) -> dict[str, str]:
     for code, hours in values.window_max_hours.items():
         if code not in offence_codes:
             errors[f"window_{code}"] = _(
-                "“%(code)s” is not one of the department's offence types."
+                "“%(code)s” is not one of the department's offense types."
             ) % {"code": code}
         elif not 1 <= hours <= WINDOW_MAX_HOURS:
             errors[f"window_{code}"] = _(

@@ -83,7 +83,7 @@ def _area(site: Site | None, program: Program) -> str:
     )
     km = round(math.hypot(north, east) / 1000)
     if km == 0:
-        return _("within 1 km of the centre")
+        return _("within 1 km of the center")
     sector = _SECTORS[round(math.degrees(math.atan2(east, north)) / 45) % 8]
     labels = {
         "N": pgettext("oversight", "north"),
@@ -95,7 +95,7 @@ def _area(site: Site | None, program: Program) -> str:
         "W": pgettext("oversight", "west"),
         "NW": pgettext("oversight", "north-west"),
     }
-    return _("about %(km)s km %(direction)s of the centre") % {
+    return _("about %(km)s km %(direction)s of the center") % {
         "km": km,
         "direction": labels[sector],
     }

@@ -17,6 +17,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registry.models import Camera, Site
 from tenants.models import Program
@@ -175,7 +176,7 @@ def site_problems(
                 "latitude",
                 _(
                     "This location is outside the area this department serves; "
-                    "place the pin within %(km)s km of the city centre."
+                    "place the pin within %(km)s km of the city center."
                 )
                 % {"km": round(program.service_radius_m / 1000)},
             )
@@ -210,7 +211,7 @@ CAMERA_FIELDS = (
 
 class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
     direction = forms.IntegerField(
-        label=_("View direction (degrees)"),
+        label=pgettext_lazy("camera", "View direction (degrees)"),
         min_value=0,
         max_value=359,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),

@@ -13,6 +13,7 @@ from django.db import connection, models
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.registry.support import SupportAccess
 from tenants.models import Program
@@ -39,7 +40,7 @@ class Participant(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
     )
-    organisation_name = models.CharField(_("organisation name"), max_length=150, blank=True)
+    organisation_name = models.CharField(_("organization name"), max_length=150, blank=True)
     language = models.CharField(_("language"), max_length=5, default="en")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     confirmed_at = models.DateTimeField(default=timezone.now)
@@ -267,7 +268,7 @@ class Camera(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cameras")
     label = models.CharField(_("label"), max_length=80)
     direction = models.PositiveSmallIntegerField(
-        _("view direction (degrees)"), validators=[MaxValueValidator(359)]
+        pgettext_lazy("camera", "view direction (degrees)"), validators=[MaxValueValidator(359)]
     )
     sees = ArrayField(
         models.CharField(max_length=10, choices=Sees.choices), verbose_name=_("what it sees")
@@ -513,7 +514,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Problems found: nothing imported")
         COMMITTING = "committing", _("Importing")
         DONE = "done", _("Imported")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", _("Canceled")
         EXPIRED = "expired", _("Expired: not confirmed within a day")
 
     # Imports still holding rows (a file or checked sites) that nobody has written or dropped.

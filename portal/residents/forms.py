@@ -16,7 +16,7 @@ class SignupForm(forms.Form):
     """allauth's sign-up form gains an optional organisation name (ACCOUNT_SIGNUP_FORM_CLASS)."""
 
     organisation_name = forms.CharField(
-        label=_("Business or organisation (optional)"),
+        label=_("Business or organization (optional)"),
         max_length=150,
         required=False,
         help_text=_("Leave empty if you are registering a home."),

@@ -108,8 +108,8 @@ def test_the_canvass_state_is_tracked_with_notes(alice, investigator):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"radius_m": "-5"}, "The radius must be at least 1 metre."),
-        ({"radius_m": "0"}, "The radius must be at least 1 metre."),
+        ({"radius_m": "-5"}, "The radius must be at least 1 meter."),
+        ({"radius_m": "0"}, "The radius must be at least 1 meter."),
         ({"radius_m": "500000"}, "This department searches at most 20000 m from an incident"),
         ({"radius_m": "lots"}, "Enter a whole number."),
         ({"ends_at": "2026-11-20T20:00"}, "The time window ends before it starts."),

@@ -107,7 +107,7 @@ def test_the_owner_answers_once_through_the_link(
         alice = Participant.objects.get(user__email="alice@example.org")
         assert NotificationRecipient.objects.get(participant=alice).answer == "has_footage"
     page = investigator.client.get(f"/department/incidents/{case.pk}/").content.decode()
-    assert "sent to 2 owners; 1 have footage, 0 saw nothing relevant." in page
+    assert "sent to 2 owners; 1 has footage, 0 saw nothing relevant." in page
 
 
 @pytest.mark.parametrize("token", ["junk", "eyJyIjoxfQ:1abc:forged"])

@@ -131,7 +131,7 @@ def test_the_administrator_edits_the_offence_types(make_staff, investigator, con
         ("Burglary\nburglary", "“burglary” is listed twice."),
         ("Burglary\n!!!", "“!!!” needs at least one letter or digit."),
         ("x" * 61, "keep each type under 60 characters"),
-        ("\n".join(f"Type {n}" for n in range(41)), "List at most 40 offence types."),
+        ("\n".join(f"Type {n}" for n in range(41)), "List at most 40 offense types."),
     ],
 )
 def test_a_bad_offence_type_list_is_refused_and_nothing_changes(

@@ -216,7 +216,7 @@ def test_the_area_notice_and_the_footage_request_are_two_kinds_with_their_own_wo
     assert "CPD-9" not in area
     # The incident page sums up the area notices; the footage request is not one of them.
     page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
-    assert page.count(": sent to 1 owners;") == 1
+    assert page.count(": sent to 1 owner;") == 1
 
 
 # The helper itself, and allauth's account emails (which allauth renders, through the adapter).

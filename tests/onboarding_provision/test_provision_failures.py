@@ -147,7 +147,7 @@ def test_without_payments_configured_it_goes_live_without_a_license_and_says_so(
         ({"po_number": "P" * 61}, "Purchase-order number", "at most 60 characters"),
         ({"subdomain": "concord"}, "Subdomain", "is taken by Concord Police Department"),
         ({"subdomain": "www"}, "Subdomain", "is reserved"),
-        ({"center_latitude": ""}, "Centre latitude", "This field is required."),
+        ({"center_latitude": ""}, "Center latitude", "This field is required."),
         ({"period_start": "2027-02-30"}, "License period starts", "Enter a valid date."),
     ],
 )

@@ -224,7 +224,7 @@ def test_cancelling_deletes_the_file_and_the_rows_at_once(
         assert ImportSite.objects.filter(job=pending).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.client.post(f"/department/import/{pending.pk}/cancel/", follow=True)
-    assert "The import was cancelled and its file deleted." in page_of(response)
+    assert "The import was canceled and its file deleted." in page_of(response)
     assert job().status == "cancelled"
     with schema_context("concord"):
         assert ImportSite.objects.count() == 0
