@@ -49,6 +49,71 @@ def bench_department(*, radius_m: int, subdomain: str = "bench", name: str = "Be
     ).department
 
 
+def seed_sites(
+    rng: Any, count: int, *, radius_m: int, integrated_every: int = 0, cameras: bool = True
+) -> list[Any]:
+    """In the current schema: `count` sites (ten per owner) spread over a disc of `radius_m`
+    around CENTRE, every `integrated_every`-th one integrated (none with 0), with one or two
+    cameras each unless `cameras` is False. Returns the owners (participants)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from portal.registry.models import Camera, Participant, Site
+
+    now = timezone.now()
+    unusable = make_password(None)
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        user_model(
+            username=f"owner{n}@bench.example.org",
+            email=f"owner{n}@bench.example.org",
+            password=unusable,
+        )
+        for n in range(count // 10 + 1)
+    )
+    participants = Participant.objects.bulk_create(Participant(user=user) for user in users)
+    km = radius_m / 1000
+    for start in range(0, count, 5_000):
+        sites = []
+        for n in range(start, min(count, start + 5_000)):
+            distance = km * math.sqrt(rng.random()) * 0.98
+            angle = rng.uniform(0, 2 * math.pi)
+            integrated = integrated_every and n % integrated_every == 0
+            sites.append(
+                Site(
+                    participant=participants[n // 10],
+                    kind="home",
+                    address=f"{n} Bench St",
+                    latitude=CENTRE[0] + distance * math.cos(angle) / 111.2,
+                    longitude=CENTRE[1]
+                    + distance * math.sin(angle) / (111.2 * math.cos(math.radians(CENTRE[0]))),
+                    participation="integrated" if integrated else "registered",
+                    contact_name=f"Owner {n}",
+                    contact_phone="+15015550100",
+                    contact_method="phone",
+                    terms_version=1,
+                    terms_accepted_at=now,
+                )
+            )
+        Site.objects.bulk_create(sites)
+        if cameras:
+            Camera.objects.bulk_create(
+                Camera(
+                    site=site,
+                    label=f"c{k}",
+                    direction=rng.randrange(360),
+                    sees=["street"],
+                    mount="wall",
+                    recording="motion",
+                    retention_days=rng.choice((7, 14, 30)),
+                )
+                for site in sites
+                for k in range(1 + (site.pk % 2))
+            )
+    return participants
+
+
 def redis_running() -> bool:
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()

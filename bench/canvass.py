@@ -25,7 +25,6 @@ Imports are measured by bench/imports.py (through their background jobs).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform as platform_module
 import random
@@ -39,7 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 # bench/ is on the path of a script run from it.
-from benchlib import CENTRE, bench_department, notify_through_queue, percentile, timed  # noqa: E402
+from benchlib import (  # noqa: E402
+    CENTRE,
+    bench_department,
+    notify_through_queue,
+    percentile,
+    seed_sites,
+    timed,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -69,7 +75,6 @@ def main() -> int:
     from allauth.mfa.totp.internal.auth import TOTP
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
     from django.core import mail
     from django.db import connection
     from django.test import Client
@@ -81,7 +86,7 @@ def main() -> int:
     from portal.department.models import Incident, Notification
     from portal.department.tasks import notify_area
     from portal.registry import selectors
-    from portal.registry.models import Camera, Participant, Site, StaffMember
+    from portal.registry.models import Participant, Site, StaffMember
     from tenants.database import database_owner, throwaway_database
     from tenants.models import Program
     from tenants.services import platform_site_ensure
@@ -106,7 +111,7 @@ def main() -> int:
             )
             departments.append(department)
             with tenant_context(department):
-                seed(rng, size, get_user_model(), make_password(None), Participant, Site, Camera)
+                seed_sites(rng, size, radius_m=RADIUS_M)
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]
@@ -458,57 +463,6 @@ def profile(path: Path, work: Callable[[], object]) -> None:
     path.write_text(
         f"# .venv/bin/python bench/canvass.py --profile ({path.stem})\n{out.getvalue()}"
     )
-
-
-def seed(rng, count, user_model, unusable, Participant, Site, Camera) -> None:
-    """count sites (ten per owner) spread over the service area, one or two cameras each."""
-    from django.utils import timezone
-
-    now = timezone.now()
-    users = user_model.objects.bulk_create(
-        user_model(
-            username=f"owner{n}@bench.example.org",
-            email=f"owner{n}@bench.example.org",
-            password=unusable,
-        )
-        for n in range(count // 10 + 1)
-    )
-    participants = Participant.objects.bulk_create(Participant(user=user) for user in users)
-    km = RADIUS_M / 1000
-    for start in range(0, count, 5_000):
-        sites = []
-        for n in range(start, min(count, start + 5_000)):
-            distance = km * math.sqrt(rng.random()) * 0.98
-            angle = rng.uniform(0, 2 * math.pi)
-            sites.append(
-                Site(
-                    participant=participants[n // 10],
-                    kind="home",
-                    address=f"{n} Bench St",
-                    latitude=CENTRE[0] + distance * math.cos(angle) / 111.2,
-                    longitude=CENTRE[1]
-                    + distance * math.sin(angle) / (111.2 * math.cos(math.radians(CENTRE[0]))),
-                    contact_name=f"Owner {n}",
-                    contact_phone="+15015550100",
-                    contact_method="phone",
-                    terms_version=1,
-                    terms_accepted_at=now,
-                )
-            )
-        Site.objects.bulk_create(sites)
-        Camera.objects.bulk_create(
-            Camera(
-                site=site,
-                label=f"c{k}",
-                direction=rng.randrange(360),
-                sees=["street"],
-                mount="wall",
-                recording="motion",
-                retention_days=rng.choice((7, 14, 30)),
-            )
-            for site in sites
-            for k in range(1 + (site.pk % 2))
-        )
 
 
 def seed_notification_area(rng, owners, staff_user, Participant, Site, Incident, user_model):

@@ -20,7 +20,6 @@ client asks each path `--runs` times (DEBUG off):
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform as platform_module
 import random
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 # bench/ is on the path of a script run from it.
-from benchlib import CENTRE, bench_department, percentile, timed  # noqa: E402
+from benchlib import CENTRE, bench_department, percentile, seed_sites, timed  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
 
@@ -94,8 +93,6 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
@@ -105,7 +102,7 @@ def main() -> int:
     from portal.department.models import Incident, Notification, NotificationRecipient
     from portal.liveview.models import Grant
     from portal.registry import tasks as registry_tasks
-    from portal.registry.models import Camera, OptOut, Participant, Site, StaffMember
+    from portal.registry.models import Camera, OptOut, StaffMember
     from portal.transparency.services import figures_refresh
     from tenants.database import database_owner, throwaway_database
     from tenants.services import platform_site_ensure
@@ -121,14 +118,8 @@ def main() -> int:
         department = bench_department(radius_m=RADIUS_M, subdomain="bench", name="Bench")
         with tenant_context(department):
             started = time.perf_counter()
-            owners = seed_registry(
-                rng,
-                arguments.sites,
-                get_user_model(),
-                make_password(None),
-                Participant,
-                Site,
-                Camera,
+            owners = seed_sites(
+                rng, arguments.sites, radius_m=RADIUS_M, integrated_every=20, cameras=False
             )
             staff = StaffMember.objects.select_related("user").first()
             assert staff is not None
@@ -263,45 +254,6 @@ def main() -> int:
     for row in rows:
         print(row)
     return 0
-
-
-def seed_registry(rng, count, user_model, unusable, Participant, Site, Camera):
-    """count sites (ten per owner) spread over the service area, one camera each."""
-    from django.utils import timezone
-
-    now = timezone.now()
-    users = user_model.objects.bulk_create(
-        user_model(
-            username=f"owner{n}@bench.example.org",
-            email=f"owner{n}@bench.example.org",
-            password=unusable,
-        )
-        for n in range(count // 10 + 1)
-    )
-    participants = Participant.objects.bulk_create(Participant(user=user) for user in users)
-    km = RADIUS_M / 1000
-    for start in range(0, count, 5_000):
-        sites = []
-        for n in range(start, min(count, start + 5_000)):
-            distance = km * math.sqrt(rng.random()) * 0.98
-            angle = rng.uniform(0, 2 * math.pi)
-            sites.append(
-                Site(
-                    participant=participants[n // 10],
-                    kind="home",
-                    address=f"{n} Bench St",
-                    latitude=CENTRE[0] + distance * math.cos(angle) / 111.2,
-                    longitude=CENTRE[1]
-                    + distance * math.sin(angle) / (111.2 * math.cos(math.radians(CENTRE[0]))),
-                    participation="integrated" if n % 20 == 0 else "registered",
-                    contact_name=f"Owner {n}",
-                    contact_method="phone",
-                    terms_version=1,
-                    terms_accepted_at=now,
-                )
-            )
-        Site.objects.bulk_create(sites)
-    return participants
 
 
 def seed_casework(
