@@ -28,7 +28,8 @@ def test_the_logo_of_a_department_that_never_committed_is_removed_and_a_live_one
     ghost = stored("logos/ghosttown/logo.png")
     live = stored("logos/concord/logo-orphan-test.png")
     try:
-        assert orphan_logos_sweep() == ["ghosttown"]
+        # (The suite's storage may hold other leftovers: departments made in rolled-back tests.)
+        assert "ghosttown" in orphan_logos_sweep()
         assert not public_storage().exists(ghost)
         assert public_storage().exists(live)
         assert orphan_logos_sweep() == []
@@ -47,7 +48,7 @@ def test_a_provisioning_at_work_keeps_its_logo():
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             ["canvass-provision:risingtown"],
         )
-        assert orphan_logos_sweep() == []
+        assert "risingtown" not in orphan_logos_sweep()
         assert public_storage().exists(ghost)
     assert orphan_logos_sweep() == ["risingtown"]
     assert not public_storage().exists(ghost)
