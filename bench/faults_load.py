@@ -73,6 +73,7 @@ def main() -> int:
         answer_links,
         check_writes,
         database_and_redis_faults,
+        notices_for,
         run_load,
         serves_again,
         table,
@@ -89,8 +90,7 @@ def main() -> int:
             cursor.execute("SELECT version()")
             server = cursor.fetchone()[0].split(" on ")[0]
         connections.close_all()
-        # Writes enough for the run: at most one answer per client every 20 ms.
-        notices = max(10, int(arguments.seconds * arguments.clients * 50 / 100) + 1)
+        notices = notices_for(arguments.seconds, arguments.clients)
         with (
             PrivatePostgres.copy_of_test_database(work / "pg") as private,
             PrivateRedis(work / "redis") as redis,

@@ -98,6 +98,12 @@ class Setup:
     resident: str
 
 
+def notices_for(seconds: float, clients: int, owners: int = 100) -> int:
+    """How many notices (each to `owners` owners, an answer link each) the load cannot run out
+    of: at most one answer per client every 20 ms, however fast the machine."""
+    return max(10, int(seconds * clients * 50 / owners) + 1)
+
+
 def answer_links(
     environment: Mapping[str, str], schema: str, *, owners: int = 100, notices: int = 40
 ) -> Setup:

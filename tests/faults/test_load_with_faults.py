@@ -24,6 +24,7 @@ from tests.faults.loadgen import (
     answer_links,
     check_writes,
     database_and_redis_faults,
+    notices_for,
     run_load,
     serves_again,
     table,
@@ -49,7 +50,9 @@ def test_under_load_a_database_restart_and_a_redis_restart_lose_no_acknowledged_
     try:
         with PrivateRedis(tmp_path / "redis") as redis:
             environment = canvass_environment(database, redis)
-            setup = answer_links(environment, SCHEMA, owners=100, notices=30)
+            setup = answer_links(
+                environment, SCHEMA, owners=100, notices=notices_for(SECONDS, CLIENTS)
+            )
             log = tmp_path / "web.log"
             with CanvassProcess.gunicorn(environment, log) as web:
                 assert web.port is not None
