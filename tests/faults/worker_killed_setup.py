@@ -100,24 +100,8 @@ def registry_import(sites: int) -> dict[str, Any]:
     from tenants.models import Department
 
     department = Department.objects.select_related("program").get(schema_name="concord")
-    columns = [
-        "site_ref",
-        "address",
-        "latitude",
-        "longitude",
-        "site_type",
-        "participation",
-        "contact_name",
-        "contact_phone",
-        "contact_email",
-        "camera_label",
-        "camera_direction",
-        "camera_sees",
-        "camera_mount",
-        "camera_recording",
-        "camera_retention_days",
-        "camera_night_vision",
-    ]
+    from portal.registry.registry_io import COLUMNS as columns
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
