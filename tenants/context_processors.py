@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from tenants.models import LANGUAGE_CHOICES
+from tenants.units import units_of
 
 
 def department(request: HttpRequest) -> dict[str, Any]:
@@ -36,6 +37,7 @@ def department(request: HttpRequest) -> dict[str, Any]:
         "department": tenant,
         "branding": branding,
         "program": getattr(tenant, "program", None),
+        "distance_units": units_of(getattr(tenant, "program", None)),
         "welcome_text": branding.welcome_text(get_language()) if branding else "",
         "portal_languages": [(code, label) for code, label in LANGUAGE_CHOICES if code in enabled],
         "base_template": layout,

@@ -394,6 +394,16 @@ class Program(models.Model):
         validators=[MinValueValidator(100), MaxValueValidator(50_000)],
     )
 
+    # How distances are written to this department's staff and residents (tenants.units):
+    # feet and miles for US departments, meters where the department chooses metric. Stored
+    # values stay in meters everywhere; only what people read and type changes.
+    distance_units = models.CharField(
+        _("distance units"),
+        max_length=8,
+        choices=[("imperial", _("Feet and miles")), ("metric", _("Meters and kilometers"))],
+        default="imperial",
+    )
+
     # The reasons staff may give for an access: [{"code": "burglary", "label": "Burglary"}, ...]
     offence_types = models.JSONField(_("offense types"), default=default_offence_types)
 

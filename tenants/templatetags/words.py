@@ -24,3 +24,12 @@ def coordinates(latitude: float | Decimal | None, longitude: float | Decimal | N
     if latitude is None or longitude is None:
         return ""
     return f"{float(latitude):.5f}, {float(longitude):.5f}"
+
+
+@register.filter
+def distance(metres: float | int | None, units: str | None = None) -> str:
+    """A distance in meters written in the department's units: `{{ d|distance:distance_units }}`
+    ("350 ft", "0.4 mi"; "350 m", "1.2 km" where the department chose metric)."""
+    from tenants.units import IMPERIAL, format_distance
+
+    return format_distance(metres, units or IMPERIAL)
