@@ -52,6 +52,8 @@
     lngInput.addEventListener("change", readInputs);
     readInputs();
     window.canvassSiteMap = { map: map, place: function (lat, lng) { write(lat, lng); place(lat, lng, true); } };
+    // Other scripts (the cameras' direction dials) draw on this map once it exists.
+    mapElement.dispatchEvent(new CustomEvent("canvass:site-map-ready", { detail: window.canvassSiteMap }));
   }
 
   function setupCameras() {
