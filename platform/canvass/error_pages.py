@@ -1,6 +1,7 @@
-"""The 403 and 404 pages (handler403 and handler404 of both urlconfs): the city's portal layout
-on a department's host (its name, logo and colours) and the public site's on the platform's,
-in the user's language, with a way back and a link to the home page.
+"""The 403, 404 and 500 pages (handler403 and handler404 of both urlconfs; the 500 through
+canvass.outage.server_error, which answers the outage page when the database is what failed):
+the city's portal layout on a department's host (its name, logo and colors) and the public
+site's on the platform's, in the user's language, with a way back and a link to the home page.
 
 The branded page runs the context processors (the department's branding, the signed-in user),
 which may need the database; if anything in that rendering fails, the plain page is rendered by
@@ -84,4 +85,18 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         404,
         gettext("Page not found"),
         gettext("There is no page at this address."),
+    )
+
+
+def server_error_page(request: HttpRequest) -> HttpResponse:
+    """The 500 page, called by handler500 (canvass.outage.server_error) for any failure other
+    than the database's: the branded page if it can be rendered, the plain one otherwise."""
+    return _error_page(
+        request,
+        500,
+        gettext("Something went wrong"),
+        gettext(
+            "Something went wrong on our side. Nothing you entered was saved halfway; "
+            "please try again in a moment."
+        ),
     )

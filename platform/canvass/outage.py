@@ -7,9 +7,10 @@ it escaped from, through the urlconf's handler500, called inside the `except` bl
 urlconfs: for a database that does not answer (django.db's OperationalError or InterfaceError,
 the exception being handled or any exception it was raised from) it answers 503 with
 `Retry-After` and a plain page in the user's language, or JSON {"error": ...} to a JSON client;
-any other error gets the usual plain 500 page. Neither page touches the database: the template
-is rendered by an engine of this module's own, without context processors, and the language
-comes from the request's cookie or Accept-Language header alone.
+any other error gets the branded 500 page (canvass.error_pages; plain if that fails). The
+outage page does not touch the database: the template is rendered by an engine of this module's
+own, without context processors, and the language comes from the request's cookie or
+Accept-Language header alone.
 
 The outage is logged once per request at WARNING with the request id (the log context adds the
 department when it is known) instead of Django's ERROR with a traceback, and counted in
@@ -111,10 +112,10 @@ def outage_response(request: HttpRequest) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500 of both urlconfs, called while Django handles the exception (so
-    sys.exc_info() names it): the outage page when the database is what failed, the plain 500
-    page otherwise (django.views.defaults.server_error)."""
+    sys.exc_info() names it): the outage page when the database is what failed, the branded 500
+    page otherwise (canvass.error_pages.server_error_page)."""
     if database_outage(sys.exc_info()[1]):
         return outage_response(request)
-    from django.views.defaults import server_error as default_server_error
+    from canvass.error_pages import server_error_page
 
-    return default_server_error(request)
+    return server_error_page(request)

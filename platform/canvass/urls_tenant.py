@@ -46,7 +46,7 @@ urlpatterns = [
 ]
 
 # A database that does not answer gets the plain outage page (503, Retry-After), anything else
-# the plain 500 page (canvass.outage).
+# the branded 500 page (canvass.outage, canvass.error_pages).
 handler500 = "canvass.outage.server_error"
 # 403 and 404 in the host's layout and the user's language, plain if that fails
 # (canvass.error_pages).

@@ -1,7 +1,7 @@
 """The outage page contract (issue 16), through Django's test client: a database error raised
 anywhere in a request, even in the tenant middleware's host lookup before any language is
 chosen, answers 503 with Retry-After and the plain page (id="canvass-outage") in the user's
-language, JSON to JSON clients, never a traceback; any other error keeps the plain 500 page."""
+language, JSON to JSON clients, never a traceback; any other error answers the 500 page."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_json_clients_get_json(client: Client, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.django_db
-def test_other_errors_keep_the_plain_500_page(
+def test_other_errors_answer_the_500_page_not_the_outage_page(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
