@@ -1,5 +1,5 @@
 """The platform site's pages through Django's full stack (host routing, middleware, the view):
-each page as most visitors get it (kept per language, website.cache) and rendered afresh (a
+each page as most visitors get it (kept per language, tenants.page_cache) and rendered afresh (a
 visitor with a session cookie), against /health/live as the floor, in the same run. Django's
 test client in this process, over the demo's database (`make demo` or `make setup` first).
 
@@ -36,7 +36,7 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.test import Client
-    from website.cache import pages_clear
+    from tenants.page_cache import pages_clear
 
     kept = Client(HTTP_HOST="localhost")
     fresh = Client(HTTP_HOST="localhost")

@@ -76,6 +76,9 @@ HOST_STAMP_CHECK_SECONDS = 1.0
 _hosts: dict[str, tuple[float, Department]] = {}
 _hosts_lock = threading.Lock()
 _stamp: dict[str, Any] = {"seen": None, "checked_at": float("-inf")}
+# How many times this process forgot its departments: what was kept from them (the kept pages,
+# tenants.page_cache) is stale once it moves.
+_generation = {"value": 0}
 
 
 def department_for_host(hostname: str) -> Department | None:
@@ -124,6 +127,14 @@ def hosts_forget() -> None:
     """Forget every department this process kept (the next request reads its own again)."""
     with _hosts_lock:
         _hosts.clear()
+        _generation["value"] += 1
+
+
+def hosts_generation() -> int:
+    """A number that changes whenever this process forgets its departments (a change to one
+    here, or another process's new stamp, checked at most once a second)."""
+    _stamp_check(time.monotonic())
+    return _generation["value"]
 
 
 def hosts_changed(**kwargs: Any) -> None:
@@ -132,13 +143,23 @@ def hosts_changed(**kwargs: Any) -> None:
     process may read the old rows in between)."""
     hosts_forget()
     _stamp_bump()
-    transaction.on_commit(_stamp_bump)
+    transaction.on_commit(_forget_and_bump)
+
+
+def _forget_and_bump() -> None:
+    """On commit: forget again here (a request of this process may have read the old rows
+    meanwhile) and tell the others."""
+    hosts_forget()
+    _stamp_bump()
 
 
 def _stamp_bump() -> None:
+    stamp = uuid.uuid4().hex
     try:
         with schema_context(get_public_schema_name()):  # the key is the same in every schema
-            cache.set(HOST_STAMP_KEY, uuid.uuid4().hex, None)
+            cache.set(HOST_STAMP_KEY, stamp, None)
+        # This process forgot already (hosts_changed): its own stamp is no news to it.
+        _stamp["seen"] = stamp
     except Exception:  # the others then see the change within TENANT_HOST_CACHE_SECONDS
         logger.warning("department version stamp not set", exc_info=True)
 

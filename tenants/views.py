@@ -3,11 +3,15 @@ that unlocks an account locked by failed sign-ins)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
 from tenants import account_lock
 from tenants.cache import LimitsUnavailable
@@ -52,3 +56,30 @@ def _account_unlock(request: HttpRequest, token: str) -> HttpResponse:
 def _unlock_page(request: HttpRequest, state: str) -> HttpResponse:
     status = {"invalid": 400, "unavailable": 503}.get(state, 200)
     return render(request, "tenants/account_unlock.html", {"state": state}, status=status)
+
+
+@require_safe
+@never_cache
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The language switch of the platform site and of every city's portal: a GET form (kept
+    pages carry no CSRF token, tenants.page_cache) that sets Django's language cookie, as
+    set_language does, and returns to the page it came from on the same host."""
+    next_url = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    code = request.GET.get("language", "")
+    if code in dict(settings.LANGUAGES) and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response

@@ -683,9 +683,12 @@ PROGRAM_REQUEST_REVIEW_BUSINESS_DAYS = envint("PROGRAM_REQUEST_REVIEW_BUSINESS_D
 CANVASS_SOURCE_URL = envstr("CANVASS_SOURCE_URL", "https://github.com/canvass-registry/canvass")
 SECURITY_CONTACT_EMAIL = envstr("SECURITY_CONTACT_EMAIL", f"security@{CANVASS_BASE_DOMAIN}")
 # How long a rendered public page is kept and served again to visitors without a session
-# (website.cache); the pricing page, which reads the device catalogue, a shorter time.
+# (tenants.page_cache); the pricing page, which reads the device catalogue, a shorter time.
 WEBSITE_PAGE_SECONDS = envint("WEBSITE_PAGE_SECONDS", 300)
 WEBSITE_PRICING_SECONDS = envint("WEBSITE_PRICING_SECONDS", 60)
+# A city's landing page, kept the same way for anonymous visitors (tenants.page_cache); a
+# change to the department or its branding is seen at once, a device plan put on sale within this.
+PORTAL_LANDING_SECONDS = envint("PORTAL_LANDING_SECONDS", 30)
 
 # --- A worker killed (issue 16, point 3): its tasks come back, its leftovers go ---
 # With Redis as the broker, a task a worker took and never acknowledged (tasks are acknowledged

@@ -39,6 +39,8 @@ urlpatterns = [
     path("accounts/unlock/<str:token>/", tenants_views.account_unlock, name="account_unlock"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The portal's language switch (a GET form: the kept landing page carries no CSRF token).
+    path("language/", tenants_views.language_switch, name="language"),
     # Logos are the only public uploads (tenants.models.logo_path), served here in development;
     # nothing else under MEDIA_URL is: evidence lives in private storage, read through the
     # audited download view.

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from tenants.views import language_switch
 from website import views
 
 app_name = "website"
@@ -12,5 +13,5 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("docs/", views.docs_index, name="docs"),
     path("docs/<slug:slug>/", views.document, name="document"),
-    path("language/", views.language, name="language"),
+    path("language/", language_switch, name="language"),
 ]

@@ -50,6 +50,7 @@ from portal.registry.selectors import audit_entries_about
 from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
+from tenants.page_cache import public_page
 
 View = Callable[..., HttpResponse]
 
@@ -103,6 +104,7 @@ def terms_outdated(request: ParticipantRequest) -> bool:
 
 
 @require_safe
+@public_page("PORTAL_LANDING_SECONDS")
 def landing(request: DepartmentRequest) -> HttpResponse:
     """The program's front page, in the department's branding and the visitor's language."""
     return render(

@@ -17,7 +17,7 @@ def platform_url(live_url: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _no_kept_pages():
-    from website.cache import pages_clear
+    from tenants.page_cache import pages_clear
 
     pages_clear()
 

@@ -1,4 +1,4 @@
-"""The platform site's kept pages start empty in every test (website.cache)."""
+"""The platform site's kept pages start empty in every test (tenants.page_cache)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.test import Client
-from website.cache import pages_clear
+from tenants.page_cache import pages_clear
 
 
 @pytest.fixture(autouse=True)
