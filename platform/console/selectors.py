@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django_tenants.utils import tenant_context
 
@@ -59,6 +60,45 @@ def department_facts(department: Department) -> DepartmentFacts:
         subscriptions_live=live,
         license=license_.first(),
     )
+
+
+@dataclass(frozen=True)
+class DepartmentCounts:
+    sites: int
+    devices: int
+
+
+def department_counts(departments: list[Department]) -> dict[int, DepartmentCounts]:
+    """Sites and paired devices (not revoked) of many departments at once, keyed by the
+    department's id: one statement over their schemas (a UNION ALL of one row per schema), so
+    the department list costs two queries for 1,000 cities, not 1,000. Departments without a
+    schema yet (being provisioned) count zero. Counted as department_facts counts them."""
+    counts = {department.pk: DepartmentCounts(sites=0, devices=0) for department in departments}
+    candidates = [d for d in departments if d.status != Department.Status.PROVISIONING]
+    if not candidates:
+        return counts
+    with connection.cursor() as cursor:
+        # A schema dropped or not made yet would fail the whole statement: only existing ones.
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+            [[department.schema_name for department in candidates]],
+        )
+        existing = {row[0] for row in cursor.fetchall()}
+        schemas = [d for d in candidates if d.schema_name in existing]
+        if not schemas:
+            return counts
+        quote = connection.ops.quote_name
+        site_table, device_table = quote(Site._meta.db_table), quote(Device._meta.db_table)
+        statement = " UNION ALL ".join(
+            f"SELECT %s, (SELECT count(*) FROM {quote(d.schema_name)}.{site_table}),"
+            f" (SELECT count(*) FROM {quote(d.schema_name)}.{device_table}"
+            " WHERE revoked_at IS NULL)"
+            for d in schemas
+        )
+        cursor.execute(statement, [d.pk for d in schemas])
+        for department_id, sites, devices in cursor.fetchall():
+            counts[department_id] = DepartmentCounts(sites=sites, devices=devices)
+    return counts
 
 
 def department_audit_entries(department: Department, limit: int = 20) -> list[PlatformAuditEntry]:
