@@ -133,9 +133,7 @@ def test_a_department_without_a_schema_counts_zero():
 
 
 def test_a_suspended_department_says_so(platform_client, vendor, sign_in):
-    Department.objects.filter(schema_name="carrollton").update(
-        status=Department.Status.SUSPENDED
-    )
+    Department.objects.filter(schema_name="carrollton").update(status=Department.Status.SUSPENDED)
     assert sign_in(platform_client, vendor).status_code == 302
     page = platform_client.get("/console/").content.decode()
     assert cell(listed_row(page, "Carrollton Police Department"), "Status") == "Suspended"
