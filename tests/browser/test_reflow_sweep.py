@@ -175,7 +175,9 @@ def _staff_with_an_incident() -> dict[str, object]:
             user = users.create_user(username=STAFF_EMAIL, email=STAFF_EMAIL, password=PASSWORD)
             EmailAddress.objects.create(user=user, email=STAFF_EMAIL, verified=True, primary=True)
             TOTP.activate(user, TOTP_SECRET)
-        staff, _ = StaffMember.objects.get_or_create(user=user, defaults={"role": StaffMember.Role.ADMINISTRATOR})
+        staff, _ = StaffMember.objects.get_or_create(
+            user=user, defaults={"role": StaffMember.Role.ADMINISTRATOR}
+        )
         now = timezone.now().replace(second=0, microsecond=0)
         incident = incident_open(
             actor=Actor.of_staff(staff, "127.0.0.1"),
