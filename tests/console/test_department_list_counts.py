@@ -137,3 +137,20 @@ def test_a_suspended_department_says_so(platform_client, vendor, sign_in):
     assert sign_in(platform_client, vendor).status_code == 302
     page = platform_client.get("/console/").content.decode()
     assert cell(listed_row(page, "Carrollton Police Department"), "Status") == "Suspended"
+
+
+def test_many_departments_are_counted_in_batches(monkeypatch):
+    import console.selectors
+
+    real = list(Department.objects.cities())
+    monkeypatch.setattr(console.selectors, "COUNTS_BATCH", 2)
+    # Five departments over the real schemas (ids made up): three statements of two or one.
+    many = [
+        Department(pk=10**9 + n, schema_name=real[n % len(real)].schema_name, status="active")
+        for n in range(5)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        counts = department_counts(many)
+    assert len(queries.captured_queries) == 1 + 3
+    for n, department in enumerate(many):
+        assert counts[department.pk].sites == department_facts(real[n % len(real)]).sites
