@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -43,7 +44,9 @@ class Page:
     template's name (a failure there is an expected failure until their work is merged)."""
 
     label: str
-    audience: str  # resident, visitor (signed out, the resident city), staff, vendor
+    # resident; visitor (signed out, the resident city); staff; staff-pending (password given,
+    # one-time code not yet); vendor; platform-visitor (signed out, the platform's host)
+    audience: str
     url_name: str = ""
     path: str = ""
     needs: tuple[str, ...] = ()
@@ -70,7 +73,13 @@ PAGES: list[Page] = [
     Page("email addresses", "resident", "account_email"),
     Page("password change", "resident", "account_change_password"),
     Page("two-factor settings", "resident", "mfa_index"),
+    Page("authenticator setup", "resident", "mfa_activate_totp"),
+    Page("sign out", "resident", "account_logout"),
+    Page("verification sent", "visitor", "account_email_verification_sent"),
+    Page("password reset link expired", "visitor", path="/accounts/password/reset/key/0-bad/"),
     Page("two-factor code", "staff-pending", "mfa_authenticate", languages=("en",)),
+    Page("staff two-factor settings", "staff", "mfa_index", languages=("en",)),
+    Page("staff recovery codes", "staff", "mfa_view_recovery_codes", languages=("en",)),
     Page("403", "resident", "department:home", expect_status=403),
     Page("404", "visitor", path="/no-such-page/", expect_status=404),
     Page("500", "visitor", path="/__server-error__/", expect_status=500),
@@ -109,7 +118,15 @@ PAGES: list[Page] = [
     # The vendor's console (English only).
     Page("departments", "vendor", "console:departments", languages=("en",)),
     Page("a department", "vendor", "console:department", needs=("department",), languages=("en",)),
+    Page(
+        "a department's edit",
+        "vendor",
+        "console:department_edit",
+        needs=("department",),
+        languages=("en",),
+    ),
     Page("program requests", "vendor", "console:program_requests", languages=("en",)),
+    Page("vendor sign in", "platform-visitor", "account_login", languages=("en",)),
 ]
 
 
@@ -175,6 +192,7 @@ def _staff_with_an_incident() -> dict[str, object]:
             user = users.create_user(username=STAFF_EMAIL, email=STAFF_EMAIL, password=PASSWORD)
             EmailAddress.objects.create(user=user, email=STAFF_EMAIL, verified=True, primary=True)
             TOTP.activate(user, TOTP_SECRET)
+            RecoveryCodes.activate(user)  # so that the recovery codes page has some to show
         staff, _ = StaffMember.objects.get_or_create(
             user=user, defaults={"role": StaffMember.Role.ADMINISTRATOR}
         )
@@ -292,7 +310,7 @@ def tabs(browser, live_url, world, django_db_blocker) -> Iterator[Callable[[str,
 
 
 def base_url(live_url: str, audience: str) -> str:
-    if audience == "vendor":
+    if audience in ("vendor", "platform-visitor"):
         return live_url.replace("{city}.", "")
     city = STAFF_CITY if audience in ("staff", "staff-pending") else RESIDENT_CITY
     return live_url.format(city=city)
@@ -309,7 +327,7 @@ def _password_sign_in(page, base: str, email: str) -> None:
 def page_path(case: Page, world: World) -> str:
     if case.path:
         return case.path
-    urlconf = PUBLIC_URLS if case.audience == "vendor" else TENANT_URLS
+    urlconf = PUBLIC_URLS if case.audience in ("vendor", "platform-visitor") else TENANT_URLS
     return reverse(case.url_name, urlconf=urlconf, args=[world.ids[need] for need in case.needs])
 
 
@@ -362,7 +380,7 @@ def test_the_page_reflows_at_320_px_and_axe_finds_nothing(
     tabs, live_url, world, database, case: Page, language: str
 ):
     page = tabs(case.audience, language)
-    if case.audience == "visitor":
+    if case.audience in ("visitor", "platform-visitor"):
         # A signed-out visitor: a fresh tab of its own language, without a session.
         page.context.clear_cookies()
         base = base_url(live_url, case.audience)
