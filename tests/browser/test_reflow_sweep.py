@@ -401,3 +401,47 @@ def test_the_page_reflows_at_320_px_and_axe_finds_nothing(
     if problems and case.owner:
         pytest.xfail(f"owned by another helper ({case.owner}): " + " | ".join(problems))
     assert not problems, f"{case.label} ({language}) at {url}\n" + "\n".join(problems)
+
+
+# Each audience's main journey, also at a desk and on a phone (the sizes of the README's
+# screenshots, infra/screenshots.py --docs).
+MAIN = (
+    "landing",
+    "register",
+    "my cameras",
+    "department home",
+    "an incident",
+    "map",
+    "departments",
+    "a department",
+)
+SIZES = {"desk": (1366, 900), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize(
+    ("case", "size"),
+    [
+        pytest.param(case, size, id=f"{case.label}-{size}")
+        for case in PAGES
+        if case.label in MAIN
+        for size in SIZES
+    ],
+)
+def test_the_main_pages_fit_a_desk_and_a_phone(tabs, live_url, world, database, case, size):
+    page = tabs(case.audience, "en")
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        response = page.goto(base_url(live_url, case.audience) + page_path(case, world))
+        page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == case.expect_status
+        reflow = page.evaluate(REFLOW)
+    finally:
+        page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    problem = (
+        f"scrolls sideways: {reflow['scroll']} px wide at {reflow['width']} "
+        f"(widest: {', '.join(reflow['wide'])})"
+    )
+    if reflow["scroll"] > reflow["width"] and case.owner:
+        pytest.xfail(f"owned by another helper ({case.owner}): {problem}")
+    assert reflow["scroll"] <= reflow["width"], f"{case.label} at {size}: {problem}"
