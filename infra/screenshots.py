@@ -1,7 +1,13 @@
-"""The platform site's screenshots of the product, taken from a running `make demo`.
+"""Screenshots of the product, taken from a running `make demo` (this script starts no server).
 
-    make demo PORT=8000                       # in another terminal; wait for its credentials
-    .venv/bin/python infra/screenshots.py     # --base-port 8000 --out platform/website/...
+    make demo PORT=8000                           # in another terminal; wait for its credentials
+    .venv/bin/python infra/screenshots.py         # --base-port 8000 --out platform/website/...
+    .venv/bin/python infra/screenshots.py --docs  # the README's pictures, under docs/screenshots/
+
+With --docs it shoots the main pages of each audience (resident: landing, registration, my
+cameras; department: home, an incident with its canvass, the map; vendor: the department list
+and a department) at 1366x900 and at 390x844 (a phone), as JPEG (quality 70 or lower, under
+DOCS_MAX_BYTES each) under docs/screenshots/, which README.md's "What it looks like" links.
 
 Chromium (Debian's, /usr/bin/chromium) through Playwright at 1280x800 signs in as the demo's
 Concord resident and staff and saves four pages as WebP under
@@ -20,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import ViewportSize
+from playwright.sync_api import Browser, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "platform" / "website" / "static" / "website" / "screenshots"
@@ -31,8 +37,15 @@ RESIDENT = ("sam@residents.example.org", "demo-concord-resident")
 RESIDENT_ADDRESS = "402 Main St"
 INVESTIGATOR = ("investigator@concord.example.org", "demo-concord-staff")
 ADMINISTRATOR = ("admin@concord.example.org", "demo-concord-admin")
+VENDOR = ("vendor@canvass.example.org", "demo-vendor-staff")
 TOTP_SECRET = "CANVASSDEMOCANVASSDEMO234567ABCD"
 MAX_BYTES = 150 * 1024
+DOCS_OUT = ROOT / "docs" / "screenshots"
+DOCS_SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+DOCS_MAX_BYTES = 300 * 1024
 
 
 def totp_now() -> str:
@@ -59,6 +72,18 @@ def save_webp(png: bytes, path: Path) -> None:
     print(f"{path.relative_to(ROOT)}: {buffer.tell() // 1024} KiB (quality {quality})")
 
 
+def save_jpeg(png: bytes, path: Path) -> None:
+    """JPEG under DOCS_MAX_BYTES: quality 70, lower only if it does not fit."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    for quality in (70, 60, 50, 40):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True)
+        if buffer.tell() <= DOCS_MAX_BYTES:
+            break
+    path.write_bytes(buffer.getvalue())
+    print(f"{path.relative_to(ROOT)}: {buffer.tell() // 1024} KiB (quality {quality})")
+
+
 def main() -> None:
     import django
     from playwright.sync_api import Page, sync_playwright
@@ -66,15 +91,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-port", type=int, default=8000)
     parser.add_argument("--city", default="concord")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--docs", action="store_true", help="each audience's main pages at two sizes, for README"
+    )
     arguments = parser.parse_args()
     django.setup()  # for allauth's one-time code
     base = f"http://{arguments.city}.localhost:{arguments.base_port}"
+    platform_base = f"http://localhost:{arguments.base_port}"
+    arguments.out = arguments.out or (DOCS_OUT if arguments.docs else OUT)
     arguments.out.mkdir(parents=True, exist_ok=True)
     tile = plain_tile()
 
-    def sign_in(page: Page, email: str, password: str, staff: bool) -> None:
-        page.goto(base + "/accounts/login/")
+    def sign_in(
+        page: Page, email: str, password: str, staff: bool, host: str | None = None
+    ) -> None:
+        page.goto((host or base) + "/accounts/login/")
         page.fill("input[name=login]", email)
         page.fill("input[name=password]", password)
         page.locator("main form button[type=submit]").click()
@@ -108,6 +140,62 @@ def main() -> None:
         page.wait_for_load_state("networkidle")
         save_webp(page.screenshot(), arguments.out / f"{name}.webp")
 
+    def docs_shots(browser: Browser, tile: bytes) -> None:
+        """Each audience's main pages at each of DOCS_SIZES: one signed-in tab per audience and
+        size (the staff and vendor one-time codes: a new 30-second window for each use)."""
+        used: set[tuple[str, int]] = set()
+
+        def fresh_code_window(email: str) -> None:
+            # allauth accepts a one-time code once per account: wait for the next window.
+            while (email, int(time.time()) // 30) in used:
+                time.sleep(31 - time.time() % 30)
+            used.add((email, int(time.time()) // 30))
+
+        for size_name, size in DOCS_SIZES.items():
+
+            def tab(size: ViewportSize = size) -> Page:
+                ctx = browser.new_context(viewport=size, locale="en-US")
+                ctx.route(
+                    re.compile(r"https://tile\.openstreetmap\.org/.*"),
+                    lambda route: route.fulfill(body=tile, content_type="image/png"),
+                )
+                return ctx.new_page()
+
+            def docs_shot(page: Page, url: str, name: str, size_name: str = size_name) -> None:
+                page.goto(url)
+                page.wait_for_load_state("networkidle")
+                save_jpeg(page.screenshot(), arguments.out / f"{name}-{size_name}.jpg")
+
+            resident = tab()
+            docs_shot(resident, base + "/", "resident-landing")
+            sign_in(resident, *RESIDENT, staff=False)
+            docs_shot(resident, base + "/register/", "resident-register")
+            docs_shot(resident, base + "/my/", "resident-my-cameras")
+
+            staff = tab()
+            fresh_code_window(INVESTIGATOR[0])
+            sign_in(staff, *INVESTIGATOR, staff=True)
+            docs_shot(staff, base + "/department/", "department-home")
+            staff.goto(base + "/department/incidents/")
+            links = staff.locator("main a[href*='/department/incidents/']")
+            if links.count() == 0:
+                open_incident(staff)
+                incident = staff.url
+            else:
+                incident = base + (links.first.get_attribute("href") or "")
+            docs_shot(staff, incident, "department-incident")
+            docs_shot(staff, base + "/department/map/", "department-map")
+
+            vendor = tab()
+            fresh_code_window(VENDOR[0])
+            sign_in(vendor, *VENDOR, staff=True, host=platform_base)
+            docs_shot(vendor, platform_base + "/console/", "vendor-departments")
+            department = vendor.locator("main table a[href*='/console/departments/']").first
+            href = department.get_attribute("href") or ""
+            docs_shot(vendor, platform_base + href, "vendor-department")
+            for page in (resident, staff, vendor):
+                page.context.close()
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -122,6 +210,11 @@ def main() -> None:
                 lambda route: route.fulfill(body=tile, content_type="image/png"),
             )
             return ctx.new_page()
+
+        if arguments.docs:
+            docs_shots(browser, tile)
+            browser.close()
+            return
 
         investigator = context()
         sign_in(investigator, *INVESTIGATOR, staff=True)

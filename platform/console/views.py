@@ -18,6 +18,7 @@ from console.access import vendor_can
 from console.audit import platform_audit_record
 from console.forms import DepartmentForm
 from console.models import PlatformAuditEntry
+from console.selectors import department_counts
 from tenants.models import Department
 from tenants.services import department_provision
 from tenants.storage import STORAGE_RETRY_AFTER, StorageUnavailable
@@ -62,13 +63,15 @@ def vendor_capability_required(capability: str) -> Callable[[View], View]:
 @require_safe
 @vendor_staff_required
 def departments(request: HttpRequest) -> HttpResponse:
-    rows = (
+    rows = list(
         Department.objects.cities()
         .select_related("branding", "program")
         .prefetch_related("domains")
         .order_by("name")
     )
-    return render(request, "console/departments.html", {"departments": rows})
+    counts = department_counts(rows)
+    listed = [(department, counts[department.pk]) for department in rows]
+    return render(request, "console/departments.html", {"departments": listed})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
