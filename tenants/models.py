@@ -430,6 +430,21 @@ class Program(models.Model):
         help_text=_("Answers to the program's emails go here, e.g. cameras@concordpd.gov."),
     )
 
+    # Where addresses are looked up (portal.registry.geocoding): the deployment says where each
+    # service is; a department without one places everything with the map pin.
+    geocoder = models.CharField(
+        _("address search"),
+        max_length=16,
+        choices=[
+            ("none", _("None: people place the pin on the map")),
+            ("nominatim", _("OpenStreetMap (Nominatim)")),
+            ("census", _("US Census Bureau")),
+            ("gazetteer", _("Local street list (demo)")),
+        ],
+        default="nominatim",
+        help_text=_("Which service finds places by address for residents and staff."),
+    )
+
     objects = HostsQuerySet["Program"].as_manager()
 
     def __str__(self) -> str:
