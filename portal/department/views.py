@@ -951,7 +951,10 @@ def map_site_summary(site: Site) -> str:
     """A site's popup line on the registry map: its kind, cameras and participation."""
     count = len(site.active_cameras)
     cameras = ngettext("%(count)s camera", "%(count)s cameras", count) % {"count": count}
-    return f"{site.get_kind_display()} · {cameras} · {site.get_participation_display()}"
+    participation = (
+        _("Integrated") if site.participation == Site.Participation.INTEGRATED else _("Registered")
+    )
+    return f"{site.get_kind_display()} · {cameras} · {participation}"
 
 
 @require_safe

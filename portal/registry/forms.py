@@ -154,6 +154,8 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.program = program
         self.locate_by_address = locate_by_address
+        # The address could not place the site: the page opens the coordinates for the pin.
+        self.coordinates_wanted = False
         if locate_by_address:
             for name in ("latitude", "longitude"):
                 self.fields[name].required = False
@@ -202,12 +204,14 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
         try:
             place = geocoding.geocode(self.program, address)
         except geocoding.GeocoderUnavailable:
+            self.coordinates_wanted = True
             self.add_error(
                 "address",
                 _("Address search is not available right now; place the pin on the map."),
             )
             return
         if place is None:
+            self.coordinates_wanted = True
             self.add_error(
                 "address",
                 _("We could not find this address; check it, or place the pin on the map."),
