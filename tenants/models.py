@@ -341,6 +341,16 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+# Program.geocoder's choices: the services that find places by address
+# (portal.registry.geocoding).
+GEOCODER_CHOICES = [
+    ("none", _("None: people place the pin on the map")),
+    ("nominatim", _("OpenStreetMap (Nominatim)")),
+    ("census", _("US Census Bureau")),
+    ("gazetteer", _("Local street list (demo)")),
+]
+
+
 class Program(models.Model):
     """A department's program settings: where it serves and what it aims for."""
 
@@ -435,12 +445,7 @@ class Program(models.Model):
     geocoder = models.CharField(
         _("address search"),
         max_length=16,
-        choices=[
-            ("none", _("None: people place the pin on the map")),
-            ("nominatim", _("OpenStreetMap (Nominatim)")),
-            ("census", _("US Census Bureau")),
-            ("gazetteer", _("Local street list (demo)")),
-        ],
+        choices=GEOCODER_CHOICES,
         default="nominatim",
         help_text=_("Which service finds places by address for residents and staff."),
     )

@@ -17,7 +17,7 @@ from portal.registry import geocoding
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import ASSIGNABLE_ROLES, AuditEntry, Site
-from tenants.models import LANGUAGE_CHOICES, Department, Program
+from tenants.models import GEOCODER_CHOICES, LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -518,7 +518,7 @@ class GeocoderChoiceForm(FocusFirstErrorMixin, forms.Form):
 
     geocoder = forms.ChoiceField(
         label=_("Address search"),
-        choices=Program._meta.get_field("geocoder").choices,
+        choices=GEOCODER_CHOICES,
         widget=forms.RadioSelect,
         help_text=_(
             "Residents and staff type an address and choose from its suggestions; the map "
