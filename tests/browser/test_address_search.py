@@ -10,14 +10,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from portal.registry.models import Site
 from portal.registry.services import participant_create
 from tenants.models import Program
+from tests.browser.test_accessibility import audit  # noqa: F401
 
 EMAIL = "gabriel@browser.example.org"
 PASSWORD = "a-resident-passphrase-long"
@@ -157,3 +158,27 @@ def test_the_directory_map_without_tiles_says_so(page, live_url):
     assert "could not be loaded" in status.text_content()
     # The list below the map is still there.
     assert page.locator(".directory-card").count() == 3
+
+
+def test_the_suggestions_and_the_map_message_are_accessible(audit, live_url, street_list):  # noqa: F811
+    with schema_context("concord"):
+        user = get_user_model().objects.create_user(username=EMAIL, email=EMAIL, password=PASSWORD)
+        EmailAddress.objects.create(user=user, email=EMAIL, primary=True, verified=True)
+        participant_create(user=user)
+    page = audit.page
+    page.route(re.compile(r"tile\.openstreetmap\.org|\.png$"), lambda route: route.abort())
+    concord = live_url.format(city="concord")
+    page.goto(concord + "/accounts/login/")
+    page.fill("input[name=login]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(concord + "/**")
+    page.goto(concord + "/register/")
+    page.locator("#id_address").press_sequentially("Union St", delay=40)
+    page.get_by_role("option").first.wait_for()
+    page.locator("#id_address").press("ArrowDown")
+    page.locator(".map-status").wait_for()
+    audit()
+    # The coordinates, opened, too.
+    page.locator("details.coordinates summary").click()
+    audit()
