@@ -61,10 +61,19 @@ def test_an_address_found_on_the_map_opens_an_incident_there(investigator, live_
     status.wait_for()
     assert "could not be loaded" in status.text_content()
 
+    # A click on the map offers an incident at that point (with the address found there, or
+    # without one when no street is near).
+    page.locator("#registry-map").click()
+    clicked = page.locator(".leaflet-popup-content")
+    clicked.get_by_role("link", name="Open an incident here").wait_for()
+    assert "Coordinates: 34.7" in clicked.text_content()
+    assert "Looking up the address" not in clicked.text_content()
+    assert "Main St, Little Rock, AR 72201" in clicked.text_content()
+
     search = page.get_by_role("combobox", name="Find an address on the map")
     search.press_sequentially("300 Main", delay=40)
     page.get_by_role("option", name=FOUND).click()
-    popup = page.locator(".leaflet-popup-content")
+    popup = page.locator(".leaflet-popup-content", has_text=FOUND)
     popup.wait_for()
     assert FOUND in popup.text_content()
     popup.get_by_role("link", name="Open an incident here").click()

@@ -165,6 +165,7 @@
     document.addEventListener("canvass:place-chosen", function (event) {
       if (event.target.id !== "map-search-input") return;
       const point = L.latLng(event.detail.latitude, event.detail.longitude);
+      map.closePopup();
       map.setView(point, Math.max(map.getZoom(), 17));
       L.popup().setLatLng(point).setContent(placePopup(element, point, event.detail.label)).openOn(map);
     });
