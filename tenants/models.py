@@ -341,6 +341,16 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+# Program.geocoder's choices: the services that find places by address
+# (portal.registry.geocoding).
+GEOCODER_CHOICES = [
+    ("none", _("None: people place the pin on the map")),
+    ("nominatim", _("OpenStreetMap (Nominatim)")),
+    ("census", _("US Census Bureau")),
+    ("gazetteer", _("Local street list (demo)")),
+]
+
+
 class Program(models.Model):
     """A department's program settings: where it serves and what it aims for."""
 
@@ -428,6 +438,16 @@ class Program(models.Model):
         max_length=254,
         blank=True,
         help_text=_("Answers to the program's emails go here, e.g. cameras@concordpd.gov."),
+    )
+
+    # Where addresses are looked up (portal.registry.geocoding): the deployment says where each
+    # service is; a department without one places everything with the map pin.
+    geocoder = models.CharField(
+        _("address search"),
+        max_length=16,
+        choices=GEOCODER_CHOICES,
+        default="nominatim",
+        help_text=_("Which service finds places by address for residents and staff."),
     )
 
     objects = HostsQuerySet["Program"].as_manager()

@@ -761,3 +761,18 @@ if envstr("STORAGE_BACKEND") == "s3":
 # second through a version stamp in the shared cache (Redis); without Redis, or for changes
 # made by queryset updates, a process may serve what it kept for up to this long. 0: no cache.
 TENANT_HOST_CACHE_SECONDS = float(envstr("TENANT_HOST_CACHE_SECONDS", "5"))
+# --- Address search (issue 12, item 1: find a place by address) ---
+# Each department chooses its provider (Program.geocoder: none, nominatim, census, gazetteer);
+# the deployment says where each one is. GEOCODER_URL (above) is the Nominatim-compatible
+# service; unset, "nominatim" departments have no address search. The Census Bureau's geocoder
+# is public and needs no key; set GEOCODER_CENSUS_URL empty to turn it off. The gazetteer is a
+# directory of local street lists (one JSON file per city), the offline demo's provider.
+GEOCODER_CENSUS_URL = envstr("GEOCODER_CENSUS_URL", "https://geocoding.geo.census.gov/geocoder")
+GEOCODER_CENSUS_BENCHMARK = envstr("GEOCODER_CENSUS_BENCHMARK", "Public_AR_Current")
+GEOCODER_GAZETTEER_DIR = envstr(
+    "GEOCODER_GAZETTEER_DIR", str(BASE_DIR / "portal" / "registry" / "gazetteer")
+)
+# Answers (found or not) are kept this long, so that typing does not repeat a question.
+GEOCODER_CACHE_SECONDS = envint("GEOCODER_CACHE_SECONDS", 600)
+# Address searches one person may make per minute (autocomplete asks once per pause in typing).
+GEOCODER_REQUESTS_PER_MINUTE = envint("GEOCODER_REQUESTS_PER_MINUTE", 60)

@@ -7,15 +7,17 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import CanvassEntry, Incident
+from portal.registry import geocoding
 from portal.registry.audit import note_names_owner
 from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import ASSIGNABLE_ROLES, AuditEntry, Site
-from tenants.models import LANGUAGE_CHOICES, Department, Program
+from tenants.models import GEOCODER_CHOICES, LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -43,7 +45,10 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         min_value=-90,
         max_value=90,
         required=False,
-        help_text=_("Click the map, type the coordinates, or leave empty to look up the place."),
+        help_text=_(
+            "Click the map, choose a suggested address, or leave the coordinates empty to "
+            "look up the address."
+        ),
     )
     longitude = forms.FloatField(
         label=_("Longitude"), min_value=-180, max_value=180, required=False
@@ -96,6 +101,19 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         }
         self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
         self.fields["radius_m"].widget.attrs["max"] = program.search_radius_max_m
+        # The address suggests places as it is typed (department/address_search.js), and is
+        # looked up on saving when the coordinates are left empty; without a geocoder, the
+        # map or the coordinates give the place.
+        if geocoding.enabled(program):
+            self.fields["address"].widget.attrs.update(
+                {
+                    "data-address-search": reverse("department:geocode"),
+                    "data-address-reverse": reverse("department:geocode_reverse"),
+                    "autocomplete": "off",
+                }
+            )
+        else:
+            self.fields["latitude"].help_text = _("Click the map, or type the coordinates.")
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -141,27 +159,23 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         self.add_error("radius_m", message)
 
     def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
-        """The incident's place looked up from its address, when a geocoder is configured."""
-        from portal.registry import geocoding
-
-        if not geocoding.enabled():
+        """The incident's place looked up from its address with the department's geocoder
+        (Program.geocoder), when it has one; otherwise the map or the coordinates give it."""
+        if not geocoding.enabled(self.program):
             self.add_error("latitude", _("Click the map or type the coordinates of the place."))
             return None, None
         if not address.strip():
             self.add_error("address", _("Give the address, or click the map."))
             return None, None
         try:
-            found = geocoding.geocode(
-                address, near=(self.program.center_latitude, self.program.center_longitude)
-            )
+            place = geocoding.geocode(self.program, address)
         except geocoding.GeocoderUnavailable:
-            found = None
             self.add_error("latitude", _("Address search is unavailable; click the map instead."))
             return None, None
-        if found is None:
+        if place is None:
             self.add_error("address", _("No place found for this address; click the map."))
             return None, None
-        return found
+        return place.latitude, place.longitude
 
 
 class CanvassEntryForm(forms.Form):
@@ -497,3 +511,17 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         if data["listed"] is not None:
             changes["listed"] = data["listed"]
         return changes
+
+
+class GeocoderChoiceForm(FocusFirstErrorMixin, forms.Form):
+    """Which service finds places by address for the department (Program.geocoder)."""
+
+    geocoder = forms.ChoiceField(
+        label=_("Address search"),
+        choices=GEOCODER_CHOICES,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Residents and staff type an address and choose from its suggestions; the map "
+            "pin and the coordinates always work too."
+        ),
+    )

@@ -725,3 +725,11 @@ def device_subscriptions_view(*, actor: Actor, department: Department) -> list[D
             reason=f"Device subscriptions of {len(rows)} sites with addresses",
         )
     return rows
+
+
+def geocoder_set(*, program: Program, choice: str) -> None:
+    """Which service finds places by address for the department (validated by
+    GeocoderChoiceForm); the next search uses it."""
+    program.geocoder = choice
+    program.full_clean(validate_unique=False, validate_constraints=False)
+    program.save(update_fields=["geocoder"])

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from portal.department import (
     billing_views,
+    geocoder_views,
     offer_views,
     portal_settings_views,
     setup_views,
@@ -41,6 +42,9 @@ urlpatterns = [
     path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
     path("settings/", views.department_settings, name="settings"),
     path("settings/portal/", portal_settings_views.portal_settings, name="portal_settings"),
+    path("settings/geocoder/", geocoder_views.geocoder_settings, name="geocoder_settings"),
+    path("geocode/", geocoder_views.geocode, name="geocode"),
+    path("geocode/reverse/", geocoder_views.geocode_reverse, name="geocode_reverse"),
     path("plans/", offer_views.plan_offers, name="plan_offers"),
     path("license/", offer_views.license_status, name="license"),
     path("audit/", views.audit, name="audit"),

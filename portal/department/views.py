@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.department import selectors, services, tasks
@@ -38,6 +39,7 @@ from portal.department.forms import (
     CanvassEntryForm,
     ClipForm,
     ClipLimitsForm,
+    GeocoderChoiceForm,
     IncidentForm,
     NotifyForm,
     OffenceTypesForm,
@@ -57,7 +59,7 @@ from portal.department.setup import setup_checklist_for
 from portal.guardrails import services as guardrail_services
 from portal.guardrails.rules import ApprovalNeeded, GuardrailRefused
 from portal.guardrails.selectors import approvals_waiting_for
-from portal.registry import registry_io
+from portal.registry import geocoding, registry_io
 from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner
 from portal.registry.csv_safe import SafeWriter
@@ -608,7 +610,15 @@ def department_settings(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "department/settings.html",
-        {"form": form, "limits": limits, "reply_to": reply_to, "program": program},
+        {
+            "form": form,
+            "limits": limits,
+            "reply_to": reply_to,
+            "program": program,
+            # The address search section (portal.department.geocoder_views).
+            "geocoder": GeocoderChoiceForm(initial={"geocoder": program.geocoder}),
+            "geocoder_works": geocoding.enabled(program),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -937,6 +947,16 @@ def _map_filters(request: StaffRequest) -> selectors.MapFilters:
     )
 
 
+def map_site_summary(site: Site) -> str:
+    """A site's popup line on the registry map: its kind, cameras and participation."""
+    count = len(site.active_cameras)
+    cameras = ngettext("%(count)s camera", "%(count)s cameras", count) % {"count": count}
+    participation = (
+        _("Integrated") if site.participation == Site.Participation.INTEGRATED else _("Registered")
+    )
+    return f"{site.get_kind_display()} · {cameras} · {participation}"
+
+
 @require_safe
 @staff_required()
 def registry_map(request: StaffRequest) -> HttpResponse:
@@ -952,6 +972,7 @@ def registry_map(request: StaffRequest) -> HttpResponse:
             "participations": Site.Participation.choices,
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "geocoder_enabled": geocoding.enabled(program),
         },
     )
 
@@ -1004,6 +1025,9 @@ def registry_map_data(request: StaffRequest) -> HttpResponse:
                         "participation": site.participation,
                         "kind": site.kind,
                         "directions": [c.direction for c in site.active_cameras],
+                        # The marker's popup (maps.js), in the reader's language.
+                        "address": site.address,
+                        "summary": map_site_summary(site),
                     }
                     for site in in_view
                 ]

@@ -19,6 +19,7 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.registry import geocoding
 from portal.registry.models import Camera, Site
 from tenants.models import Program
 
@@ -138,11 +139,29 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
             "yard_sign_address": _("Leave empty to use the site's address."),
         }
 
-    def __init__(self, *args: Any, program: Program, ask_terms: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        program: Program,
+        ask_terms: bool = True,
+        locate_by_address: bool = False,
+        **kwargs: Any,
+    ) -> None:
         """`ask_terms`: whether consent to the current terms is asked for (always when
-        registering; when editing, only if the terms changed since the site's consent)."""
+        registering; when editing, only if the terms changed since the site's consent).
+        `locate_by_address`: the coordinates may be left empty, and the address is then looked
+        up with the department's geocoder (the resident portal; an import gives coordinates)."""
         super().__init__(*args, **kwargs)
         self.program = program
+        self.locate_by_address = locate_by_address
+        # The address could not place the site: the page opens the coordinates for the pin.
+        self.coordinates_wanted = False
+        if locate_by_address:
+            for name in ("latitude", "longitude"):
+                self.fields[name].required = False
+            self.fields["latitude"].help_text = _(
+                "Optional: the pin on the map, or the address you typed, gives them."
+            )
         if not ask_terms:
             del self.fields["accept_terms"]
         # Radio buttons without the model fields' empty choice.
@@ -154,12 +173,51 @@ class SiteForm(FocusFirstErrorMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        if self.locate_by_address:
+            self._place_from_address()
         for name, message in site_problems(self.program, self.cleaned_data, self.errors):
             self.add_error(name, message)
         return self.cleaned_data
 
     def site_fields(self) -> dict[str, Any]:
         return site_fields_kept(self.cleaned_data, self.fields)
+
+    def _place_from_address(self) -> None:
+        """Coordinates left empty: the address's place, from the department's geocoder; when
+        it cannot be found, a message asks for the pin."""
+        data = self.cleaned_data
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if "latitude" in self.errors or "longitude" in self.errors:
+            return
+        if latitude is not None and longitude is not None:
+            return
+        if latitude is not None or longitude is not None:
+            missing = "longitude" if longitude is None else "latitude"
+            self.add_error(missing, _("Give both coordinates, or leave both empty."))
+            return
+        address = data.get("address")
+        if not address:
+            return  # the address's own "required" message says what to do
+        if not geocoding.enabled(self.program):
+            self.add_error("latitude", _("Place the pin on the map, or type the coordinates."))
+            return
+        try:
+            place = geocoding.geocode(self.program, address)
+        except geocoding.GeocoderUnavailable:
+            self.coordinates_wanted = True
+            self.add_error(
+                "address",
+                _("Address search is not available right now; place the pin on the map."),
+            )
+            return
+        if place is None:
+            self.coordinates_wanted = True
+            self.add_error(
+                "address",
+                _("We could not find this address; check it, or place the pin on the map."),
+            )
+            return
+        data["latitude"], data["longitude"] = place.latitude, place.longitude
 
 
 def site_problems(

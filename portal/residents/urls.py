@@ -36,4 +36,5 @@ urlpatterns = [
     path("my/leave/", views.leave, name="leave"),
     path("verify/<str:token>/", views.verify, name="verify"),
     path("geocode/", views.geocode, name="geocode"),
+    path("geocode/reverse/", views.geocode_reverse, name="geocode_reverse"),
 ]

@@ -120,7 +120,7 @@ def _map_context(request: DepartmentRequest) -> dict[str, object]:
         "program": program,
         "map_tiles": settings.MAP_TILE_URL,
         "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-        "geocoder_enabled": geocoding.enabled(),
+        "geocoder_enabled": geocoding.enabled(program),
     }
 
 
@@ -133,6 +133,7 @@ def site_new(request: ParticipantRequest) -> HttpResponse:
     form = SiteForm(
         data,
         program=program,
+        locate_by_address=True,
         initial={"contact_email": request.user.email, "kind": Site.Kind.HOME},
     )
     cameras = CameraFormSet(data, instance=Site(), prefix="cameras")
@@ -161,7 +162,9 @@ def site_edit(request: ParticipantRequest, site_id: int) -> HttpResponse:
     site = get_object_or_404(Site, pk=site_id, participant=request.participant)
     terms_changed = site.terms_version != program.terms_version
     data = request.POST if request.method == "POST" else None
-    form = SiteForm(data, instance=site, program=program, ask_terms=terms_changed)
+    form = SiteForm(
+        data, instance=site, program=program, ask_terms=terms_changed, locate_by_address=True
+    )
     cameras = CameraEditFormSet(data, instance=site, prefix="cameras")
     if data is not None and all([form.is_valid(), cameras.is_valid()]):
         services.site_update(
@@ -512,20 +515,28 @@ def leave(request: HttpRequest) -> HttpResponse:
 @require_safe
 @participant_required
 def geocode(request: ParticipantRequest) -> HttpResponse:
-    """Address to coordinates through the configured geocoder, for placing the map pin."""
-    if not geocoding.enabled():
-        raise Http404
-    query = request.GET.get("q", "").strip()[:200]
-    if not query:
-        return JsonResponse({"error": _("Type an address first.")}, status=400)
+    """Places matching a typed address, from the department's geocoder: the site form's
+    address suggestions and its map pin."""
     program = request.tenant.program
-    try:
-        found = geocoding.geocode(query, near=(program.center_latitude, program.center_longitude))
-    except geocoding.GeocoderUnavailable:
-        return JsonResponse(
-            {"error": _("Address search is not available right now; place the pin on the map.")},
-            status=503,
-        )
-    if found is None:
-        return JsonResponse({"error": _("No place found for that address.")}, status=404)
-    return JsonResponse({"latitude": found[0], "longitude": found[1]})
+    if not geocoding.enabled(program):
+        raise Http404
+    body, status = geocoding.search_answer(
+        program, request.GET.get("q", ""), who=f"participant:{request.participant.pk}"
+    )
+    return JsonResponse(body, status=status)
+
+
+@require_safe
+@participant_required
+def geocode_reverse(request: ParticipantRequest) -> HttpResponse:
+    """The address at a point clicked on the site form's map."""
+    program = request.tenant.program
+    if not geocoding.enabled(program):
+        raise Http404
+    body, status = geocoding.reverse_answer(
+        program,
+        request.GET.get("lat", ""),
+        request.GET.get("lon", ""),
+        who=f"participant:{request.participant.pk}",
+    )
+    return JsonResponse(body, status=status)

@@ -106,6 +106,10 @@ GUARDRAIL_ROUTES = {"guardrails", "approvals", "approval_decide", "approval_resu
 # The first-run checklist's answers (an import not needed, the list hidden) touch no owner's
 # data; the checklist row keeps who gave them and when (portal.department.setup).
 UNAUDITED_ACTIONS = {"canvass_entry", "import_cancel", "setup_checklist"}
+# The address search (portal.department.geocoder_views): places for a typed address and the
+# address at a clicked point, from the street data of a geocoder, never from the registry; and
+# the administrator's choice of geocoder. Tested in tests/geocoding/.
+GEOCODER_ROUTES = {"geocode", "geocode_reverse", "geocoder_settings"}
 # The resident portal: an owner sees and changes only their own registration, so its pages
 # record nothing by themselves. (What changes a site's integration, billing on Stripe's word or
 # an opt-out ending it, records INTEGRATION_START / INTEGRATION_END through the registry.)
@@ -128,6 +132,7 @@ RESIDENT_ROUTES = {
     "leave": "opting out deletes the owner's data (an integration ended is recorded)",
     "verify": "the owner's yearly confirmation link",
     "geocode": "an address typed by the owner",
+    "geocode_reverse": "a point the owner clicked, named from the geocoder's street data",
 }
 
 # Live view's device pages (the owner's own devices) and the device API (the device itself):
@@ -250,7 +255,12 @@ def route_names(patterns: list[URLPattern | URLResolver]) -> set[str | None]:
 def test_every_department_route_is_classified():
     names = route_names(department_urls.urlpatterns)
     assert names == (
-        set(AUDITED) | set(NOT_AUDITED) | UNAUDITED_ACTIONS | LIVE_VIEW_ROUTES | GUARDRAIL_ROUTES
+        set(AUDITED)
+        | set(NOT_AUDITED)
+        | UNAUDITED_ACTIONS
+        | LIVE_VIEW_ROUTES
+        | GUARDRAIL_ROUTES
+        | GEOCODER_ROUTES
     )
 
 

@@ -50,16 +50,18 @@ def geocoder(settings) -> Iterator[str]:
 
 def test_without_a_geocoder_the_pin_alone_is_offered(make_resident):
     alice = make_resident("concord")
-    assert 'id="geocode"' not in alice.client.get("/register/").content.decode()
+    assert "data-address-search" not in alice.client.get("/register/").content.decode()
     assert alice.client.get("/geocode/?q=77+Union+St+S").status_code == 404
 
 
 def test_an_address_is_found_near_the_city(make_resident, geocoder):
     alice = make_resident("concord")
-    assert 'id="geocode"' in alice.client.get("/register/").content.decode()
+    assert "data-address-search" in alice.client.get("/register/").content.decode()
     response = alice.client.get("/geocode/", {"q": "77 Union St S, Concord"})
     assert response.status_code == 200
-    assert response.json() == {"latitude": 35.4081, "longitude": -80.5806}
+    assert response.json() == {
+        "places": [{"label": "77", "latitude": 35.4081, "longitude": -80.5806}]
+    }
     viewbox = Nominatim.queries[0]["viewbox"][0].split(",")
     assert float(viewbox[0]) < -80.5795 < float(viewbox[2])
 

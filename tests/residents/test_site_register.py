@@ -122,7 +122,7 @@ def test_html_is_stored_as_text_and_shown_escaped(make_resident, site_data):
         ("latitude", "91", "Ensure this value is less than or equal to 90."),
         ("longitude", "-181", "Ensure this value is greater than or equal to -180."),
         ("latitude", "nan", "Enter a number."),
-        ("longitude", "", "This field is required."),
+        ("longitude", "", "Give both coordinates, or leave both empty."),
         ("address", "", "This field is required."),
         ("address", "x" * 201, "Ensure this value has at most 200 characters (it has 201)."),
         ("kind", "castle", "Select a valid choice. castle is not one of the available choices."),

@@ -477,6 +477,23 @@ FORMS = [
         examples=5,
     ),
     Form("portal:geocode", "resident", {"q": "77 Union St S"}, method="get", examples=5),
+    Form(
+        "portal:geocode_reverse",
+        "resident",
+        {"lat": "35.4080", "lon": "-80.5810"},
+        method="get",
+        examples=5,
+    ),
+    Form("department:geocode", "administrator", {"q": "150 Union St S"}, method="get", examples=5),
+    Form(
+        "department:geocode_reverse",
+        "administrator",
+        {"lat": "35.4080", "lon": "-80.5810"},
+        method="get",
+        examples=5,
+    ),
+    # The department's choice of geocoder (a section of the settings page).
+    Form("department:geocoder_settings", "administrator", {"geocoder": "gazetteer"}),
     Form("account_logout", "resident", {}, examples=5),
     Form("account_reauthenticate", "resident", {"password": "wrong"}, examples=5),
     # allauth 65.22: confirming who you are with a code emailed to you instead of the password.

@@ -1,6 +1,9 @@
 // Site form enhancements: the Leaflet map that places the pin (synced with the coordinate
 // fields, which stay usable by keyboard and screen reader), "add another camera", and the
-// optional address search. Without JavaScript the form works with typed coordinates.
+// address search: a suggestion chosen in the address field (address_search.js fires
+// canvass:place-chosen) places the pin, and a click on the map fills an empty address (or one
+// a previous click filled) with the address found there. Without JavaScript the form works
+// with the address alone (the server looks it up) or typed coordinates.
 "use strict";
 
 (function () {
@@ -47,6 +50,7 @@
     map.on("click", function (event) {
       write(event.latlng.lat, event.latlng.lng);
       place(event.latlng.lat, event.latlng.lng, false);
+      addressFromMap(event.latlng.lat, event.latlng.lng);
     });
     latInput.addEventListener("change", readInputs);
     lngInput.addEventListener("change", readInputs);
@@ -76,27 +80,42 @@
     });
   }
 
-  function setupGeocoder() {
-    const button = document.getElementById("geocode");
-    const status = document.getElementById("geocode-status");
+  // The address at a clicked point fills the address field, unless the owner typed or chose
+  // one: only an empty field, or one an earlier click filled, is overwritten.
+  function addressFromMap(lat, lng) {
+    const where = document.getElementById("site-where");
     const address = document.getElementById("id_address");
-    if (!button || !address) return;
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      status.textContent = "";
-      fetch(button.dataset.url + "?q=" + encodeURIComponent(address.value), { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) {
-          if (data.error) {
-            status.textContent = data.error;
-          } else if (window.canvassSiteMap) {
-            window.canvassSiteMap.place(data.latitude, data.longitude);
-          } else {
-            latInput.value = data.latitude.toFixed(6);
-            lngInput.value = data.longitude.toFixed(6);
-          }
-        })
-        .catch(function () { status.textContent = button.dataset.failed || ""; });
+    if (!where || !address || !where.dataset.reverseUrl) return;
+    if (address.value.trim() && address.dataset.filledFrom !== "map") return;
+    const status = where.querySelector(".address-search__status");
+    const query = "?lat=" + encodeURIComponent(lat.toFixed(6)) + "&lon=" + encodeURIComponent(lng.toFixed(6));
+    fetch(where.dataset.reverseUrl + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        if (address.value.trim() && address.dataset.filledFrom !== "map") return; // typed meanwhile
+        if (answer.place) {
+          address.value = answer.place.label;
+          address.dataset.filledFrom = "map";
+          if (status) status.textContent = (mapElement.dataset.addressFilled || "").replace("{label}", answer.place.label);
+        } else if (status && answer.error) {
+          status.textContent = answer.error;
+        }
+      })
+      .catch(function () { /* the pin is placed; the owner types the address */ });
+  }
+
+  function setupGeocoder() {
+    const address = document.getElementById("id_address");
+    if (!address) return;
+    address.addEventListener("input", function () { delete address.dataset.filledFrom; });
+    address.addEventListener("canvass:place-chosen", function (event) {
+      delete address.dataset.filledFrom;
+      if (window.canvassSiteMap) {
+        window.canvassSiteMap.place(event.detail.latitude, event.detail.longitude);
+      } else {
+        latInput.value = Number(event.detail.latitude).toFixed(6);
+        lngInput.value = Number(event.detail.longitude).toFixed(6);
+      }
     });
   }
 
