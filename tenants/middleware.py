@@ -130,6 +130,14 @@ def hosts_forget() -> None:
         _generation["value"] += 1
 
 
+def hosts_reset() -> None:
+    """Forget the departments and the last stamp seen (a test's start, with the shared cache
+    just emptied: no stamp is then no news)."""
+    hosts_forget()
+    _stamp["seen"] = None
+    _stamp["checked_at"] = float("-inf")
+
+
 def hosts_generation() -> int:
     """A number that changes whenever this process forgets its departments (a change to one
     here, or another process's new stamp, checked at most once a second)."""

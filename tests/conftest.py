@@ -88,10 +88,10 @@ def _fresh_state_for_each_test() -> Iterator[None]:
     department kept from another test (tenants.middleware.department_for_host)."""
     from django.core.cache import cache
 
-    from tenants.middleware import hosts_forget
+    from tenants.middleware import hosts_reset
 
     cache.clear()
-    hosts_forget()
+    hosts_reset()
     yield
     connection.set_schema_to_public()
 
