@@ -36,6 +36,7 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.test import Client
+
     from tenants.page_cache import pages_clear
 
     kept = Client(HTTP_HOST="localhost")

@@ -49,8 +49,8 @@ from portal.registry.models import Camera, Participant, Site
 from portal.registry.selectors import audit_entries_about
 from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest, client_ip
-from tenants.signing import LinkError
 from tenants.page_cache import public_page
+from tenants.signing import LinkError
 
 View = Callable[..., HttpResponse]
 

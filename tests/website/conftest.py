@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.test import Client
+
 from tenants.page_cache import pages_clear
 
 
