@@ -517,7 +517,7 @@ def notification_answer(
     "change my answer") it may change, recorded in the audit trail, until the department has
     downloaded a clip sent with it (AnswerFinal)."""
     recipient = (
-        NotificationRecipient.objects.select_for_update()
+        NotificationRecipient.objects.select_for_update(of=("self",))
         .select_related("notification__incident", "notification__site")
         .get(pk=recipient.pk)
     )

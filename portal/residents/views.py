@@ -34,8 +34,6 @@ from billing.gateway import (
 )
 from billing.models import DevicePlan
 from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
-from portal.access_notices.selectors import held_entries
-from portal.liveview.owner_selectors import LIVE_VIEW_ACTIONS, grants_of_participant
 from portal.registry import geocoding, services
 from portal.registry.audit import Actor
 from portal.registry.forms import (
@@ -46,7 +44,7 @@ from portal.registry.forms import (
     is_deleted,
 )
 from portal.registry.models import Camera, Participant, Site
-from portal.registry.selectors import audit_entries_about
+from portal.residents import self_service
 from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
@@ -390,16 +388,11 @@ def access(request: ParticipantRequest) -> HttpResponse:
     live view of their cameras (a view whose notice the department delays appears once the
     delay has passed, so its audit entries are not listed raw)."""
     participant = request.participant
-    # An access whose notice a delay holds back for an open investigation shows once told.
-    held = set(held_entries(participant).values_list("pk", flat=True))
-    entries = (
-        audit_entries_about(participant).exclude(action__in=LIVE_VIEW_ACTIONS).exclude(pk__in=held)
-    )
-    live_views = [
-        view
-        for view in grants_of_participant(participant, now=timezone.now())
-        if view.grant.audit_entry_id not in held
-    ]
+    # An access whose notice a delay holds back for an open investigation shows once told; the
+    # owner's data download lists the same (portal.residents.self_service).
+    now = timezone.now()
+    entries = self_service.owner_visible_entries(participant, now=now)
+    live_views = self_service.owner_visible_live_views(participant, now=now)
     return render(request, "portal/access.html", {"entries": entries, "live_views": live_views})
 
 
