@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -49,7 +50,8 @@ from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
 
-View = Callable[..., HttpResponse]
+# A resident page: a page, a redirect, or a streamed file (the owner's data download).
+View = Callable[..., HttpResponseBase]
 
 
 class ParticipantRequest(DepartmentRequest):
@@ -63,7 +65,7 @@ def participant_required(view: View) -> View:
     """Signed-in residents only; staff accounts of the department have no registry of their own."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         participant = getattr(request.user, "participant", None)
