@@ -147,3 +147,20 @@ def test_a_footage_request_reaches_an_owner_who_turned_area_notices_off(
             f"/department/incidents/{incident.pk}/sites/{site.pk}/request/", {"message": "Please."}
         )
     assert [message.to for message in mail.outbox] == [["alice@example.org"]]
+
+
+def test_the_chosen_language_is_the_one_the_departments_emails_speak(
+    area, django_capture_on_commit_callbacks
+):
+    alice, _bob, investigator, incident = area
+    alice.client.post("/my/account/", PREFERENCES | {"language": "es"})
+    with schema_context("concord"):
+        site = Participant.objects.get(user__email="alice@example.org").sites.get()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/sites/{site.pk}/request/", {"message": "Please."}
+        )
+    assert [message.subject for message in mail.outbox] == [
+        "Concord Police Department: solicitud de video, caso CPD-9"
+    ]
