@@ -94,6 +94,22 @@ class AccountAdapter(DefaultAccountAdapter):
         with contextlib.suppress(LimitsUnavailable):
             account_lock.success_record(user_email(user) or "", client_ip(request))
 
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Where a sign-in lands when no page asked for it (a `next` wins, allauth checks it
+        first): a department's staff on their console, a resident on "My cameras", anyone
+        else (vendor staff on the platform site) on LOGIN_REDIRECT_URL. Routes by name: the
+        portal's apps sit above this layer."""
+        tenant = getattr(request, "tenant", None)
+        user = request.user
+        if tenant is not None and not tenant.is_platform and user.is_authenticated:
+            # The department's StaffMember and Participant (portal.registry), by their
+            # reverse accessors.
+            if hasattr(user, "staff"):
+                return reverse("department:home")
+            if hasattr(user, "participant"):
+                return reverse("portal:manage")
+        return super().get_login_redirect_url(request)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Account emails greet and sign off with the program's name ("Hello from Concord
         Camera Registry!"), not with the host name allauth would take from the request."""

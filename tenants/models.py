@@ -300,6 +300,14 @@ class Branding(models.Model):
         default=list,
         help_text=_("The languages the portal offers; the first is the default."),
     )
+    # The resident portal's privacy page and contact page (portal.residents.account_views),
+    # per language like the welcome text; empty, the pages say what the system itself does.
+    privacy_en = models.TextField(_("privacy notice (English)"), max_length=20_000, blank=True)
+    privacy_es = models.TextField(_("privacy notice (Spanish)"), max_length=20_000, blank=True)
+    contact_en = models.TextField(_("contact details (English)"), max_length=2000, blank=True)
+    contact_es = models.TextField(_("contact details (Spanish)"), max_length=2000, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("contact email"), max_length=254, blank=True)
 
     objects = HostsQuerySet["Branding"].as_manager()
 
@@ -314,6 +322,12 @@ class Branding(models.Model):
 
     def welcome_text(self, language: str) -> str:
         return (self.welcome_es if language == "es" else self.welcome_en) or self.welcome_en
+
+    def privacy_text(self, language: str) -> str:
+        return (self.privacy_es if language == "es" else self.privacy_en) or self.privacy_en
+
+    def contact_text(self, language: str) -> str:
+        return (self.contact_es if language == "es" else self.contact_en) or self.contact_en
 
     @property
     def default_language(self) -> str:

@@ -492,12 +492,68 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         ),
     )
 
+    # Residents' privacy and contact pages (portal.residents.account_views): empty, the pages
+    # say what the system itself does and how it is reached.
+    privacy_en = forms.CharField(
+        label=_("Privacy notice (English)"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_(
+            "Shown on your portal's privacy page above the program terms. Left empty, the page "
+            "explains what the registry keeps, who sees it and how residents leave."
+        ),
+    )
+    privacy_es = forms.CharField(
+        label=_("Privacy notice (Spanish)"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Left empty, Spanish readers see the English notice."),
+    )
+    contact_en = forms.CharField(
+        label=_("Contact page text (English)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("For example your unit's address and office hours."),
+    )
+    contact_es = forms.CharField(
+        label=_("Contact page text (Spanish)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Left empty, Spanish readers see the English text."),
+    )
+    contact_phone = forms.CharField(
+        label=_("Contact phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    contact_email = forms.EmailField(
+        label=_("Contact email"),
+        max_length=254,
+        required=False,
+        help_text=_("Left empty, the contact page shows your reply-to address, if you set one."),
+    )
+
     BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
+    PAGE_FIELDS = (
+        "privacy_en",
+        "privacy_es",
+        "contact_en",
+        "contact_es",
+        "contact_phone",
+        "contact_email",
+    )
 
     @classmethod
     def initial_for(cls, department: Department) -> dict[str, Any]:
         branding = department.branding
-        initial: dict[str, Any] = {name: getattr(branding, name) for name in cls.BRANDING_FIELDS}
+        initial: dict[str, Any] = {
+            name: getattr(branding, name) for name in (*cls.BRANDING_FIELDS, *cls.PAGE_FIELDS)
+        }
         return initial | {
             "languages": branding.languages,
             "terms_text": department.program.terms_text,
@@ -508,6 +564,8 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         """The branding's cleaned values and, when the form sent it, the directory listing."""
         data = self.cleaned_data
         changes = {name: data[name] for name in self.BRANDING_FIELDS}
+        # The page texts, when the form sent them (an older page without them changes nothing).
+        changes |= {name: data[name] for name in self.PAGE_FIELDS if name in self.data}
         if data["listed"] is not None:
             changes["listed"] = data["listed"]
         return changes

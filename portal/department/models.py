@@ -198,6 +198,9 @@ class FootageClip(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     uploaded_from = models.GenericIPAddressField(null=True, blank=True)
+    # The first time staff downloaded the clip (services.clip_open): from then on the owner's
+    # answer to the request is final (services.notification_answer).
+    first_downloaded_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.sha256[:12]})"

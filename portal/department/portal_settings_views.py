@@ -42,7 +42,11 @@ def portal_settings(request: StaffRequest) -> HttpResponse:
                 locked = Department.objects.select_for_update().get(pk=department.pk)
                 applied = department_settings_apply(
                     locked,
-                    fields=(*PortalSettingsForm.BRANDING_FIELDS, "listed"),
+                    fields=(
+                        *PortalSettingsForm.BRANDING_FIELDS,
+                        "listed",
+                        *PortalSettingsForm.PAGE_FIELDS,
+                    ),
                     changes=form.changes(),
                     languages=data["languages"],
                     terms_text=data["terms_text"],

@@ -488,13 +488,63 @@ class AlreadyAnswered(Exception):
     pass
 
 
+class AnswerFinal(Exception):
+    """The department has downloaded a clip sent with this answer: it can no longer change."""
+
+    @property
+    def message(self) -> str:
+        return _(
+            "The department has already downloaded the footage you sent for this request, so "
+            "your answer can no longer be changed. Call the department if something is wrong."
+        )
+
+
+def answer_is_final(recipient: NotificationRecipient) -> bool:
+    """THE rule of a changed answer: an owner may change their answer until the department
+    downloads a clip they sent with it (FootageClip.first_downloaded_at, set by clip_open)."""
+    return recipient.clips.filter(first_downloaded_at__isnull=False).exists()
+
+
 @transaction.atomic
-def notification_answer(*, recipient: NotificationRecipient, answer: str) -> None:
-    recipient = NotificationRecipient.objects.select_for_update().get(pk=recipient.pk)
-    if recipient.answer:
+def notification_answer(
+    *,
+    recipient: NotificationRecipient,
+    answer: str,
+    actor: Actor | None = None,
+) -> None:
+    """The owner's answer. Without an actor (the emailed link's first answer) an answer is
+    given once (AlreadyAnswered after that); with the owner as actor (signed in, or the link's
+    "change my answer") it may change, recorded in the audit trail, until the department has
+    downloaded a clip sent with it (AnswerFinal)."""
+    recipient = (
+        NotificationRecipient.objects.select_for_update(of=("self",))
+        .select_related("notification__incident", "notification__site")
+        .get(pk=recipient.pk)
+    )
+    if recipient.answer and actor is None:
         raise AlreadyAnswered
+    if recipient.answer == answer:
+        return
+    if recipient.answer and answer_is_final(recipient):
+        raise AnswerFinal
+    previous = recipient.answer
     recipient.answer, recipient.answered_at = answer, timezone.now()
     recipient.save(update_fields=["answer", "answered_at"])
+    if actor is not None and previous:
+        notification = recipient.notification
+        site = notification.site
+        own_site = (
+            site if site is not None and site.participant_id == recipient.participant_id else None
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.ANSWER_CHANGE,
+            reason=f"Answer to {notification.kind} {notification.pk} changed: "
+            f"{previous} to {answer}",
+            site=own_site,
+            participant=recipient.participant if own_site is None else None,
+            case=notification.incident,
+        )
 
 
 # What an owner's file is called on screen: enough to recognise it, no more.
@@ -639,9 +689,22 @@ def clip_open(*, actor: Actor, clip: FootageClip) -> PrivateFile:
         )
         raise
     try:
-        audit_record(
-            actor=actor, action=AuditEntry.Action.DOWNLOAD, reason=reason, case=clip.incident
-        )
+        with transaction.atomic():
+            # The owner's answer is final from the first download (answer_is_final): the
+            # answer's row is locked first, so that a change of answer and a download never
+            # pass each other.
+            if clip.recipient_id is not None:
+                list(
+                    NotificationRecipient.objects.select_for_update()
+                    .filter(pk=clip.recipient_id)
+                    .values_list("pk", flat=True)
+                )
+            audit_record(
+                actor=actor, action=AuditEntry.Action.DOWNLOAD, reason=reason, case=clip.incident
+            )
+            FootageClip.objects.filter(pk=clip.pk, first_downloaded_at__isnull=True).update(
+                first_downloaded_at=timezone.now()
+            )
     except BaseException:
         if handout.stream is not None:
             handout.stream.close()

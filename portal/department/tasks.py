@@ -16,7 +16,13 @@ from django.utils import timezone
 from portal.department.models import Notification, NotificationRecipient
 from portal.registry import services as registry_services
 from portal.registry.emails import email_message
-from portal.registry.models import ImportJob, Participant, Site, email_deliverable_condition
+from portal.registry.models import (
+    ImportJob,
+    Participant,
+    Site,
+    area_notices_condition,
+    email_deliverable_condition,
+)
 from portal.registry.selectors import sites_near
 from tenants.db import tenant_connection
 from tenants.models import Program, current_department
@@ -37,7 +43,8 @@ def answer_token(recipient: NotificationRecipient) -> str:
 
 def notification_owners(notification: Notification) -> set[int]:
     """The participants a notification addresses now: the owner of the requested site, or
-    every owner with a site within the area notice's radius, as long as the site is searchable
+    every owner with a site within the area notice's radius who has not turned area notices off
+    (area_notices_condition), as long as the site is searchable
     (neither paused nor lapsed) when the job runs and the owner's address is not known to be
     undeliverable (the canvass page flags those owners for a call instead)."""
     sites: QuerySet[Site]
@@ -51,7 +58,7 @@ def notification_owners(notification: Notification) -> set[int]:
             latitude=incident.latitude,
             longitude=incident.longitude,
             radius_m=notification.radius_m or 0,
-        )
+        ).filter(area_notices_condition("participant__"))
     sites = sites.filter(email_deliverable_condition("participant__"))
     return set(sites.values_list("participant_id", flat=True))
 

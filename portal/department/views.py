@@ -879,12 +879,26 @@ def answer(request: DepartmentRequest, token: str) -> HttpResponse:
                 {"problem": _("Choose one of the two answers.")},
                 status=400,
             )
+        # "Change my answer" (the link's owner, audited) until the department downloads the
+        # footage sent with it (services.AnswerFinal); a plain second click changes nothing.
+        changing = "change" in request.POST and bool(recipient.answer)
         try:
-            services.notification_answer(recipient=recipient, answer=choice)
+            services.notification_answer(
+                recipient=recipient,
+                answer=choice,
+                actor=Actor.of_participant(recipient.participant, client_ip(request))
+                if changing
+                else None,
+            )
         except services.AlreadyAnswered:
             messages.info(request, _("You have already answered this request. Thank you."))
+        except services.AnswerFinal as refusal:
+            messages.error(request, refusal.message)
         else:
-            messages.success(request, _("Thank you for your answer."))
+            messages.success(
+                request,
+                _("Your answer is changed.") if changing else _("Thank you for your answer."),
+            )
         return redirect("answer", token=token)
     if request.method == "POST":
         if recipient.answer != NotificationRecipient.Answer.HAS_FOOTAGE:
@@ -922,6 +936,7 @@ def answer(request: DepartmentRequest, token: str) -> HttpResponse:
             "incident": recipient.notification.incident,
             "clip_form": clip_form,
             "clips": recipient.clips.all(),
+            "answer_final": services.answer_is_final(recipient),
         },
         status=status,
     )

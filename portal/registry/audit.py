@@ -125,15 +125,20 @@ def audit_record(
     site: Site | None = None,
     case: Case | None = None,
     note: str = "",
+    participant: Participant | None = None,
 ) -> AuditEntry:
     """Write one append-only audit entry for the actor's action. `reason` says what was done
     (written by the service); the case gives the offence type and case number; `note` is the
-    staff member's own words, refused (NoteNamesOwner) when it names the site's owner."""
+    staff member's own words, refused (NoteNamesOwner) when it names the site's owner. An entry
+    about an owner without one of their sites (their own data download) names `participant`."""
     note = note.strip()
     if site is not None and note_names_owner(note, site):
         raise NoteNamesOwner
+    about = _about(site)
+    if site is None and participant is not None:
+        about["participant_id"] = participant.pk
     return AuditEntry.objects.create(
-        **_common(actor, action, reason, case), note=note[:500], **_about(site)
+        **_common(actor, action, reason, case), note=note[:500], **about
     )
 
 

@@ -59,6 +59,10 @@ class Participant(models.Model):
     # What the provider said, in its words (English), without the address.
     email_undeliverable_detail = models.CharField(max_length=200, blank=True)
     email_undeliverable_cleared_at = models.DateTimeField(null=True, blank=True)
+    # The owner's choice on their account page (portal.residents.account_views): area notices
+    # ("check your camera") reach them only while it is on; footage requests about their own
+    # site always do (area_notices_condition).
+    area_notices = models.BooleanField(_("area notices"), default=True)
 
     def __str__(self) -> str:
         return self.organisation_name or self.user.email
@@ -110,6 +114,12 @@ def email_deliverable_condition(path: str = "") -> Q:
     """The one definition of an owner the department can email: no undeliverable report on
     their address (portal.registry.bounces), as a condition on the participant at `path`."""
     return Q(**{f"{path}email_undeliverable_at__isnull": True})
+
+
+def area_notices_condition(path: str = "") -> Q:
+    """The one definition of an owner an area notice may reach: one who has not turned area
+    notices off on their account page, as a condition on the participant at `path`."""
+    return Q(**{f"{path}area_notices": True})
 
 
 def site_location() -> Func:
@@ -467,6 +477,9 @@ class AuditEntry(models.Model):
         OVERSIGHT_RESOLUTION = "oversight_resolution", _("Finding resolved")
         GUARDRAIL_CHANGE = "guardrail_change", _("Guardrails changed")
         GUARDRAIL_EXCEPTION = "guardrail_exception", _("Guardrail overridden in an emergency")
+        # Residents' self-service (portal.residents.account_views): the owner's own acts.
+        OWNER_EXPORT = "owner_export", _("Owner downloaded their own data")
+        ANSWER_CHANGE = "answer_change", _("Owner changed their answer to a request")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.residents import views
+from portal.residents import account_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -37,4 +37,26 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify, name="verify"),
     path("geocode/", views.geocode, name="geocode"),
     path("geocode/reverse/", views.geocode_reverse, name="geocode_reverse"),
+    # Residents' self-service (portal.residents.account_views).
+    path("my/account/", account_views.account, name="account"),
+    path(
+        "my/account/data.json",
+        account_views.data_download,
+        {"file_format": "json"},
+        name="data_json",
+    ),
+    path(
+        "my/account/data.csv",
+        account_views.data_download,
+        {"file_format": "csv"},
+        name="data_csv",
+    ),
+    path("my/requests/", account_views.requests_received, name="requests"),
+    path(
+        "my/requests/<int:recipient_id>/answer/",
+        account_views.answer_change,
+        name="answer_change",
+    ),
+    path("privacy/", account_views.privacy, name="privacy"),
+    path("contact/", account_views.contact, name="contact"),
 ]

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.forms import BaseFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,8 +35,6 @@ from billing.gateway import (
 )
 from billing.models import DevicePlan
 from billing.selectors import has_billing_account, plans_offered, subscriptions_by_site
-from portal.access_notices.selectors import held_entries
-from portal.liveview.owner_selectors import LIVE_VIEW_ACTIONS, grants_of_participant
 from portal.registry import geocoding, services
 from portal.registry.audit import Actor
 from portal.registry.forms import (
@@ -46,13 +45,14 @@ from portal.registry.forms import (
     is_deleted,
 )
 from portal.registry.models import Camera, Participant, Site
-from portal.registry.selectors import audit_entries_about
+from portal.residents import self_service
 from portal.residents.forms import OptOutForm
 from tenants.http import DepartmentRequest, client_ip
 from tenants.page_cache import public_page
 from tenants.signing import LinkError
 
-View = Callable[..., HttpResponse]
+# A resident page: a page, a redirect, or a streamed file (the owner's data download).
+View = Callable[..., HttpResponseBase]
 
 
 class ParticipantRequest(DepartmentRequest):
@@ -66,7 +66,7 @@ def participant_required(view: View) -> View:
     """Signed-in residents only; staff accounts of the department have no registry of their own."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         participant = getattr(request.user, "participant", None)
@@ -395,16 +395,11 @@ def access(request: ParticipantRequest) -> HttpResponse:
     live view of their cameras (a view whose notice the department delays appears once the
     delay has passed, so its audit entries are not listed raw)."""
     participant = request.participant
-    # An access whose notice a delay holds back for an open investigation shows once told.
-    held = set(held_entries(participant).values_list("pk", flat=True))
-    entries = (
-        audit_entries_about(participant).exclude(action__in=LIVE_VIEW_ACTIONS).exclude(pk__in=held)
-    )
-    live_views = [
-        view
-        for view in grants_of_participant(participant, now=timezone.now())
-        if view.grant.audit_entry_id not in held
-    ]
+    # An access whose notice a delay holds back for an open investigation shows once told; the
+    # owner's data download lists the same (portal.residents.self_service).
+    now = timezone.now()
+    entries = self_service.owner_visible_entries(participant, now=now)
+    live_views = self_service.owner_visible_live_views(participant, now=now)
     return render(request, "portal/access.html", {"entries": entries, "live_views": live_views})
 
 

@@ -102,7 +102,8 @@ def test_resident_pages_are_accessible(audit, live_url, city):
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("main form button[type=submit]").click()
-    page.wait_for_url(base + "/")
+    # A resident's sign-in lands on "My cameras" (tenants.adapters).
+    page.wait_for_url(base + "/my/")
     for path in ("/register/", "/my/", "/my/access/", "/my/live/", "/my/leave/"):
         audit(base + path)
     # The registration form after a failed submission, with its error summary and messages.

@@ -50,7 +50,8 @@ def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url):
     page.fill("input[name=login]", EMAIL)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").click()
-    page.get_by_role("link", name="Administrar mis cámaras").click()
+    # A resident's sign-in lands on "My cameras" (tenants.adapters).
+    page.wait_for_url(re.compile(r"/my/$"))
     page.get_by_role("link", name="Registrar un sitio").click()
 
     page.fill("#id_address", "210 Union St S, Concord, NC 28025")

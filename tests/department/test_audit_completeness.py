@@ -133,6 +133,16 @@ RESIDENT_ROUTES = {
     "verify": "the owner's yearly confirmation link",
     "geocode": "an address typed by the owner",
     "geocode_reverse": "a point the owner clicked, named from the geocoder's street data",
+    # Residents' self-service: the owner's own account and requests. The data download and a
+    # changed answer record themselves (tests/residents/test_data_download.py,
+    # test_requests_received.py); the privacy and contact pages are public.
+    "account": "the owner's own preferences",
+    "data_json": "the owner's own data, recorded as OWNER_EXPORT by the service",
+    "data_csv": "the owner's own data, recorded as OWNER_EXPORT by the service",
+    "requests": "the requests the owner received, read by the owner",
+    "answer_change": "the owner's own answer; a change is recorded as ANSWER_CHANGE",
+    "privacy": "public page",
+    "contact": "public page",
 }
 
 # Live view's device pages (the owner's own devices) and the device API (the device itself):

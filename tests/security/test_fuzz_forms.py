@@ -377,6 +377,11 @@ PORTAL_SETTINGS = {
         "welcome_es",
         "terms_text",
     )
+} | {
+    # The residents' privacy and contact pages (portal.residents.account_views).
+    "privacy_en": "Our privacy notice.",
+    "contact_phone": "(704) 555-0100",
+    "contact_email": "cameras@example.org",
 }
 DEPARTMENT_EDIT = {
     key: value
@@ -494,6 +499,19 @@ FORMS = [
     ),
     # The department's choice of geocoder (a section of the settings page).
     Form("department:geocoder_settings", "administrator", {"geocoder": "gazetteer"}),
+    # Residents' self-service: the account's preferences and a change of answer.
+    Form(
+        "portal:account",
+        "resident",
+        {"language": "es", "access_notices": "weekly", "area_notices": "no"},
+    ),
+    Form(
+        "portal:answer_change",
+        "resident",
+        {"answer": "nothing"},
+        path={"recipient_id": "recipient"},
+        examples=10,
+    ),
     Form("account_logout", "resident", {}, examples=5),
     Form("account_reauthenticate", "resident", {"password": "wrong"}, examples=5),
     # allauth 65.22: confirming who you are with a code emailed to you instead of the password.
@@ -907,6 +925,7 @@ def _world(make_resident, make_staff, host_client, site_data, settings) -> World
             "member": str(StaffMember.objects.get(user__email=member.email).pk),
             "answer_token": answer_token(waiting),
             "footage_token": answer_token(answered),
+            "recipient": str(waiting.pk),
             "verify_token": verification_token(site.participant),
             "email_key": EmailConfirmation(email).key,
             "uidb36": user_pk_to_url_str(user),
