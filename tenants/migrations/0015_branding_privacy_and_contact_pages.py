@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0013_program_distance_units'),
+        ('tenants', '0014_program_geocoder'),
     ]
 
     operations = [
