@@ -143,3 +143,15 @@ def test_the_compass_ends_are_accepted(make_resident, site_data, direction):
     assert response.status_code == 302
     with schema_context("concord"):
         assert Camera.objects.get().direction == int(direction)
+
+
+def test_the_dial_speaks_the_residents_language(make_resident):
+    alice = make_resident("concord")
+    alice.client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    page = alice.client.get("/register/").content.decode()
+    assert 'data-points="norte|noreste|este|sureste|sur|suroeste|oeste|noroeste"' in page
+    assert 'data-text-other="{word}, {degrees} grados"' in page
+    assert 'aria-label="Brújula para la orientación de la cámara"' in page
+    # Each dial is described by its own hint, in the clone too (site_form.js numbers it).
+    assert 'aria-describedby="cameras-0-dial-hint"' in page
+    assert 'id="cameras-__prefix__-dial-hint"' in page
