@@ -185,3 +185,11 @@ def test_my_cameras_the_site_form_and_access_reflow_and_are_accessible(
         )
         == "block"
     )
+    # Spanish runs longer: the same pages still fit, and the dial speaks it.
+    page.get_by_role("button", name="Español").click()
+    page.wait_for_function("document.documentElement.lang === 'es'")
+    for path in ("/my/", "/my/access/", f"/my/sites/{site.pk}/"):
+        audit(base + path)
+        no_horizontal_scroll(page)
+    slider = page.locator('[data-input="id_cameras-0-direction"] [role=slider]')
+    assert slider.get_attribute("aria-valuetext") == "noreste, 45 grados"
