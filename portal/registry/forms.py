@@ -267,6 +267,19 @@ CAMERA_FIELDS = (
 )
 
 
+# A direction outside the compass, or not a number: one message that says what to type.
+DIRECTION_PROBLEM = _(
+    "Enter the direction as a whole number of degrees from 0 to 359: "
+    "0 is north, 90 east, 180 south and 270 west."
+)
+
+# What a new camera starts with: most cameras keep a month of video and record on motion.
+CAMERA_DEFAULTS: dict[str, Any] = {
+    "retention_days": 30,
+    "recording": Camera.Recording.MOTION,
+}
+
+
 class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
     direction = forms.IntegerField(
         label=pgettext_lazy("camera", "View direction (degrees)"),
@@ -274,11 +287,17 @@ class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
         max_value=359,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text=_("Compass degrees the camera faces: 0 north, 90 east, 180 south, 270 west."),
+        error_messages={
+            "invalid": DIRECTION_PROBLEM,
+            "min_value": DIRECTION_PROBLEM,
+            "max_value": DIRECTION_PROBLEM,
+        },
     )
     retention_days = forms.IntegerField(
         label=_("Days of video kept"),
         min_value=1,
         max_value=365,
+        initial=CAMERA_DEFAULTS["retention_days"],
         help_text=_("How many days of video the camera keeps before overwriting."),
     )
     sees = forms.MultipleChoiceField(
@@ -297,6 +316,16 @@ class CameraForm(FocusFirstErrorMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices_set(self, "recording", Camera.Recording.choices)
+        self.fields["recording"].initial = CAMERA_DEFAULTS["recording"]
+
+    def has_changed(self) -> bool:
+        """Whether the resident filled in this camera. A defaulted field left out of the
+        submission (a client that sends only what was typed) is not a change: an offered,
+        untouched extra camera form stays empty whichever way it comes back."""
+        return any(
+            name not in CAMERA_DEFAULTS or self[name].data not in (None, "")
+            for name in self.changed_data
+        )
 
     def camera_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in CAMERA_FIELDS}

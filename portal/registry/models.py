@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -247,6 +248,24 @@ class Site(models.Model):
         return loaded if loaded is not None else list(self.cameras.active())
 
 
+# The eight compass points, clockwise from north, as a view direction is said in words.
+COMPASS_POINTS = (
+    pgettext_lazy("compass", "north"),
+    pgettext_lazy("compass", "northeast"),
+    pgettext_lazy("compass", "east"),
+    pgettext_lazy("compass", "southeast"),
+    pgettext_lazy("compass", "south"),
+    pgettext_lazy("compass", "southwest"),
+    pgettext_lazy("compass", "west"),
+    pgettext_lazy("compass", "northwest"),
+)
+
+
+def compass_point(degrees: int) -> str:
+    """The compass point nearest a direction in degrees (0 north, 90 east): "northeast"."""
+    return str(COMPASS_POINTS[round((degrees % 360) / 45) % 8])
+
+
 class CameraQuerySet(models.QuerySet["Camera"]):
     def active(self) -> CameraQuerySet:
         """The one definition of a camera staff may count on: not paused by its owner."""
@@ -302,6 +321,26 @@ class Camera(models.Model):
     def sees_labels(self) -> list[str]:
         labels = dict(self.Sees.choices)
         return [str(labels.get(value, value)) for value in self.sees]
+
+    @property
+    def facing(self) -> str:
+        """The compass point the camera faces, in words ("northeast")."""
+        return compass_point(self.direction)
+
+    def sees_phrases(self) -> list[str]:
+        """What the camera sees as words inside a sentence ("the street", "the alley")."""
+        return [str(SEES_PHRASES.get(value, value)) for value in self.sees]
+
+
+# What a camera sees, as the words go inside a sentence ("sees the street and the alley").
+SEES_PHRASES: dict[str, Promise] = {
+    Camera.Sees.STREET: pgettext_lazy("camera sees", "the street"),
+    Camera.Sees.SIDEWALK: pgettext_lazy("camera sees", "the sidewalk"),
+    Camera.Sees.DRIVEWAY: pgettext_lazy("camera sees", "the driveway"),
+    Camera.Sees.ALLEY: pgettext_lazy("camera sees", "the alley"),
+    Camera.Sees.PARKING: pgettext_lazy("camera sees", "the parking lot"),
+    Camera.Sees.ENTRANCE: pgettext_lazy("camera sees", "the entrance"),
+}
 
 
 class OptOut(models.Model):

@@ -224,6 +224,8 @@ def manage(request: ParticipantRequest) -> HttpResponse:
             "rows": [(site, subscriptions.get(site.pk)) for site in sites],
             "devices_offered": plans_offered(department).exists(),
             "billing_account": has_billing_account(department, participant.pk),
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
         },
     )
 

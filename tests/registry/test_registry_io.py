@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
+from portal.registry.forms import DIRECTION_PROBLEM
 from portal.registry.models import AuditEntry, Camera, Site
 from portal.registry.registry_io import COLUMNS
 
@@ -108,7 +109,7 @@ def test_a_geojson_file_is_imported(admin):
         ),
         (
             [ROW | {"camera_direction": "400"}],
-            "Row 2: camera_direction: Ensure this value is less than or equal to 359.",
+            "Row 2: camera_direction: " + str(DIRECTION_PROBLEM),
         ),
         ([ROW | {"contact_phone": "123"}], "Row 2: contact_phone: 123 cannot be a phone number"),
         ([ROW | {"contact_email": "nope"}], "Row 2: contact_email: Enter a valid email address."),

@@ -58,8 +58,8 @@ def test_the_management_page_lists_sites_and_cameras(alice):
     page = alice.client.get("/my/").content.decode()
     assert "77 Union St S, Concord, NC 28025" in page
     assert "Camera 1" in page and "Camera 2" in page
-    assert "keeps 14 days" in page
-    assert "Street, Sidewalk" in page
+    assert "keeps recordings for 14 days" in page
+    assert "sees the street and the sidewalk" in page
     assert "(704) 555-0142" in page
 
 
@@ -95,7 +95,10 @@ def test_an_edit_with_an_error_changes_nothing(alice):
     data = edit_data(site, address="New address", **{"cameras-0-direction": "720"})
     response = alice.client.post(f"/my/sites/{site.pk}/", data)
     assert response.status_code == 200
-    assert "Ensure this value is less than or equal to 359." in response.content.decode()
+    assert (
+        "Enter the direction as a whole number of degrees from 0 to 359"
+        in response.content.decode()
+    )
     assert the_site().address == "77 Union St S, Concord, NC 28025"
 
 
