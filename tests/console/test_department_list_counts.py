@@ -49,6 +49,11 @@ def sites_registered(city: str, how_many: int) -> list[Site]:
                     language="en",
                 )
             )
+        # Both cities' sites get the same ids, whatever earlier tests made: they collide on
+        # purpose (no cameras or devices refer to them yet).
+        for number, site in enumerate(sites, start=1):
+            Site.objects.filter(pk=site.pk).update(id=900_000 + number)
+            site.pk = site.id = 900_000 + number
     return sites
 
 
