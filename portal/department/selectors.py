@@ -626,15 +626,33 @@ def audit_trail(filters: AuditFilters) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.all()
     if filters.case_number:
         entries = entries.filter(case_number=filters.case_number)
+    # The time range is also turned into an id range (from the `at` index, one row each), so
+    # that a range with another filter reads that filter's (x, id) index between two ids
+    # instead of every newer entry (bench/audit_trail.py: a month and an action, 0.5 s → ms).
     if filters.starts:
         entries = entries.filter(at__gte=filters.starts)
+        first = _first_entry_at(filters.starts)
+        entries = entries.filter(pk__gte=first) if first else entries.none()
     if filters.ends:
         entries = entries.filter(at__lt=filters.ends)
+        after = _first_entry_at(filters.ends)
+        if after:
+            entries = entries.filter(pk__lt=after)
     if filters.action:
         entries = entries.filter(action=filters.action)
     if filters.actor:
         entries = entries.filter(actor_email__icontains=filters.actor)
     return entries.order_by("-id")
+
+
+def _first_entry_at(moment: datetime) -> int | None:
+    """The id of the first entry written at or after `moment` (None: none yet)."""
+    return (
+        AuditEntry.objects.filter(at__gte=moment)
+        .order_by("at", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
 
 
 @dataclass(frozen=True)
