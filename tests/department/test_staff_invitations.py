@@ -169,24 +169,41 @@ def test_the_staff_list_is_paginated(admin):
     assert total == first.count("<tr>") - 1 + second.count("<tr>") - 1
 
 
-def test_a_staff_id_of_another_city_cannot_be_acted_on(admin, make_staff):
-    """Ids repeat from city to city: Carrollton's pending invitee, numbered like one of
-    Concord's accounts, is out of reach of Concord's administrator."""
-    carrollton_admin = make_staff("carrollton", "administrator")
-    theirs = invite(carrollton_admin, email="kim@carrollton.example.org")
-    with schema_context("concord"):
-        # Concord numbers none of its accounts like Carrollton's invitee, or a support one.
-        ours = StaffMember.objects.filter(pk=theirs.pk).first()
+def pending_member(schema_name: str, email: str, pk: int) -> StaffMember:
+    """A pending invitee numbered `pk` in the city (ids repeat from city to city)."""
+    with schema_context(schema_name):
+        user = get_user_model().objects.create_user(username=email, email=email)
+        return StaffMember.objects.create(pk=pk, user=user, role="analyst")
+
+
+def test_a_staff_id_of_another_city_is_not_found_here(admin):
+    theirs = pending_member("carrollton", "kim@carrollton.example.org", pk=900_001)
     for action, data in (
         ("revoke", {}),
         ("resend", {}),
         ("deactivate", {}),
+        ("reactivate", {}),
         ("role", {"role": "investigator"}),
     ):
         response = admin.client.post(f"/department/staff/{theirs.pk}/{action}/", data)
-        if ours is None:
-            assert response.status_code == 404
+        assert response.status_code == 404
     with schema_context("carrollton"):
         kim = StaffMember.objects.select_related("user").get(pk=theirs.pk)
         assert kim.role == "analyst" and kim.user.is_active and kim.is_pending
-        assert not AuditEntry.objects.filter(actor_email=admin.email).exists()
+
+
+def test_an_id_both_cities_use_acts_on_this_citys_account_only(admin):
+    theirs = pending_member("carrollton", "kim@carrollton.example.org", pk=900_002)
+    ours = pending_member("concord", "lee@concord.example.org", pk=900_002)
+
+    response = admin.client.post(f"/department/staff/{ours.pk}/revoke/", follow=True)
+
+    assert (
+        "The invitation to lee@concord.example.org is revoked: its link no longer works."
+        in messages_of(response)
+    )
+    with schema_context("concord"):
+        assert not StaffMember.objects.filter(pk=ours.pk).exists()
+    with schema_context("carrollton"):
+        assert StaffMember.objects.filter(pk=theirs.pk, user__email=theirs.user.email).exists()
+        assert not AuditEntry.objects.filter(action="staff_invite_revoke").exists()

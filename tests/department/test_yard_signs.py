@@ -8,11 +8,13 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from portal.department.yard_sign_views import YARD_SIGN_PAGE_SIZE
 from portal.registry.models import AuditEntry, Participant, Site
+from portal.registry.services import participant_create
 
 pytestmark = pytest.mark.django_db
 
@@ -162,28 +164,48 @@ def test_the_list_is_paginated(admin, requests):
     assert first.index("PO Box 12") < first.index("0 Sign St, Concord")
 
 
-def test_a_site_id_of_another_city_cannot_be_marked_from_this_one(admin, make_resident, site_data):
-    """Ids repeat from city to city: Carrollton's site, numbered like a Concord one, is out of
-    reach of Concord's administrator."""
-    dee = make_resident("carrollton", email="dee@example.org")
-    dee.client.post(
-        "/register/",
-        site_data(
-            address="100 Maple St, Carrollton",
-            latitude="33.58",
-            longitude="-85.08",
-            yard_sign_requested="on",
-        ),
-    )
-    with schema_context("carrollton"):
-        theirs = Site.objects.get()
-    with schema_context("concord"):
-        ours = Site.objects.filter(pk=theirs.pk).first()
+def site_asking_for_a_sign(schema_name: str, email: str, pk: int, address: str) -> Site:
+    """A site numbered `pk` in the city (ids repeat from city to city) whose owner asked for a
+    yard sign."""
+    with schema_context(schema_name):
+        user = get_user_model().objects.create_user(username=email, email=email)
+        owner = participant_create(user=user)
+        return Site.objects.create(
+            pk=pk,
+            participant=owner,
+            kind="home",
+            address=address,
+            latitude=35.41,
+            longitude=-80.58,
+            contact_name="Owner",
+            contact_method="email",
+            terms_version=1,
+            terms_accepted_at=timezone.now(),
+            yard_sign_requested=True,
+        )
+
+
+def test_a_site_id_of_another_city_is_not_found_here(admin):
+    theirs = site_asking_for_a_sign("carrollton", "dee@example.org", 900_001, "100 Maple St")
     response = admin.client.post(f"/department/yard-signs/{theirs.pk}/delivered/")
-    if ours is None:
-        assert response.status_code == 404
+    assert response.status_code == 404
+    with schema_context("carrollton"):
+        theirs.refresh_from_db()
+        assert theirs.yard_sign_delivered_at is None
+    assert "100 Maple St" not in admin.client.get("/department/yard-signs/").content.decode()
+
+
+def test_an_id_both_cities_use_marks_this_citys_sign_only(admin):
+    theirs = site_asking_for_a_sign("carrollton", "dee@example.org", 900_002, "100 Maple St")
+    ours = site_asking_for_a_sign("concord", "eve@example.org", 900_002, "5 Union St S")
+
+    response = admin.client.post(f"/department/yard-signs/{ours.pk}/delivered/", follow=True)
+
+    assert "The yard sign for 5 Union St S is marked delivered." in messages_of(response)
+    with schema_context("concord"):
+        ours.refresh_from_db()
+        assert ours.yard_sign_delivered_at is not None
     with schema_context("carrollton"):
         theirs.refresh_from_db()
         assert theirs.yard_sign_delivered_at is None
         assert not AuditEntry.objects.filter(action="yard_sign_delivered").exists()
-    assert "100 Maple St" not in admin.client.get("/department/yard-signs/").content.decode()
