@@ -207,3 +207,14 @@ def test_an_id_both_cities_use_acts_on_this_citys_account_only(admin):
     with schema_context("carrollton"):
         assert StaffMember.objects.filter(pk=theirs.pk, user__email=theirs.user.email).exists()
         assert not AuditEntry.objects.filter(action="staff_invite_revoke").exists()
+
+
+def test_a_deactivated_invitee_can_be_reactivated_not_resent(admin):
+    dana = invite(admin)
+    admin.client.post(f"/department/staff/{dana.pk}/deactivate/")
+    page = admin.client.get("/department/staff/").content.decode()
+    assert f'action="/department/staff/{dana.pk}/reactivate/"' in page
+    assert f'action="/department/staff/{dana.pk}/resend/"' not in page
+    refused = admin.client.post(f"/department/staff/{dana.pk}/resend/", follow=True)
+    assert "The account of dana@concord.example.org is deactivated." in messages_of(refused)
+    assert entries(AuditEntry.Action.STAFF_INVITE_RESEND) == []
