@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Subscription
 from billing.selectors import city_device_subscriptions
 from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import (
@@ -811,10 +813,20 @@ class DeviceSubscription:
     device: str
 
 
+# Subscriptions on one page of the department's list.
+DEVICE_SUBSCRIPTIONS_PAGE_SIZE = 50
+
+
 @transaction.atomic
-def device_subscriptions_view(*, actor: Actor, department: Department) -> list[DeviceSubscription]:
-    """The city's device subscriptions with their sites' addresses, recorded as a read of
-    addresses (one entry per viewing, none when there is nothing to show)."""
+def device_subscriptions_view(
+    *, actor: Actor, department: Department, page: str | None = None
+) -> tuple[list[DeviceSubscription], Page[Subscription]]:
+    """One page of the city's device subscriptions with their sites' addresses (the rows, and
+    the page for its navigation), recorded as a read of addresses (one entry per viewing, none
+    when there is nothing to show)."""
+    listed = Paginator(
+        city_device_subscriptions(department), DEVICE_SUBSCRIPTIONS_PAGE_SIZE
+    ).get_page(page)
     rows = [
         DeviceSubscription(
             site_id=subscription.site_id,
@@ -828,7 +840,7 @@ def device_subscriptions_view(*, actor: Actor, department: Department) -> list[D
             if hasattr(subscription, "fulfilment")
             else "",
         )
-        for subscription in city_device_subscriptions(department)
+        for subscription in listed
     ]
     if rows:
         audit_record(
@@ -836,4 +848,4 @@ def device_subscriptions_view(*, actor: Actor, department: Department) -> list[D
             action=AuditEntry.Action.SUBSCRIPTIONS_VIEW,
             reason=f"Device subscriptions of {len(rows)} sites with addresses",
         )
-    return rows
+    return rows, listed
