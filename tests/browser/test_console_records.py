@@ -28,6 +28,7 @@ PAGES = [
     "/department/staff/",
     "/department/yard-signs/",
     "/department/import/",
+    "/department/device-subscriptions/",
 ]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
