@@ -19,5 +19,7 @@ from portal.department.views import (
 @require_safe
 @staff_required(ADMINISTER, PERSONAL_DATA)
 def device_subscriptions(request: StaffRequest) -> HttpResponse:
-    rows = services.device_subscriptions_view(actor=_actor(request), department=request.tenant)
-    return render(request, "department/device_subscriptions.html", {"rows": rows})
+    rows, page = services.device_subscriptions_view(
+        actor=_actor(request), department=request.tenant, page=request.GET.get("page")
+    )
+    return render(request, "department/device_subscriptions.html", {"rows": rows, "page": page})

@@ -21,6 +21,8 @@ from tenants.models import GEOCODER_CHOICES, LANGUAGE_CHOICES, Department, Progr
 from tenants.services import account_email_too_long
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# A filter's date that is not a real day (2026-13-45) or not written year-month-day.
+DATE_INVALID = _("Enter a real date as year-month-day, for example 2026-11-26.")
 
 
 class StaffInviteForm(FocusFirstErrorMixin, forms.Form):
@@ -364,15 +366,59 @@ class ClipForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    """The audit page's filters, read from the query string; a value no entry could match (a
-    NUL character, an over-long address, an unknown action) is refused with a message."""
+    """The audit page's filters, read from the query string, the same for the page and its
+    export; a value no entry could match (a date that does not exist, a NUL character, an
+    over-long address, an unknown action) is refused with a message saying which and why.
+    Dates are days in the department's time zone (the one active for the request)."""
 
-    action = forms.ChoiceField(label=_("Action"), required=False)
+    case_number = forms.CharField(label=_("Case number"), max_length=40, required=False)
+    date_from = forms.DateField(
+        label=_("From (date)"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": DATE_INVALID},
+    )
+    date_to = forms.DateField(
+        label=_("Until (date)"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": DATE_INVALID},
+    )
+    action = forms.ChoiceField(
+        label=_("Action"),
+        required=False,
+        error_messages={"invalid_choice": _("There is no such action: choose one from the list.")},
+    )
     actor = forms.CharField(label=_("Staff member"), max_length=254, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices_set(self, "action", [("", _("All")), *AuditEntry.Action.choices])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("The end date comes before the start date."))
+        return cleaned
+
+
+class YardSignFilterForm(forms.Form):
+    """Which yard signs the fulfilment list shows: those still to deliver, or those delivered."""
+
+    PENDING, DELIVERED = "pending", "delivered"
+
+    status = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[(PENDING, _("To deliver")), (DELIVERED, _("Delivered"))],
+        error_messages={"invalid_choice": _("Choose “To deliver” or “Delivered”.")},
+    )
+
+    def status_chosen(self) -> str:
+        return self.cleaned_data.get("status") or self.PENDING
 
 
 class PlanOffersForm(FocusFirstErrorMixin, forms.Form):

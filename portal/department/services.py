@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Subscription
 from billing.selectors import city_device_subscriptions
 from portal.department.clip_types import ClipRefused, clip_type_of
 from portal.department.models import (
@@ -231,6 +233,118 @@ def staff_invitation_send(*, member: StaffMember, department: Department) -> Non
         department=department,
     )
     transaction.on_commit(message.send)
+    StaffMember.objects.filter(pk=member.pk).update(invitation_sent_at=timezone.now())
+
+
+# How long after an invitation email another may be sent to the same person: enough to stop a
+# double click or a flood of emails to one address, short enough for a lost email.
+INVITATION_RESEND_AFTER = timedelta(minutes=10)
+
+
+def _pending_invitation(actor: Actor, member: StaffMember) -> StaffMember:
+    """The invited member, locked, after the checks every invitation change makes: an active
+    administrator acts, and the member is still pending (never signed in, no password)."""
+    member, _others = _staff_change_begin(actor, member)
+    if not member.is_pending:
+        raise StaffChangeRefused(
+            _("%(email)s has already accepted the invitation.") % {"email": member.user.email}
+        )
+    if not member.user.is_active:
+        raise StaffChangeRefused(
+            _("The account of %(email)s is deactivated.") % {"email": member.user.email}
+        )
+    return member
+
+
+@transaction.atomic
+def staff_invitation_resend(
+    *, actor: Actor, member: StaffMember, department: Department
+) -> StaffMember:
+    """Email a pending invitee a new link, at most once per INVITATION_RESEND_AFTER."""
+    member = _pending_invitation(actor, member)
+    sent = member.invitation_sent_at
+    if sent is not None and timezone.now() - sent < INVITATION_RESEND_AFTER:
+        raise StaffChangeRefused(
+            _(
+                "An invitation went to %(email)s less than %(minutes)s minutes ago: check the "
+                "spam folder, or send it again later."
+            )
+            % {
+                "email": member.user.email,
+                "minutes": int(INVITATION_RESEND_AFTER.total_seconds() // 60),
+            }
+        )
+    staff_invitation_send(member=member, department=department)
+    audit_record(
+        actor=actor, action=AuditEntry.Action.STAFF_INVITE_RESEND, reason=member.user.email
+    )
+    member.refresh_from_db(fields=["invitation_sent_at"])
+    return member
+
+
+@transaction.atomic
+def staff_invitation_revoke(*, actor: Actor, member: StaffMember) -> str:
+    """Withdraw an invitation nobody accepted: the account is deleted with everything it held
+    (nothing but its email address: it never signed in), so its link no longer works.
+    Returns the email the invitation was for."""
+    member = _pending_invitation(actor, member)
+    email = member.user.email
+    member.user.delete()
+    audit_record(actor=actor, action=AuditEntry.Action.STAFF_INVITE_REVOKE, reason=email)
+    return email
+
+
+class YardSignRefused(Exception):
+    """A yard sign that cannot be marked delivered, with the message to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def yard_sign_delivered(*, actor: Actor, site: Site) -> Site:
+    """Record that the department delivered the sign a site's owner asked for: when and by
+    whom, on the site and in the audit trail (an entry about the owner's site)."""
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    if not site.yard_sign_requested:
+        raise YardSignRefused(_("No yard sign was requested for this site."))
+    if site.yard_sign_delivered_at is not None:
+        raise YardSignRefused(_("This yard sign is already marked delivered."))
+    site.yard_sign_delivered_at = timezone.now()
+    site.yard_sign_delivered_by = actor.as_staff()
+    site.save(update_fields=["yard_sign_delivered_at", "yard_sign_delivered_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.YARD_SIGN_DELIVERED,
+        reason=f"Yard sign delivered to site {site.pk}",
+        site=site,
+    )
+    return site
+
+
+def yard_signs_viewed(*, actor: Actor, sites: Sequence[Site], delivered: bool) -> None:
+    """Record that the actor saw these sites' yard-sign addresses (one entry per viewing of
+    the list, none when it shows nothing)."""
+    if sites:
+        which = "delivered" if delivered else "to deliver"
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.YARD_SIGNS_VIEW,
+            reason=f"Yard-sign list ({which}) with {len(sites)} addresses",
+        )
+
+
+def yard_signs_for_export(*, actor: Actor, sites: Sequence[SiteKeys], delivered: bool) -> None:
+    """Record a yard-sign list export, one entry per site so that each owner sees it."""
+    which = "delivered" if delivered else "to deliver"
+    audit_record_sites(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        reason=f"Yard-sign list export (CSV, {which})",
+        case=None,
+        sites=sites,
+    )
 
 
 @transaction.atomic
@@ -762,10 +876,20 @@ class DeviceSubscription:
     device: str
 
 
+# Subscriptions on one page of the department's list.
+DEVICE_SUBSCRIPTIONS_PAGE_SIZE = 50
+
+
 @transaction.atomic
-def device_subscriptions_view(*, actor: Actor, department: Department) -> list[DeviceSubscription]:
-    """The city's device subscriptions with their sites' addresses, recorded as a read of
-    addresses (one entry per viewing, none when there is nothing to show)."""
+def device_subscriptions_view(
+    *, actor: Actor, department: Department, page: str | None = None
+) -> tuple[list[DeviceSubscription], Page[Subscription]]:
+    """One page of the city's device subscriptions with their sites' addresses (the rows, and
+    the page for its navigation), recorded as a read of addresses (one entry per viewing, none
+    when there is nothing to show)."""
+    listed = Paginator(
+        city_device_subscriptions(department), DEVICE_SUBSCRIPTIONS_PAGE_SIZE
+    ).get_page(page)
     rows = [
         DeviceSubscription(
             site_id=subscription.site_id,
@@ -779,7 +903,7 @@ def device_subscriptions_view(*, actor: Actor, department: Department) -> list[D
             if hasattr(subscription, "fulfilment")
             else "",
         )
-        for subscription in city_device_subscriptions(department)
+        for subscription in listed
     ]
     if rows:
         audit_record(
@@ -787,7 +911,7 @@ def device_subscriptions_view(*, actor: Actor, department: Department) -> list[D
             action=AuditEntry.Action.SUBSCRIPTIONS_VIEW,
             reason=f"Device subscriptions of {len(rows)} sites with addresses",
         )
-    return rows
+    return rows, listed
 
 
 def geocoder_set(*, program: Program, choice: str) -> None:

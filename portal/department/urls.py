@@ -1,22 +1,31 @@
 from django.urls import include, path
 
 from portal.department import (
+    audit_views,
     billing_views,
     geocoder_views,
     offer_views,
     portal_settings_views,
     setup_views,
+    staff_views,
     views,
+    yard_sign_views,
 )
 
 app_name = "department"
 urlpatterns = [
     path("", views.home, name="home"),
     path("setup/", setup_views.setup_checklist, name="setup_checklist"),
-    path("staff/", views.staff, name="staff"),
-    path("staff/<int:member_id>/role/", views.staff_role, name="staff_role"),
-    path("staff/<int:member_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
-    path("staff/<int:member_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
+    path("staff/", staff_views.staff, name="staff"),
+    path("staff/<int:member_id>/role/", staff_views.staff_role, name="staff_role"),
+    path(
+        "staff/<int:member_id>/deactivate/", staff_views.staff_deactivate, name="staff_deactivate"
+    ),
+    path(
+        "staff/<int:member_id>/reactivate/", staff_views.staff_reactivate, name="staff_reactivate"
+    ),
+    path("staff/<int:member_id>/resend/", staff_views.staff_resend, name="staff_resend"),
+    path("staff/<int:member_id>/revoke/", staff_views.staff_revoke, name="staff_revoke"),
     path("map/", views.registry_map, name="map"),
     path("map/data.json", views.registry_map_data, name="map_data"),
     path("incidents/", views.incidents, name="incidents"),
@@ -47,8 +56,15 @@ urlpatterns = [
     path("geocode/reverse/", geocoder_views.geocode_reverse, name="geocode_reverse"),
     path("plans/", offer_views.plan_offers, name="plan_offers"),
     path("license/", offer_views.license_status, name="license"),
-    path("audit/", views.audit, name="audit"),
-    path("audit.csv", views.audit_export, name="audit_export"),
+    path("audit/", audit_views.audit, name="audit"),
+    path("audit.csv", audit_views.audit_export, name="audit_export"),
+    path("yard-signs/", yard_sign_views.yard_signs, name="yard_signs"),
+    path("yard-signs.csv", yard_sign_views.yard_signs_export, name="yard_signs_export"),
+    path(
+        "yard-signs/<int:site_id>/delivered/",
+        yard_sign_views.yard_sign_delivered,
+        name="yard_sign_delivered",
+    ),
     path("registry.csv", views.export_csv, name="export_csv"),
     path("registry.geojson", views.export_geojson, name="export_geojson"),
     path("import/", views.registry_import, name="import"),

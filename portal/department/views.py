@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import cast
@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
@@ -35,7 +36,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from portal.department import selectors, services, tasks
 from portal.department.forms import (
     NOTE_NAMES_OWNER,
-    AuditFilterForm,
     CanvassEntryForm,
     ClipForm,
     ClipLimitsForm,
@@ -45,8 +45,6 @@ from portal.department.forms import (
     OffenceTypesForm,
     ReplyToForm,
     RevealForm,
-    StaffInviteForm,
-    StaffRoleForm,
 )
 from portal.department.models import (
     CanvassEntry,
@@ -64,8 +62,6 @@ from portal.registry import services as registry_services
 from portal.registry.audit import Actor, NoteNamesOwner
 from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import (
-    ASSIGNABLE_ROLES,
-    AuditEntry,
     Camera,
     Capability,
     ImportJob,
@@ -174,95 +170,6 @@ def home(request: StaffRequest) -> HttpResponse:
             # The first-run checklist, for administrators of a department being set up.
             "setup": setup_checklist_for(staff=request.staff, department=request.tenant),
         },
-    )
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(ADMINISTER)
-def staff(request: StaffRequest) -> HttpResponse:
-    if request.method == "POST" and not request.staff.can(ACCOUNTS):
-        raise PermissionDenied
-    form = StaffInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_invite(actor=_actor(request), **form.cleaned_data)
-        except services.AlreadyStaff:
-            form.add_error("email", _("This email already has an account in this department."))
-        else:
-            messages.success(
-                request,
-                _("%(email)s is invited; they choose a password from the emailed link.")
-                % {"email": form.cleaned_data["email"]},
-            )
-            return redirect("department:staff")
-    members = (
-        StaffMember.objects.exclude(role=StaffMember.Role.SUPPORT)
-        .select_related("user")
-        .order_by("-user__is_active", "user__email")
-    )
-    return render(
-        request,
-        "department/staff.html",
-        {"form": form, "members": members, "roles": ASSIGNABLE_ROLES},
-    )
-
-
-def _staff_change(
-    request: StaffRequest, member_id: int, change: Callable[[StaffMember], StaffMember], done: str
-) -> HttpResponse:
-    """Apply one change to a staff account; answer with the staff page and what happened."""
-    # Vendor support identities are not the department's staff: their access is the sessions'.
-    member = get_object_or_404(
-        StaffMember.objects.exclude(role=StaffMember.Role.SUPPORT).select_related("user"),
-        pk=member_id,
-    )
-    try:
-        changed = change(member)
-    except services.StaffChangeRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(
-            request, done % {"email": changed.user.email, "role": changed.get_role_display()}
-        )
-    return redirect("department:staff")
-
-
-@require_POST
-@staff_required(ACCOUNTS)
-def staff_role(request: StaffRequest, member_id: int) -> HttpResponse:
-    form = StaffRoleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("department:staff")
-    return _staff_change(
-        request,
-        member_id,
-        lambda member: services.staff_role_set(
-            actor=_actor(request), member=member, role=form.cleaned_data["role"]
-        ),
-        _("%(email)s is now %(role)s."),
-    )
-
-
-@require_POST
-@staff_required(ACCOUNTS)
-def staff_deactivate(request: StaffRequest, member_id: int) -> HttpResponse:
-    return _staff_change(
-        request,
-        member_id,
-        lambda member: services.staff_deactivate(actor=_actor(request), member=member),
-        _("The account of %(email)s is deactivated: they are signed out and cannot sign in."),
-    )
-
-
-@require_POST
-@staff_required(ACCOUNTS)
-def staff_reactivate(request: StaffRequest, member_id: int) -> HttpResponse:
-    return _staff_change(
-        request,
-        member_id,
-        lambda member: services.staff_reactivate(actor=_actor(request), member=member),
-        _("The account of %(email)s is active again."),
     )
 
 
@@ -624,40 +531,6 @@ def department_settings(request: StaffRequest) -> HttpResponse:
 
 
 @require_safe
-@staff_required(ADMINISTER)
-def audit(request: StaffRequest) -> HttpResponse:
-    entries = AuditEntry.objects.all()
-    filters = AuditFilterForm(request.GET)
-    action = actor = ""
-    if filters.is_valid():
-        action, actor = filters.cleaned_data["action"], filters.cleaned_data["actor"]
-        if action:
-            entries = entries.filter(action=action)
-        if actor:
-            entries = entries.filter(actor_email__icontains=actor)
-    else:
-        messages.error(
-            request,
-            " ".join(
-                f"{filters[name].label}: {error}"
-                for name, errors in filters.errors.items()
-                for error in errors
-            ),
-        )
-    return render(
-        request,
-        "department/audit.html",
-        {
-            "entries": entries[:500],
-            "actions": AuditEntry.Action.choices,
-            "action": action,
-            "actor": actor,
-        },
-        status=200 if filters.is_valid() else 400,
-    )
-
-
-@require_safe
 @staff_required(ADMINISTER, PERSONAL_DATA)
 def export_csv(request: StaffRequest) -> HttpResponseBase:
     sites = registry_services.registry_for_export(actor=_actor(request), file_format="CSV")
@@ -679,8 +552,17 @@ def export_geojson(request: StaffRequest) -> HttpResponse:
     return response
 
 
+# Imports on one page of the import history.
+IMPORTS_PAGE_SIZE = 20
+
+
+def _imports_page(request: StaffRequest) -> Page[ImportJob]:
+    """One page of the department's imports, newest first."""
+    return Paginator(ImportJob.objects.all(), IMPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 def _import_refused(request: StaffRequest, error: str, status: int = 400) -> HttpResponse:
-    context = {"error": error, "jobs": ImportJob.objects.all()[:10]}
+    context = {"error": error, "jobs": _imports_page(request)}
     response = render(request, "department/import.html", context, status=status)
     if status == 503:
         response["Retry-After"] = str(STORAGE_RETRY_AFTER)
@@ -711,7 +593,7 @@ def registry_import(request: StaffRequest) -> HttpResponse:
             return _import_refused(request, failure.message, status=503)
         tasks.registry_import_check.delay(job.pk)
         return redirect("department:import_job", job_id=job.pk)
-    return render(request, "department/import.html", {"jobs": ImportJob.objects.all()[:10]})
+    return render(request, "department/import.html", {"jobs": _imports_page(request)})
 
 
 @require_safe
@@ -1061,55 +943,6 @@ def registry_map_data(request: StaffRequest) -> HttpResponse:
             )
         }
     )
-
-
-@require_safe
-@staff_required(ADMINISTER)
-def audit_export(request: StaffRequest) -> HttpResponseBase:
-    """The audit trail as CSV for the council or an auditor; the export is itself recorded."""
-    entries = registry_services.audit_trail_for_export(actor=_actor(request))
-    program = request.tenant.program
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = SafeWriter(buffer)
-        writer.writerow(
-            [
-                "at",
-                "actor",
-                "role",
-                "action",
-                "site",
-                "category",
-                "case",
-                "note",
-                "reason",
-                "ip_address",
-            ]
-        )
-        for entry in entries.iterator():
-            writer.writerow(
-                [
-                    entry.at.isoformat(),
-                    entry.actor_email,
-                    entry.actor_role,
-                    entry.action,
-                    entry.site_id or "",
-                    program.offence_label(entry.category) if entry.category else "",
-                    entry.case_number,
-                    entry.note,
-                    entry.reason,
-                    entry.ip_address or "",
-                ]
-            )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
-    return response
 
 
 @require_safe

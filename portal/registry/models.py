@@ -218,6 +218,11 @@ class Site(models.Model):
     yard_sign_address = models.CharField(
         _("yard sign delivery address"), max_length=200, blank=True
     )
+    # The department's fulfilment of a requested sign (portal.department.yard_sign_views).
+    yard_sign_delivered_at = models.DateTimeField(null=True, blank=True)
+    yard_sign_delivered_by = models.ForeignKey(
+        "StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -230,10 +235,21 @@ class Site(models.Model):
             # The distance search's index: a box around the searched circle is answered from
             # it (portal.registry.selectors.sites_near), at any radius.
             GistIndex(site_location(), name="registry_site_location"),
+            # The yard signs still to deliver, oldest request first (the fulfilment list).
+            models.Index(
+                fields=["created_at", "id"],
+                name="site_yard_sign_pending",
+                condition=models.Q(yard_sign_requested=True, yard_sign_delivered_at=None),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def yard_sign_destination(self) -> str:
+        """Where a requested sign goes: the address given for it, else the site's own."""
+        return self.yard_sign_address or self.address
 
     @property
     def is_searchable(self) -> bool:
@@ -396,6 +412,9 @@ class StaffMember(models.Model):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the last invitation email was sent (null for accounts made otherwise): a resend
+    # waits INVITATION_RESEND_AFTER after it.
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
     # Not a column: the live support session a support identity acts in during this request
     # (set by the console's staff_required); None outside one.
     support_access: SupportAccess | None = None
@@ -406,6 +425,12 @@ class StaffMember(models.Model):
     @property
     def is_support(self) -> bool:
         return self.role == self.Role.SUPPORT
+
+    @property
+    def is_pending(self) -> bool:
+        """Invited and not yet arrived: the account has no password and never signed in (the
+        one rule for "pending", used by the staff page and the invitation services)."""
+        return self.user.last_login is None and not self.user.has_usable_password()
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -519,6 +544,11 @@ class AuditEntry(models.Model):
         # Residents' self-service (portal.residents.account_views): the owner's own acts.
         OWNER_EXPORT = "owner_export", _("Owner downloaded their own data")
         ANSWER_CHANGE = "answer_change", _("Owner changed their answer to a request")
+        # Issue 12 (the console's records): invitations and yard signs.
+        STAFF_INVITE_RESEND = "staff_invite_resend", _("Staff invitation sent again")
+        STAFF_INVITE_REVOKE = "staff_invite_revoke", _("Staff invitation revoked")
+        YARD_SIGNS_VIEW = "yard_signs_view", _("Yard-sign addresses viewed")
+        YARD_SIGN_DELIVERED = "yard_sign_delivered", _("Yard sign delivered")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
@@ -548,6 +578,17 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [
+            # The audit page's filters, newest first a page at a time (portal.department.
+            # audit_views): ids follow `at` (the chain trigger numbers and dates entries in one
+            # order), so each filter reads its next page from one index without a sort.
+            models.Index(fields=["action", "-id"], name="auditentry_action_id"),
+            models.Index(
+                fields=["case_number", "-id"],
+                name="auditentry_case_id",
+                condition=~models.Q(case_number=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"

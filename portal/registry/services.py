@@ -692,8 +692,12 @@ def registry_for_export(*, actor: Actor, file_format: str) -> QuerySet[Site]:
     return Site.objects.searchable().with_active_cameras().order_by("pk")
 
 
-def audit_trail_for_export(*, actor: Actor) -> QuerySet[AuditEntry]:
-    """The whole audit trail in order, for the council or an auditor, after recording the export
-    itself (an entry the export then holds too)."""
-    audit_record(actor=actor, action=AuditEntry.Action.EXPORT, reason="Audit trail export (CSV)")
-    return AuditEntry.objects.order_by("at", "pk")
+def audit_trail_for_export(
+    *, actor: Actor, entries: QuerySet[AuditEntry] | None = None, filters: str = ""
+) -> QuerySet[AuditEntry]:
+    """The audit trail in order (`entries`, filtered by the caller, else all of it), for the
+    council or an auditor, after recording the export itself with the filters in words (an
+    entry the export then holds too when the filters keep it)."""
+    reason = "Audit trail export (CSV)" + (f": {filters}" if filters else "")
+    audit_record(actor=actor, action=AuditEntry.Action.EXPORT, reason=reason)
+    return (AuditEntry.objects.all() if entries is None else entries).order_by("at", "pk")

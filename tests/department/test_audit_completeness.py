@@ -67,6 +67,15 @@ AUDITED = {
     "import_commit": ("post", "/department/import/{import_job}/commit/", {"confirm": "1"}),
     # The city's device subscriptions list their sites' addresses (one entry per viewing).
     "device_subscriptions": ("get", "/department/device-subscriptions/", None),
+    # Invitations sent again or revoked are recorded like the first one.
+    "staff_resend": ("post", "/department/staff/{pending}/resend/", {"confirm": "1"}),
+    "staff_revoke": ("post", "/department/staff/{pending}/revoke/", {"confirm": "1"}),
+    # The yard-sign list and its export show where residents want a sign (one entry per
+    # viewing; the export one per site, an entry without a site when it holds none), and a
+    # delivery is recorded against the site.
+    "yard_signs": ("get", "/department/yard-signs/", None),
+    "yard_signs_export": ("get", "/department/yard-signs.csv?status=delivered", None),
+    "yard_sign_delivered": ("post", "/department/yard-signs/{site}/delivered/", {"page": "1"}),
 }
 # Routes that show no owner's contact details, address, exact location or footage, and so
 # record nothing.
@@ -180,7 +189,12 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
         member = StaffMember.objects.get(user__email="investigator@concord.example.org")
         inactive = StaffMember.objects.get(user__email="analyst@concord.example.org")
         get_user_model().objects.filter(pk=inactive.user_id).update(is_active=False)
+        pending_user = get_user_model().objects.create_user(
+            username="pending@concord.example.org", email="pending@concord.example.org"
+        )
+        pending = StaffMember.objects.create(user=pending_user, role="analyst")
         site = Site.objects.get()
+        Site.objects.filter(pk=site.pk).update(yard_sign_requested=True)
         incident = Incident.objects.create(
             kind="crime",
             category="burglary",
@@ -242,6 +256,7 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
         "import_job": job.pk,
         "member": member.pk,
         "inactive": inactive.pk,
+        "pending": pending.pk,
     }
     return admin, ids
 

@@ -275,7 +275,10 @@ def test_the_audit_page_its_export_and_the_owner_show_offence_type_case_and_note
     reveal(investigator, incident, "Camera over the side gate")
     admin = make_staff("concord", "administrator")
     page = admin.client.get("/department/audit/", {"action": "reveal"}).content.decode()
-    assert "<td>Vehicle crime</td><td>CPD-2026-0300</td><td>Camera over the side gate</td>" in page
+    assert (
+        '<td data-label="Offense type">Vehicle crime</td><td data-label="Case">CPD-2026-0300</td>'
+        '<td data-label="Note">Camera over the side gate</td>'
+    ) in page
     body = b"".join(admin.client.get("/department/audit.csv").streaming_content).decode()
     (row,) = [row for row in csv.DictReader(io.StringIO(body)) if row["action"] == "reveal"]
     assert (row["category"], row["case"], row["note"]) == (
@@ -296,7 +299,9 @@ def test_an_offence_type_removed_from_the_list_still_shows_in_old_entries(
     admin = make_staff("concord", "administrator")
     admin.client.post("/department/settings/", {"offence_types": "Burglary\nOther"})
     page = admin.client.get("/department/audit/", {"action": "reveal"}).content.decode()
-    assert "<td>vehicle_crime</td><td>CPD-2026-0300</td>" in page
+    assert (
+        '<td data-label="Offense type">vehicle_crime</td><td data-label="Case">CPD-2026-0300</td>'
+    ) in page
 
 
 # The canvass page lists addresses: recorded once per visit.

@@ -575,6 +575,10 @@ FORMS = [
     Form("department:staff_role", "administrator", {"role": "operator"}, path=MEMBER),
     Form("department:staff_deactivate", "administrator", {}, path=MEMBER),
     Form("department:staff_reactivate", "administrator", {}, path=MEMBER),
+    # The member is no pending invitee: both are refused with a message, nothing written.
+    Form("department:staff_resend", "administrator", {}, path=MEMBER),
+    Form("department:staff_revoke", "administrator", {}, path=MEMBER),
+    Form("department:yard_sign_delivered", "administrator", {"page": "1"}, path=SITE_ID),
     Form("department:import", "administrator", {}, files=("file",), then=import_commit),
     Form("department:import_commit", "administrator", {}, path={"job_id": "import_job"}),
     Form("department:import_cancel", "administrator", {}, path={"job_id": "import_job"}),
