@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from portal.department import (
     billing_views,
+    incident_views,
     offer_views,
     portal_settings_views,
     setup_views,
@@ -18,27 +19,44 @@ urlpatterns = [
     path("staff/<int:member_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
     path("map/", views.registry_map, name="map"),
     path("map/data.json", views.registry_map_data, name="map_data"),
-    path("incidents/", views.incidents, name="incidents"),
-    path("incidents/<int:incident_id>/", views.incident, name="incident"),
-    path("incidents/<int:incident_id>/canvass/rows.json", views.canvass_rows, name="canvass_rows"),
+    path("incidents/", incident_views.incidents, name="incidents"),
+    path("incidents/<int:incident_id>/", incident_views.incident, name="incident"),
+    path("incidents/<int:incident_id>/edit/", incident_views.incident_edit, name="incident_edit"),
+    path(
+        "incidents/<int:incident_id>/close/", incident_views.incident_close, name="incident_close"
+    ),
+    path(
+        "incidents/<int:incident_id>/reopen/",
+        incident_views.incident_reopen,
+        name="incident_reopen",
+    ),
+    path(
+        "incidents/<int:incident_id>/canvass/rows.json",
+        incident_views.canvass_rows,
+        name="canvass_rows",
+    ),
     path(
         "incidents/<int:incident_id>/sites/<int:site_id>/state/",
-        views.canvass_entry,
+        incident_views.canvass_entry,
         name="canvass_entry",
     ),
     path(
         "incidents/<int:incident_id>/sites/<int:site_id>/reveal/",
-        views.reveal,
+        incident_views.reveal,
         name="reveal",
     ),
-    path("incidents/<int:incident_id>/notify/", views.notify, name="notify"),
+    path("incidents/<int:incident_id>/notify/", incident_views.notify, name="notify"),
     path(
         "incidents/<int:incident_id>/sites/<int:site_id>/request/",
-        views.footage_request,
+        incident_views.footage_request,
         name="footage_request",
     ),
-    path("incidents/<int:incident_id>/canvass.csv", views.canvass_export, name="canvass_export"),
-    path("clips/<int:clip_id>/", views.clip_download, name="clip_download"),
+    path(
+        "incidents/<int:incident_id>/canvass.csv",
+        incident_views.canvass_export,
+        name="canvass_export",
+    ),
+    path("clips/<int:clip_id>/", incident_views.clip_download, name="clip_download"),
     path("settings/", views.department_settings, name="settings"),
     path("settings/portal/", portal_settings_views.portal_settings, name="portal_settings"),
     path("plans/", offer_views.plan_offers, name="plan_offers"),

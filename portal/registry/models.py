@@ -467,6 +467,11 @@ class AuditEntry(models.Model):
         OVERSIGHT_RESOLUTION = "oversight_resolution", _("Finding resolved")
         GUARDRAIL_CHANGE = "guardrail_change", _("Guardrails changed")
         GUARDRAIL_EXCEPTION = "guardrail_exception", _("Guardrail overridden in an emergency")
+        # An incident's case number, offense type, description or time window changed; the
+        # case closed or reopened (issue 12).
+        INCIDENT_EDIT = "incident_edit", _("Incident edited")
+        INCIDENT_CLOSE = "incident_close", _("Incident closed")
+        INCIDENT_REOPEN = "incident_reopen", _("Incident reopened")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()
