@@ -238,18 +238,27 @@ def canvass_replies(incident: Incident, sites: Sequence[CanvassSite]) -> Canvass
     answers: dict[int, list[SiteAnswer]] = defaultdict(list)
     copies = (
         NotificationRecipient.objects.filter(
-            notification__incident=incident, participant_id__in=list(by_owner)
+            notification__incident=incident,
+            notification__kind=Notification.Kind.AREA,
+            participant_id__in=list(by_owner),
         )
         .order_by("notification__created_at", "pk")
-        .values_list("participant_id", "notification__kind", "notification__site_id", "answer")
+        .values_list("participant_id", "answer")
     )
-    for participant_id, kind, site_id, answer in copies:
-        if kind == Notification.Kind.FOOTAGE_REQUEST:
-            if site_id in listed:
-                answers[site_id].append(SiteAnswer(kind, answer))
-        else:
-            for pk in by_owner[participant_id]:
-                answers[pk].append(SiteAnswer(kind, answer))
+    for participant_id, answer in copies:
+        for pk in by_owner[participant_id]:
+            answers[pk].append(SiteAnswer(Notification.Kind.AREA, answer))
+    # A footage request is about its site, answered or not, its owner's copy made or not yet
+    # (the delivery job makes it).
+    requests = (
+        Notification.objects.filter(
+            incident=incident, kind=Notification.Kind.FOOTAGE_REQUEST, site_id__in=listed
+        )
+        .order_by("created_at", "pk")
+        .values_list("site_id", "recipients__answer")
+    )
+    for site_id, answer in requests:
+        answers[site_id].append(SiteAnswer(Notification.Kind.FOOTAGE_REQUEST, answer or ""))
     clips: dict[int, list[ClipView]] = defaultdict(list)
     for clip in incident_clips(incident):
         for pk in clip.site_ids:
