@@ -758,3 +758,10 @@ if envstr("STORAGE_BACKEND") == "s3":
 # second through a version stamp in the shared cache (Redis); without Redis, or for changes
 # made by queryset updates, a process may serve what it kept for up to this long. 0: no cache.
 TENANT_HOST_CACHE_SECONDS = float(envstr("TENANT_HOST_CACHE_SECONDS", "5"))
+
+# --- Department console: clip previews (issue 12, console part) ---
+# The canvass previews owners' videos with <video>, from our origin (clip_download ?preview=1)
+# or, with S3 evidence storage, by a redirect to a signed URL on the bucket's origin: list that
+# origin in CSP_MEDIA_SRC (and CSP_IMG_SRC for image previews), or previews stay blank there
+# and clips are downloaded instead.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["media-src"] = [SELF, *envlist("CSP_MEDIA_SRC", [])]
