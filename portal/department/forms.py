@@ -535,7 +535,8 @@ class IncidentEditForm(FocusFirstErrorMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at < starts_at:
             self.add_error("ends_at", _("The time window ends before it starts."))
