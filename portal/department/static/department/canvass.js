@@ -16,7 +16,10 @@
         return response.json();
       })
       .then(function (payload) {
-        document.getElementById("canvass-rows").insertAdjacentHTML("beforeend", payload.rows);
+        const body = document.getElementById("canvass-rows");
+        body.insertAdjacentHTML("beforeend", payload.rows);
+        // The new rows' buttons update their rows like the first ones (htmx, when loaded).
+        if (window.htmx) window.htmx.process(body);
         document.dispatchEvent(new CustomEvent("canvass:sites", { detail: payload.sites }));
         if (payload.more) {
           link.dataset.canvassRows = payload.more.rows_url;
