@@ -64,17 +64,21 @@ def _address(value: str) -> str | None:
 def private_file_response(handout: PrivateFile) -> HttpResponseBase:
     """The answer that hands a private file over (tenants.storage.private_file_open, after the
     caller recorded it): a redirect to its signed URL or the file streamed; always an
-    attachment, never sniffed, never cached."""
+    attachment (inline only when the caller asked, for a preview: then sandboxed, so that the
+    file can run nothing on the city's origin even when opened alone), never sniffed, never
+    cached."""
     response: HttpResponseBase
     if handout.url is not None:
         response = HttpResponseRedirect(handout.url)
     else:
         response = FileResponse(
             handout.stream,
-            as_attachment=True,
+            as_attachment=not handout.inline,
             filename=handout.download_name,
             content_type=handout.content_type,
         )
+    if handout.inline:
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

@@ -285,14 +285,22 @@ class PrivateFile:
     content_type: str
     stream: File | None = None
     url: str | None = None
+    # Shown in the browser (an image or video preview) rather than saved as an attachment.
+    inline: bool = False
 
 
 def private_file_open(
-    *, schema_name: str, name: str, download_name: str, content_type: str
+    *,
+    schema_name: str,
+    name: str,
+    download_name: str,
+    content_type: str,
+    inline: bool = False,
 ) -> PrivateFile:
     """Hand out a department's private file, after the caller recorded it: on S3 a URL signed
-    for SIGNED_URL_SECONDS that forces an attachment, otherwise the open file to stream. A name
-    outside the department's folder raises ForeignFile, whatever the row that holds it says."""
+    for SIGNED_URL_SECONDS that forces an attachment (or, `inline`, shows it as its type),
+    otherwise the open file to stream. A name outside the department's folder raises
+    ForeignFile, whatever the row that holds it says."""
     if not in_department(schema_name, name):
         raise ForeignFile(name)
     storage = private_storage()
@@ -306,7 +314,7 @@ def private_file_open(
             STORAGE_FAILURES.labels(operation="open").inc()
             logger.error("storage_failure operation=open kind=missing name=%s", name)
             raise StorageUnavailable(operation="open", name=name, kind="missing")
-        disposition = content_disposition_header(as_attachment=True, filename=download_name)
+        disposition = content_disposition_header(as_attachment=not inline, filename=download_name)
         url = storage.url(
             name,
             parameters={
@@ -316,10 +324,10 @@ def private_file_open(
             },
             expire=SIGNED_URL_SECONDS,
         )
-        return PrivateFile(download_name, content_type, url=url)
+        return PrivateFile(download_name, content_type, url=url, inline=inline)
     with storage_guard("open", name):
         stream = storage.open(name, "rb")
-    return PrivateFile(download_name, content_type, stream=stream)
+    return PrivateFile(download_name, content_type, stream=stream, inline=inline)
 
 
 def _is_s3(storage: Storage) -> bool:

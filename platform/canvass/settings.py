@@ -776,3 +776,10 @@ GEOCODER_GAZETTEER_DIR = envstr(
 GEOCODER_CACHE_SECONDS = envint("GEOCODER_CACHE_SECONDS", 600)
 # Address searches one person may make per minute (autocomplete asks once per pause in typing).
 GEOCODER_REQUESTS_PER_MINUTE = envint("GEOCODER_REQUESTS_PER_MINUTE", 60)
+
+# --- Department console: clip previews (issue 12, console part) ---
+# The canvass previews owners' videos with <video>, from our origin (clip_download ?preview=1)
+# or, with S3 evidence storage, by a redirect to a signed URL on the bucket's origin: list that
+# origin in CSP_MEDIA_SRC (and CSP_IMG_SRC for image previews), or previews stay blank there
+# and clips are downloaded instead.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["media-src"] = [SELF, *envlist("CSP_MEDIA_SRC", [])]

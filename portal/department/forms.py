@@ -629,3 +629,62 @@ class GeocoderChoiceForm(FocusFirstErrorMixin, forms.Form):
             "pin and the coordinates always work too."
         ),
     )
+
+
+class IncidentEditForm(FocusFirstErrorMixin, forms.ModelForm):
+    """What staff may change of a case (services.INCIDENT_EDITABLE): its number, offense
+    type, description and time window. The place and radius stay: they decided whom the
+    canvass listed and the notices reached."""
+
+    starts_at = forms.DateTimeField(
+        label=_("From"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["case_number", "category", "description", "starts_at", "ends_at"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, program: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = list(program.offence_type_choices())
+        current = self.instance.category if self.instance else ""
+        if current and current not in dict(choices):
+            # A code since taken off the department's list stays choosable for its case.
+            choices.append((current, current))
+        self.fields["category"] = forms.ChoiceField(
+            label=_("Offense type"),
+            choices=choices,
+            help_text=_("Recorded with the case number in every audit entry about this case."),
+        )
+        self.fields["description"].help_text = _(
+            "For the staff who work the case; never sent to owners."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at < starts_at:
+            self.add_error("ends_at", _("The time window ends before it starts."))
+        return data
+
+
+# The key of a notice's confirmation page: random, URL-safe (services.notification_send).
+NOTICE_KEY = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+class NotifyConfirmForm(NotifyForm):
+    """The confirmation of an area notice: the message as typed, and the page's one-time key
+    that makes sending it twice (a double click) send it once."""
+
+    key = forms.RegexField(
+        regex=NOTICE_KEY,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("This confirmation is not valid; ask again.")},
+    )

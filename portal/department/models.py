@@ -31,6 +31,10 @@ class Incident(models.Model):
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
     radius_m = models.PositiveIntegerField(_("search radius (meters)"))
+    # What the case is about, for the staff who work it (never sent to owners).
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    # A closed case contacts nobody (no reveal, notice or footage request) until reopened.
+    closed_at = models.DateTimeField(null=True, blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -49,6 +53,10 @@ class Incident(models.Model):
     def skips_retention(self) -> bool:
         """A missing person may be anywhere on any footage: every camera counts."""
         return self.kind == self.Kind.MISSING_PERSON
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     @property
     def search_radius_m(self) -> int:
@@ -106,6 +114,9 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The one-time key of the confirmation page that sent an area notice: the same key sent
+    # twice (a double click, a resubmitted form) finds this notice instead of sending another.
+    send_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [

@@ -30,12 +30,19 @@ from django.db.models import (
 from django.db.models.functions import Floor, TruncMonth
 from django.utils import timezone
 
-from portal.department.models import CanvassEntry, Incident
+from portal.department.models import (
+    CanvassEntry,
+    FootageClip,
+    Incident,
+    Notification,
+    NotificationRecipient,
+)
 from portal.registry.models import (
     AuditEntry,
     Camera,
     Site,
     SiteQuerySet,
+    area_notices_condition,
     email_deliverable_condition,
 )
 from portal.registry.selectors import METRES_PER_DEGREE, LocatedIn, sites_near
@@ -168,6 +175,182 @@ def canvass_entries(incident: Incident) -> dict[int, tuple[str, str]]:
             "site_id", "state", "notes"
         )
     }
+
+
+def canvass_site(incident: Incident, site_id: int, *, number: int) -> CanvassSite | None:
+    """One site of the canvass (its row after a change), by key: the incident's distance
+    search narrowed to that site, not the whole canvass again. None when the site is no longer
+    in the canvass (paused, lapsed, gone). `number` is the row's place as the page listed it."""
+    row = canvass_search(incident).filter(pk=site_id).values_list(*CANVASS_COLUMNS).first()
+    return None if row is None else CanvassSite(number, *row)
+
+
+@dataclass(frozen=True)
+class SiteAnswer:
+    """An owner's answer to what the department asked them about this case, for one site:
+    the kind of notice (area notice or footage request) and the answer ("" before one)."""
+
+    kind: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ClipView:
+    """A clip received for the case, as the canvass shows it next to its site."""
+
+    pk: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: object
+    # The sites it came from: the requested site, or the owner's sites (an area notice is
+    # answered per owner, not per site).
+    site_ids: tuple[int, ...]
+
+    @property
+    def preview(self) -> str:
+        """ "image" or "video" when a browser can show it on the page, "" otherwise."""
+        return clip_preview_kind(self.content_type)
+
+
+# Types a browser shows inline, from the sniffed types (portal.department.clip_types); MKV and
+# AVI play in no browser and are downloaded only.
+PREVIEW_TYPES = {
+    "image/jpeg": "image",
+    "image/png": "image",
+    "video/mp4": "video",
+    "video/webm": "video",
+    "video/quicktime": "video",
+}
+
+
+def clip_preview_kind(content_type: str) -> str:
+    return PREVIEW_TYPES.get(content_type, "")
+
+
+@dataclass(frozen=True)
+class CanvassReplies:
+    """What the owners of some canvass sites answered, and the clips they sent, by site."""
+
+    answers: dict[int, list[SiteAnswer]]
+    clips: dict[int, list[ClipView]]
+
+
+def canvass_replies(incident: Incident, sites: Sequence[CanvassSite]) -> CanvassReplies:
+    """Each listed site's answers (area notices of its owner, footage requests for it) and
+    clips, in two queries whatever the number of sites."""
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for site in sites:
+        by_owner[site.participant_id].append(site.pk)
+    listed = {site.pk for site in sites}
+    answers: dict[int, list[SiteAnswer]] = defaultdict(list)
+    copies = (
+        NotificationRecipient.objects.filter(
+            notification__incident=incident,
+            notification__kind=Notification.Kind.AREA,
+            participant_id__in=list(by_owner),
+        )
+        .order_by("notification__created_at", "pk")
+        .values_list("participant_id", "answer")
+    )
+    for participant_id, answer in copies:
+        for pk in by_owner[participant_id]:
+            answers[pk].append(SiteAnswer(Notification.Kind.AREA, answer))
+    # A footage request is about its site, answered or not, its owner's copy made or not yet
+    # (the delivery job makes it).
+    requests = (
+        Notification.objects.filter(
+            incident=incident, kind=Notification.Kind.FOOTAGE_REQUEST, site_id__in=listed
+        )
+        .order_by("created_at", "pk")
+        .values_list("site_id", "recipients__answer")
+    )
+    for site_id, answer in requests:
+        answers[site_id].append(SiteAnswer(Notification.Kind.FOOTAGE_REQUEST, answer or ""))
+    clips: dict[int, list[ClipView]] = defaultdict(list)
+    for clip in incident_clips(incident):
+        for pk in clip.site_ids:
+            if pk in listed:
+                clips[pk].append(clip)
+    return CanvassReplies(answers=dict(answers), clips=dict(clips))
+
+
+def incident_clips(incident: Incident) -> list[ClipView]:
+    """Every clip received for the case, oldest first, each with the sites it came from: the
+    requested site for a footage request, the owner's searchable sites for an area notice."""
+    rows = list(
+        FootageClip.objects.filter(incident=incident)
+        .order_by("uploaded_at", "pk")
+        .values_list(
+            "pk",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "recipient__notification__site_id",
+            "recipient__participant_id",
+        )
+    )
+    owners = {participant_id for *_rest, site_id, participant_id in rows if not site_id}
+    owner_sites: dict[int, list[int]] = defaultdict(list)
+    if owners - {None}:
+        for participant_id, site_id in (
+            Site.objects.searchable()
+            .filter(participant_id__in=owners - {None})
+            .order_by("pk")
+            .values_list("participant_id", "pk")
+        ):
+            owner_sites[participant_id].append(site_id)
+    return [
+        ClipView(
+            pk,
+            name,
+            content_type,
+            size,
+            uploaded_at,
+            (site_id,) if site_id else tuple(owner_sites.get(participant_id, ())),
+        )
+        for pk, name, content_type, size, uploaded_at, site_id, participant_id in rows
+    ]
+
+
+def _owners_in_area(incident: Incident, radius_m: int) -> set[int]:
+    """Owners with a searchable site within radius_m of the incident who have not turned area
+    notices off (area_notices_condition) and whose email is not known to be undeliverable (the
+    canvass flags those for a call instead)."""
+    sites = sites_near(
+        latitude=incident.latitude, longitude=incident.longitude, radius_m=radius_m
+    ).filter(email_deliverable_condition("participant__"), area_notices_condition("participant__"))
+    return set(sites.values_list("participant_id", flat=True))
+
+
+def _contacted_about(incident: Incident, *, notification_id: int | None = None) -> set[int]:
+    """Owners the department already contacted about the case: a copy of one of its notices
+    or footage requests (sent, queued or answered), other than `notification_id`'s own."""
+    contacted = NotificationRecipient.objects.filter(notification__incident=incident)
+    if notification_id is not None:
+        contacted = contacted.exclude(notification_id=notification_id)
+    return set(contacted.values_list("participant_id", flat=True))
+
+
+def area_notice_owners(
+    incident: Incident, *, radius_m: int, notification_id: int | None = None
+) -> set[int]:
+    """The owners an area notice for the incident addresses now: those in the area
+    (_owners_in_area) the department did not contact about the case before, so that an owner
+    who answered, or was already asked, is not asked again. `notification_id` is the notice
+    itself, whose own copies still count as its own."""
+    return _owners_in_area(incident, radius_m) - _contacted_about(
+        incident, notification_id=notification_id
+    )
+
+
+def area_notice_preview(incident: Incident) -> tuple[int, int]:
+    """For the confirmation before an area notice: how many owners it would contact, and how
+    many owners in the area it leaves out because they were contacted about the case before."""
+    in_area = _owners_in_area(incident, incident.search_radius_m)
+    contacting = in_area - _contacted_about(incident)
+    return len(contacting), len(in_area - contacting)
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,113 @@ def incident_open(
     )
 
 
+class IncidentClosed(Exception):
+    """The case is closed: nobody is contacted about it until it is reopened."""
+
+
+def incident_open_check(incident: Incident) -> None:
+    """Refuse contact with owners (reveal, notice, footage request) about a closed case."""
+    if incident.is_closed:
+        raise IncidentClosed
+
+
+# What staff may change of an open case: its words and its time window (the place and the
+# radius decide who was searched and notified; a new place is a new incident).
+INCIDENT_EDITABLE = ("case_number", "category", "description", "starts_at", "ends_at")
+
+
+@transaction.atomic
+def incident_edit(
+    *,
+    actor: Actor,
+    incident: Incident,
+    case_number: str,
+    category: str,
+    description: str,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> Incident:
+    """Change a case's number, offense type, description or time window; one audit entry
+    names the fields changed (before and after, the description's words excepted). A time
+    window or offense type the department's guardrails refuse raises GuardrailRefused and
+    nothing changes. Nothing changed: nothing recorded."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    wanted = {
+        "case_number": case_number,
+        "category": category,
+        "description": description,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+    }
+    changed = [name for name in INCIDENT_EDITABLE if getattr(incident, name) != wanted[name]]
+    if not changed:
+        return incident
+    guardrails.canvass_check(
+        program=current_department().program,
+        category=category,
+        radius_searched_m=incident.search_radius_m,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    what = []
+    for name in changed:
+        if name == "description":
+            what.append("description")
+        else:
+            what.append(f"{name} {_shown(getattr(incident, name))} -> {_shown(wanted[name])}")
+        setattr(incident, name, wanted[name])
+    incident.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.INCIDENT_EDIT,
+        reason=f"Incident {incident.pk} edited: " + "; ".join(what),
+        case=incident,
+    )
+    return incident
+
+
+def _shown(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+class IncidentStateUnchanged(Exception):
+    """Closing a closed case or reopening an open one (a second click): nothing to do."""
+
+
+@transaction.atomic
+def incident_close(*, actor: Actor, incident: Incident) -> Incident:
+    """Close a case: from then on nobody is contacted about it; recorded."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.is_closed:
+        raise IncidentStateUnchanged
+    incident.closed_at = timezone.now()
+    incident.save(update_fields=["closed_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.INCIDENT_CLOSE,
+        reason=f"Incident {incident.pk} closed",
+        case=incident,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(*, actor: Actor, incident: Incident) -> Incident:
+    """Reopen a closed case; recorded."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not incident.is_closed:
+        raise IncidentStateUnchanged
+    incident.closed_at = None
+    incident.save(update_fields=["closed_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.INCIDENT_REOPEN,
+        reason=f"Incident {incident.pk} reopened",
+        case=incident,
+    )
+    return incident
+
+
 @transaction.atomic
 def canvass_entry_update(*, incident: Incident, site: Site, state: str, notes: str) -> CanvassEntry:
     entry, _created = CanvassEntry.objects.update_or_create(
@@ -409,6 +516,7 @@ def contact_reveal(
     department's guardrails want another staff member's approval first, guardrails.ApprovalNeeded
     is raised (nothing recorded) unless `approval` is the approved request, whose approver
     (`approved_by`) the entry names."""
+    incident_open_check(incident)
     guardrails.reveal_check(actor=actor, approval=approval)
     approved = f"; approved by {approved_by} (approval request {approval.pk})" if approval else ""
     audit_record(
@@ -530,10 +638,34 @@ def notification_queued(notification_ids: list[int]) -> set[int]:
     return {subjects[subject] for subject in outbox.undispatched_subjects(list(subjects))}
 
 
+@dataclass(frozen=True)
+class NoticeSent:
+    """What notification_send did: the notice, and whether this call created it (False when
+    its key had already sent one: a double click sends once)."""
+
+    notification: Notification
+    created: bool
+
+
 @transaction.atomic
-def notification_send(*, actor: Actor, incident: Incident, message: str) -> Notification:
-    """Record and queue a 'check your camera' notice to every owner within the radius the
-    incident's canvass searched (Incident.search_radius_m); the job emails each owner once."""
+def notification_send(
+    *, actor: Actor, incident: Incident, message: str, key: str | None = None
+) -> NoticeSent:
+    """Record and queue a 'check your camera' notice to the owners within the radius the
+    incident's canvass searched (Incident.search_radius_m) who were not contacted about the
+    case before (selectors.area_notice_owners); the job emails each owner once. `key`, the
+    confirmation page's one-time key, makes the call idempotent: a key that already sent a
+    notice returns that notice, and nothing is sent or recorded again. Refused (IncidentClosed)
+    for a closed case."""
+    # One sender at a time per incident: the same key sent twice at once finds the first.
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if key:
+        already = Notification.objects.filter(send_key=key).first()
+        if already is not None:
+            if already.incident_id != incident.pk:
+                raise PermissionDenied  # a key is one confirmation page's, for its incident
+            return NoticeSent(already, created=False)
+    incident_open_check(incident)
     radius_m = incident.search_radius_m
     notification = Notification.objects.create(
         incident=incident,
@@ -541,6 +673,7 @@ def notification_send(*, actor: Actor, incident: Incident, message: str) -> Noti
         message=message,
         radius_m=radius_m,
         created_by_id=actor.as_staff().user_id,
+        send_key=key or None,
     )
     audit_record(
         actor=actor,
@@ -549,7 +682,7 @@ def notification_send(*, actor: Actor, incident: Incident, message: str) -> Noti
         case=incident,
     )
     notify_area_enqueue(notification)
-    return notification
+    return NoticeSent(notification, created=True)
 
 
 class OwnerUnreachable(Exception):
@@ -561,6 +694,7 @@ def footage_request(*, actor: Actor, incident: Incident, site: Site, message: st
     """Ask one site's owner for footage for the case: recorded, queued and answered like a
     notice, with its own words. Refused (OwnerUnreachable) when the owner's address is known
     to be undeliverable: nothing is recorded, staff call instead."""
+    incident_open_check(incident)
     if not site.participant.email_deliverable:
         raise OwnerUnreachable
     notification = Notification.objects.create(
@@ -772,7 +906,7 @@ def _display_name(name: str) -> str:
     return name[:CLIP_NAME_MAX] or "clip"
 
 
-def clip_open(*, actor: Actor, clip: FootageClip) -> PrivateFile:
+def clip_open(*, actor: Actor, clip: FootageClip, inline: bool = False) -> PrivateFile:
     """Hand a clip to staff; each download is a custody record in the audit trail, written
     before the file is handed out. Always as an attachment (never shown on the city's origin):
     streamed, or on S3 a URL signed for a minute (tenants.storage.private_file_open). A row
@@ -782,17 +916,22 @@ def clip_open(*, actor: Actor, clip: FootageClip) -> PrivateFile:
     Every attempt is recorded: the file is opened (or, on S3, found) first, then the entry
     written says what happened, DOWNLOAD when the file is handed out, DOWNLOAD_FAILED when the
     storage could not give it (unreachable, full or the file missing), and StorageUnavailable
-    is raised for the caller to say so. An entry that cannot be written hands nothing out."""
+    is raised for the caller to say so. An entry that cannot be written hands nothing out.
+
+    `inline` hands it out to be shown on the page (the canvass's preview of an image or a
+    video): recorded as a download all the same, the entry saying it was a preview."""
     schema_name = tenant_connection.schema_name
     if not in_department(schema_name, clip.file.name):
         raise ForeignFile(clip.file.name)
-    reason = f"Clip {clip.pk} sha256 {clip.sha256}"  # never its name: personal data
+    # Never its name: personal data.
+    reason = f"Clip {clip.pk} sha256 {clip.sha256}" + (" (preview)" if inline else "")
     try:
         handout = private_file_open(
             schema_name=schema_name,
             name=clip.file.name,
             download_name=clip.download_name,
             content_type=clip.content_type,
+            inline=inline,
         )
     except StorageUnavailable as failure:
         audit_record(

@@ -10,20 +10,13 @@ from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.department import selectors
 from portal.department.models import Notification, NotificationRecipient
 from portal.registry import services as registry_services
 from portal.registry.emails import email_message
-from portal.registry.models import (
-    ImportJob,
-    Participant,
-    Site,
-    area_notices_condition,
-    email_deliverable_condition,
-)
-from portal.registry.selectors import sites_near
+from portal.registry.models import ImportJob, Participant, Site, email_deliverable_condition
 from tenants.db import tenant_connection
 from tenants.models import Program, current_department
 from tenants.signing import Link, link_sign
@@ -43,22 +36,19 @@ def answer_token(recipient: NotificationRecipient) -> str:
 
 def notification_owners(notification: Notification) -> set[int]:
     """The participants a notification addresses now: the owner of the requested site, or
-    every owner with a site within the area notice's radius who has not turned area notices off
-    (area_notices_condition), as long as the site is searchable
-    (neither paused nor lapsed) when the job runs and the owner's address is not known to be
-    undeliverable (the canvass page flags those owners for a call instead)."""
-    sites: QuerySet[Site]
-    if notification.is_footage_request:
-        if notification.site_id is None:
-            return set()  # the site is gone (its owner left): nobody to ask
-        sites = Site.objects.searchable().filter(pk=notification.site_id)
-    else:
-        incident = notification.incident
-        sites = sites_near(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
+    for an area notice the owners in its radius not contacted about the case before
+    (selectors.area_notice_owners), as long as the site is searchable (neither paused nor
+    lapsed) when the job runs and the owner's address is not known to be undeliverable (the
+    canvass page flags those owners for a call instead)."""
+    if not notification.is_footage_request:
+        return selectors.area_notice_owners(
+            notification.incident,
             radius_m=notification.radius_m or 0,
-        ).filter(area_notices_condition("participant__"))
+            notification_id=notification.pk,
+        )
+    if notification.site_id is None:
+        return set()  # the site is gone (its owner left): nobody to ask
+    sites = Site.objects.searchable().filter(pk=notification.site_id)
     sites = sites.filter(email_deliverable_condition("participant__"))
     return set(sites.values_list("participant_id", flat=True))
 

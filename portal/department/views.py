@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import cast
 
@@ -18,7 +16,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.forms import Form
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     JsonResponse,
@@ -26,8 +23,6 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -35,32 +30,20 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from portal.department import selectors, services, tasks
 from portal.department.forms import (
-    NOTE_NAMES_OWNER,
-    CanvassEntryForm,
     ClipForm,
     ClipLimitsForm,
     GeocoderChoiceForm,
-    IncidentForm,
-    NotifyForm,
     OffenceTypesForm,
     ReplyToForm,
-    RevealForm,
 )
 from portal.department.models import (
-    CanvassEntry,
-    FootageClip,
-    Incident,
-    Notification,
     NotificationRecipient,
 )
 from portal.department.setup import setup_checklist_for
-from portal.guardrails import services as guardrail_services
-from portal.guardrails.rules import ApprovalNeeded, GuardrailRefused
 from portal.guardrails.selectors import approvals_waiting_for
 from portal.registry import geocoding, registry_io
 from portal.registry import services as registry_services
-from portal.registry.audit import Actor, NoteNamesOwner
-from portal.registry.csv_safe import SafeWriter
+from portal.registry.audit import Actor
 from portal.registry.models import (
     Camera,
     Capability,
@@ -70,9 +53,9 @@ from portal.registry.models import (
     StaffMember,
 )
 from portal.registry.support import support_refusal
-from tenants.http import DepartmentRequest, client_ip, private_file_response
+from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
-from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
+from tenants.storage import STORAGE_RETRY_AFTER, StorageUnavailable
 
 View = Callable[..., HttpResponseBase]
 CASEWORK = Capability.CASEWORK
@@ -170,307 +153,6 @@ def home(request: StaffRequest) -> HttpResponse:
             # The first-run checklist, for administrators of a department being set up.
             "setup": setup_checklist_for(staff=request.staff, department=request.tenant),
         },
-    )
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@staff_required(CASEWORK)
-def incidents(request: StaffRequest) -> HttpResponse:
-    program = request.tenant.program
-    form = IncidentForm(request.POST or None, program=program)
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
-        except GuardrailRefused as refused:
-            form.add_error(refused.field, refused.message)
-        else:
-            return redirect("department:incident", incident_id=incident.pk)
-    return render(
-        request,
-        "department/incidents.html",
-        {
-            "form": form,
-            "incidents": Incident.objects.all()[:100],
-            "program": program,
-            "map_tiles": settings.MAP_TILE_URL,
-            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-        },
-    )
-
-
-# The nearest sites a canvass page shows at first; the rest come a hundred at a time on demand,
-# and all of them in the CSV export.
-CANVASS_ROWS = 100
-# Without JavaScript the "more" link reloads the page with more rows, up to this many.
-CANVASS_ROWS_MAX = 2_000
-
-
-@dataclass(frozen=True)
-class CanvassRow:
-    """One line of the canvass page, every value ready to print (the page lists a hundred
-    rows at a time, and the template only places them): the site, what its active cameras
-    keep, and the state of contact with its owner. Its form fields are named with `prefix`:
-    all rows share the page's one form, and so one CSRF token."""
-
-    number: int
-    site_id: int
-    prefix: str
-    address: str
-    kind: str
-    participation: str
-    distance_m: int
-    footage_likely: bool
-    email_undeliverable: bool
-    cameras: list[str]
-    state: str
-    notes: str
-    reveal_url: str
-    state_url: str
-    request_url: str
-
-
-def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> list[CanvassRow]:
-    cameras = selectors.canvass_cameras([site.pk for site in sites])
-    entries = selectors.canvass_entries(incident)
-    # Labels are translated once per page, not once per row.
-    kinds = {value: str(label) for value, label in Site.Kind.choices}
-    participations = {value: str(label) for value, label in Site.Participation.choices}
-    sees = {value: str(label) for value, label in Camera.Sees.choices}
-    urls = {
-        name: reverse(f"department:{name}", args=[incident.pk, 0])
-        for name in ("reveal", "canvass_entry", "footage_request")
-    }
-
-    def url(name: str, site_id: int) -> str:
-        return urls[name].replace("/sites/0/", f"/sites/{site_id}/")
-
-    rows = []
-    for site in sites:
-        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
-        rows.append(
-            CanvassRow(
-                number=site.number,
-                site_id=site.pk,
-                prefix=row_prefix(site.pk),
-                address=site.address,
-                kind=kinds.get(site.kind, site.kind),
-                participation=participations.get(site.participation, site.participation),
-                distance_m=round(site.distance_m),
-                footage_likely=site.footage_likely,
-                email_undeliverable=site.email_undeliverable,
-                cameras=[
-                    f"{camera.direction}° {', '.join(sees.get(v, v) for v in camera.sees)} "
-                    f"({camera.retention_days} d)"
-                    for camera in cameras.get(site.pk, ())
-                ],
-                state=state,
-                notes=notes,
-                reveal_url=url("reveal", site.pk),
-                state_url=url("canvass_entry", site.pk),
-                request_url=url("footage_request", site.pk),
-            )
-        )
-    return rows
-
-
-def row_prefix(site_id: int) -> str:
-    """The prefix of one canvass row's fields in the page's shared form."""
-    return f"site{site_id}"
-
-
-def _row_prefix_sent(request: HttpRequest, site_id: int) -> str | None:
-    """The row's prefix when the canvass page's shared form sent the fields (it sends every
-    row's), None when a form for this site alone sent them without one."""
-    prefix = row_prefix(site_id) + "-"
-    return prefix[:-1] if any(name.startswith(prefix) for name in request.POST) else None
-
-
-def _canvass_sites_geojson(sites: list[selectors.CanvassSite]) -> dict[str, object]:
-    """The listed sites for the incident's map: compact GeoJSON points, numbered as listed."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(site.longitude, 6), round(site.latitude, 6)],
-                },
-                "properties": {"n": site.number},
-            }
-            for site in sites
-        ],
-    }
-
-
-def _count_arg(request: HttpRequest, name: str, default: int, most: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except ValueError:
-        return default
-    return min(max(value, 0), most)
-
-
-def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | None:
-    """The "more" link after `shown` rows: the next rows for the page's script, or the page
-    with more rows for a browser without it."""
-    if shown >= total:
-        return None
-    page = reverse("department:incident", args=[incident.pk])
-    rows = reverse("department:canvass_rows", args=[incident.pk])
-    return {
-        "rows_url": f"{rows}?after={shown}",
-        "page_url": f"{page}?shown={min(shown + CANVASS_ROWS, CANVASS_ROWS_MAX)}#canvass",
-        "without_script": shown < CANVASS_ROWS_MAX,
-        "label": _("Show the next %(count)s of %(total)s sites")
-        % {"count": min(CANVASS_ROWS, total - shown), "total": total},
-    }
-
-
-@require_safe
-@staff_required(CASEWORK)
-def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id)
-    shown = max(_count_arg(request, "shown", CANVASS_ROWS, CANVASS_ROWS_MAX), CANVASS_ROWS)
-    canvass = selectors.canvass(incident, limit=shown)
-    # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
-    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
-    return render(
-        request,
-        "department/incident.html",
-        {
-            "incident": incident,
-            "rows": _canvass_rows(incident, canvass.sites),
-            "total": canvass.total,
-            "more": _more(incident, len(canvass.sites), canvass.total),
-            "map_sites": _canvass_sites_geojson(canvass.sites),
-            "map_tiles": settings.MAP_TILE_URL,
-            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-            "states": CanvassEntry.State.choices,
-            "notify_form": NotifyForm(),
-            "notifications": _notifications(incident),
-            "clips": incident.clips.all(),
-        },
-    )
-
-
-def _notifications(incident: Incident) -> list[Notification]:
-    """The incident's area notices, newest first, with their counts, and `queued` set on those
-    whose job still waits in the outbox for the broker (Redis down when it was sent)."""
-    notifications: list[Notification] = list(
-        incident.notifications.filter(kind=Notification.Kind.AREA)
-        .annotate(
-            sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
-            unknown=Count(
-                "recipients",
-                filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
-            ),
-            with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
-            nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
-        )
-        .order_by("-created_at")
-    )
-    queued = services.notification_queued([notification.pk for notification in notifications])
-    for notification in notifications:
-        notification.queued = notification.pk in queued  # type: ignore[attr-defined]
-    return notifications
-
-
-@require_safe
-@staff_required(CASEWORK)
-def canvass_rows(request: StaffRequest, incident_id: int) -> JsonResponse:
-    """The canvass's next rows after `after`, for the page's "more" link: their HTML (the
-    page's own row template) and their map points. Recorded like the page (once per visit)."""
-    incident = get_object_or_404(Incident, pk=incident_id)
-    after = _count_arg(request, "after", 0, 10**9)
-    canvass = selectors.canvass(incident, offset=after, limit=CANVASS_ROWS)
-    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
-    rows = _canvass_rows(incident, canvass.sites)
-    return JsonResponse(
-        {
-            "rows": render_to_string(
-                "department/_canvass_rows.html",
-                {"rows": rows, "states": CanvassEntry.State.choices},
-                request=request,
-            ),
-            "sites": _canvass_sites_geojson(canvass.sites),
-            "total": canvass.total,
-            "more": _more(incident, after + len(rows), canvass.total),
-        }
-    )
-
-
-@require_POST
-@staff_required(CASEWORK)
-def canvass_entry(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id)
-    site = get_object_or_404(Site, pk=site_id)
-    form = CanvassEntryForm(request.POST, prefix=_row_prefix_sent(request, site.pk))
-    if form.is_valid():
-        services.canvass_entry_update(incident=incident, site=site, **form.cleaned_data)
-        messages.success(request, _("Saved."))
-    else:
-        messages.error(request, _errors(form))
-    return redirect("department:incident", incident_id=incident.pk)
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required(CASEWORK)
-def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
-    """Contact details, shown only in answer to this request, after it is recorded. The page
-    reloaded (a GET) reveals nothing again: it goes back to the incident with a word on why."""
-    incident = get_object_or_404(Incident, pk=incident_id)
-    if request.method != "POST":
-        messages.info(
-            request,
-            _(
-                "Contact details are shown only once, when you ask for them. To see them again, "
-                "ask again from the incident page with a reason."
-            ),
-        )
-        return redirect("department:incident", incident_id=incident.pk)
-    site = get_object_or_404(Site.objects.searchable(), pk=site_id)
-    form = RevealForm(request.POST, site=site, prefix=_row_prefix_sent(request, site.pk))
-    if form.is_valid():
-        try:
-            services.contact_reveal(
-                actor=_actor(request), site=site, incident=incident, note=form.cleaned_data["note"]
-            )
-        except ApprovalNeeded as needed:
-            return approval_held_reveal(
-                request, incident=incident, site=site, note=form.cleaned_data["note"], needed=needed
-            )
-        except NoteNamesOwner:  # the form checks the same rule; this is the writer's own guard
-            form.add_error("note", NOTE_NAMES_OWNER)
-    if form.errors:
-        return render(
-            request,
-            "department/reveal.html",
-            {"incident": incident, "site": site, "form": form},
-            status=400,
-        )
-    return render(
-        request, "department/reveal.html", {"incident": incident, "site": site, "shown": True}
-    )
-
-
-def approval_held_reveal(
-    request: StaffRequest, *, incident: Incident, site: Site, note: str, needed: ApprovalNeeded
-) -> HttpResponse:
-    """A reveal a guardrail holds: recorded as a request for another staff member's approval
-    (nothing is shown until then)."""
-    approval = guardrail_services.approval_request_reveal(
-        actor=_actor(request), incident=incident, site=site, note=note, needed=needed
-    )
-    return render(
-        request,
-        "guardrails/held.html",
-        {
-            "approval": approval,
-            "needed": needed,
-            "back": reverse("department:incident", args=[incident.pk]),
-        },
-        status=202,
     )
 
 
@@ -648,92 +330,6 @@ def import_cancel(request: StaffRequest, job_id: int) -> HttpResponse:
         return redirect("department:import_job", job_id=job.pk)
     messages.success(request, _("The import was canceled and its file deleted."))
     return redirect("department:import")
-
-
-# A notice recorded while the mail queue (Redis) is down: it waits in the outbox, not lost.
-NOTICE_QUEUED = _lazy(
-    "The notice is recorded and queued: the mail queue is briefly unavailable, and the emails "
-    "go out by themselves as soon as it is back."
-)
-
-
-@require_POST
-@staff_required(CASEWORK)
-def notify(request: StaffRequest, incident_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id)
-    form = NotifyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("department:incident", incident_id=incident.pk)
-    notification = services.notification_send(
-        actor=_actor(request),
-        incident=incident,
-        message=form.cleaned_data["message"],
-    )
-    if services.notification_queued([notification.pk]):
-        # The broker (Redis) did not take the job: the outbox hands it over once it is back.
-        messages.success(request, NOTICE_QUEUED)
-    else:
-        messages.success(request, _("The notice is on its way to the owners in the area."))
-    return redirect("department:incident", incident_id=incident.pk)
-
-
-@require_POST
-@staff_required(CASEWORK)
-def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id)
-    site = get_object_or_404(Site.objects.searchable(), pk=site_id)
-    form = NotifyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-        return redirect("department:incident", incident_id=incident.pk)
-    try:
-        request_sent = services.footage_request(
-            actor=_actor(request),
-            incident=incident,
-            site=site,
-            message=form.cleaned_data["message"],
-        )
-    except services.OwnerUnreachable:
-        messages.error(
-            request,
-            _(
-                "Emails to this owner's address fail (the email provider reported it), so no "
-                "request was sent: reveal their contact details and call them."
-            ),
-        )
-        return redirect("department:incident", incident_id=incident.pk)
-    if services.notification_queued([request_sent.pk]):
-        messages.success(request, NOTICE_QUEUED)
-    else:
-        messages.success(request, _("The footage request is on its way to the owner."))
-    return redirect("department:incident", incident_id=incident.pk)
-
-
-@require_safe
-@staff_required(CASEWORK)
-def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
-    """Hand a clip to staff, the only way to read one: recorded first, then streamed, or
-    redirected to a one-minute signed URL in object storage; always an attachment, never
-    sniffed, never cached."""
-    clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
-    try:
-        handout = services.clip_open(actor=_actor(request), clip=clip)
-    except ForeignFile as error:
-        # A row naming another city's file (it cannot come from an upload): never served.
-        raise Http404 from error
-    except StorageUnavailable as failure:
-        # Storage unreachable, full or the file lost: said on a page of ours (not a browser's
-        # connection error at a redirect); the attempt is in the audit trail (DOWNLOAD_FAILED).
-        response = render(
-            request,
-            "department/storage_unavailable.html",
-            {"problem": failure.message, "incident": clip.incident},
-            status=503,
-        )
-        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
-        return response
-    return private_file_response(handout)
 
 
 ANSWER_PROBLEMS = {
@@ -943,46 +539,3 @@ def registry_map_data(request: StaffRequest) -> HttpResponse:
             )
         }
     )
-
-
-@require_safe
-@staff_required(CASEWORK)
-def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
-    """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
-    incident = get_object_or_404(Incident, pk=incident_id)
-    sites = selectors.canvass(incident).sites
-    # One entry per exported site, so that each owner sees the export among their entries.
-    services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
-    cameras = selectors.canvass_camera_counts([site.pk for site in sites])
-    entries = selectors.canvass_entries(incident)
-    buffer = io.StringIO()
-    writer = SafeWriter(buffer)
-    writer.writerow(
-        [
-            "number",
-            "distance_m",
-            "address",
-            "site_type",
-            "cameras",
-            "footage_likely",
-            "state",
-            "notes",
-        ]
-    )
-    for site in sites:
-        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
-        writer.writerow(
-            [
-                site.number,
-                round(site.distance_m),
-                site.address,
-                site.kind,
-                cameras.get(site.pk, 0),
-                "yes" if site.footage_likely else "no",
-                state,
-                notes,
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="canvass-{incident.pk}.csv"'
-    return response

@@ -549,6 +549,11 @@ class AuditEntry(models.Model):
         STAFF_INVITE_REVOKE = "staff_invite_revoke", _("Staff invitation revoked")
         YARD_SIGNS_VIEW = "yard_signs_view", _("Yard-sign addresses viewed")
         YARD_SIGN_DELIVERED = "yard_sign_delivered", _("Yard sign delivered")
+        # An incident's case number, offense type, description or time window changed; the
+        # case closed or reopened (issue 12).
+        INCIDENT_EDIT = "incident_edit", _("Incident edited")
+        INCIDENT_CLOSE = "incident_close", _("Incident closed")
+        INCIDENT_REOPEN = "incident_reopen", _("Incident reopened")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_email = models.EmailField()

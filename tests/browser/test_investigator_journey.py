@@ -101,13 +101,18 @@ def test_an_investigator_canvasses_and_the_owner_answers(page, live_url):
     assert page.get_by_text("5 Browser Ct").is_visible()
     assert page.get_by_text("Omar Haddad").count() == 0
 
+    # Each site's actions are in its row's menu.
+    page.locator("tr[id^='site-row-'] summary").first.click()
     page.get_by_role("button", name="Reveal contact").click()
     assert page.get_by_text("Omar Haddad").is_visible()
     assert page.get_by_text("(501) 555-0188").is_visible()
     page.get_by_role("link", name="Back to the canvass").click()
 
     mail.outbox = []
-    page.get_by_role("button", name="Send “check your camera” to every owner within 300 m").click()
+    # The notice is prepared, its count confirmed, then sent.
+    page.get_by_role("button", name=re.compile("Prepare a “check your camera” notice")).click()
+    assert page.get_by_text("1 owner will be contacted.").is_visible()
+    page.get_by_role("button", name="Send to 1 owner").click()
     assert page.get_by_text("The notice is on its way").is_visible()
     notice = next(m for m in mail.outbox if m.to == ["omar@browser.example.org"])
     link = re.search(r"http://littlerock\.localhost:\d+(/answer/\S+/)", notice.body).group(1)

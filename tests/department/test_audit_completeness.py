@@ -3,6 +3,8 @@ owners, writes an audit entry; the views that show none write nothing."""
 
 from __future__ import annotations
 
+from secrets import token_urlsafe
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -47,12 +49,30 @@ AUDITED = {
     "export_geojson": ("get", "/department/registry.geojson", None),
     "canvass_export": ("get", "/department/incidents/{incident}/canvass.csv", None),
     "audit_export": ("get", "/department/audit.csv", None),
-    "notify": ("post", "/department/incidents/{incident}/notify/", {"message": "Check."}),
+    "notify": (
+        "post",
+        "/department/incidents/{incident}/notify/",
+        {"message": "Check.", "key": token_urlsafe()},
+    ),
     "footage_request": (
         "post",
         "/department/incidents/{incident}/sites/{site}/request/",
         {"message": "Please."},
     ),
+    # A case's changes, its closing and its reopening are recorded (issue 12).
+    "incident_edit": (
+        "post",
+        "/department/incidents/{incident}/edit/",
+        {
+            "case_number": "1-A",
+            "category": "burglary",
+            "description": "Side door forced.",
+            "starts_at": "2026-11-20T16:00",
+            "ends_at": "2026-11-20T17:30",
+        },
+    ),
+    "incident_close": ("post", "/department/incidents/{incident}/close/", {"confirm": "1"}),
+    "incident_reopen": ("post", "/department/incidents/{closed}/reopen/", {"confirm": "1"}),
     "staff": (
         "post",
         "/department/staff/",
@@ -206,6 +226,18 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
             radius_m=300,
             opened_by=site.participant.user,
         )
+        closed = Incident.objects.create(
+            kind="crime",
+            category="burglary",
+            case_number="2",
+            latitude=site.latitude,
+            longitude=site.longitude,
+            starts_at="2026-11-20T21:00Z",
+            ends_at="2026-11-20T22:00Z",
+            radius_m=300,
+            opened_by=site.participant.user,
+            closed_at="2026-11-21T10:00Z",
+        )
         notification = incident.notifications.create(
             message="m", radius_m=300, created_by=site.participant.user
         )
@@ -251,6 +283,7 @@ def world(make_resident, make_staff, site_data, django_capture_on_commit_callbac
     )
     ids = {
         "incident": incident.pk,
+        "closed": closed.pk,
         "site": site.pk,
         "clip": clip.pk,
         "import_job": job.pk,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from secrets import token_urlsafe
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
@@ -145,7 +146,9 @@ def answer_link(make_resident, make_staff, site_data, django_capture_on_commit_c
         incident = Incident.objects.get(case_number="CPD-88")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     body = next(m for m in mail.outbox if m.to == ["alice@example.org"]).body
     url = re.search(r"http://concord\.localhost:8000(/answer/\S+/)", body).group(1)
     alice.client.post(url, {"answer": "has_footage"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from secrets import token_urlsafe
 
 import pytest
 from django.core import mail
@@ -57,7 +58,8 @@ def notify(investigator, incident, capture):
     mail.outbox.clear()
     with capture(execute=True):
         return investigator.client.post(
-            f"/department/incidents/{incident.pk}/notify/", {"message": "Please check."}
+            f"/department/incidents/{incident.pk}/notify/",
+            {"message": "Please check.", "key": token_urlsafe()},
         )
 
 
@@ -183,7 +185,7 @@ def test_analysts_cannot_notify_or_download(incident, make_staff):
     analyst = make_staff("concord", "analyst")
     assert (
         analyst.client.post(
-            f"/department/incidents/{case.pk}/notify/", {"message": "x"}
+            f"/department/incidents/{case.pk}/notify/", {"message": "x", "key": token_urlsafe()}
         ).status_code
         == 403
     )
@@ -195,7 +197,9 @@ def test_without_a_message_each_owner_gets_the_standard_one_in_their_language(
     investigator, case = incident
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{case.pk}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{case.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     english = next(m for m in mail.outbox if m.to == ["alice@example.org"])
     spanish = next(m for m in mail.outbox if m.to == ["bob@example.org"])
     assert english.body.startswith("The police department asks residents of this area")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from secrets import token_urlsafe
+
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -46,7 +48,7 @@ MATRIX = [
     (
         "post",
         "/department/incidents/{incident}/notify/",
-        {"message": "Please check your camera."},
+        {"message": "Please check your camera.", "key": token_urlsafe()},
         {**CASEWORK, "administrator": 302, "investigator": 302, "operator": 302},
     ),
     (

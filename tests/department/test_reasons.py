@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from secrets import token_urlsafe
 
 import pytest
 import time_machine
@@ -164,7 +165,7 @@ def test_every_entry_about_an_incident_carries_its_offence_type_and_case_number(
     investigator.client.get(f"{base}/")
     reveal(investigator, incident)
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"{base}/notify/", {"message": ""})
+        investigator.client.post(f"{base}/notify/", {"message": "", "key": token_urlsafe()})
         investigator.client.post(f"{base}/sites/{site.pk}/request/", {"message": ""})
     investigator.client.get(f"{base}/canvass.csv")
     with schema_context("concord"):

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from pathlib import Path
+from secrets import token_urlsafe
 
 import pytest
 from django.core import mail
@@ -104,7 +105,9 @@ def test_every_staff_surface_shows_the_searchable_sites_and_their_active_cameras
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        admin.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
+        admin.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
     with schema_context("concord"):
         lapsed = Site.objects.get(address="3 Lapsed Ln")
@@ -136,11 +139,12 @@ def test_a_camera_paused_on_every_site_leaves_the_site_without_cameras_for_staff
 @pytest.mark.parametrize(
     ("kind", "searched", "text"),
     [
-        ("crime", 500, "searched within 500 m"),
+        # Shown in the department's units (Concord: feet and miles).
+        ("crime", 500, "searched within 0.3 mi"),
         (
             "missing_person",
             1000,
-            "searched within 1000 m (missing person: twice the 500 m typed",
+            "searched within 0.6 mi (missing person: twice the 0.3 mi typed",
         ),
     ],
 )
@@ -161,10 +165,13 @@ def test_the_incident_map_draws_and_names_the_radius_searched(
     page = investigator.client.get(f"/department/incidents/{incident.pk}/").content.decode()
     assert f'data-search-radius="{searched}"' in page
     assert text in page
-    assert f"Send “check your camera” to every owner within {searched} m" in page
+    within = text.split("searched within ")[1].split(" (")[0]
+    assert f"Prepare a “check your camera” notice to the owners within {within}" in page
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     with schema_context("concord"):
         assert Notification.objects.get().radius_m == searched
     # The notice reaches exactly the sites the canvass lists.
@@ -186,14 +193,17 @@ def test_the_area_notice_and_the_footage_request_are_two_kinds_with_their_own_wo
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
+        # The area notice first: an owner already asked about the case is not notified again.
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
         investigator.client.post(
             f"/department/incidents/{incident.pk}/sites/{site.pk}/request/", {"message": ""}
         )
-        investigator.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
     with schema_context("concord"):
         kinds = dict(Notification.objects.values_list("kind", "radius_m"))
     assert kinds == {"footage_request": None, "area": 500}
-    request, notice = mail.outbox
+    notice, request = mail.outbox
     assert request.subject == "Concord Police Department: solicitud de video, caso CPD-9"
     assert "para el caso CPD-9. Si lo hizo, suba una copia" in request.body
     assert "Esta solicitud se refiere a su sitio en 80 Union St S." in request.body

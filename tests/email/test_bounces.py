@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from secrets import token_urlsafe
 
 import pytest
 from allauth.account.signals import email_changed
@@ -245,7 +246,9 @@ def test_staff_see_email_undeliverable_and_notices_skip_the_owner(
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     assert [m.to for m in mail.outbox] == [["neighbour@example.org"]]
 
     mail.outbox.clear()

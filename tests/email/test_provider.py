@@ -9,6 +9,7 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from secrets import token_urlsafe
 
 import pytest
 from django.core import mail
@@ -101,7 +102,9 @@ def test_the_provider_gets_the_citys_sender_and_refusals_mark_the_address(
         incident = Incident.objects.get()
     postmark.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{incident.pk}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
+        )
 
     assert sorted(request["To"] for request in postmark) == ["alice@example.org", INACTIVE]
     for request in postmark:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import timedelta
+from secrets import token_urlsafe
 
 import pytest
 import time_machine
@@ -120,7 +121,7 @@ def test_the_area_notice_comes_from_the_program_with_its_reply_to(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = investigator.client.post(
-            f"/department/incidents/{incident.pk}/notify/", {"message": ""}
+            f"/department/incidents/{incident.pk}/notify/", {"message": "", "key": token_urlsafe()}
         )
     assert response.status_code == 302
     notice = only_email_to("alice@example.org")

@@ -8,6 +8,7 @@ The same with real processes: tests/faults/test_redis_down.py."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from secrets import token_urlsafe
 
 import pytest
 from django.core import mail
@@ -198,7 +199,8 @@ def test_a_notice_requested_while_the_broker_is_down_is_kept_and_sent_once_when_
 
     with django_capture_on_commit_callbacks(execute=True):
         response = investigator.client.post(
-            f"/department/incidents/{incident}/notify/", {"message": "Please look."}
+            f"/department/incidents/{incident}/notify/",
+            {"message": "Please look.", "key": token_urlsafe()},
         )
     assert response.status_code == 302
     page = investigator.client.get(f"/department/incidents/{incident}/").content.decode()
@@ -247,7 +249,9 @@ def test_a_notice_is_handed_to_the_broker_at_commit_when_it_answers(
     incident = response["Location"].rstrip("/").rsplit("/", 1)[-1]
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        investigator.client.post(f"/department/incidents/{incident}/notify/", {"message": ""})
+        investigator.client.post(
+            f"/department/incidents/{incident}/notify/", {"message": "", "key": token_urlsafe()}
+        )
     message = OutboxMessage.objects.get()
     assert message.dispatched_at is not None and message.attempts == 0
     assert len(mail.outbox) == 1

@@ -3,6 +3,8 @@ invitation, live view or exact place on the map; other staff do not reach its pa
 
 from __future__ import annotations
 
+from secrets import token_urlsafe
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -29,7 +31,11 @@ def test_an_oversight_account_cannot_reveal_canvass_notify_or_export(overseer, s
     refused = [
         ("post", f"/department/incidents/{incident}/sites/{site}/reveal/", {"note": "x"}),
         ("post", f"/department/incidents/{incident}/sites/{site}/request/", {"message": "x"}),
-        ("post", f"/department/incidents/{incident}/notify/", {"message": "x"}),
+        (
+            "post",
+            f"/department/incidents/{incident}/notify/",
+            {"message": "x", "key": token_urlsafe()},
+        ),
         ("post", "/department/incidents/", {"case_number": "X-1"}),
         ("get", f"/department/incidents/{incident}/", None),
         ("get", f"/department/incidents/{incident}/canvass.csv", None),

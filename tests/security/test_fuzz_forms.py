@@ -567,7 +567,35 @@ FORMS = [
         path=CASE_SITE,
         accepted=shown,
     ),
-    Form("department:notify", "administrator", {"message": "Please check."}, path=CASE),
+    # The notice's first step answers with its confirmation (shown); the confirmation's form,
+    # with its one-time key, sends it.
+    Form(
+        "department:notify",
+        "administrator",
+        {"message": "Please check."},
+        path=CASE,
+        accepted=shown,
+    ),
+    Form(
+        "department:notify",
+        "administrator",
+        {"message": "Please check.", "key": "fuzz-notice-key-000001"},
+        path=CASE,
+    ),
+    Form(
+        "department:incident_edit",
+        "administrator",
+        {
+            "case_number": "CPD-FUZZ-2",
+            "category": "burglary",
+            "description": "Side door forced.",
+            "starts_at": "2026-11-20T21:00",
+            "ends_at": "2026-11-20T23:00",
+        },
+        path=CASE,
+    ),
+    Form("department:incident_close", "administrator", {}, path=CASE, examples=5),
+    Form("department:incident_reopen", "administrator", {}, path=CASE, examples=5),
     Form("department:footage_request", "administrator", {"message": "Please."}, path=CASE_SITE),
     Form(
         "department:staff", "administrator", {"email": "new@concord.example.org", "role": "analyst"}

@@ -1,0 +1,679 @@
+"""The department console's casework pages: incidents (list, open, edit, close, reopen), their
+canvass (rows, states, reveals, footage requests), area notices and the footage received."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from portal.department import selectors, services
+from portal.department.forms import (
+    NOTE_NAMES_OWNER,
+    CanvassEntryForm,
+    IncidentEditForm,
+    IncidentForm,
+    NotifyConfirmForm,
+    NotifyForm,
+    RevealForm,
+)
+from portal.department.models import (
+    CanvassEntry,
+    FootageClip,
+    Incident,
+    Notification,
+    NotificationRecipient,
+)
+from portal.department.views import CASEWORK, StaffRequest, _actor, _errors, staff_required
+from portal.guardrails import services as guardrail_services
+from portal.guardrails.rules import ApprovalNeeded, GuardrailRefused
+from portal.registry.audit import NoteNamesOwner
+from portal.registry.csv_safe import SafeWriter
+from portal.registry.models import Camera, Site
+from tenants.http import private_file_response
+from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
+
+# The incidents list, a page at a time.
+INCIDENTS_PER_PAGE = 50
+CASE_SEARCH_MAX = 40
+
+CLOSED = _lazy("This case is closed: nobody is contacted about it. Reopen it first.")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    """A request htmx sent for part of a page (the canvass's row updates)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required(CASEWORK)
+def incidents(request: StaffRequest) -> HttpResponse:
+    program = request.tenant.program
+    form = IncidentForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_open(actor=_actor(request), **form.cleaned_data)
+        except GuardrailRefused as refused:
+            form.add_error(refused.field, refused.message)
+        else:
+            return redirect("department:incident", incident_id=incident.pk)
+    query = request.GET.get("case", "").strip()[:CASE_SEARCH_MAX]
+    listed = Incident.objects.order_by("-created_at", "-pk")
+    if query:
+        listed = listed.filter(case_number__icontains=query)
+    page = Paginator(listed, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "department/incidents.html",
+        {
+            "form": form,
+            "incidents": page.object_list,
+            "page": page,
+            "query": query,
+            "program": program,
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required(CASEWORK)
+def incident_edit(request: StaffRequest, incident_id: int) -> HttpResponse:
+    """Change a case's number, offense type, description or time window; recorded."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    program = request.tenant.program
+    form = IncidentEditForm(request.POST or None, instance=incident, program=program)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.INCIDENT_EDITABLE}
+        try:
+            services.incident_edit(
+                actor=_actor(request), incident=Incident.objects.get(pk=incident.pk), **data
+            )
+        except GuardrailRefused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        else:
+            messages.success(request, _("The incident is saved."))
+            return redirect("department:incident", incident_id=incident.pk)
+    incident.refresh_from_db()
+    return render(
+        request,
+        "department/incident_edit.html",
+        {"incident": incident, "form": form, "program": program},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@staff_required(CASEWORK)
+def incident_close(request: StaffRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        services.incident_close(actor=_actor(request), incident=incident)
+    except services.IncidentStateUnchanged:
+        messages.info(request, _("This case was already closed."))
+    else:
+        messages.success(request, _("The case is closed: nobody is contacted about it now."))
+    return redirect("department:incident", incident_id=incident.pk)
+
+
+@require_POST
+@staff_required(CASEWORK)
+def incident_reopen(request: StaffRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        services.incident_reopen(actor=_actor(request), incident=incident)
+    except services.IncidentStateUnchanged:
+        messages.info(request, _("This case was already open."))
+    else:
+        messages.success(request, _("The case is open again."))
+    return redirect("department:incident", incident_id=incident.pk)
+
+
+# The nearest sites a canvass page shows at first; the rest come a hundred at a time on demand,
+# and all of them in the CSV export.
+CANVASS_ROWS = 100
+# Without JavaScript the "more" link reloads the page with more rows, up to this many.
+CANVASS_ROWS_MAX = 2_000
+
+
+@dataclass(frozen=True)
+class CanvassRow:
+    """One line of the canvass page, every value ready to print (the page lists a hundred
+    rows at a time, and the template only places them): the site, what its active cameras
+    keep, the state of contact with its owner, what the owner answered and the clips they
+    sent. Its form fields are named with `prefix`: all rows share the page's one form, and so
+    one CSRF token."""
+
+    number: int
+    site_id: int
+    prefix: str
+    address: str
+    kind: str
+    participation: str
+    distance_m: int
+    footage_likely: bool
+    email_undeliverable: bool
+    cameras: list[str]
+    state: str
+    state_label: str
+    notes: str
+    answers: list[str]
+    clips: list[selectors.ClipView]
+    reveal_url: str
+    state_url: str
+    request_url: str
+
+
+def _answer_labels() -> dict[tuple[str, str], str]:
+    """What each (notice kind, answer) says next to a site; translated once per page."""
+    area, request = Notification.Kind.AREA, Notification.Kind.FOOTAGE_REQUEST
+    has, nothing = NotificationRecipient.Answer.HAS_FOOTAGE, NotificationRecipient.Answer.NOTHING
+    return {
+        (area, has): _("Area notice: has footage"),
+        (area, nothing): _("Area notice: nothing relevant"),
+        (area, ""): _("Area notice: no answer yet"),
+        (request, has): _("Footage request: has footage"),
+        (request, nothing): _("Footage request: nothing relevant"),
+        (request, ""): _("Footage request: no answer yet"),
+    }
+
+
+def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> list[CanvassRow]:
+    cameras = selectors.canvass_cameras([site.pk for site in sites])
+    entries = selectors.canvass_entries(incident)
+    replies = selectors.canvass_replies(incident, sites)
+    # Labels are translated once per page, not once per row.
+    kinds = {value: str(label) for value, label in Site.Kind.choices}
+    participations = {value: str(label) for value, label in Site.Participation.choices}
+    sees = {value: str(label) for value, label in Camera.Sees.choices}
+    states = {value: str(label) for value, label in CanvassEntry.State.choices}
+    answer_labels = _answer_labels()
+    urls = {
+        name: reverse(f"department:{name}", args=[incident.pk, 0])
+        for name in ("reveal", "canvass_entry", "footage_request")
+    }
+
+    def url(name: str, site_id: int) -> str:
+        return urls[name].replace("/sites/0/", f"/sites/{site_id}/")
+
+    rows = []
+    for site in sites:
+        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
+        rows.append(
+            CanvassRow(
+                number=site.number,
+                site_id=site.pk,
+                prefix=row_prefix(site.pk),
+                address=site.address,
+                kind=kinds.get(site.kind, site.kind),
+                participation=participations.get(site.participation, site.participation),
+                distance_m=round(site.distance_m),
+                footage_likely=site.footage_likely,
+                email_undeliverable=site.email_undeliverable,
+                cameras=[
+                    f"{camera.direction}° {', '.join(sees.get(v, v) for v in camera.sees)} "
+                    f"({camera.retention_days} d)"
+                    for camera in cameras.get(site.pk, ())
+                ],
+                state=state,
+                state_label=states.get(state, state),
+                notes=notes,
+                answers=[
+                    answer_labels[(reply.kind, reply.answer)]
+                    for reply in replies.answers.get(site.pk, ())
+                ],
+                clips=replies.clips.get(site.pk, []),
+                reveal_url=url("reveal", site.pk),
+                state_url=url("canvass_entry", site.pk),
+                request_url=url("footage_request", site.pk),
+            )
+        )
+    return rows
+
+
+def row_prefix(site_id: int) -> str:
+    """The prefix of one canvass row's fields in the page's shared form."""
+    return f"site{site_id}"
+
+
+def _row_prefix_sent(request: HttpRequest, site_id: int) -> str | None:
+    """The row's prefix when the canvass page's shared form sent the fields (it sends every
+    row's), None when a form for this site alone sent them without one."""
+    prefix = row_prefix(site_id) + "-"
+    return prefix[:-1] if any(name.startswith(prefix) for name in request.POST) else None
+
+
+def _canvass_sites_geojson(sites: list[selectors.CanvassSite]) -> dict[str, object]:
+    """The listed sites for the incident's map: compact GeoJSON points, numbered as listed."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(site.longitude, 6), round(site.latitude, 6)],
+                },
+                "properties": {"n": site.number},
+            }
+            for site in sites
+        ],
+    }
+
+
+def _count_arg(request: HttpRequest, name: str, default: int, most: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, 0), most)
+
+
+def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | None:
+    """The "more" link after `shown` rows: the next rows for the page's script, or the page
+    with more rows for a browser without it."""
+    if shown >= total:
+        return None
+    page = reverse("department:incident", args=[incident.pk])
+    rows = reverse("department:canvass_rows", args=[incident.pk])
+    return {
+        "rows_url": f"{rows}?after={shown}",
+        "page_url": f"{page}?shown={min(shown + CANVASS_ROWS, CANVASS_ROWS_MAX)}#canvass",
+        "without_script": shown < CANVASS_ROWS_MAX,
+        "label": _("Show the next %(count)s of %(total)s sites")
+        % {"count": min(CANVASS_ROWS, total - shown), "total": total},
+    }
+
+
+@require_safe
+@staff_required(CASEWORK)
+def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    shown = max(_count_arg(request, "shown", CANVASS_ROWS, CANVASS_ROWS_MAX), CANVASS_ROWS)
+    canvass = selectors.canvass(incident, limit=shown)
+    # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
+    rows = _canvass_rows(incident, canvass.sites)
+    numbers = {row.site_id: row.number for row in rows}
+    return render(
+        request,
+        "department/incident.html",
+        {
+            "incident": incident,
+            "rows": rows,
+            "total": canvass.total,
+            "more": _more(incident, len(canvass.sites), canvass.total),
+            "map_sites": _canvass_sites_geojson(canvass.sites),
+            "map_tiles": settings.MAP_TILE_URL,
+            "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "states": CanvassEntry.State.choices,
+            "notify_form": NotifyForm(),
+            "notifications": _notifications(incident),
+            # Every clip of the case, each with the numbers of the listed sites it came from.
+            "clips": [
+                (clip, [numbers[pk] for pk in clip.site_ids if pk in numbers])
+                for clip in selectors.incident_clips(incident)
+            ],
+        },
+    )
+
+
+def _notifications(incident: Incident) -> list[Notification]:
+    """The incident's area notices, newest first, with their counts, and `queued` set on those
+    whose job still waits in the outbox for the broker (Redis down when it was sent)."""
+    notifications: list[Notification] = list(
+        incident.notifications.filter(kind=Notification.Kind.AREA)
+        .annotate(
+            sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
+            unknown=Count(
+                "recipients",
+                filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
+            ),
+            with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
+            nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
+        )
+        .order_by("-created_at")
+    )
+    queued = services.notification_queued([notification.pk for notification in notifications])
+    for notification in notifications:
+        notification.queued = notification.pk in queued  # type: ignore[attr-defined]
+    return notifications
+
+
+@require_safe
+@staff_required(CASEWORK)
+def canvass_rows(request: StaffRequest, incident_id: int) -> JsonResponse:
+    """The canvass's next rows after `after`, for the page's "more" link: their HTML (the
+    page's own row template) and their map points. Recorded like the page (once per visit)."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    after = _count_arg(request, "after", 0, 10**9)
+    canvass = selectors.canvass(incident, offset=after, limit=CANVASS_ROWS)
+    services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
+    rows = _canvass_rows(incident, canvass.sites)
+    return JsonResponse(
+        {
+            "rows": render_to_string(
+                "department/_canvass_rows.html",
+                {"rows": rows, "states": CanvassEntry.State.choices},
+                request=request,
+            ),
+            "sites": _canvass_sites_geojson(canvass.sites),
+            "total": canvass.total,
+            "more": _more(incident, after + len(rows), canvass.total),
+        }
+    )
+
+
+def _row_answer(
+    request: StaffRequest, incident: Incident, site_id: int, message: str, *, failed: bool
+) -> HttpResponse:
+    """The answer to a row's action: with htmx, that row alone re-rendered (its site found by
+    key, not by the whole distance search again) and the message for the page's live region
+    (the `canvass:message` event, canvass.js); without, the message and the page again."""
+    if not _is_htmx(request):
+        (messages.error if failed else messages.success)(request, message)
+        return redirect("department:incident", incident_id=incident.pk)
+    number = _count_arg(request, "n", 0, 10**9)
+    site = selectors.canvass_site(incident, site_id, number=number)
+    rows = [] if site is None else _canvass_rows(incident, [site])
+    response = render(
+        request,
+        "department/_canvass_rows.html",
+        {"rows": rows, "states": CanvassEntry.State.choices},
+    )
+    response["HX-Trigger"] = json.dumps(
+        {"canvass:message": {"message": str(message), "failed": failed}}
+    )
+    return response
+
+
+@require_POST
+@staff_required(CASEWORK)
+def canvass_entry(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    site = get_object_or_404(Site, pk=site_id)
+    form = CanvassEntryForm(request.POST, prefix=_row_prefix_sent(request, site.pk))
+    if not form.is_valid():
+        return _row_answer(request, incident, site.pk, _errors(form), failed=True)
+    services.canvass_entry_update(incident=incident, site=site, **form.cleaned_data)
+    return _row_answer(
+        request,
+        incident,
+        site.pk,
+        _("Saved: %(address)s.") % {"address": site.address},
+        failed=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(CASEWORK)
+def reveal(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
+    """Contact details, shown only in answer to this request, after it is recorded. The page
+    reloaded (a GET) reveals nothing again: it goes back to the incident with a word on why."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if request.method != "POST":
+        messages.info(
+            request,
+            _(
+                "Contact details are shown only once, when you ask for them. To see them again, "
+                "ask again from the incident page with a reason."
+            ),
+        )
+        return redirect("department:incident", incident_id=incident.pk)
+    site = get_object_or_404(Site.objects.searchable().select_related("participant"), pk=site_id)
+    form = RevealForm(request.POST, site=site, prefix=_row_prefix_sent(request, site.pk))
+    if form.is_valid():
+        try:
+            services.contact_reveal(
+                actor=_actor(request), site=site, incident=incident, note=form.cleaned_data["note"]
+            )
+        except services.IncidentClosed:
+            messages.error(request, CLOSED)
+            return redirect("department:incident", incident_id=incident.pk)
+        except ApprovalNeeded as needed:
+            return approval_held_reveal(
+                request, incident=incident, site=site, note=form.cleaned_data["note"], needed=needed
+            )
+        except NoteNamesOwner:  # the form checks the same rule; this is the writer's own guard
+            form.add_error("note", NOTE_NAMES_OWNER)
+    if form.errors:
+        return render(
+            request,
+            "department/reveal.html",
+            {"incident": incident, "site": site, "form": form},
+            status=400,
+        )
+    return render(
+        request,
+        "department/reveal.html",
+        {
+            "incident": incident,
+            "site": site,
+            "shown": True,
+            "language": _language_name(site.participant.language),
+        },
+    )
+
+
+def _language_name(code: str) -> str:
+    """The owner's language as a word in the reader's language ("Spanish", "español")."""
+    try:
+        return str(get_language_info(code)["name_translated"]) if code else ""
+    except KeyError:
+        return code
+
+
+def approval_held_reveal(
+    request: StaffRequest, *, incident: Incident, site: Site, note: str, needed: ApprovalNeeded
+) -> HttpResponse:
+    """A reveal a guardrail holds: recorded as a request for another staff member's approval
+    (nothing is shown until then)."""
+    approval = guardrail_services.approval_request_reveal(
+        actor=_actor(request), incident=incident, site=site, note=note, needed=needed
+    )
+    return render(
+        request,
+        "guardrails/held.html",
+        {
+            "approval": approval,
+            "needed": needed,
+            "back": reverse("department:incident", args=[incident.pk]),
+        },
+        status=202,
+    )
+
+
+# A notice recorded while the mail queue (Redis) is down: it waits in the outbox, not lost.
+NOTICE_QUEUED = _lazy(
+    "The notice is recorded and queued: the mail queue is briefly unavailable, and the emails "
+    "go out by themselves as soon as it is back."
+)
+
+
+@require_POST
+@staff_required(CASEWORK)
+def notify(request: StaffRequest, incident_id: int) -> HttpResponse:
+    """An area notice in two steps: the incident page's form asks, and this answers with a
+    confirmation saying how many owners it will contact (those contacted about the case before
+    are left out); the confirmation's form, with its one-time key, sends it. The same key sent
+    again (a double click) sends nothing more."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if incident.is_closed:
+        messages.error(request, CLOSED)
+        return redirect("department:incident", incident_id=incident.pk)
+    if "key" not in request.POST:
+        form = NotifyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _errors(form))
+            return redirect("department:incident", incident_id=incident.pk)
+        contacting, left_out = selectors.area_notice_preview(incident)
+        return render(
+            request,
+            "department/notify_confirm.html",
+            {
+                "incident": incident,
+                "form": NotifyConfirmForm(
+                    initial={
+                        "message": form.cleaned_data["message"],
+                        "key": secrets.token_urlsafe(24),
+                    }
+                ),
+                "message": form.cleaned_data["message"],
+                "contacting": contacting,
+                "left_out": left_out,
+            },
+        )
+    confirmed = NotifyConfirmForm(request.POST)
+    if not confirmed.is_valid():
+        messages.error(request, _errors(confirmed))
+        return redirect("department:incident", incident_id=incident.pk)
+    try:
+        sent = services.notification_send(
+            actor=_actor(request),
+            incident=incident,
+            message=confirmed.cleaned_data["message"],
+            key=confirmed.cleaned_data["key"],
+        )
+    except services.IncidentClosed:
+        messages.error(request, CLOSED)
+        return redirect("department:incident", incident_id=incident.pk)
+    if not sent.created:
+        messages.info(
+            request,
+            _(
+                "This notice was already sent (the button was pressed more than once): "
+                "nobody was contacted twice."
+            ),
+        )
+    elif services.notification_queued([sent.notification.pk]):
+        # The broker (Redis) did not take the job: the outbox hands it over once it is back.
+        messages.success(request, NOTICE_QUEUED)
+    else:
+        messages.success(request, _("The notice is on its way to the owners in the area."))
+    return redirect("department:incident", incident_id=incident.pk)
+
+
+@require_POST
+@staff_required(CASEWORK)
+def footage_request(request: StaffRequest, incident_id: int, site_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    site = get_object_or_404(Site.objects.searchable(), pk=site_id)
+    form = NotifyForm(request.POST)
+    if not form.is_valid():
+        return _row_answer(request, incident, site.pk, _errors(form), failed=True)
+    try:
+        request_sent = services.footage_request(
+            actor=_actor(request),
+            incident=incident,
+            site=site,
+            message=form.cleaned_data["message"],
+        )
+    except services.IncidentClosed:
+        return _row_answer(request, incident, site.pk, str(CLOSED), failed=True)
+    except services.OwnerUnreachable:
+        return _row_answer(
+            request,
+            incident,
+            site.pk,
+            _(
+                "Emails to this owner's address fail (the email provider reported it), so no "
+                "request was sent: reveal their contact details and call them."
+            ),
+            failed=True,
+        )
+    if services.notification_queued([request_sent.pk]):
+        message = str(NOTICE_QUEUED)
+    else:
+        message = _("The footage request is on its way to the owner of %(address)s.") % {
+            "address": site.address
+        }
+    return _row_answer(request, incident, site.pk, message, failed=False)
+
+
+@require_safe
+@staff_required(CASEWORK)
+def clip_download(request: StaffRequest, clip_id: int) -> HttpResponseBase:
+    """Hand a clip to staff, the only way to read one: recorded first, then streamed, or
+    redirected to a one-minute signed URL in object storage; never sniffed, never cached. An
+    attachment, except `?preview=1` for an image or video a browser shows (the canvass's
+    previews): inline, as its sniffed type, sandboxed, and recorded like a download."""
+    clip = get_object_or_404(FootageClip.objects.select_related("incident"), pk=clip_id)
+    preview = request.GET.get("preview") == "1"
+    if preview and not selectors.clip_preview_kind(clip.content_type):
+        raise Http404  # only images and videos are shown inline; the rest is downloaded
+    try:
+        handout = services.clip_open(actor=_actor(request), clip=clip, inline=preview)
+    except ForeignFile as error:
+        # A row naming another city's file (it cannot come from an upload): never served.
+        raise Http404 from error
+    except StorageUnavailable as failure:
+        # Storage unreachable, full or the file lost: said on a page of ours (not a browser's
+        # connection error at a redirect); the attempt is in the audit trail (DOWNLOAD_FAILED).
+        response = render(
+            request,
+            "department/storage_unavailable.html",
+            {"problem": failure.message, "incident": clip.incident},
+            status=503,
+        )
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
+    return private_file_response(handout)
+
+
+@require_safe
+@staff_required(CASEWORK)
+def canvass_export(request: StaffRequest, incident_id: int) -> HttpResponse:
+    """The canvass as CSV (sites from the same distance search, no contact details); recorded."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    sites = selectors.canvass(incident).sites
+    # One entry per exported site, so that each owner sees the export among their entries.
+    services.canvass_for_export(actor=_actor(request), incident=incident, sites=sites)
+    cameras = selectors.canvass_camera_counts([site.pk for site in sites])
+    entries = selectors.canvass_entries(incident)
+    buffer = io.StringIO()
+    writer = SafeWriter(buffer)
+    writer.writerow(
+        [
+            "number",
+            "distance_m",
+            "address",
+            "site_type",
+            "cameras",
+            "footage_likely",
+            "state",
+            "notes",
+        ]
+    )
+    for site in sites:
+        state, notes = entries.get(site.pk, (CanvassEntry.State.NOT_CONTACTED, ""))
+        writer.writerow(
+            [
+                site.number,
+                round(site.distance_m),
+                site.address,
+                site.kind,
+                cameras.get(site.pk, 0),
+                "yes" if site.footage_likely else "no",
+                state,
+                notes,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="canvass-{incident.pk}.csv"'
+    return response
