@@ -17,6 +17,7 @@ from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import ASSIGNABLE_ROLES, AuditEntry, Site
 from tenants.models import LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
+from tenants.units import IMPERIAL, METRIC, DistanceField, format_typed, to_metres
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -48,13 +49,9 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     longitude = forms.FloatField(
         label=_("Longitude"), min_value=-180, max_value=180, required=False
     )
-    # Its largest value is the department's guardrail (Program.search_radius_max_m, below).
-    radius_m = forms.IntegerField(
-        label=_("Search radius (meters)"),
-        min_value=1,
-        initial=500,
-        error_messages={"min_value": _("The radius must be at least 1 meter.")},
-    )
+    # Typed in the department's unit (feet or meters), stored in meters; its largest value is
+    # the department's guardrail (Program.search_radius_max_m, below).
+    radius_m = DistanceField(label=_("Search radius"))
     # Typed and shown in the department's local time (the zone the request runs in, see
     # tenants.middleware); datetime-local inputs need the ISO form, without seconds.
     starts_at = forms.DateTimeField(
@@ -95,7 +92,12 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
             "zone": department.time_zone,
         }
         self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
-        self.fields["radius_m"].widget.attrs["max"] = program.search_radius_max_m
+        radius = self.fields["radius_m"]
+        assert isinstance(radius, DistanceField)
+        radius.use_units(program.distance_units)
+        self.radius_unit = radius.unit
+        # A round number in the department's unit: 1,500 ft or 500 m.
+        radius.initial = round(to_metres(1500 if radius.unit == "ft" else 500, radius.unit))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -127,17 +129,22 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         )
         if radius_m * factor <= cap:
             return
+        unit = self.radius_unit
         if factor == 1:
             message = _(
-                "This department searches at most %(cap)s m from an incident: a wider canvass "
+                "This department searches at most %(cap)s from an incident: a wider canvass "
                 "would list too much of the city. Narrow the radius (the export lists every "
                 "site of a canvass)."
-            ) % {"cap": cap}
+            ) % {"cap": format_typed(cap, unit, rounding="down")}
         else:
             message = _(
                 "A missing person is searched within %(factor)s times the radius typed, and "
-                "this department searches at most %(cap)s m: type %(most)s m or less."
-            ) % {"factor": factor, "cap": cap, "most": cap // factor}
+                "this department searches at most %(cap)s: type %(most)s or less."
+            ) % {
+                "factor": factor,
+                "cap": format_typed(cap, unit, rounding="down"),
+                "most": format_typed(cap / factor, unit, rounding="down"),
+            }
         self.add_error("radius_m", message)
 
     def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
@@ -478,12 +485,40 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         ),
     )
 
-    BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
+    # The names Spanish-speaking visitors read (Department.name_in, Branding.display_name_in).
+    name_es = forms.CharField(
+        label=_("Department name in Spanish"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "For visitors who read the portal in Spanish, e.g. Departamento de Policía de "
+            "Concord. Empty: the official name."
+        ),
+    )
+    display_name_es = forms.CharField(
+        label=_("Program name in Spanish"),
+        max_length=100,
+        required=False,
+        help_text=_("Empty: the program name above, in both languages."),
+    )
+
+    BRANDING_FIELDS = (
+        "display_name",
+        "primary_color",
+        "accent_color",
+        "welcome_en",
+        "welcome_es",
+        "display_name_es",
+        "name_es",  # the department's (department_settings_apply sets each on its own model)
+    )
 
     @classmethod
     def initial_for(cls, department: Department) -> dict[str, Any]:
         branding = department.branding
-        initial: dict[str, Any] = {name: getattr(branding, name) for name in cls.BRANDING_FIELDS}
+        initial: dict[str, Any] = {
+            name: getattr(department if name == "name_es" else branding, name)
+            for name in cls.BRANDING_FIELDS
+        }
         return initial | {
             "languages": branding.languages,
             "terms_text": department.program.terms_text,
@@ -497,3 +532,20 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         if data["listed"] is not None:
             changes["listed"] = data["listed"]
         return changes
+
+
+class DistanceUnitsForm(FocusFirstErrorMixin, forms.Form):
+    """How the department's distances are written and typed (Program.distance_units)."""
+
+    distance_units = forms.ChoiceField(
+        label=_("Distances"),
+        choices=[
+            (IMPERIAL, _("Feet and miles")),
+            (METRIC, _("Meters and kilometers")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "How staff and residents read and type distances: search radii, guardrails, "
+            "notices and maps. Stored distances do not change."
+        ),
+    )

@@ -392,6 +392,14 @@ def reply_to_set(*, program: Program, email: str) -> None:
     program.save(update_fields=["reply_to_email"])
 
 
+def distance_units_set(*, program: Program, units: str) -> None:
+    """How the department's distances are written and typed from now on (tenants.units);
+    stored distances stay in meters."""
+    program.distance_units = units
+    program.full_clean(validate_unique=False, validate_constraints=False)
+    program.save(update_fields=["distance_units"])
+
+
 def notify_area_enqueue(notification: Notification) -> None:
     """Queue the notification's emails through the transactional outbox (tenants.outbox): the
     outbox row commits with the notification, and the broker gets the job after the commit,

@@ -14,6 +14,7 @@ from portal.guardrails.models import ApprovalRequest, Guardrails
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry
 from tenants.models import Program, current_department
+from tenants.units import format_distance
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,11 +86,11 @@ def canvass_check(
     if radius_searched_m > program.search_radius_max_m:
         raise GuardrailRefused(
             _(
-                "This department searches at most %(cap)s m from an incident: a wider canvass "
+                "This department searches at most %(cap)s from an incident: a wider canvass "
                 "would list too much of the city. Narrow the radius (the export lists every "
                 "site of a canvass)."
             )
-            % {"cap": program.search_radius_max_m},
+            % {"cap": format_distance(program.search_radius_max_m, program.distance_units)},
             "radius_m",
         )
     guardrails = Guardrails.current()
@@ -97,8 +98,12 @@ def canvass_check(
     radius_max = guardrails.radius_max_m.get(category)
     if radius_max is not None and radius_searched_m > radius_max:
         raise GuardrailRefused(
-            _("This department allows at most %(metres)s m for a %(type)s canvass (%(set_on)s).")
-            % {"metres": radius_max, "type": label, "set_on": set_on(guardrails)},
+            _("This department allows at most %(distance)s for a %(type)s canvass (%(set_on)s).")
+            % {
+                "distance": format_distance(radius_max, program.distance_units),
+                "type": label,
+                "set_on": set_on(guardrails),
+            },
             "radius_m",
         )
     hours_max = guardrails.window_max_hours.get(category)
