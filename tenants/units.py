@@ -249,12 +249,13 @@ SQUARE_METRES_PER_SQUARE_MILE = METRES_PER_MILE**2
 
 def format_area(square_metres: float, units: str = IMPERIAL) -> str:
     """An area for reading: "3.9 square miles", "1 square mile" or "10 square kilometers"."""
+    # ngettext counts whole numbers: 0.4 and 1.5 read as plurals, exactly 1 as the singular.
     if units == METRIC:
         value = _tenths(square_metres / 1_000_000)
-        singular, plural = "%(n)s square kilometer", "%(n)s square kilometers"
+        count = 1 if value == 1 else 2
+        written = ngettext("%(n)s square kilometer", "%(n)s square kilometers", count)
     else:
         value = _tenths(square_metres / SQUARE_METRES_PER_SQUARE_MILE)
-        singular, plural = "%(n)s square mile", "%(n)s square miles"
-    # ngettext counts whole numbers: 0.4 and 1.5 read as plurals, exactly 1 as the singular.
-    count = 1 if value == 1 else 2
-    return ngettext(singular, plural, count) % {"n": number_format(value)}
+        count = 1 if value == 1 else 2
+        written = ngettext("%(n)s square mile", "%(n)s square miles", count)
+    return written % {"n": number_format(value)}

@@ -21,6 +21,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.selectors import city_device_subscriptions
 from portal.department.clip_types import ClipRefused, clip_type_of
@@ -588,9 +589,12 @@ def _clip_limits_check(*, recipient: NotificationRecipient, size: int, program: 
     sent = recipient.clips.aggregate(count=Count("pk"), total=Sum("size"))
     if sent["count"] >= program.clips_per_link_max:
         raise ClipRefused(
-            _(
+            ngettext(
+                "This link has taken %(count)s file, the most it takes. Call the department "
+                "if you have more to send.",
                 "This link has taken %(count)s files, the most it takes. Call the department "
-                "if you have more to send."
+                "if you have more to send.",
+                sent["count"],
             )
             % {"count": sent["count"]}
         )

@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.department import selectors, services, tasks
@@ -414,7 +415,11 @@ def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | Non
         "rows_url": f"{rows}?after={shown}",
         "page_url": f"{page}?shown={min(shown + CANVASS_ROWS, CANVASS_ROWS_MAX)}#canvass",
         "without_script": shown < CANVASS_ROWS_MAX,
-        "label": _("Show the next %(count)s of %(total)s sites")
+        "label": ngettext(
+            "Show the next %(count)s of %(total)s site",
+            "Show the next %(count)s of %(total)s sites",
+            total,
+        )
         % {"count": min(CANVASS_ROWS, total - shown), "total": total},
     }
 
