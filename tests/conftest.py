@@ -254,9 +254,15 @@ def site_data() -> Callable[..., dict[str, object]]:
     return site_post_data
 
 
+def feet(metres: int) -> str:
+    """Meters as Concord's staff type them (feet, Program.distance_units): whole feet that the
+    form stores as the same whole meters."""
+    return str(round(metres / 0.3048))
+
+
 def incident_post_data(**overrides: object) -> dict[str, object]:
-    """A complete, valid incident form for Concord (a burglary one evening, 500 m), as the
-    console's form posts it; times are the city's local time."""
+    """A complete, valid incident form for Concord (a burglary one evening, 500 m typed as
+    1640 ft), as the console's form posts it; times are the city's local time."""
     return {
         "kind": "crime",
         "category": "burglary",
@@ -266,7 +272,7 @@ def incident_post_data(**overrides: object) -> dict[str, object]:
         "longitude": "-80.5810",
         "starts_at": "2026-11-20T21:00",
         "ends_at": "2026-11-20T23:00",
-        "radius_m": "500",
+        "radius_m": feet(500),
     } | overrides
 
 
