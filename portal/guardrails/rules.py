@@ -15,7 +15,7 @@ from portal.guardrails.models import ApprovalRequest, Guardrails
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry
 from tenants.models import Program, current_department
-from tenants.units import format_distance
+from tenants.units import format_typed, input_unit
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -91,7 +91,11 @@ def canvass_check(
                 "would list too much of the city. Narrow the radius (the export lists every "
                 "site of a canvass)."
             )
-            % {"cap": format_distance(program.search_radius_max_m, program.distance_units)},
+            % {
+                "cap": format_typed(
+                    program.search_radius_max_m, input_unit(program.distance_units), rounding="down"
+                )
+            },
             "radius_m",
         )
     guardrails = Guardrails.current()
@@ -101,7 +105,9 @@ def canvass_check(
         raise GuardrailRefused(
             _("This department allows at most %(distance)s for a %(type)s canvass (%(set_on)s).")
             % {
-                "distance": format_distance(radius_max, program.distance_units),
+                "distance": format_typed(
+                    radius_max, input_unit(program.distance_units), rounding="down"
+                ),
                 "type": label,
                 "set_on": set_on(guardrails),
             },
