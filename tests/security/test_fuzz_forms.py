@@ -332,7 +332,7 @@ DEPARTMENT = {
     "display_name": "Fuzzville Camera Registry",
     "center_latitude": "35.0",
     "center_longitude": "-80.0",
-    "service_radius_m": "9000",
+    "service_radius_m": "9000 m",
     "goal_camera_count": "100",
     "primary_color": "#1d4ed8",
     "accent_color": "#f59e0b",
@@ -386,7 +386,7 @@ DEPARTMENT_EDIT = {
     "verification_notice_days": "30",
     "verification_grace_days": "30",
     "purge_after_days": "90",
-    "search_radius_max_m": "20000",
+    "search_radius_max_m": "20000 m",
     "live_grant_minutes": "15",
     "device_offline_minutes": "10",
 }
