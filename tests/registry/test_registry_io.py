@@ -95,7 +95,7 @@ def test_a_geojson_file_is_imported(admin):
         "registry.geojson",
         json.dumps({"type": "FeatureCollection", "features": [feature]}).encode(),
     )
-    assert "1 sites are ready to import" in page_of(upload(admin, geojson))
+    assert "Ready to import: 1 site (" in page_of(upload(admin, geojson))
 
 
 @pytest.mark.parametrize(
