@@ -97,7 +97,7 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         radius.use_units(program.distance_units)
         self.radius_unit = radius.unit
         # A round number in the department's unit: 1,500 ft or 500 m.
-        radius.initial = round(to_metres(1500 if radius.unit == "ft" else 500, radius.unit))
+        radius.initial = to_metres(1500 if radius.unit == "ft" else 500, radius.unit)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
