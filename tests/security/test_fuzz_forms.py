@@ -377,7 +377,7 @@ PORTAL_SETTINGS = {
         "welcome_es",
         "terms_text",
     )
-}
+} | {"name_es": "Departamento de Policía de Fuzzville", "display_name_es": "Registro de Fuzzville"}
 DEPARTMENT_EDIT = {
     key: value
     for key, value in DEPARTMENT.items()
@@ -646,6 +646,8 @@ FORMS = [
         "administrator",
         {"limits": "", "clips_per_link_max": "5", "megabytes_per_link_max": "500"},
     ),
+    # The department's units (feet and miles, or meters), the settings page's last form.
+    Form("department:settings", "administrator", {"units": "", "distance_units": "metric"}),
     Form("department:audit", "administrator", {"action": "reveal", "actor": "admin"}, method="get"),
     Form(
         "department:map",
