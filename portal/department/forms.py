@@ -529,6 +529,11 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         """The branding's cleaned values and, when the form sent it, the directory listing."""
         data = self.cleaned_data
         changes = {name: data[name] for name in self.BRANDING_FIELDS}
+        # The Spanish names came after the form's other fields: a form sent without them (an
+        # older page) leaves them as they are.
+        for name in ("name_es", "display_name_es"):
+            if name not in self.data:
+                changes.pop(name)
         if data["listed"] is not None:
             changes["listed"] = data["listed"]
         return changes
