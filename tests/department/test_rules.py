@@ -197,7 +197,7 @@ def test_the_area_notice_and_the_footage_request_are_two_kinds_with_their_own_wo
     assert request.subject == "Departamento de Policía de Concord: solicitud de video, caso CPD-9"
     assert "para el caso CPD-9. Si lo hizo, suba una copia" in request.body
     assert "Esta solicitud se refiere a su sitio en 80 Union St S." in request.body
-    assert notice.subject == "Concord Police Department: revise su cámara"
+    assert notice.subject == "Departamento de Policía de Concord: revise su cámara"
     assert notice.body.startswith("El departamento de policía pide a los residentes")
 
     def answer_page(message, language):
