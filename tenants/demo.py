@@ -36,6 +36,9 @@ class DemoCity:
     welcome_en: str
     welcome_es: str = ""
     initials: str = field(default="")
+    # The names for Spanish-speaking visitors (Department.name_es, Branding.display_name_es).
+    name_es: str = ""
+    display_name_es: str = ""
 
 
 DEMO_CITIES = [
@@ -67,6 +70,8 @@ DEMO_CITIES = [
             "cámara y puede salir del programa en cualquier momento."
         ),
         initials="CPD",
+        name_es="Departamento de Policía de Concord",
+        display_name_es="Registro Comunitario de Cámaras de Concord",
     ),
     DemoCity(
         subdomain="carrollton",
@@ -112,6 +117,8 @@ DEMO_CITIES = [
             "Su video, su decisión."
         ),
         initials="LR",
+        name_es="Departamento de Policía de Little Rock",
+        display_name_es="Ojos en la Roca (Eyes on the Rock)",
     ),
 ]
 
@@ -190,7 +197,7 @@ def demo_city_provision(city: DemoCity) -> Provisioned:
     has_logo = (
         Branding.objects.filter(department__schema_name=city.subdomain).exclude(logo="").exists()
     )
-    return department_provision(
+    provisioned = department_provision(
         subdomain=city.subdomain,
         name=city.name,
         city=city.city,
@@ -211,3 +218,9 @@ def demo_city_provision(city: DemoCity) -> Provisioned:
         # A second run keeps the logo the first one made.
         logo=None if has_logo else demo_logo(city),
     )
+    # The names Spanish-speaking visitors read (not the provisioning form's business).
+    Department.objects.filter(schema_name=city.subdomain).update(name_es=city.name_es)
+    Branding.objects.filter(department__schema_name=city.subdomain).update(
+        display_name_es=city.display_name_es
+    )
+    return provisioned

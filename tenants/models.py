@@ -150,6 +150,11 @@ class Department(TenantMixin):
         validators=[MinLengthValidator(2)],
         help_text=_("The department's official name, e.g. Concord Police Department."),
     )
+    # The name in Spanish for Spanish-speaking visitors ("Departamento de Policía de Concord");
+    # empty: the official name in every language (name_in).
+    name_es: models.CharField[str, str] = models.CharField(
+        _("name (Spanish)"), max_length=100, blank=True
+    )
     city: models.CharField[str, str] = models.CharField(_("city"), max_length=100)
     state: models.CharField[str, str] = models.CharField(
         _("state"),
@@ -185,6 +190,10 @@ class Department(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str | None) -> str:
+        """The department's name in `language`, the official one where it has none."""
+        return (self.name_es if language == "es" else "") or self.name
 
     @property
     def is_platform(self) -> bool:
@@ -292,6 +301,8 @@ class Branding(models.Model):
     accent_color = models.CharField(
         _("accent color"), max_length=7, default="#f59e0b", validators=[hex_colour]
     )
+    # The program's name for Spanish-speaking visitors; empty: display_name (display_name_in).
+    display_name_es = models.CharField(_("display name (Spanish)"), max_length=100, blank=True)
     welcome_en = models.TextField(_("welcome text (English)"), max_length=2000, blank=True)
     welcome_es = models.TextField(_("welcome text (Spanish)"), max_length=2000, blank=True)
     languages = ArrayField(
@@ -319,6 +330,10 @@ class Branding(models.Model):
             raise ValidationError({"languages": _("Choose at least one language.")})
         if len(set(self.languages)) != len(self.languages):
             raise ValidationError({"languages": _("Each language may be listed once.")})
+
+    def display_name_in(self, language: str | None) -> str:
+        """The program's name in `language`, the English one where it has none."""
+        return (self.display_name_es if language == "es" else "") or self.display_name
 
     def welcome_text(self, language: str) -> str:
         return (self.welcome_es if language == "es" else self.welcome_en) or self.welcome_en

@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 # The local S3 server (moto, once per session) and STORAGES pointed at it, for any test.
@@ -92,6 +94,9 @@ def _fresh_state_for_each_test() -> Iterator[None]:
 
     cache.clear()
     hosts_reset()
+    # A request made in Spanish leaves Spanish active in this thread (the test client runs the
+    # view here): every test starts in the default language.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     connection.set_schema_to_public()
 
@@ -254,9 +259,15 @@ def site_data() -> Callable[..., dict[str, object]]:
     return site_post_data
 
 
+def feet(metres: int) -> str:
+    """Meters as Concord's staff type them (feet, Program.distance_units): whole feet that the
+    form stores as the same whole meters."""
+    return str(round(metres / 0.3048))
+
+
 def incident_post_data(**overrides: object) -> dict[str, object]:
-    """A complete, valid incident form for Concord (a burglary one evening, 500 m), as the
-    console's form posts it; times are the city's local time."""
+    """A complete, valid incident form for Concord (a burglary one evening, 500 m typed as
+    1640 ft), as the console's form posts it; times are the city's local time."""
     return {
         "kind": "crime",
         "category": "burglary",
@@ -266,7 +277,7 @@ def incident_post_data(**overrides: object) -> dict[str, object]:
         "longitude": "-80.5810",
         "starts_at": "2026-11-20T21:00",
         "ends_at": "2026-11-20T23:00",
-        "radius_m": "500",
+        "radius_m": feet(500),
     } | overrides
 
 

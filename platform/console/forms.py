@@ -10,6 +10,7 @@ from django.conf import settings
 from portal.registry.forms import choices_set
 from tenants.models import LANGUAGE_CHOICES, Department, time_zone_names
 from tenants.services import subdomain_validate
+from tenants.units import IMPERIAL, DistanceField
 
 
 class DepartmentForm(forms.Form):
@@ -24,7 +25,8 @@ class DepartmentForm(forms.Form):
     display_name = forms.CharField(label="Program name", max_length=100)
     center_latitude = forms.FloatField(label="Center latitude", min_value=-90, max_value=90)
     center_longitude = forms.FloatField(label="Center longitude", min_value=-180, max_value=180)
-    service_radius_m = forms.IntegerField(label="Service radius (m)", min_value=1)
+    # Typed in miles (the department starts with feet and miles), stored in meters.
+    service_radius_m = DistanceField(label="Service radius", long=True)
     goal_camera_count = forms.IntegerField(label="Goal (cameras)", min_value=0, initial=0)
     primary_color = forms.CharField(
         label="Primary color", initial="#1d4ed8", widget=forms.TextInput(attrs={"type": "color"})
@@ -117,7 +119,8 @@ class DepartmentEditForm(forms.Form):
     )
     center_latitude = forms.FloatField(label="Center latitude", min_value=-90, max_value=90)
     center_longitude = forms.FloatField(label="Center longitude", min_value=-180, max_value=180)
-    service_radius_m = forms.IntegerField(label="Service radius (m)", min_value=1)
+    # Distances typed in the department's units (Program.distance_units), stored in meters.
+    service_radius_m = DistanceField(label="Service radius", long=True)
     goal_camera_count = forms.IntegerField(label="Goal (cameras)", min_value=0)
     verification_notice_days = forms.IntegerField(
         label="Yearly confirmation: notice (days before)", min_value=0
@@ -126,13 +129,18 @@ class DepartmentEditForm(forms.Form):
         label="Yearly confirmation: grace period (days)", min_value=0
     )
     purge_after_days = forms.IntegerField(label="Purge lapsed registrations after (days)")
-    search_radius_max_m = forms.IntegerField(label="Largest canvass radius (m)")
+    search_radius_max_m = DistanceField(label="Largest canvass radius")
     live_grant_minutes = forms.IntegerField(label="Live view grant (minutes)")
     device_offline_minutes = forms.IntegerField(label="Device offline after (minutes)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices_set(self, "time_zone", [(zone, zone) for zone in sorted(time_zone_names())])
+        units = self.initial.get("distance_units", IMPERIAL)
+        for name in ("service_radius_m", "search_radius_max_m"):
+            field = self.fields[name]
+            assert isinstance(field, DistanceField)
+            field.use_units(units)
 
     @staticmethod
     def initial_for(department: Department) -> dict[str, Any]:
@@ -141,6 +149,8 @@ class DepartmentEditForm(forms.Form):
             field: getattr(department, field)
             for field in ("name", "city", "state", "time_zone", "listed")
         }
+        # Not a field: the units the distances below are typed in.
+        initial["distance_units"] = program.distance_units
         initial |= {
             field: getattr(branding, field)
             for field in (

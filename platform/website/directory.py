@@ -34,11 +34,11 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from tenants.models import EARTH_RADIUS_M, Department
+from tenants.units import IMPERIAL, format_distance
 
 PAGE_SIZE = 50
 # A ZIP code outside every service area still lists the programs this close to it (measured
@@ -158,6 +158,8 @@ class DirectorySearch:
     departments: QuerySet[Department]
     zip_centre: ZipCentre | None = None
     unknown_zip: str = ""
+    # How far beyond its service area a program is listed for a ZIP code, for the page to say.
+    nearby_m: int = NEARBY_M
 
 
 def directory_search(*, query: str) -> DirectorySearch:
@@ -220,7 +222,7 @@ def logo_url(department: Department) -> str:
 
 def directory_entries(departments: Page[Department] | list[Department]) -> list[DirectoryEntry]:
     """The page's departments as entries; the distance's wording translated once, not per row."""
-    away = _("%(distance)s km away")
+    away = _("%(distance)s away")
     entries = []
     for department in departments:
         _primed(department)
@@ -236,7 +238,7 @@ def directory_entries(departments: Page[Department] | list[Department]) -> list[
                 initial=name[:1].upper(),
                 serves=bool(getattr(department, "serves", False)),
                 distance=(
-                    away % {"distance": number_format(distance / 1000, 1)}
+                    away % {"distance": format_distance(distance, IMPERIAL)}
                     if distance is not None
                     else ""
                 ),

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.access_notices.models import (
     DELAY_DAYS_MOST,
@@ -432,7 +433,11 @@ def notice_delay_set(
         )
     if days > settings.delay_max_days:
         raise DelayRefused(
-            _("The department allows delays of at most %(most)d days.")
+            ngettext(
+                "The department allows delays of at most %(most)d day.",
+                "The department allows delays of at most %(most)d days.",
+                settings.delay_max_days,
+            )
             % {"most": settings.delay_max_days}
         )
     reason = " ".join((reason or "").split())

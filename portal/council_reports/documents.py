@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from portal.council_reports.models import CouncilReport
 from portal.council_reports.present import report_context
@@ -17,7 +18,7 @@ STYLESHEET = "council_reports/report.css"
 def report_html(
     report: CouncilReport, department: Department, request: HttpRequest | None = None
 ) -> str:
-    context = report_context(report) | {"department_name": department.name}
+    context = report_context(report) | {"department_name": department.name_in(get_language())}
     if request is not None and report.is_published:
         context["verify_url"] = request.build_absolute_uri(
             f"/transparency/reports/{report.pk}/verify/"

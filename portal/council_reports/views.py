@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.council_reports import services
@@ -41,7 +42,11 @@ def _pdf_response(report: CouncilReport, request: DepartmentRequest) -> HttpResp
 def _report_page(
     request: DepartmentRequest, report: CouncilReport, template: str, **extra: Any
 ) -> HttpResponse:
-    context = report_context(report) | {"department_name": _department(request).name} | extra
+    context = (
+        report_context(report)
+        | {"department_name": _department(request).name_in(get_language())}
+        | extra
+    )
     status = extra.pop("status", 200)
     return render(request, template, context, status=status)
 

@@ -19,6 +19,7 @@ from portal.registry.forms import FocusFirstErrorMixin, choices_set
 from portal.registry.models import ASSIGNABLE_ROLES, AuditEntry, Site
 from tenants.models import GEOCODER_CHOICES, LANGUAGE_CHOICES, Department, Program
 from tenants.services import account_email_too_long
+from tenants.units import IMPERIAL, METRIC, DistanceField, format_typed, to_metres
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 # A filter's date that is not a real day (2026-13-45) or not written year-month-day.
@@ -55,13 +56,9 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
     longitude = forms.FloatField(
         label=_("Longitude"), min_value=-180, max_value=180, required=False
     )
-    # Its largest value is the department's guardrail (Program.search_radius_max_m, below).
-    radius_m = forms.IntegerField(
-        label=_("Search radius (meters)"),
-        min_value=1,
-        initial=500,
-        error_messages={"min_value": _("The radius must be at least 1 meter.")},
-    )
+    # Typed in the department's unit (feet or meters), stored in meters; its largest value is
+    # the department's guardrail (Program.search_radius_max_m, below).
+    radius_m = DistanceField(label=_("Search radius"))
     # Typed and shown in the department's local time (the zone the request runs in, see
     # tenants.middleware); datetime-local inputs need the ISO form, without seconds.
     starts_at = forms.DateTimeField(
@@ -102,7 +99,12 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
             "zone": department.time_zone,
         }
         self.fields["starts_at"].help_text = self.fields["ends_at"].help_text = local_time
-        self.fields["radius_m"].widget.attrs["max"] = program.search_radius_max_m
+        radius = self.fields["radius_m"]
+        assert isinstance(radius, DistanceField)
+        radius.use_units(program.distance_units)
+        self.radius_unit = radius.unit
+        # A round number in the department's unit: 1,500 ft or 500 m.
+        radius.initial = to_metres(1500 if radius.unit == "ft" else 500, radius.unit)
         # The address suggests places as it is typed (department/address_search.js), and is
         # looked up on saving when the coordinates are left empty; without a geocoder, the
         # map or the coordinates give the place.
@@ -147,17 +149,22 @@ class IncidentForm(FocusFirstErrorMixin, forms.ModelForm):
         )
         if radius_m * factor <= cap:
             return
+        unit = self.radius_unit
         if factor == 1:
             message = _(
-                "This department searches at most %(cap)s m from an incident: a wider canvass "
+                "This department searches at most %(cap)s from an incident: a wider canvass "
                 "would list too much of the city. Narrow the radius (the export lists every "
                 "site of a canvass)."
-            ) % {"cap": cap}
+            ) % {"cap": format_typed(cap, unit, rounding="down")}
         else:
             message = _(
                 "A missing person is searched within %(factor)s times the radius typed, and "
-                "this department searches at most %(cap)s m: type %(most)s m or less."
-            ) % {"factor": factor, "cap": cap, "most": cap // factor}
+                "this department searches at most %(cap)s: type %(most)s or less."
+            ) % {
+                "factor": factor,
+                "cap": format_typed(cap, unit, rounding="down"),
+                "most": format_typed(cap / factor, unit, rounding="down"),
+            }
         self.add_error("radius_m", message)
 
     def _place_from_address(self, address: str) -> tuple[float | None, float | None]:
@@ -584,7 +591,32 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         help_text=_("Left empty, the contact page shows your reply-to address, if you set one."),
     )
 
-    BRANDING_FIELDS = ("display_name", "primary_color", "accent_color", "welcome_en", "welcome_es")
+    # The names Spanish-speaking visitors read (Department.name_in, Branding.display_name_in).
+    name_es = forms.CharField(
+        label=_("Department name in Spanish"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "For visitors who read the portal in Spanish, e.g. Departamento de Policía de "
+            "Concord. Empty: the official name."
+        ),
+    )
+    display_name_es = forms.CharField(
+        label=_("Program name in Spanish"),
+        max_length=100,
+        required=False,
+        help_text=_("Empty: the program name above, in both languages."),
+    )
+
+    BRANDING_FIELDS = (
+        "display_name",
+        "primary_color",
+        "accent_color",
+        "welcome_en",
+        "welcome_es",
+        "display_name_es",
+        "name_es",  # the department's (department_settings_apply sets each on its own model)
+    )
     PAGE_FIELDS = (
         "privacy_en",
         "privacy_es",
@@ -598,7 +630,8 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
     def initial_for(cls, department: Department) -> dict[str, Any]:
         branding = department.branding
         initial: dict[str, Any] = {
-            name: getattr(branding, name) for name in (*cls.BRANDING_FIELDS, *cls.PAGE_FIELDS)
+            name: getattr(department if name == "name_es" else branding, name)
+            for name in (*cls.BRANDING_FIELDS, *cls.PAGE_FIELDS)
         }
         return initial | {
             "languages": branding.languages,
@@ -612,6 +645,11 @@ class PortalSettingsForm(FocusFirstErrorMixin, forms.Form):
         changes = {name: data[name] for name in self.BRANDING_FIELDS}
         # The page texts, when the form sent them (an older page without them changes nothing).
         changes |= {name: data[name] for name in self.PAGE_FIELDS if name in self.data}
+        # The Spanish names came after the form's other fields: a form sent without them (an
+        # older page) leaves them as they are.
+        for name in ("name_es", "display_name_es"):
+            if name not in self.data:
+                changes.pop(name)
         if data["listed"] is not None:
             changes["listed"] = data["listed"]
         return changes
@@ -687,4 +725,21 @@ class NotifyConfirmForm(NotifyForm):
         regex=NOTICE_KEY,
         widget=forms.HiddenInput,
         error_messages={"invalid": _("This confirmation is not valid; ask again.")},
+    )
+
+
+class DistanceUnitsForm(FocusFirstErrorMixin, forms.Form):
+    """How the department's distances are written and typed (Program.distance_units)."""
+
+    distance_units = forms.ChoiceField(
+        label=_("Distances"),
+        choices=[
+            (IMPERIAL, _("Feet and miles")),
+            (METRIC, _("Meters and kilometers")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "How staff and residents read and type distances: search radii, guardrails, "
+            "notices and maps. Stored distances do not change."
+        ),
     )

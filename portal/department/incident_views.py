@@ -17,7 +17,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -296,7 +296,11 @@ def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | Non
         "rows_url": f"{rows}?after={shown}",
         "page_url": f"{page}?shown={min(shown + CANVASS_ROWS, CANVASS_ROWS_MAX)}#canvass",
         "without_script": shown < CANVASS_ROWS_MAX,
-        "label": _("Show the next %(count)s of %(total)s sites")
+        "label": ngettext(
+            "Show the next %(count)s of %(total)s site",
+            "Show the next %(count)s of %(total)s sites",
+            total,
+        )
         % {"count": min(CANVASS_ROWS, total - shown), "total": total},
     }
 

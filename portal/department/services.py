@@ -22,6 +22,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import Subscription
 from billing.selectors import city_device_subscriptions
@@ -614,6 +615,14 @@ def reply_to_set(*, program: Program, email: str) -> None:
     program.save(update_fields=["reply_to_email"])
 
 
+def distance_units_set(*, program: Program, units: str) -> None:
+    """How the department's distances are written and typed from now on (tenants.units);
+    stored distances stay in meters."""
+    program.distance_units = units
+    program.full_clean(validate_unique=False, validate_constraints=False)
+    program.save(update_fields=["distance_units"])
+
+
 def notify_area_enqueue(notification: Notification) -> None:
     """Queue the notification's emails through the transactional outbox (tenants.outbox): the
     outbox row commits with the notification, and the broker gets the job after the commit,
@@ -878,9 +887,12 @@ def _clip_limits_check(*, recipient: NotificationRecipient, size: int, program: 
     sent = recipient.clips.aggregate(count=Count("pk"), total=Sum("size"))
     if sent["count"] >= program.clips_per_link_max:
         raise ClipRefused(
-            _(
+            ngettext(
+                "This link has taken %(count)s file, the most it takes. Call the department "
+                "if you have more to send.",
                 "This link has taken %(count)s files, the most it takes. Call the department "
-                "if you have more to send."
+                "if you have more to send.",
+                sent["count"],
             )
             % {"count": sent["count"]}
         )

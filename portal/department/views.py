@@ -32,6 +32,7 @@ from portal.department import selectors, services, tasks
 from portal.department.forms import (
     ClipForm,
     ClipLimitsForm,
+    DistanceUnitsForm,
     GeocoderChoiceForm,
     OffenceTypesForm,
     ReplyToForm,
@@ -165,10 +166,12 @@ def department_settings(request: StaffRequest) -> HttpResponse:
     # Three forms on one page; the button pressed says which was sent.
     limits_sent = "limits" in request.POST
     reply_to_sent = "reply_to" in request.POST
+    units_sent = "units" in request.POST
+    offence_types_sent = (
+        request.method == "POST" and not limits_sent and not reply_to_sent and not units_sent
+    )
     form = OffenceTypesForm(
-        request.POST
-        if request.method == "POST" and not limits_sent and not reply_to_sent
-        else None,
+        request.POST if offence_types_sent else None,
         initial={"offence_types": OffenceTypesForm.initial_text(program.offence_types)},
     )
     limits = ClipLimitsForm(
@@ -182,7 +185,7 @@ def department_settings(request: StaffRequest) -> HttpResponse:
         services.reply_to_set(program=program, email=reply_to.cleaned_data["reply_to_email"])
         messages.success(request, _("The reply-to address is saved."))
         return redirect("department:settings")
-    if request.method == "POST" and not limits_sent and not reply_to_sent and form.is_valid():
+    if offence_types_sent and form.is_valid():
         services.offence_types_set(
             program=program, offence_types=form.cleaned_data["offence_types"]
         )
@@ -196,6 +199,13 @@ def department_settings(request: StaffRequest) -> HttpResponse:
         )
         messages.success(request, _("The footage limits are saved."))
         return redirect("department:settings")
+    units = DistanceUnitsForm(
+        request.POST if units_sent else None, initial={"distance_units": program.distance_units}
+    )
+    if units_sent and units.is_valid():
+        services.distance_units_set(program=program, units=units.cleaned_data["distance_units"])
+        messages.success(request, _("Distances are now written in the units you chose."))
+        return redirect("department:settings")
     return render(
         request,
         "department/settings.html",
@@ -204,6 +214,7 @@ def department_settings(request: StaffRequest) -> HttpResponse:
             "limits": limits,
             "reply_to": reply_to,
             "program": program,
+            "units": units,
             # The address search section (portal.department.geocoder_views).
             "geocoder": GeocoderChoiceForm(initial={"geocoder": program.geocoder}),
             "geocoder_works": geocoding.enabled(program),

@@ -13,6 +13,7 @@ from portal.guardrails.models import Guardrails
 from portal.liveview.services import live_reasons
 from portal.registry.forms import FocusFirstErrorMixin
 from tenants.models import Program
+from tenants.units import DistanceField
 
 NUMBER = {"invalid": _("Enter a whole number.")}
 
@@ -55,10 +56,10 @@ class GuardrailsForm(FocusFirstErrorMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.offence_types = program.offence_type_choices()
         for code, label in self.offence_types:
-            self.fields[f"radius_{code}"] = forms.IntegerField(
-                label=_("%(type)s: largest radius (m)") % {"type": label},
+            self.fields[f"radius_{code}"] = DistanceField(
+                label=_("%(type)s: largest radius") % {"type": label},
+                units=program.distance_units,
                 required=False,
-                error_messages=NUMBER,
                 initial=guardrails.radius_max_m.get(code),
             )
             self.fields[f"window_{code}"] = forms.IntegerField(

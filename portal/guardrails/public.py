@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from portal.guardrails.models import Guardrails
 from portal.registry.models import AuditEntry
 from tenants.models import current_department
+from tenants.units import format_distance
 
 
 def guardrails_in_force() -> list[tuple[str, str]]:
@@ -22,7 +23,7 @@ def guardrails_in_force() -> list[tuple[str, str]]:
         rules.append(
             (
                 _("Largest canvass radius, %(type)s") % {"type": program.offence_label(code)},
-                _("%(metres)s m") % {"metres": metres},
+                format_distance(metres, program.distance_units),
             )
         )
     for code, hours in sorted(guardrails.window_max_hours.items()):
@@ -35,7 +36,7 @@ def guardrails_in_force() -> list[tuple[str, str]]:
     rules.append(
         (
             _("Largest canvass radius, any case"),
-            _("%(metres)s m") % {"metres": program.search_radius_max_m},
+            format_distance(program.search_radius_max_m, program.distance_units),
         )
     )
     if guardrails.live_reasons_allowed is not None:

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.guardrails.models import ApprovalRequest, Guardrails
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry
 from tenants.models import Program, current_department
+from tenants.units import format_typed, input_unit
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,11 +87,15 @@ def canvass_check(
     if radius_searched_m > program.search_radius_max_m:
         raise GuardrailRefused(
             _(
-                "This department searches at most %(cap)s m from an incident: a wider canvass "
+                "This department searches at most %(cap)s from an incident: a wider canvass "
                 "would list too much of the city. Narrow the radius (the export lists every "
                 "site of a canvass)."
             )
-            % {"cap": program.search_radius_max_m},
+            % {
+                "cap": format_typed(
+                    program.search_radius_max_m, input_unit(program.distance_units), rounding="down"
+                )
+            },
             "radius_m",
         )
     guardrails = Guardrails.current()
@@ -97,16 +103,25 @@ def canvass_check(
     radius_max = guardrails.radius_max_m.get(category)
     if radius_max is not None and radius_searched_m > radius_max:
         raise GuardrailRefused(
-            _("This department allows at most %(metres)s m for a %(type)s canvass (%(set_on)s).")
-            % {"metres": radius_max, "type": label, "set_on": set_on(guardrails)},
+            _("This department allows at most %(distance)s for a %(type)s canvass (%(set_on)s).")
+            % {
+                "distance": format_typed(
+                    radius_max, input_unit(program.distance_units), rounding="down"
+                ),
+                "type": label,
+                "set_on": set_on(guardrails),
+            },
             "radius_m",
         )
     hours_max = guardrails.window_max_hours.get(category)
     if hours_max is not None and (ends_at - starts_at).total_seconds() > hours_max * 3600:
         raise GuardrailRefused(
-            _(
+            ngettext(
+                "This department allows a time window of at most %(hours)s hour for a "
+                "%(type)s canvass (%(set_on)s).",
                 "This department allows a time window of at most %(hours)s hours for a "
-                "%(type)s canvass (%(set_on)s)."
+                "%(type)s canvass (%(set_on)s).",
+                hours_max,
             )
             % {"hours": hours_max, "type": label, "set_on": set_on(guardrails)},
             "ends_at",
@@ -132,9 +147,12 @@ def reveal_check(*, actor: Actor, approval: ApprovalRequest | None) -> None:
     cap = guardrails.reveal_daily_cap
     if cap is not None and reveals_today(actor) >= cap:
         raise ApprovalNeeded(
-            _(
+            ngettext(
+                "You have revealed %(count)s contact today, this department's daily cap "
+                "(%(set_on)s): an administrator must approve each further reveal.",
                 "You have revealed %(count)s contacts today, this department's daily cap "
-                "(%(set_on)s): an administrator must approve each further reveal."
+                "(%(set_on)s): an administrator must approve each further reveal.",
+                cap,
             )
             % {"count": cap, "set_on": set_on(guardrails)},
             ApprovalRequest.Rule.DAILY_CAP,
@@ -188,10 +206,18 @@ def live_check(
         raise GuardrailRefused(_("A live view lasts at least 1 minute."), "minutes")
     if minutes > most:
         refusal = (
-            _("This department allows live views of at most %(minutes)s minutes (%(set_on)s).")
+            ngettext(
+                "This department allows live views of at most %(minutes)s minute (%(set_on)s).",
+                "This department allows live views of at most %(minutes)s minutes (%(set_on)s).",
+                most,
+            )
             % {"minutes": most, "set_on": set_on(guardrails)}
             if guardrails.live_grant_minutes_max is not None
-            else _("This department's live views last at most %(minutes)s minutes.")
+            else ngettext(
+                "This department's live views last at most %(minutes)s minute.",
+                "This department's live views last at most %(minutes)s minutes.",
+                most,
+            )
             % {"minutes": most}
         )
         if guardrails.live_grant_minutes_max is None:

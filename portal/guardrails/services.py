@@ -19,6 +19,7 @@ from portal.liveview.services import GrantRefused, grant_open, live_reasons
 from portal.registry.audit import Actor, NoteNamesOwner, audit_record
 from portal.registry.models import AuditEntry, Camera, Capability, Site, StaffMember
 from tenants.models import Program
+from tenants.units import format_typed, input_unit
 
 # The smallest canvass radius a guardrail may set (as the program's outer cap: 100 m).
 RADIUS_MIN_M = 100
@@ -58,6 +59,7 @@ def _invalid(values: GuardrailValues, program: Program) -> dict[str, str]:
     errors: dict[str, str] = {}
     offence_codes = {code for code, _label in program.offence_type_choices()}
     cap = program.search_radius_max_m
+    unit = input_unit(program.distance_units)
     for code, metres in values.radius_max_m.items():
         label = program.offence_label(code)
         if code not in offence_codes:
@@ -66,14 +68,22 @@ def _invalid(values: GuardrailValues, program: Program) -> dict[str, str]:
             ) % {"code": code}
         elif metres < RADIUS_MIN_M:
             errors[f"radius_{code}"] = _(
-                "The largest canvass radius for %(type)s (%(value)s m) is below the smallest "
-                "radius a guardrail may set, %(min)s m."
-            ) % {"type": label, "value": metres, "min": RADIUS_MIN_M}
+                "The largest canvass radius for %(type)s (%(value)s) is below the smallest "
+                "radius a guardrail may set, %(min)s."
+            ) % {
+                "type": label,
+                "value": format_typed(metres, unit),
+                "min": format_typed(RADIUS_MIN_M, unit, rounding="up"),
+            }
         elif metres > cap:
             errors[f"radius_{code}"] = _(
-                "The largest canvass radius for %(type)s (%(value)s m) is above the "
-                "department's outer cap of %(cap)s m: set %(cap)s m or less."
-            ) % {"type": label, "value": metres, "cap": cap}
+                "The largest canvass radius for %(type)s (%(value)s) is above the "
+                "department's outer cap of %(cap)s: set %(cap)s or less."
+            ) % {
+                "type": label,
+                "value": format_typed(metres, unit),
+                "cap": format_typed(cap, unit, rounding="down"),
+            }
     for code, hours in values.window_max_hours.items():
         if code not in offence_codes:
             errors[f"window_{code}"] = _(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Q
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 
 from portal.liveview.models import Grant
 from portal.registry.models import AuditEntry, Participant, StaffMember
@@ -51,7 +52,7 @@ class LiveView:
 
     @property
     def department_name(self) -> str:
-        return self.department.name
+        return self.department.name_in(get_language())
 
     @property
     def reason(self) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from portal.oversight.models import Finding, Flag
 from portal.registry.models import AuditEntry, Camera, Participant, Site, StaffMember
 from tenants.models import Program
+from tenants.units import METRES_PER_MILE, METRIC, format_distance
 
 REMOVED = "[…]"
 # Any email address; a department's own staff addresses are kept (they say who acted).
@@ -72,7 +73,7 @@ def trail(
 
 
 def _area(site: Site | None, program: Program) -> str:
-    """About how far and which way from the service area's centre, to the kilometre."""
+    """About how far and which way from the service area's center, to the kilometer or mile."""
     if site is None:
         return ""
     north = (site.latitude - program.center_latitude) * METRES_PER_DEGREE
@@ -81,9 +82,12 @@ def _area(site: Site | None, program: Program) -> str:
         * METRES_PER_DEGREE
         * math.cos(math.radians(program.center_latitude))
     )
-    km = round(math.hypot(north, east) / 1000)
-    if km == 0:
-        return _("within 1 km of the center")
+    # To the kilometer or the mile: an area, never a place.
+    units = program.distance_units
+    step = 1000 if units == METRIC else METRES_PER_MILE
+    steps = round(math.hypot(north, east) / step)
+    if steps == 0:
+        return _("within %(distance)s of the center") % {"distance": format_distance(step, units)}
     sector = _SECTORS[round(math.degrees(math.atan2(east, north)) / 45) % 8]
     labels = {
         "N": pgettext("oversight", "north"),
@@ -95,8 +99,8 @@ def _area(site: Site | None, program: Program) -> str:
         "W": pgettext("oversight", "west"),
         "NW": pgettext("oversight", "north-west"),
     }
-    return _("about %(km)s km %(direction)s of the center") % {
-        "km": km,
+    return _("about %(distance)s %(direction)s of the center") % {
+        "distance": format_distance(steps * step, units),
         "direction": labels[sector],
     }
 

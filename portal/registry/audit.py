@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from portal.registry.models import AuditEntry, Participant, Site, StaffMember
+from tenants.units import format_distance
 
 
 class Case(Protocol):
@@ -171,3 +173,43 @@ def _about(site: SiteKeys | None) -> dict[str, int | None]:
         "site_id": site.pk if site else None,
         "participant_id": site.participant_id if site else None,
     }
+
+
+# The radius an area notice's entry records ("Check-your-camera notice, 500 m").
+_NOTICE_RADIUS = re.compile(r"notice, (\d+) m\b")
+
+
+def reason_for_owner(entry: AuditEntry, units: str) -> str:
+    """What an entry about an owner's data means, in the owner's language: the stored reason is
+    the department's record, written in English for its audit trail; the owner reads a
+    translated sentence from the entry's action and facts instead (their access page). Empty
+    where the action's own label says everything."""
+    Action = AuditEntry.Action
+    if entry.action == Action.REVEAL:
+        return _("A staff member saw your contact details to reach you about the case.")
+    if entry.action == Action.NOTIFY:
+        radius = _NOTICE_RADIUS.search(entry.reason)
+        if radius is None:
+            return _("A “check your camera” notice to the owners near an incident.")
+        return _(
+            "A “check your camera” notice to the owners within %(distance)s of an incident."
+        ) % {"distance": format_distance(int(radius.group(1)), units)}
+    if entry.action == Action.FOOTAGE_REQUEST:
+        return _("A request to you for a copy of your footage.")
+    if entry.action in (Action.DOWNLOAD, Action.DOWNLOAD_FAILED):
+        return _("The footage you sent, downloaded for the case.")
+    if entry.action == Action.CANVASS_VIEW:
+        return _("Your site's address, listed among the sites near an incident.")
+    if entry.action == Action.MAP_VIEW:
+        return _("Your site's exact place, shown on the department's map.")
+    if entry.action in (Action.IMPORT, Action.IMPORT_PREVIEW):
+        return _("Your site, in a registry file the department imported.")
+    if entry.action == Action.SUBSCRIPTIONS_VIEW:
+        return _("Your site's address, listed among the device subscriptions.")
+    if entry.action == Action.EXPORT:
+        if entry.incident_id is not None:
+            return _("The list of sites near an incident, yours among them, exported for the case.")
+        if entry.reason.startswith("Audit trail"):
+            return _("The audit trail exported (it names no owner's contact details).")
+        return _("The registry's locations and cameras exported, without contact details.")
+    return ""

@@ -9,10 +9,11 @@ from typing import Any
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tenants.mail import department_envelope
 from tenants.models import Department, current_department
+from tenants.units import units_of
 
 
 def email_message(
@@ -34,9 +35,13 @@ def email_message(
         "department": department,
         "branding": getattr(department, "branding", None),
         "portal_url": department.url("/"),
+        "distance_units": units_of(getattr(department, "program", None)),
         **context,
     }
-    with translation.override(language):
+    # Times in the department's own zone (a job runs in UTC): "from 9:00 p.m." is the city's
+    # evening, as the investigator typed it and the owner lives it.
+    zone = getattr(department, "time_zone", "") or None
+    with translation.override(language), timezone.override(zone):
         subject = " ".join(render_to_string(f"{template}_subject.txt", full_context).split())
         body = render_to_string(f"{template}.txt", full_context)
         html = html_layout(
@@ -58,7 +63,11 @@ def html_layout(*, subject: str, body: str, language: str, department: Departmen
     if department is None or department.is_platform:
         sender_name, portal_url = "Canvass", ""
     else:
-        sender_name = branding.display_name if branding is not None else department.name
+        sender_name = (
+            branding.display_name_in(language)
+            if branding is not None
+            else department.name_in(language)
+        )
         portal_url = department.url("/")
     logo_url = ""
     if branding is not None and branding.logo and department is not None:

@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from portal.registry import geocoding
 from portal.registry.models import Camera, Site
 from tenants.models import Program
+from tenants.units import format_distance
 
 
 def choices_set(form: forms.BaseForm, name: str, choices: Sequence[tuple[Any, Any]]) -> None:
@@ -234,9 +235,9 @@ def site_problems(
                 "latitude",
                 _(
                     "This location is outside the area this department serves; "
-                    "place the pin within %(km)s km of the city center."
+                    "place the pin within %(distance)s of the city center."
                 )
-                % {"km": round(program.service_radius_m / 1000)},
+                % {"distance": format_distance(program.service_radius_m, program.distance_units)},
             )
         )
     method = data.get("contact_method")

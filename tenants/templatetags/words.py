@@ -33,3 +33,31 @@ def distance(metres: float | int | None, units: str | None = None) -> str:
     from tenants.units import IMPERIAL, format_distance
 
     return format_distance(metres, units or IMPERIAL)
+
+
+@register.filter
+def square_kilometers(count: int | float, units: str | None = None) -> str:
+    """A number of square kilometers as an area in the department's units:
+    `{{ cells|square_kilometers:distance_units }}` ("3.9 square miles"; "10 square kilometers")."""
+    from tenants.units import IMPERIAL, format_area
+
+    return format_area(float(count) * 1_000_000, units or IMPERIAL)
+
+
+@register.filter
+def department_name(department: object) -> str:
+    """The department's name in the page's (or email's) language: `{{ department|department_name }}`
+    ("Departamento de Policía de Concord" for Spanish where the department gave one)."""
+    from django.utils.translation import get_language
+
+    name_in = getattr(department, "name_in", None)
+    return name_in(get_language()) if name_in is not None else str(department or "")
+
+
+@register.filter
+def program_name(branding: object) -> str:
+    """The program's name in the page's (or email's) language: `{{ branding|program_name }}`."""
+    from django.utils.translation import get_language
+
+    display_name_in = getattr(branding, "display_name_in", None)
+    return display_name_in(get_language()) if display_name_in is not None else str(branding or "")

@@ -46,7 +46,7 @@ def test_a_reveal_is_told_at_once_in_spanish_with_the_category_and_case_number(
     (message,) = notices_to("alice@example.org")
     assert message.subject.startswith("La policía vio sus datos de contacto")
     assert "Motivo: Burglary, caso CPD-2026-0142." in message.body
-    assert "Concord Police Department" in message.body
+    assert "Departamento de Policía de Concord" in message.body  # Department.name_es
     assert "http://concord.localhost" in message.body and "/my/access/" in message.body
     # From the department, and nothing names the staff member.
     assert "Concord" in message.from_email

@@ -72,11 +72,11 @@ def test_an_import_page_follows_its_jobs(page, live_url):
         with schema_context("littlerock"):
             registry_import_check(job.pk)  # the worker's turn
         # The page's script notices the end of the job and reloads the page.
-        page.get_by_text("3 rows checked: 3 sites are ready to import").wait_for()
+        page.get_by_text("Ready to import: 3 sites").wait_for()
         assert page.get_by_text("0 Import Ct").is_visible()
 
         page.get_by_role("button", name="Import all of them").click()
-        page.get_by_text("3 sites imported (3 cameras).").wait_for()
+        page.get_by_text("Imported: 3 sites (3 cameras).").wait_for()
         with schema_context("littlerock"):
             assert Site.objects.filter(address__endswith="Import Ct").count() == 3
         assert blocked == []

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 # The provisioning tests' Springfield, as a browser would post it.
 FORM = {key: str(value) for key, value in SPRINGFIELD.items() if key != "administrator_password"}
 FORM |= {
+    # The console types distances in the department's units; a unit typed after the number wins.
+    "service_radius_m": f"{SPRINGFIELD['service_radius_m']} m",
     "goal_camera_count": "1200",
     "primary_color": "#0f766e",
     "accent_color": "#b45309",

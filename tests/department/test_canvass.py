@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from portal.department.models import CanvassEntry, Incident
 from portal.registry.models import AuditEntry, Site
-from tests.conftest import incident_post_data
+from tests.conftest import feet, incident_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,11 @@ def test_the_owner_sees_who_revealed_their_details(alice, investigator):
     )
     page = alice.client.get("/my/access/").content.decode()
     assert "investigator@concord.example.org" in page
-    assert "Burglary, case CPD-2026-0142: Contact details for case CPD-2026-0142" in page
+    # The owner reads a sentence in their language, not the department's English record.
+    assert (
+        "Burglary, case CPD-2026-0142: A staff member saw your contact details to reach you "
+        "about the case." in page
+    )
     assert "Note: Camera over the side gate" in page
 
 
@@ -108,10 +112,11 @@ def test_the_canvass_state_is_tracked_with_notes(alice, investigator):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"radius_m": "-5"}, "The radius must be at least 1 meter."),
-        ({"radius_m": "0"}, "The radius must be at least 1 meter."),
-        ({"radius_m": "500000"}, "This department searches at most 20000 m from an incident"),
-        ({"radius_m": "lots"}, "Enter a whole number."),
+        # Concord writes distances in feet (Program.distance_units).
+        ({"radius_m": "-5"}, "A distance cannot be negative."),
+        ({"radius_m": "0"}, "A distance must be more than zero."),
+        ({"radius_m": "500000"}, "This department searches at most 65616 ft from an incident"),
+        ({"radius_m": "lots"}, "Type a distance in feet, a number such as 500."),
         ({"ends_at": "2026-11-20T20:00"}, "The time window ends before it starts."),
         ({"latitude": "34.7465", "longitude": "-92.2896"}, "outside the department"),
         ({"case_number": ""}, "This field is required."),
@@ -165,8 +170,11 @@ def test_owners_see_exports_that_held_their_site(alice, make_staff, investigator
     admin = make_staff("concord", "administrator")
     b"".join(admin.client.get("/department/registry.csv").streaming_content)
     page = alice.client.get("/my/access/").content.decode()
-    assert "Canvass export for case CPD-2026-0142" in page
-    assert "Registry export (CSV)" in page
+    assert (
+        "case CPD-2026-0142: The list of sites near an incident, yours among them, exported "
+        "for the case." in page
+    )
+    assert "The registry&#x27;s locations and cameras exported, without contact details." in page
 
 
 def test_the_place_is_looked_up_from_the_address_when_a_geocoder_is_configured(
@@ -207,7 +215,7 @@ def test_a_missing_person_widens_the_radius_and_counts_every_camera(
         site_data(latitude="35.4143", **{"cameras-0-retention_days": "1"}),
     )
     crime = INCIDENT | {
-        "radius_m": "500",
+        "radius_m": feet(500),
         "starts_at": "2026-11-01T21:00",
         "ends_at": "2026-11-01T22:00",
     }

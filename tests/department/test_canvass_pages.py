@@ -189,12 +189,13 @@ def capped():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"radius_m": "50000"}, "This department searches at most 5000 m from an incident"),
-        ({"radius_m": "5001"}, "This department searches at most 5000 m from an incident"),
+        # In feet, Concord's units: 5000 m is 16,404 ft; 16,406 ft is 5001 m.
+        ({"radius_m": "50000"}, "This department searches at most 16404 ft from an incident"),
+        ({"radius_m": "16406"}, "This department searches at most 16404 ft from an incident"),
         (
-            {"radius_m": "3000", "kind": "missing_person"},
+            {"radius_m": "8300", "kind": "missing_person"},
             "A missing person is searched within 2 times the radius typed, and this department "
-            "searches at most 5000 m: type 2500 m or less.",
+            "searches at most 16404 ft: type 8202 ft or less.",
         ),
     ],
 )
@@ -206,7 +207,7 @@ def test_a_radius_beyond_the_departments_cap_is_refused(investigator, capped, ov
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"radius_m": "5000"}, {"radius_m": "2500", "kind": "missing_person"}]
+    "overrides", [{"radius_m": "16404"}, {"radius_m": "8202", "kind": "missing_person"}]
 )
 def test_a_radius_within_the_cap_opens_the_incident(investigator, capped, overrides):
     response = investigator.client.post("/department/incidents/", incident_post_data(**overrides))

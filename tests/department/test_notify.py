@@ -76,7 +76,8 @@ def test_every_active_owner_in_the_area_gets_one_notice(
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == ["alice@example.org", "bob@example.org"]
     spanish = next(m for m in mail.outbox if m.to == ["bob@example.org"])
-    assert spanish.subject == "Concord Police Department: revise su cámara"
+    # The department's name in the owner's language (Department.name_es).
+    assert spanish.subject == "Departamento de Policía de Concord: revise su cámara"
     with schema_context("concord"):
         entry = AuditEntry.objects.get(action="notify")
         assert entry.incident_id == case.pk

@@ -288,7 +288,10 @@ def test_the_audit_page_its_export_and_the_owner_show_offence_type_case_and_note
         "Camera over the side gate",
     )
     mine = alice.client.get("/my/access/").content.decode()
-    assert "Vehicle crime, case CPD-2026-0300: Contact details for case CPD-2026-0300" in mine
+    assert (
+        "Vehicle crime, case CPD-2026-0300: A staff member saw your contact details to reach "
+        "you about the case." in mine
+    )
     assert "Note: Camera over the side gate" in mine
 
 

@@ -204,10 +204,10 @@ def test_the_area_notice_and_the_footage_request_are_two_kinds_with_their_own_wo
         kinds = dict(Notification.objects.values_list("kind", "radius_m"))
     assert kinds == {"footage_request": None, "area": 500}
     notice, request = mail.outbox
-    assert request.subject == "Concord Police Department: solicitud de video, caso CPD-9"
+    assert request.subject == "Departamento de Policía de Concord: solicitud de video, caso CPD-9"
     assert "para el caso CPD-9. Si lo hizo, suba una copia" in request.body
     assert "Esta solicitud se refiere a su sitio en 80 Union St S." in request.body
-    assert notice.subject == "Concord Police Department: revise su cámara"
+    assert notice.subject == "Departamento de Policía de Concord: revise su cámara"
     assert notice.body.startswith("El departamento de policía pide a los residentes")
 
     def answer_page(message, language):

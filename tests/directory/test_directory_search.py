@@ -10,6 +10,7 @@ import pytest
 from website.directory import zip_centre
 
 from tenants.models import Department, Program
+from tenants.units import format_distance
 
 pytestmark = pytest.mark.django_db
 PAGE = "/cities/"
@@ -71,17 +72,23 @@ def test_a_zip_code_finds_the_programs_serving_it_first_then_those_nearby(
         "Charlotte Cams",
     ]
     html = platform_client.get(PAGE, {"q": "28025"}).content.decode()
-    assert "4 programs serve ZIP code 28025 (Concord, NC) or lie within 50 km of it." in html
+    assert "4 programs serve ZIP code 28025 (Concord, NC) or lie within 31 mi of it." in html
     cards = re.findall(r'<li class="directory-card">(.*?)</li>', html, re.S)
     assert [("Serves this ZIP code" in card) for card in cards] == [True, True, False, False]
     # The distances the database computed are the model's (Program.distance_from_center_m).
     centre = zip_centre("28025")
+    # In miles, as US visitors read them (tenants.units).
     expected = [
-        f"{Program.objects.get(department__schema_name=schema).distance_from_center_m(centre.latitude, centre.longitude) / 1000:.1f} km away"  # noqa: E501
+        format_distance(
+            Program.objects.get(department__schema_name=schema).distance_from_center_m(
+                centre.latitude, centre.longitude
+            )
+        )
+        + " away"
         for schema in ("concord", "kannapolis", "harrisburg", "charlotte")
     ]
-    assert [re.search(r"[\d.]+ km away", card).group(0) for card in cards] == expected
-    assert expected[-1] == "32.6 km away"
+    assert [re.search(r"[\d.]+ mi away", card).group(0) for card in cards] == expected
+    assert expected[-1] == "20 mi away"
 
 
 def test_a_zip_plus_four_code_is_its_zip_code(platform_client):

@@ -16,7 +16,7 @@ from portal.department.models import Incident
 from portal.guardrails.rules import GuardrailRefused
 from portal.registry.audit import Actor
 from portal.registry.models import StaffMember
-from tests.conftest import incident_post_data
+from tests.conftest import feet, incident_post_data
 from tests.guardrails.conftest import guardrails_set
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_a_burglary_canvass_wider_than_its_guardrail_is_refused_naming_the_rule(
     with schema_context("concord"), pytest.raises(GuardrailRefused) as refused:
         open_incident(radius_m=900)
     assert refused.value.message == (
-        "This department allows at most 800 m for a burglary canvass "
+        "This department allows at most 2624 ft for a burglary canvass "
         "(guardrail set on 2026-11-26 by an administrator)."
     )
     assert refused.value.field == "radius_m"
@@ -73,7 +73,7 @@ def test_a_missing_person_is_held_to_the_radius_it_searches(investigator):
 def test_the_outer_cap_is_enforced_by_the_service_too(investigator):
     with schema_context("concord"), pytest.raises(GuardrailRefused) as refused:
         open_incident(radius_m=20_001)
-    assert "at most 20000 m" in refused.value.message
+    assert "at most 65616 ft" in refused.value.message
     with schema_context("concord"):
         assert not Incident.objects.exists()
 
@@ -101,23 +101,22 @@ def test_the_incident_form_shows_the_refusal_and_opens_nothing(investigator):
     with time_machine.travel(SET_ON):
         guardrails_set(radius_max_m={"burglary": 800}, window_max_hours={"burglary": 1})
     response = investigator.client.post(
-        "/department/incidents/", incident_post_data(radius_m="900")
+        "/department/incidents/", incident_post_data(radius_m=feet(900))
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "This department allows at most 800 m for a burglary canvass" in page
+    assert "This department allows at most 2624 ft for a burglary canvass" in page
     response = investigator.client.post(
-        "/department/incidents/", incident_post_data(radius_m="800")
+        "/department/incidents/", incident_post_data(radius_m=feet(800))
     )
     assert (
-        "allows a time window of at most 1 hours for a burglary canvass"
-        in response.content.decode()
+        "allows a time window of at most 1 hour for a burglary canvass" in response.content.decode()
     )
     with schema_context("concord"):
         assert not Incident.objects.exists()
     response = investigator.client.post(
         "/department/incidents/",
-        incident_post_data(radius_m="800", ends_at="2026-11-20T22:00"),
+        incident_post_data(radius_m=feet(800), ends_at="2026-11-20T22:00"),
     )
     assert response.status_code == 302
 
@@ -132,11 +131,11 @@ def test_the_refusal_is_in_spanish(investigator):
     ):
         open_incident(radius_m=900)
     assert refused.value.message == (
-        "Este departamento permite como máximo 800 m para una búsqueda por burglary "
+        "Este departamento permite como máximo 2624 ft para una búsqueda por burglary "
         "(límite fijado el 2026-11-26 por un administrador)."
     )
     investigator.client.cookies["django_language"] = "es"
     page = investigator.client.post(
-        "/department/incidents/", incident_post_data(radius_m="900")
+        "/department/incidents/", incident_post_data(radius_m=feet(900))
     ).content.decode()
-    assert "Este departamento permite como máximo 800 m" in page
+    assert "Este departamento permite como máximo 2624 ft" in page

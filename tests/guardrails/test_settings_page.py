@@ -13,6 +13,7 @@ from portal.guardrails import services
 from portal.guardrails.models import Guardrails
 from portal.registry.audit import Actor
 from portal.registry.models import AuditEntry, StaffMember
+from tests.conftest import feet
 from tests.guardrails.conftest import entries
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +53,9 @@ def test_a_city_starts_without_guardrails():
 def test_only_administrators_see_the_page(admin, investigator):
     page = admin.client.get(URL)
     assert page.status_code == 200
-    assert "Burglary: largest radius (m)" in page.content.decode()
+    assert "Burglary: largest radius (feet)" in page.content.decode()
     assert investigator.client.get(URL).status_code == 403
-    assert investigator.client.post(URL, form(radius_burglary="800")).status_code == 403
+    assert investigator.client.post(URL, form(radius_burglary=feet(800))).status_code == 403
     assert guardrails().radius_max_m == {}
 
 
@@ -62,7 +63,7 @@ def test_a_change_is_saved_and_audited_with_old_and_new_values(admin):
     response = admin.client.post(
         URL,
         form(
-            radius_burglary="800",
+            radius_burglary=feet(800),
             window_burglary="12",
             live_reasons_allowed=["active_threat", "investigation"],
             live_grant_minutes_max="10",
@@ -89,7 +90,7 @@ def test_a_change_is_saved_and_audited_with_old_and_new_values(admin):
     admin.client.post(
         URL,
         form(
-            radius_burglary="600",
+            radius_burglary=feet(600),
             window_burglary="12",
             live_reasons_allowed=["active_threat", "investigation"],
             live_grant_minutes_max="10",
@@ -113,14 +114,14 @@ def test_saving_without_a_change_records_nothing(admin):
     ("fields", "message"),
     [
         (
-            {"radius_burglary": "50"},
-            "The largest canvass radius for Burglary (50 m) is below the smallest radius a "
-            "guardrail may set, 100 m.",
+            {"radius_burglary": feet(50)},
+            "The largest canvass radius for Burglary (164 ft) is below the smallest radius a "
+            "guardrail may set, 329 ft.",
         ),
         (
-            {"radius_robbery": "25000"},
-            "The largest canvass radius for Robbery (25000 m) is above the department&#x27;s "
-            "outer cap of 20000 m: set 20000 m or less.",
+            {"radius_robbery": feet(25000)},
+            "The largest canvass radius for Robbery (82021 ft) is above the department&#x27;s "
+            "outer cap of 65616 ft: set 65616 ft or less.",
         ),
         (
             {"window_burglary": "0"},
@@ -142,7 +143,7 @@ def test_saving_without_a_change_records_nothing(admin):
     ],
 )
 def test_contradictions_are_refused_and_nothing_is_saved(admin, fields, message):
-    response = admin.client.post(URL, form(**({"radius_burglary": "800"} | fields)))
+    response = admin.client.post(URL, form(**({"radius_burglary": feet(800)} | fields)))
     assert response.status_code == 400
     assert message in response.content.decode()
     assert guardrails().radius_max_m == {}
@@ -207,16 +208,16 @@ def test_a_guardrail_set_on_the_page_is_enforced_at_once(admin, investigator):
 
     from portal.department.models import Incident
     from tenants.models import Department
-    from tests.conftest import incident_post_data
+    from tests.conftest import feet, incident_post_data
 
-    assert admin.client.post(URL, form(radius_burglary="800")).status_code == 302
+    assert admin.client.post(URL, form(radius_burglary=feet(800))).status_code == 302
     response = investigator.client.post(
-        "/department/incidents/", incident_post_data(radius_m="900")
+        "/department/incidents/", incident_post_data(radius_m=feet(900))
     )
     zone = zoneinfo.ZoneInfo(Department.objects.get(schema_name="concord").time_zone)
     today = timezone.localdate(timezone=zone).isoformat()
     assert (
-        "This department allows at most 800 m for a burglary canvass "
+        "This department allows at most 2624 ft for a burglary canvass "
         f"(guardrail set on {today} by an administrator)."
     ) in response.content.decode()
     with schema_context("concord"):

@@ -177,7 +177,7 @@ def test_a_new_terms_text_is_a_new_version(console):
         ({"primary_color": "red"}, "six hex digits"),
         ({"state": "Carolina"}, "at most 2 characters"),
         ({"purge_after_days": "0"}, "greater than or equal to 1"),
-        ({"service_radius_m": "10"}, "greater than or equal to 500"),
+        ({"service_radius_m": "10 m"}, "greater than or equal to 500"),
         ({"languages": []}, "This field is required."),
     ],
 )

@@ -74,7 +74,7 @@ def test_from_an_incident_the_list_is_near_it_with_distances(world):
     page = investigator.client.get(f"/department/live/?incident={incident.pk}").content.decode()
     assert "Shared porch" in page
     assert "Far away" not in page
-    assert "56 m" in page  # 0.0005 degrees of latitude
+    assert "180 ft" in page  # 0.0005 degrees of latitude, in Concord's feet
     assert f"?incident={incident.pk}" in page
     incident_page = investigator.client.get(f"/department/incidents/{incident.pk}/")
     assert "Live cameras (1)" in incident_page.content.decode()

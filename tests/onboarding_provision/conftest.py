@@ -92,6 +92,9 @@ def form_data(program_request: ProgramRequest, **changes: Any) -> dict[str, Any]
     data: dict[str, Any] = {}
     for name, value in (provision_initial(program_request) | changes).items():
         data[name] = value if isinstance(value, list) else str(value)
+    # Distances are typed in the department's units; a unit after the number says which.
+    if str(data.get("service_radius_m", "")).isdigit():
+        data["service_radius_m"] += " m"
     data.setdefault("primary_color", "#1d4ed8")
     data.setdefault("accent_color", "#f59e0b")
     return data

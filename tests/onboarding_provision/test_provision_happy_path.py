@@ -111,7 +111,7 @@ def test_values_edited_on_the_form_are_the_ones_provisioned(
         display_name="Eyes on Springfield",
         center_latitude="39.8",
         center_longitude="-89.6",
-        service_radius_m="12000",
+        service_radius_m="12000 m",
         goal_camera_count="5000",
         primary_color="#0f766e",
         languages=["en"],

@@ -39,7 +39,7 @@ def test_the_form_is_pre_filled_from_the_request(console, make_request, fake_str
     assert values["display_name"] == "Little Rock Community Camera Registry"
     assert abs(values["center_latitude"] - 34.75) < 0.1
     assert abs(values["center_longitude"] - (-92.3)) < 0.1
-    assert values["service_radius_m"] == 8_000
+    assert values["service_radius_m"] == "4.971"  # 8,000 m, in miles
     assert values["goal_camera_count"] == 30_000
     assert values["administrator_email"] == "chief@lrpd.example.org"
     assert values["languages"] == ["en", "es"]

@@ -69,7 +69,7 @@ def test_sites_appear_by_number_and_coarse_area(overseer, seeded):
     page = overseer.client.get(f"/department/oversight/?site={seeded.site_id}").content.decode()
     assert f"<td>{seeded.site_id}</td>" in page
     assert re.search(
-        r"within 1 km of the center|about \d+ km (north|south|east|west)[\w-]* of the center", page
+        r"within 1 mi of the center|about \d+ mi (north|south|east|west)[\w-]* of the center", page
     )
     assert "35.408" not in page and "-80.581" not in page
 

@@ -140,7 +140,7 @@ def test_the_commit_writes_every_row_without_checking_them_again(
     monkeypatch.setattr(registry_io.RowChecker, "check", no_second_check)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.client.post(f"{job_path}commit/", follow=True)
-    assert "2 sites imported (3 cameras)." in page_of(response)
+    assert "Imported: 2 sites (3 cameras)." in page_of(response)
     assert counts() == (2, 3)
     (entry,) = audit("import")
     assert (entry.actor_email, entry.reason) == (admin.email, "Registry import: 2 sites")

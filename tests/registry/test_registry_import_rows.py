@@ -175,4 +175,4 @@ def test_brackets_inside_geojson_text_do_not_count_as_nesting(admin):
     properties = ROW | {"address": '12 "Church" St \\ ' + "[" * 100, "camera_label": "{" * 70}
     page = page_of(upload(admin, geojson([feature(properties)])))
     assert "levels deep" not in page
-    assert "1 sites are ready to import" in page
+    assert "Ready to import: 1 site (" in page

@@ -68,12 +68,12 @@ def test_a_csv_is_previewed_then_imported(admin):
     response = upload(admin, csv_file(rows))
     page = page_of(response)
     assert response.status_code == 200
-    assert "3 rows checked: 2 sites are ready to import (3 cameras)." in page
+    assert "3 rows checked. Ready to import: 2 sites (3 cameras)." in page
     assert "12 Church St N, Concord, NC" in page
     assert counts() == (0, 0)
     job_path = response.redirect_chain[-1][0]
     response = admin.client.post(f"{job_path}commit/", follow=True)
-    assert "2 sites imported (3 cameras)." in page_of(response)
+    assert "Imported: 2 sites (3 cameras)." in page_of(response)
     assert counts() == (2, 3)
     with schema_context("concord"):
         site = Site.objects.get(address="12 Church St N, Concord, NC")
@@ -96,7 +96,7 @@ def test_a_geojson_file_is_imported(admin):
         "registry.geojson",
         json.dumps({"type": "FeatureCollection", "features": [feature]}).encode(),
     )
-    assert "1 sites are ready to import" in page_of(upload(admin, geojson))
+    assert "Ready to import: 1 site (" in page_of(upload(admin, geojson))
 
 
 @pytest.mark.parametrize(
@@ -201,4 +201,4 @@ def test_an_export_can_be_imported_again(admin, make_resident, site_data, make_s
         }
         for row in csv.DictReader(io.StringIO(body))
     ]
-    assert "2 rows checked: 1 sites are ready to import" in page_of(upload(admin, csv_file(rows)))
+    assert "2 rows checked. Ready to import: 1 site (" in page_of(upload(admin, csv_file(rows)))

@@ -219,7 +219,7 @@ def test_the_kept_counts_follow_every_change_to_the_registry(make_staff):
     job_path = response.redirect_chain[-1][0]
     response = admin.client.post(f"{job_path}commit/", follow=True)
     page = response.content.decode()
-    assert "30 sites imported" in page, page[page.find("<main") :]
+    assert "Imported: 30 sites" in page, page[page.find("<main") :]
     with schema_context("concord"):
         assert Site.objects.searchable().count() == 30
         assert_map_exact(program)

@@ -115,7 +115,7 @@ def test_a_department_whose_administrator_address_is_too_long_is_not_created(
             "display_name": "Longville Camera Registry",
             "center_latitude": "35.0",
             "center_longitude": "-80.0",
-            "service_radius_m": "9000",
+            "service_radius_m": "9000 m",
             "goal_camera_count": "0",
             "primary_color": "#1d4ed8",
             "accent_color": "#f59e0b",

@@ -332,7 +332,7 @@ DEPARTMENT = {
     "display_name": "Fuzzville Camera Registry",
     "center_latitude": "35.0",
     "center_longitude": "-80.0",
-    "service_radius_m": "9000",
+    "service_radius_m": "9000 m",
     "goal_camera_count": "100",
     "primary_color": "#1d4ed8",
     "accent_color": "#f59e0b",
@@ -366,23 +366,30 @@ LICENSE = {
 SITE_ID = {"site_id": "site"}
 DEPARTMENT_ID = {"department_id": "department"}
 DOMAIN_ID = {"department_id": "department", "domain_id": "domain"}
-PORTAL_SETTINGS = {
-    key: DEPARTMENT[key]
-    for key in (
-        "display_name",
-        "primary_color",
-        "accent_color",
-        "languages",
-        "welcome_en",
-        "welcome_es",
-        "terms_text",
-    )
-} | {
-    # The residents' privacy and contact pages (portal.residents.account_views).
-    "privacy_en": "Our privacy notice.",
-    "contact_phone": "(704) 555-0100",
-    "contact_email": "cameras@example.org",
-}
+PORTAL_SETTINGS = (
+    {
+        key: DEPARTMENT[key]
+        for key in (
+            "display_name",
+            "primary_color",
+            "accent_color",
+            "languages",
+            "welcome_en",
+            "welcome_es",
+            "terms_text",
+        )
+    }
+    | {
+        # The residents' privacy and contact pages (portal.residents.account_views).
+        "privacy_en": "Our privacy notice.",
+        "contact_phone": "(704) 555-0100",
+        "contact_email": "cameras@example.org",
+    }
+    | {
+        "name_es": "Departamento de Policía de Fuzzville",
+        "display_name_es": "Registro de Fuzzville",
+    }
+)
 DEPARTMENT_EDIT = {
     key: value
     for key, value in DEPARTMENT.items()
@@ -391,7 +398,7 @@ DEPARTMENT_EDIT = {
     "verification_notice_days": "30",
     "verification_grace_days": "30",
     "purge_after_days": "90",
-    "search_radius_max_m": "20000",
+    "search_radius_max_m": "20000 m",
     "live_grant_minutes": "15",
     "device_offline_minutes": "10",
 }
@@ -713,6 +720,8 @@ FORMS = [
         "administrator",
         {"limits": "", "clips_per_link_max": "5", "megabytes_per_link_max": "500"},
     ),
+    # The department's units (feet and miles, or meters), the settings page's last form.
+    Form("department:settings", "administrator", {"units": "", "distance_units": "metric"}),
     Form("department:audit", "administrator", {"action": "reveal", "actor": "admin"}, method="get"),
     Form(
         "department:map",

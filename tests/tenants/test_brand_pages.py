@@ -238,7 +238,7 @@ def test_emails_have_a_branded_html_layout_and_keep_the_plain_text():
     assert message.body  # the plain text is the body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
-    assert department.branding.display_name in html
+    assert department.branding.display_name_in("es") in html  # the Spanish program name
     assert department.branding.primary_color in html
     assert '<html lang="es">' in html
     assert '<a href="http://concord.localhost/verify/abc/"' in html

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import feet
+
 pytestmark = pytest.mark.django_db
 
 URL = "/department/guardrails/"
@@ -17,11 +19,11 @@ def test_the_rules_in_force_and_their_changes_are_published(admin, concord_clien
     assert "Largest canvass radius, any case" in before
     assert "No change in the last 12 months." in before
 
-    form = {"live_reasons_allowed": ["active_threat"], "radius_burglary": "800"}
+    form = {"live_reasons_allowed": ["active_threat"], "radius_burglary": feet(800)}
     assert admin.client.post(URL, form).status_code == 302
 
     page = concord_client.get("/transparency/").content.decode()
-    assert "Largest canvass radius, Burglary" in page and "800 m" in page
+    assert "Largest canvass radius, Burglary" in page and "0.5 mi" in page
     assert "Reasons that allow a live view" in page and "Active threat" in page
     assert "radius_max_m.burglary" in page  # the change, with what moved
     assert admin.email not in page

@@ -7,7 +7,10 @@ from django import template
 
 from billing.models import DevicePlan
 from billing.money import money as money_text
+from portal.registry.audit import reason_for_owner
+from portal.registry.models import AuditEntry
 from tenants.models import Program
+from tenants.units import IMPERIAL
 
 register = template.Library()
 
@@ -47,3 +50,10 @@ def money(cents: int | None, currency: str = "usd") -> str:
 def plan_description(plan: DevicePlan, language: str) -> str:
     """What a device does, in the reader's language."""
     return plan.description(language or "en")
+
+
+@register.filter
+def owner_reason(entry: AuditEntry, units: str | None = None) -> str:
+    """An audit entry's reason as its owner reads it, in the page's language
+    (portal.registry.audit.reason_for_owner), never the department's English record."""
+    return reason_for_owner(entry, units or IMPERIAL)
