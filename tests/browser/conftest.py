@@ -121,3 +121,15 @@ def page(browser: object, committed_db: None) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+# The two sizes every audience's main journey is walked at (issue 12): a desk and a phone.
+JOURNEY_SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def assert_fits(page: object) -> None:
+    """The page scrolls only up and down at the window's width (WCAG 1.4.10, reflow)."""
+    width = page.evaluate(  # type: ignore[attr-defined]
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert width[0] <= width[1], f"{page.url} is {width[0]} px wide in a {width[1]} px window"  # type: ignore[attr-defined]

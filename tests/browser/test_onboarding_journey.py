@@ -22,6 +22,7 @@ from billing.gateway import transport_injected
 from billing.models import License
 from tenants.demo import VENDOR_EMAIL, VENDOR_PASSWORD
 from tenants.models import Department
+from tests.browser.conftest import JOURNEY_SIZES, assert_fits
 from tests.conftest import TOTP_SECRET, totp_now
 
 SUBDOMAIN = "riverton"
@@ -68,13 +69,16 @@ def sign_in_with_code(page, email: str, password: str, secret: str = TOTP_SECRET
     page.locator("main form button[type=submit]").click()
 
 
-def test_a_department_requests_a_program_and_goes_live(page, live_url, cleanup):
+@pytest.mark.parametrize("size", JOURNEY_SIZES)
+def test_a_department_requests_a_program_and_goes_live(page, live_url, cleanup, size):
+    page.set_viewport_size(JOURNEY_SIZES[size])
     platform = live_url.replace("{city}.", "")
 
     # 1. The department asks for a program on the platform site.
     page.goto(platform + "/")
     page.get_by_role("link", name=re.compile("Request a program")).first.click()
     page.wait_for_url(re.compile(r"/request/$"))
+    assert_fits(page)
     page.fill("#id_agency_name", "Riverton Police Department")
     page.fill("#id_city", "Riverton")
     page.select_option("#id_state", "WY")
@@ -104,10 +108,12 @@ def test_a_department_requests_a_program_and_goes_live(page, live_url, cleanup):
     sign_in_with_code(page, VENDOR_EMAIL, VENDOR_PASSWORD)
     page.goto(platform + "/console/requests/")
     page.get_by_role("link", name=re.compile("Riverton Police Department")).first.click()
+    assert_fits(page)
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("link", name="Provision the department").click()
     page.wait_for_url(re.compile(rf"/console/requests/{request.pk}/provision/"))
     assert page.input_value("#id_subdomain") == SUBDOMAIN
+    assert_fits(page)
     assert page.input_value("#id_administrator_email") == CONTACT
     with transport_injected(FakeStripe()):
         page.get_by_role("button", name="Provision the department").click()
@@ -150,6 +156,7 @@ def test_a_department_requests_a_program_and_goes_live(page, live_url, cleanup):
     page.goto(riverton + "/department/")
     checklist = page.locator("section.setup").first
     checklist.wait_for()
+    assert_fits(page)
     text = checklist.inner_text()
     assert "0 of 4" in text
     for step in ("Brand your portal", "terms", "Invite your staff", "Import your existing list"):

@@ -1,15 +1,18 @@
-"""A resident's whole journey in a real browser, in Spanish: sign up, confirm the email, register
-a site with two cameras on the map, edit it, and leave the registry."""
+"""A resident's whole journey in a real browser, in Spanish, on a desk and on a phone: sign up,
+confirm the email, register a site with two cameras on the map, edit it, and leave the registry;
+no page of it scrolls sideways."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django_tenants.utils import schema_context
 
 from portal.registry.models import Site
+from tests.browser.conftest import JOURNEY_SIZES, assert_fits
 
 EMAIL = "lucia@browser.example.org"
 PASSWORD = "una-contraseña-bastante-larga"
@@ -24,9 +27,12 @@ def fill_camera(page, index: int, label: str, direction: str, sees: str) -> None
     page.fill(f"#id_cameras-{index}-retention_days", "14")
 
 
-def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url):
+@pytest.mark.parametrize("size", JOURNEY_SIZES)
+def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url, size):
+    page.set_viewport_size(JOURNEY_SIZES[size])
     concord = live_url.format(city="concord")
     page.goto(concord + "/")
+    assert_fits(page)
     page.get_by_role("button", name="Español").click()
     assert page.locator("html").get_attribute("lang") == "es"
     page.get_by_role("link", name="Registre sus cámaras").click()
@@ -71,6 +77,7 @@ def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url):
 
     page.wait_for_url(re.compile(r"/my/$"))
     assert page.get_by_text("Su sitio está registrado.").is_visible()
+    assert_fits(page)
     assert page.get_by_role("heading", name="210 Union St S, Concord, NC 28025").is_visible()
     with schema_context("concord"):
         site = Site.objects.get(participant__user__email=EMAIL)
@@ -86,8 +93,10 @@ def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url):
     page.get_by_role("link", name="Salir del registro").click()
     page.check("#id_confirm")
     page.check("#id_close_account")
+    assert_fits(page)
     page.get_by_role("button", name="Borrar mi registro").click()
     assert page.get_by_role("heading", name="Ha salido del registro").is_visible()
+    assert_fits(page)
     with schema_context("concord"):
         assert not Site.objects.filter(pk=site.pk).exists()
         assert not get_user_model().objects.filter(email=EMAIL).exists()
