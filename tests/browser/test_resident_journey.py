@@ -100,4 +100,4 @@ def test_a_resident_registers_edits_and_leaves_in_spanish(page, live_url, size):
     with schema_context("concord"):
         assert not Site.objects.filter(pk=site.pk).exists()
         assert not get_user_model().objects.filter(email=EMAIL).exists()
-    assert mail.outbox[-1].subject == "Ha salido de Concord Community Camera Registry"
+    assert mail.outbox[-1].subject == "Ha salido de Registro Comunitario de Cámaras de Concord"

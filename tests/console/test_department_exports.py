@@ -202,6 +202,9 @@ NOT_SECRET = {
     ("liveview_device", "credential_issued_at"),
     ("django_content_type", "app_label"),
     ("auth_permission", "codename"),
+    # An area notice's confirmation key: it only makes a double click send once, and grants
+    # nothing (portal.department.services.notification_send).
+    ("department_notification", "send_key"),
 }
 
 

@@ -169,7 +169,7 @@ def test_administrators_filter_by_status(registry, make_staff, status, addresses
 def test_the_analyst_map_page_says_positions_are_rounded(make_staff):
     analyst = make_staff("concord", "analyst")
     page = analyst.client.get("/department/map/").content.decode()
-    assert "placed on a grid of about 100 m" in page
+    assert "placed on a grid of about 330 ft" in page
 
 
 def test_the_exact_positions_service_refuses_staff_without_personal_data_access(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from secrets import token_urlsafe
 
 import pytest
 import time_machine
@@ -79,7 +80,9 @@ def asked_owner(
     url += f"sites/{site.pk}/request/" if footage else "notify/"
     mail.outbox.clear()
     with capture(execute=True):
-        assert investigator.client.post(url, {"message": "Please check."}).status_code == 302
+        # An area notice is sent from its confirmation page, whose one-time key it carries.
+        data = {"message": "Please check."} | ({} if footage else {"key": token_urlsafe()})
+        assert investigator.client.post(url, data).status_code == 302
     with schema_context(schema):
         recipient = NotificationRecipient.objects.get(participant__user__email=owner.email)
     return owner.email, recipient.pk

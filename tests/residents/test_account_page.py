@@ -4,6 +4,8 @@ effect (the emails' language, the access notices' rhythm, area notices sent or n
 
 from __future__ import annotations
 
+from secrets import token_urlsafe
+
 import pytest
 from django.core import mail
 from django_tenants.utils import schema_context
@@ -124,8 +126,10 @@ def test_an_owner_who_turns_area_notices_off_gets_none(area, django_capture_on_c
     alice.client.post("/my/account/", PREFERENCES | {"area_notices": "no"})
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
+        # Sent from the confirmation page, with its one-time key.
         investigator.client.post(
-            f"/department/incidents/{incident.pk}/notify/", {"message": "Please check."}
+            f"/department/incidents/{incident.pk}/notify/",
+            {"message": "Please check.", "key": token_urlsafe()},
         )
     assert [message.to for message in mail.outbox] == [["bob@example.org"]]
     with schema_context("concord"):
@@ -162,5 +166,5 @@ def test_the_chosen_language_is_the_one_the_departments_emails_speak(
             f"/department/incidents/{incident.pk}/sites/{site.pk}/request/", {"message": "Please."}
         )
     assert [message.subject for message in mail.outbox] == [
-        "Concord Police Department: solicitud de video, caso CPD-9"
+        "Departamento de Policía de Concord: solicitud de video, caso CPD-9"
     ]

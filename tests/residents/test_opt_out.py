@@ -103,7 +103,7 @@ def test_the_confirmation_email_is_in_the_participants_language(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         maria.client.post("/my/leave/", {"confirm": "on"})
-    assert mail.outbox[0].subject == "Ha salido de Concord Community Camera Registry"
+    assert mail.outbox[0].subject == "Ha salido de Registro Comunitario de Cámaras de Concord"
 
 
 def test_nothing_happens_without_the_confirmation(alice):
