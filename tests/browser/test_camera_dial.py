@@ -125,7 +125,7 @@ def test_cameras_added_on_the_registration_form_get_a_dial_and_a_wedge(page, liv
     assert added.is_visible()
     assert added.get_attribute("aria-valuetext") == "not set yet"
     box = added.bounding_box()
-    page.mouse.click(box["x"] + 4, box["y"] + box["height"] / 2)
+    added.click(position={"x": 4, "y": box["height"] / 2}, timeout=5000)
     turned(page, 1, 270, "west, 270 degrees")
     added.focus()
     page.keyboard.press("ArrowDown")
