@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from secrets import token_urlsafe
 
 import pytest
 import requests
@@ -242,7 +243,8 @@ def outage(
     # The signed-in investigator notifies the area: recorded and queued, not an error.
     answer = investigator.post(
         f"{console}notify/",
-        {"message": "Please check your camera for last night."},
+        # Sent from the notice's confirmation page, with its one-time key.
+        {"message": "Please check your camera for last night.", "key": token_urlsafe()},
         form_page=console,
     )
     assert answer.status_code == 302, answer.text[:3000]
