@@ -236,15 +236,23 @@ def _plain_tile() -> bytes:
 
 
 def _server_error_page(language: str) -> str:
-    """The 500 page exactly as handler500 renders it (no view of the app fails on purpose)."""
-    from django.test import RequestFactory
-    from django.utils import translation
+    """The 500 page exactly as a visitor gets it: a real request through the whole stack to the
+    city's landing view, made to fail (no view of the app fails on purpose). The query string
+    keeps it from the kept landing page (tenants.page_cache)."""
+    from unittest import mock
 
-    from canvass.outage import server_error
+    from django.test import Client
 
-    request = RequestFactory().get("/", HTTP_HOST=f"{RESIDENT_CITY}.localhost")
-    with translation.override(language):
-        return server_error(request).content.decode()
+    import portal.residents.views
+
+    client = Client(raise_request_exception=False, HTTP_HOST=f"{RESIDENT_CITY}.localhost")
+    client.cookies["django_language"] = language
+    with mock.patch.object(
+        portal.residents.views, "plans_offered", side_effect=RuntimeError("the sweep's 500")
+    ):
+        response = client.get("/", {"sweep": "500"})
+    assert response.status_code == 500
+    return response.content.decode()
 
 
 @pytest.fixture(scope="module")
