@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -15,7 +17,7 @@ from django.utils import timezone
 from portal.department import selectors
 from portal.department.models import Notification, NotificationRecipient
 from portal.registry import services as registry_services
-from portal.registry.emails import email_message
+from portal.registry.emails import EmailForm, email_form
 from portal.registry.models import ImportJob, Participant, Site, email_deliverable_condition
 from tenants.db import tenant_connection
 from tenants.models import Program, current_department
@@ -54,30 +56,55 @@ def notification_owners(notification: Notification) -> set[int]:
 
 
 # One statement (it commits by itself) per email: record the copy just sent, and claim the next
-# unclaimed one after it. The claimed row is locked while it is marked, and SKIP LOCKED lets a
-# concurrent run take the following copy instead of waiting for this one.
+# unclaimed one after it, with its owner's address and language. The claimed row is locked while
+# it is marked, and SKIP LOCKED lets a concurrent run take the following copy instead of waiting
+# for this one.
 NEXT_COPY = """
-    WITH sent AS (UPDATE {table} SET sent_at = %(now)s WHERE id = %(sent)s)
-    UPDATE {table} SET claimed_at = %(now)s
-    WHERE id = (
-        SELECT id FROM {table}
-        WHERE notification_id = %(notification)s AND claimed_at IS NULL AND id > %(after)s
-        ORDER BY id LIMIT 1
-        FOR UPDATE SKIP LOCKED
+    WITH sent AS (UPDATE {table} SET sent_at = %(now)s WHERE id = %(sent)s),
+    claimed AS (
+        UPDATE {table} SET claimed_at = %(now)s
+        WHERE id = (
+            SELECT id FROM {table}
+            WHERE notification_id = %(notification)s AND claimed_at IS NULL AND id > %(after)s
+            ORDER BY id LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, participant_id
     )
-    RETURNING id, participant_id
+    SELECT claimed.id, claimed.participant_id, owner.email, participant.language
+    FROM claimed
+    JOIN {participant} participant ON participant.id = claimed.participant_id
+    JOIN {user} owner ON owner.id = participant.user_id
 """
+
+
+def next_copy_statement() -> str:
+    """NEXT_COPY with the current schema's tables."""
+    quote = connection.ops.quote_name
+    return NEXT_COPY.format(
+        table=quote(NotificationRecipient._meta.db_table),
+        participant=quote(Participant._meta.db_table),
+        user=quote(get_user_model()._meta.db_table),
+    )
+
+
+class Claimed(NamedTuple):
+    """A copy claimed for this run, and where and in which language its owner reads it."""
+
+    copy: NotificationRecipient
+    email: str
+    language: str
 
 
 def copy_next(
     notification: Notification, *, after: int, sent: int | None, now: datetime | None = None
-) -> NotificationRecipient | None:
+) -> Claimed | None:
     """Record the copy `sent` (if any) as sent, and claim the next copy of the notification
     after the id `after` for this run, both at `now`; None when none is left. Committed before
     the caller sends anything."""
     with connection.cursor() as cursor:
         cursor.execute(
-            NEXT_COPY.format(table=connection.ops.quote_name(NotificationRecipient._meta.db_table)),
+            next_copy_statement(),
             {
                 "now": now or timezone.now(),
                 "notification": notification.pk,
@@ -88,8 +115,17 @@ def copy_next(
         row = cursor.fetchone()
     if row is None:
         return None
-    return NotificationRecipient(pk=row[0], notification=notification, participant_id=row[1])
+    pk, participant_id, email, language = row
+    copy = NotificationRecipient(pk=pk, notification=notification, participant_id=participant_id)
+    return Claimed(copy=copy, email=email, language=language)
 
+
+# How many runs share out one notice's copies (notify_area queues the others once the copies
+# exist). Each claim waits for its commit to reach the disk (about 0.3 ms); runs that claim at
+# once share their flushes (PostgreSQL's group commit), where one run alone waits for each. Every
+# process of every worker can take one; a run has at most one copy in flight, so a killed worker
+# leaves at most one copy of unknown delivery per process that was sending it.
+RUNS_PER_NOTICE = 4
 
 # A database that stops answering mid-run (a restart, a failover): the run is retried with what
 # it knows about the copy it was handling, after 2, 4, 8... up to 60 s, for about 8 minutes.
@@ -118,14 +154,19 @@ class DatabaseLost(Exception):
 
 def copies_settle(notification_id: int, unsettled: Unsettled) -> None:
     """Before a retried run claims anything: the copy the cut-off run emailed is recorded as
-    sent, and a copy claimed by it and never emailed is released for this run to send."""
+    sent, and a copy claimed by it and never emailed is released for this run to send. Two
+    copies claimed at the same instant (two runs at once) are both left claimed: either may be
+    the other run's, emailed; "delivery unknown" is better than a second email."""
     copies = NotificationRecipient.objects.filter(notification_id=notification_id)
     with transaction.atomic():
         if unsettled["sent"] is not None:
             copies.filter(pk=unsettled["sent"], sent_at__isnull=True).update(sent_at=timezone.now())
         if unsettled["claimed_at"] is not None:
             claimed_at = datetime.fromisoformat(unsettled["claimed_at"])
-            copies.filter(claimed_at=claimed_at, sent_at__isnull=True).update(claimed_at=None)
+            claimed = copies.filter(claimed_at=claimed_at, sent_at__isnull=True)
+            released = list(claimed.values_list("pk", flat=True)[:2])
+            if len(released) == 1:
+                copies.filter(pk=released[0]).update(claimed_at=None)
 
 
 # SMTP errors are OSErrors: the mail server is down or refused, try again later. A worker killed
@@ -139,7 +180,10 @@ def copies_settle(notification_id: int, unsettled: Unsettled) -> None:
     reject_on_worker_lost=True,
 )
 def notify_area(
-    self: Task[Any, int], notification_id: int, unsettled: Unsettled | None = None
+    self: Task[Any, int],
+    notification_id: int,
+    unsettled: Unsettled | None = None,
+    joining: bool = False,
 ) -> int:
     """Email each owner the notification addresses, at most once however often and however
     many at a time it runs (a retry, a redelivered task, two workers). Returns how many this
@@ -153,18 +197,39 @@ def notify_area(
     unknown") for staff to follow up. A send the mail server refuses raises: the copy is
     released and the task's retry sends it.
 
+    Through a broker, the first run queues RUNS_PER_NOTICE - 1 more once the copies exist
+    (`joining`: they only claim and send), so that the worker processes free to take them
+    share the copies out. Each run has at most one copy in flight: a killed worker leaves at
+    most one copy "delivery unknown" for each of its processes that was running the notice.
+
     When the database stops answering, the run knows what it could not write (DatabaseLost):
     the retry, once the database is back, records the copy already emailed as sent and
     releases the one claimed and not emailed (copies_settle), so a restart of the database
     leaves every owner emailed exactly once and no copy in "delivery unknown"."""
+    through_broker = not (self.request.is_eager or self.request.called_directly)
+
+    def runs_join() -> None:
+        if not through_broker or joining or unsettled is not None or self.request.retries:
+            return
+        for _run in range(RUNS_PER_NOTICE - 1):
+            try:
+                self.apply_async(kwargs={"notification_id": notification_id, "joining": True})
+            except Exception as error:  # the broker gone: this run sends every copy itself
+                logger.warning(
+                    "notify_area %s: a joining run not queued (%s); this run sends alone",
+                    notification_id,
+                    type(error).__name__,
+                )
+                return
+
     try:
         if unsettled is not None:
             copies_settle(notification_id, unsettled)
-        return notify_area_run(notification_id)
+        return notify_area_run(notification_id, joining=joining, copies_made=runs_join)
     except (DatabaseLost, *DATABASE_ERRORS) as error:
-        if self.request.is_eager or self.request.called_directly:
+        if not through_broker:
             raise
-        retry_kwargs: dict[str, Any] = {"notification_id": notification_id}
+        retry_kwargs: dict[str, Any] = {"notification_id": notification_id, "joining": joining}
         retry_kwargs["unsettled"] = (
             error.unsettled if isinstance(error, DatabaseLost) else unsettled
         )
@@ -185,10 +250,9 @@ def notify_area(
         ) from error
 
 
-def notify_area_run(notification_id: int) -> int:
-    """One run of notify_area; DatabaseLost when the database stops answering once copies are
-    being claimed."""
-    notification = Notification.objects.select_related("incident").get(pk=notification_id)
+def notification_copies_make(notification: Notification) -> None:
+    """A copy of the notification for each owner it addresses now (notification_owners), and
+    none left unclaimed for an owner it no longer addresses."""
     owners = notification_owners(notification)
     copies = NotificationRecipient.objects.filter(notification=notification)
     # Copies an earlier run made for owners who paused or lapsed since: never sent, so never
@@ -198,10 +262,32 @@ def notify_area_run(notification_id: int) -> int:
         (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
         ignore_conflicts=True,
     )
-    addressed = Participant.objects.values_list("pk", "user__email", "language")
-    addresses = {pk: (email, language) for pk, email, language in addressed.filter(pk__in=owners)}
-    template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
+
+
+def notify_area_run(
+    notification_id: int,
+    *,
+    joining: bool = False,
+    copies_made: Callable[[], None] | None = None,
+) -> int:
+    """One run of notify_area: the copies made (notification_copies_make; not by a `joining`
+    run, queued once they were), `copies_made()` called, then the copies claimed and sent one
+    at a time. DatabaseLost when the database stops answering once copies are being claimed."""
+    notification = Notification.objects.select_related("incident").get(pk=notification_id)
+    if not joining:
+        notification_copies_make(notification)
+    if copies_made is not None:
+        copies_made()
+    copies = NotificationRecipient.objects.filter(notification=notification)
     department = current_department()
+    context = {
+        "notification": notification,
+        "incident": notification.incident,
+        "answer_url": department.url("/answer/{}/"),
+    }
+    template = EMAIL_TEMPLATES[Notification.Kind(notification.kind)]
+    # Rendered once per language, the answer link filled in per copy.
+    forms: dict[str, EmailForm] = {}
     sent = 0
     # Opened before anything is claimed: a mail server that is down claims nobody. Each claim
     # waits for its commit to reach the disk: a claim lost in a database crash would send that
@@ -209,28 +295,23 @@ def notify_area_run(notification_id: int) -> int:
     with get_connection() as mail:
         claimed_at = timezone.now()
         try:
-            recipient = copy_next(notification, after=0, sent=None, now=claimed_at)
+            claimed = copy_next(notification, after=0, sent=None, now=claimed_at)
         except DATABASE_ERRORS as error:
             raise DatabaseLost({"sent": None, "claimed_at": claimed_at.isoformat()}) from error
-        while recipient is not None:
+        while claimed is not None:
+            recipient = claimed.copy
             sending = False
             try:
-                # A concurrent run may have added an owner who registered in between.
-                email, language = (
-                    addresses.get(recipient.participant_id)
-                    or addressed.get(pk=recipient.participant_id)[1:]
-                )
-                message = email_message(
-                    template=template,
-                    to=email,
-                    language=language,
-                    context={
-                        "notification": notification,
-                        "incident": notification.incident,
-                        "answer_url": department.url(f"/answer/{answer_token(recipient)}/"),
-                    },
-                    department=department,
-                )
+                form = forms.get(claimed.language)
+                if form is None:
+                    form = forms[claimed.language] = email_form(
+                        template=template,
+                        language=claimed.language,
+                        context=context,
+                        blank_in="answer_url",
+                        department=department,
+                    )
+                message = form.fill(to=claimed.email, value=answer_token(recipient))
                 sending = True
                 mail.send_messages([message])
             except DATABASE_ERRORS as error:
@@ -246,7 +327,7 @@ def notify_area_run(notification_id: int) -> int:
             emailed = recipient.pk
             claimed_at = timezone.now()
             try:
-                recipient = copy_next(notification, after=emailed, sent=emailed, now=claimed_at)
+                claimed = copy_next(notification, after=emailed, sent=emailed, now=claimed_at)
             except DATABASE_ERRORS as error:
                 # Emailed and not recorded; the next copy's claim may or may not have committed.
                 raise DatabaseLost(

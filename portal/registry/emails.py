@@ -4,6 +4,10 @@ through Django's email API."""
 
 from __future__ import annotations
 
+import copy
+import re
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -53,6 +57,61 @@ def email_message(
     message = EmailMultiAlternatives(subject, body, None, [to])
     message.attach_alternative(html, "text/html")
     return department_envelope(message, None if from_platform else department)
+
+
+# What a filled-in value may hold: the characters HTML escaping, urlize and URL quoting all leave
+# as they are (a signed token's), so one substitution is right in the text and in the HTML.
+FILL_SAFE = re.compile(r"[A-Za-z0-9_:.~-]+")
+
+
+@dataclass(frozen=True)
+class EmailForm:
+    """One email rendered once (email_message) for every recipient who reads it in one
+    language, with a blank (`blank`, a unique word standing in for one context value) filled
+    per recipient by `fill`: rendering a template per copy costs far more than the copy."""
+
+    message: EmailMultiAlternatives
+    blank: str
+
+    def fill(self, *, to: str, value: str) -> EmailMultiAlternatives:
+        """The email for `to`, the blank replaced by `value` in the text and the HTML: the same
+        email email_message renders with `value` in place of the blank."""
+        if not FILL_SAFE.fullmatch(value):
+            raise ValueError(f"not a value an email form can fill in: {value!r}")
+        filled = copy.copy(self.message)
+        filled.to = [to]
+        filled.body = self.message.body.replace(self.blank, value)
+        filled.alternatives = []
+        for content, mimetype in self.message.alternatives:
+            filled.attach_alternative(str(content).replace(self.blank, value), mimetype)
+        return filled
+
+
+def email_form(
+    *,
+    template: str,
+    language: str,
+    context: dict[str, Any],
+    blank_in: str,
+    department: Department | None = None,
+) -> EmailForm:
+    """The email <template> (as email_message) in `language` with the context value `blank_in`
+    (a string) left blank where its FILL_SAFE part would go: `context[blank_in]` is rendered
+    with a unique word in place of "{}" (e.g. "https://city.example/answer/{}/"). Raises
+    ValueError when the template does not show the blank in both parts, or in the subject."""
+    blank = f"canvassblank{secrets.token_hex(8)}"
+    message = email_message(
+        template=template,
+        to="",
+        language=language,
+        context={**context, blank_in: context[blank_in].format(blank)},
+        department=department,
+    )
+    assert isinstance(message, EmailMultiAlternatives)
+    parts = [message.body, *(str(content) for content, _mimetype in message.alternatives)]
+    if blank in message.subject or not all(blank in part for part in parts):
+        raise ValueError(f"{template} shows no {blank_in} in the text or the HTML of its body")
+    return EmailForm(message=message, blank=blank)
 
 
 def html_layout(*, subject: str, body: str, language: str, department: Department | None) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident, Notification, NotificationRecipient
-from portal.department.tasks import NEXT_COPY
+from portal.department.tasks import next_copy_statement
 from portal.registry.models import Participant
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def test_the_next_copy_is_claimed_through_its_index():
         copies = NotificationRecipient.objects.bulk_create(
             NotificationRecipient(notification=notification, participant=owner) for owner in owners
         )
-        statement = NEXT_COPY.format(table=NotificationRecipient._meta.db_table)
+        statement = next_copy_statement()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"EXPLAIN {statement}",

@@ -70,18 +70,18 @@ def test_a_copy_claimed_and_not_emailed_is_released_for_the_retry(
 
     department = Department.objects.select_related("program").get(schema_name="concord")
     mail.outbox = []
-    real = tasks.email_message
+    real = tasks.answer_token
     calls = {"n": 0}
 
-    def email_message(**kwargs: Any) -> Any:
+    def answer_token(*args: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 2:  # the template's database read, before the send
+        if calls["n"] == 2:  # between the second copy's claim and its send
             raise OperationalError("terminating connection due to administrator command")
-        return real(**kwargs)
+        return real(*args)
 
     with tenant_context(department):
         notification = area_notice(register_owners(department, OWNERS, case="SETTLE-2"))
-        monkeypatch.setattr(tasks, "email_message", email_message)
+        monkeypatch.setattr(tasks, "answer_token", answer_token)
         with pytest.raises(DatabaseLost) as lost:
             notify_area_run(notification.pk)
         assert lost.value.unsettled["sent"] is None
@@ -91,3 +91,29 @@ def test_a_copy_claimed_and_not_emailed_is_released_for_the_retry(
         copies = NotificationRecipient.objects.filter(notification=notification)
         assert copies.filter(sent_at__isnull=True).count() == 0
     assert emails_per_owner() == Counter(OWNERS)
+
+
+@pytest.mark.django_db
+def test_two_copies_claimed_at_the_same_instant_are_left_claimed_not_sent_twice() -> None:
+    """Two runs at once may claim at the same microsecond: the retry of one cannot tell its
+    unsent copy from the other run's, perhaps emailed, so it releases neither."""
+    from django.utils import timezone
+
+    from tenants.models import Department
+
+    department = Department.objects.select_related("program").get(schema_name="concord")
+    mail.outbox = []
+    with tenant_context(department):
+        notification = area_notice(register_owners(department, OWNERS, case="SETTLE-3"))
+        tasks.notification_copies_make(notification)
+        copies = NotificationRecipient.objects.filter(notification=notification)
+        instant = timezone.now()
+        both = list(copies.order_by("pk").values_list("pk", flat=True)[:2])
+        copies.filter(pk__in=both).update(claimed_at=instant)
+        unsettled: tasks.Unsettled = {"sent": None, "claimed_at": instant.isoformat()}
+        assert notify_area(notification.pk, unsettled=unsettled) == len(OWNERS) - 2
+        left = copies.filter(sent_at__isnull=True)
+        assert sorted(left.values_list("pk", flat=True)) == both
+        assert all(left.values_list("claimed_at", flat=True))
+        unknown = set(left.values_list("participant__user__email", flat=True))
+    assert emails_per_owner() == Counter(set(OWNERS) - unknown)
