@@ -2,11 +2,15 @@
 
 In a throwaway database (`bench_notify_` beside the project's, apart from the test suite's), one
 department with N owners (5,000 by default), each with a site within 1 km of an incident. Measured:
-- through the queue: `notify_area.delay()` to a Celery worker on Redis (when Redis answers at
-  127.0.0.1:6379; otherwise the job runs in-process and says so), from queueing to the last
-  copy recorded as sent;
+- through the queue: `notify_area.delay()` to a Celery worker on Redis taking two tasks at a
+  time as deployed (when Redis answers at 127.0.0.1:6379; otherwise the job runs in-process and
+  says so), from queueing to the last copy recorded as sent;
+- the job in-process (one run, alone), for a second incident at the same place;
 - baseline: the same N emails rendered from the same templates and handed to the same email
-  backend in one loop, with nothing claimed or recorded (the least the job can cost);
+  backend in one loop, with nothing claimed or recorded (what the job cost to render before);
+- floors: the same N emails filled in from one rendering per language (email_form) and handed
+  over, nothing recorded; and N durable commits one after another, on one connection (what one
+  run alone waits for its claims' flushes);
 - `--profile DIR` keeps a cProfile of the job run in-process (DIR/notify.prof).
 
 Emails go to Django's in-memory backend: an SMTP server's own speed is not included.
@@ -54,7 +58,7 @@ def main() -> int:
 
     from portal.department.models import Incident, Notification
     from portal.department.tasks import EMAIL_TEMPLATES, notify_area
-    from portal.registry.emails import email_message
+    from portal.registry.emails import email_form, email_message
     from portal.registry.models import Participant, Site
     from tenants.database import throwaway_database
     from tenants.services import platform_site_ensure
@@ -98,18 +102,22 @@ def main() -> int:
                 )
                 for n, participant in enumerate(participants)
             )
-            incident = Incident.objects.create(
-                kind="other",
-                case_number="NOTIFY",
-                latitude=CENTRE[0],
-                longitude=CENTRE[1],
-                starts_at=timezone.now(),
-                ends_at=timezone.now(),
-                radius_m=1_000,
-                opened_by=staff_user,
-            )
 
-            def notification() -> Notification:
+            def incident_open(case_number: str) -> Incident:
+                return Incident.objects.create(
+                    kind="other",
+                    case_number=case_number,
+                    latitude=CENTRE[0],
+                    longitude=CENTRE[1],
+                    starts_at=timezone.now(),
+                    ends_at=timezone.now(),
+                    radius_m=1_000,
+                    opened_by=staff_user,
+                )
+
+            incident = incident_open("NOTIFY")
+
+            def notification(incident: Incident) -> Notification:
                 return Notification.objects.create(
                     incident=incident,
                     message="Please check your camera.",
@@ -118,14 +126,15 @@ def main() -> int:
                 )
 
             # Through the queue.
-            queued_notification = notification()
+            queued_notification = notification(incident)
             mail.outbox = []
             queued, mode = notify_through_queue(queued_notification, arguments.owners)
             delivered = queued_notification.recipients.filter(sent_at__isnull=False).count()
             emailed = len(mail.outbox)
 
-            # The job in-process, profiled when asked.
-            in_process_notification = notification()
+            # The job in-process, profiled when asked: another case (a second notice of the same
+            # case addresses only the owners the first did not).
+            in_process_notification = notification(incident_open("NOTIFY-2"))
             started = time.perf_counter()
             if arguments.profile:
                 import cProfile
@@ -162,6 +171,42 @@ def main() -> int:
                     ]
                 )
             baseline = time.perf_counter() - started
+
+            # Floors: the same emails from one rendering per language; commits one at a time.
+            started = time.perf_counter()
+            with get_connection() as backend:
+                forms = {
+                    language: email_form(
+                        template=template,
+                        language=language,
+                        context={
+                            "notification": queued_notification,
+                            "incident": incident,
+                            "answer_url": department.url("/answer/{}/"),
+                        },
+                        blank_in="answer_url",
+                        department=department,
+                    )
+                    for language in {language for _email, language in addressed}
+                }
+                backend.send_messages(
+                    [
+                        forms[language].fill(to=email, value=f"x{n}")
+                        for n, (email, language) in enumerate(addressed)
+                    ]
+                )
+            filled = time.perf_counter() - started
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                # One row rewritten (the app's role creates no tables); autocommit: one commit,
+                # so one flush, per statement, as each claim.
+                table = connection.ops.quote_name(Notification._meta.db_table)
+                for _n in range(arguments.owners):
+                    cursor.execute(
+                        f"UPDATE {table} SET message = message WHERE id = %s",
+                        [queued_notification.pk],
+                    )
+            flushes = time.perf_counter() - started
     finally:
         database.__exit__(None, None, None)
 
@@ -178,6 +223,8 @@ def main() -> int:
         (f"through the queue ({mode}), {delivered:,} copies sent, {emailed:,} emails", queued),
         (f"the job in-process{' (under cProfile)' if arguments.profile else ''}", in_process),
         ("baseline: the same emails rendered and handed over, nothing recorded", baseline),
+        ("floor: the same emails filled in from one rendering per language", filled),
+        (f"floor: {arguments.owners:,} durable commits one at a time", flushes),
     ):
         print(f"| {step} | {seconds:.2f} | {seconds / baseline:.1f}x |")
     return 0
