@@ -259,8 +259,11 @@ def test_requests_during_a_restart_get_the_outage_page_and_nothing_committed_is_
         )
 
 
+# One process, and two as deployed (--concurrency 2), each with a run of the notice
+# (portal.department.tasks.RUNS_PER_NOTICE) cut off and retried with what it knew.
+@pytest.mark.parametrize("pool", [("--pool", "solo"), ("--concurrency", "2")], ids=str)
 def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once(
-    database: PrivatePostgres, tmp_path: Path
+    database: PrivatePostgres, tmp_path: Path, pool: tuple[str, ...]
 ) -> None:
     mail = SlowMailServer(delay=0.5)
     try:
@@ -274,7 +277,7 @@ def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once
                 EMAIL_PORT=str(mail.port),
             )
             with CanvassProcess.celery_worker(
-                worker_environment, tmp_path / "worker.log", "--pool", "solo"
+                worker_environment, tmp_path / "worker.log", *pool
             ) as worker:
                 notification = int(python(queued, SETUP.format(owners=OWNERS)).split()[-1])
                 wait_until(
@@ -314,7 +317,7 @@ def test_a_notice_interrupted_by_a_restart_is_retried_and_emails_each_owner_once
                 runs = re.findall(r"notify_area\[[^\]]+\] (?:retry|succeeded|raised)", output)
                 figures_write(
                     {
-                        "test": "job",
+                        "test": "job" if pool[0] == "--pool" else "job, 2 processes",
                         "owners": len(rows),
                         "emails": sum(received.values()),
                         "duplicates": sum(n - 1 for n in received.values()),
