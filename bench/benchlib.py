@@ -122,10 +122,12 @@ def redis_running() -> bool:
     return True
 
 
-def notify_through_queue(notification: Any, owners: int, poll: float = 0.1) -> tuple[float, str]:
+def notify_through_queue(
+    notification: Any, owners: int, poll: float = 0.1, concurrency: int = 2
+) -> tuple[float, str]:
     """Seconds to send a notice to `owners` owners through a Celery worker on Redis (database
-    14; two tasks at a time, as deployed), or in-process when no Redis runs here; and which of
-    the two it was."""
+    14; `concurrency` tasks at a time, two as deployed), or in-process when no Redis runs here;
+    and which of the two it was."""
     from portal.department.tasks import notify_area
 
     if not redis_running():
@@ -143,13 +145,18 @@ def notify_through_queue(notification: Any, owners: int, poll: float = 0.1) -> t
         # Two at once, as deployed (`--concurrency 2`, infra/ and docs/operations.md): threads
         # here, sharing this process's interpreter lock where the deployment's processes do not.
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+            app,
+            pool="threads",
+            concurrency=concurrency,
+            perform_ping_check=False,
+            shutdown_timeout=30,
         ):
             started = time.perf_counter()
             notify_area.delay(notification.pk)
             sent = notification.recipients.filter(sent_at__isnull=False)
             while sent.count() < owners and time.perf_counter() - started < 300:
                 time.sleep(poll)  # a count each time: polling harder slows the worker
-            return time.perf_counter() - started, "a Celery worker on Redis, concurrency 2"
+            worker = f"a Celery worker on Redis, concurrency {concurrency}"
+            return time.perf_counter() - started, worker
     finally:
         app.conf.task_always_eager = True

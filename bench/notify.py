@@ -42,6 +42,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=5_000)
     parser.add_argument("--profile", metavar="DIR", help="write DIR/notify.prof")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="the worker's tasks at a time (deployed: 2)"
+    )
     arguments = parser.parse_args()
 
     import django
@@ -128,7 +131,9 @@ def main() -> int:
             # Through the queue.
             queued_notification = notification(incident)
             mail.outbox = []
-            queued, mode = notify_through_queue(queued_notification, arguments.owners)
+            queued, mode = notify_through_queue(
+                queued_notification, arguments.owners, concurrency=arguments.concurrency
+            )
             delivered = queued_notification.recipients.filter(sent_at__isnull=False).count()
             emailed = len(mail.outbox)
 
