@@ -198,9 +198,10 @@ def notify_area(
     released and the task's retry sends it.
 
     Through a broker, the first run queues RUNS_PER_NOTICE - 1 more once the copies exist
-    (`joining`: they only claim and send), so that the worker processes free to take them
-    share the copies out. Each run has at most one copy in flight: a killed worker leaves at
-    most one copy "delivery unknown" for each of its processes that was running the notice.
+    (`joining`: they only claim and send; fewer for fewer copies, none for a footage request),
+    so that the worker processes free to take them share the copies out. Each run has at most
+    one copy in flight: a killed worker leaves at most one copy "delivery unknown" for each of
+    its processes that was running the notice.
 
     When the database stops answering, the run knows what it could not write (DatabaseLost):
     the retry, once the database is back, records the copy already emailed as sent and
@@ -208,10 +209,10 @@ def notify_area(
     leaves every owner emailed exactly once and no copy in "delivery unknown"."""
     through_broker = not (self.request.is_eager or self.request.called_directly)
 
-    def runs_join() -> None:
+    def runs_join(copies: int) -> None:
         if not through_broker or joining or unsettled is not None or self.request.retries:
             return
-        for _run in range(RUNS_PER_NOTICE - 1):
+        for _run in range(min(RUNS_PER_NOTICE, copies) - 1):
             try:
                 self.apply_async(kwargs={"notification_id": notification_id, "joining": True})
             except Exception as error:  # the broker gone: this run sends every copy itself
@@ -250,9 +251,9 @@ def notify_area(
         ) from error
 
 
-def notification_copies_make(notification: Notification) -> None:
+def notification_copies_make(notification: Notification) -> int:
     """A copy of the notification for each owner it addresses now (notification_owners), and
-    none left unclaimed for an owner it no longer addresses."""
+    none left unclaimed for an owner it no longer addresses; returns how many owners that is."""
     owners = notification_owners(notification)
     copies = NotificationRecipient.objects.filter(notification=notification)
     # Copies an earlier run made for owners who paused or lapsed since: never sent, so never
@@ -262,22 +263,24 @@ def notification_copies_make(notification: Notification) -> None:
         (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
         ignore_conflicts=True,
     )
+    return len(owners)
 
 
 def notify_area_run(
     notification_id: int,
     *,
     joining: bool = False,
-    copies_made: Callable[[], None] | None = None,
+    copies_made: Callable[[int], None] | None = None,
 ) -> int:
     """One run of notify_area: the copies made (notification_copies_make; not by a `joining`
-    run, queued once they were), `copies_made()` called, then the copies claimed and sent one
-    at a time. DatabaseLost when the database stops answering once copies are being claimed."""
+    run, queued once they were) and `copies_made(owners)` called, then the copies claimed and
+    sent one at a time. DatabaseLost when the database stops answering once copies are being
+    claimed."""
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
     if not joining:
-        notification_copies_make(notification)
-    if copies_made is not None:
-        copies_made()
+        owners = notification_copies_make(notification)
+        if copies_made is not None:
+            copies_made(owners)
     copies = NotificationRecipient.objects.filter(notification=notification)
     department = current_department()
     context = {

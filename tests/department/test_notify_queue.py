@@ -62,6 +62,22 @@ def celery_worker(django_db_blocker, **pool: object) -> Iterator[object]:
 
 
 @pytest.fixture
+def published() -> Iterator[list[dict]]:
+    """The keyword arguments of each notify_area task handed to the broker."""
+    from celery.signals import before_task_publish
+
+    runs: list[dict] = []
+
+    def record(sender: str, body: tuple, **_kwargs: object) -> None:
+        if sender == "portal.department.tasks.notify_area":
+            runs.append(body[1])
+
+    before_task_publish.connect(record, weak=False)
+    yield runs
+    before_task_publish.disconnect(record)
+
+
+@pytest.fixture
 def worker(django_db_setup, django_db_blocker):
     with celery_worker(django_db_blocker, pool="solo") as app:
         yield app
@@ -74,7 +90,7 @@ def worker_of_two(django_db_setup, django_db_blocker):
         yield app
 
 
-def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker):
+def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker, published):
     from django.contrib.auth import get_user_model
 
     from portal.department.tasks import notify_area
@@ -101,6 +117,8 @@ def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker):
                 f"queue{number}@queue.example.org" for number in range(3)
             ]
             assert NotificationRecipient.objects.filter(sent_at__isnull=False).count() == 3
+            # The run queued, and one joining run fewer than the copies (RUNS_PER_NOTICE is 4).
+            assert [run.get("joining", False) for run in published] == [False, True, True]
         finally:
             NotificationRecipient.objects.filter(notification__incident__case_number="Q-1").delete()
             Notification.objects.filter(incident__case_number="Q-1").delete()
@@ -114,7 +132,7 @@ def test_notices_are_sent_by_a_worker_through_redis(worker, django_db_blocker):
 
 
 def test_a_notice_is_shared_out_between_the_runs_it_queues(
-    worker_of_two, django_db_blocker, settings
+    worker_of_two, django_db_blocker, settings, published
 ):
     """The run queued by the notice queues more (RUNS_PER_NOTICE); two of them send at the
     same time (they meet at the rendezvous, or it breaks after 30 s), each owner once."""
@@ -145,6 +163,7 @@ def test_a_notice_is_shared_out_between_the_runs_it_queues(
             assert Counter(m.to[0] for m in mail.outbox) == Counter(emails)
             assert sent.count() == len(emails)
             assert not Rendezvous.barrier.broken  # two runs sent at once
+            assert [run.get("joining", False) for run in published] == [False] + [True] * 3
         finally:
             NotificationRecipient.objects.filter(notification__incident__case_number="Q-2").delete()
             Notification.objects.filter(incident__case_number="Q-2").delete()
