@@ -562,15 +562,19 @@ def import_check(
             report(number, row_errors)
             continue
         ref = (record.get("site_ref") or "").strip()
-        key = ref or "|".join(str(part) for part in site_key(site_fields))
-        if site_key(site_fields) in existing:
+        place = site_key(site_fields)
+        key = ref or "|".join(str(part) for part in place)
+        if place in existing:
             report(number, [_("This site is already in the registry.")])
             continue
-        if (key, camera_fields["label"]) in seen_cameras:
+        camera_key = (key, camera_fields["label"])
+        if camera_key in seen_cameras:
             report(number, [_("Duplicate row: this camera appears twice for the site.")])
             continue
-        seen_cameras.add((key, camera_fields["label"]))
-        imported = sites.setdefault(key, ImportedSite(fields=site_fields))
+        seen_cameras.add(camera_key)
+        imported = sites.get(key)
+        if imported is None:
+            imported = sites[key] = ImportedSite(fields=site_fields)
         imported.cameras.append(camera_fields)
         imported.rows.append(number)
     if progress is not None:
