@@ -227,7 +227,12 @@ def main() -> int:
                     copy.write(content)
                 copied = time.perf_counter() - started
     finally:
-        database.__exit__(None, None, None)
+        try:
+            database.__exit__(None, None, None)
+        except Exception as error:
+            # DROP DATABASE ... WITH (FORCE) is sometimes refused a backend it may not end
+            # ("permission denied to terminate process"): the figures are good all the same.
+            print(f"The throwaway database was not dropped: {error}", file=sys.stderr)
 
     assert len(server_pids) <= 1, "a job changed connections: its backend's CPU is not counted"
     load = os.getloadavg()
