@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from phonenumbers import phonenumberutil
 
 from portal.registry import geocoding
 from portal.registry.models import Camera, Site
@@ -54,12 +55,27 @@ class FocusFirstErrorMixin(forms.BaseForm):
 PLAIN_NANP_NUMBER = re.compile(r"(?:\+?1[ .-]*)?\(?([2-9]\d\d)\)?[ .-]*([2-9]\d\d)[ .-]*(\d{4})")
 
 
+def us_fixed_line(national: str) -> bool:
+    """Whether ten digits are a US fixed-line number by the library's own patterns: a sure
+    sign of a valid number, which is_valid_number_for_region would find only after trying
+    eight rarer kinds of number first (premium rate, toll free, ...). Other numbers are asked
+    the long way."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
+    return metadata is not None and all(
+        phonenumberutil._is_number_matching_desc(national, desc)
+        for desc in (metadata.general_desc, metadata.fixed_line)
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def phone_normalise(value: str) -> str:
     """A US phone number in E.164 form, or a ValidationError that says what is wrong. (Cached:
     an import repeats a site's phone on each of its cameras' rows.)"""
     if plain := PLAIN_NANP_NUMBER.fullmatch(value):
-        digits = int("".join(plain.groups()))
+        national = "".join(plain.groups())
+        if us_fixed_line(national):
+            return f"+1{national}"
+        digits = int(national)
         read = phonenumbers.PhoneNumber(country_code=1, national_number=digits)
         # A number valid in the US is valid (the US comes first among +1's regions, which is
         # where is_valid_number would look first); others are asked the long way.

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -147,6 +147,8 @@ SITE_COLUMNS = {
     "contact_phone": "contact_phone",
     "contact_email": "contact_email",
 }
+# Form field -> column.
+FIELD_COLUMNS = {field: column for column, field in SITE_COLUMNS.items()}
 # Every control character (C0, DEL, C1), tab and line breaks included: no imported value is
 # multi-line text, and NUL cannot be stored by PostgreSQL at all.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -156,8 +158,8 @@ MAX_JSON_DEPTH = 64
 # Errors kept in a report: the first ones say what is wrong; a million copies add nothing.
 MAX_REPORTED_ERRORS = 1_000
 PROGRESS_EVERY = 1_000
-# Field verdicts a row checker keeps (RowChecker.verdicts), at most.
-MAX_KEPT_VERDICTS = 20_000
+# Verdicts a row checker keeps per field (RowChecker._clean), at most.
+MAX_KEPT_VERDICTS = 2_000
 
 
 @dataclass
@@ -332,6 +334,16 @@ def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return found
 
 
+class FieldPlan(NamedTuple):
+    """One form field's checks, as RowChecker runs them, and its verdicts kept by raw value."""
+
+    name: str
+    form_field: forms.Field
+    model: type[models.Model]
+    cleaner: Callable[[Any], Any] | None
+    verdicts: dict[Any, tuple[bool, Any]]
+
+
 class RowChecker:
     """Checks rows with the resident forms' own field definitions, taken once from a SiteForm
     and a CameraForm: each field's clean(), the forms' per-field cleaners (the phone), the
@@ -343,9 +355,6 @@ class RowChecker:
         self.program = program
         self.site_fields = SiteForm(program=program, ask_terms=False).fields
         self.camera_fields = CameraForm().fields
-        # A field's verdict on a value, kept: most columns repeat a few values (a type, a
-        # mount, a retention) and a field's checks depend on its value alone.
-        self.verdicts: dict[tuple[str, str, Any], tuple[bool, Any]] = {}
         # The form fields that run every validator of the model field they stand for.
         self.validated_by_form = {
             id(form_field)
@@ -356,27 +365,43 @@ class RowChecker:
                 for validator in model_field(model, name).validators
             )
         }
+        # Each field's checks, taken once: (name, form field, model, cleaner, kept verdicts).
+        self.site_plan = self._plan(self.site_fields, Site, SITE_FIELD_CLEANERS)
+        self.camera_plan = self._plan(self.camera_fields, Camera, CAMERA_FIELD_CLEANERS)
 
-    def _clean(
-        self,
+    @staticmethod
+    def _plan(
         fields: Mapping[str, forms.Field],
         model: type[models.Model],
         cleaners: Mapping[str, Callable[[Any], Any]],
-        data: Mapping[str, Any],
+    ) -> list[FieldPlan]:
+        return [
+            FieldPlan(name, form_field, model, cleaners.get(name), {})
+            for name, form_field in fields.items()
+        ]
+
+    def _clean(
+        self, plan: list[FieldPlan], data: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """The fields' cleaned values and, for the fields that failed, their messages: what
         a bound ModelForm's cleaned_data and errors would hold before its clean()."""
         cleaned: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
-        table = model._meta.db_table
-        for name, form_field in fields.items():
+        for name, form_field, model, cleaner, verdicts in plan:
             raw = data.get(name)
-            key = (table, name, tuple(raw) if isinstance(raw, list) else raw)
-            verdict = self.verdicts.get(key)
+            # A field's verdict on a value is kept: most columns repeat a few values (a type,
+            # a mount, a retention), a site's fields repeat on each of its cameras' rows, and
+            # a field's checks depend on its value alone.
+            key = tuple(raw) if isinstance(raw, list) else raw
+            verdict = verdicts.get(key)
             if verdict is None:
-                verdict = self._field_verdict(form_field, model, cleaners.get(name), name, raw)
-                if len(self.verdicts) < MAX_KEPT_VERDICTS:
-                    self.verdicts[key] = verdict
+                verdict = self._field_verdict(form_field, model, cleaner, name, raw)
+                if len(verdicts) >= MAX_KEPT_VERDICTS:
+                    # A column of distinct values (an address, an email) gains nothing from
+                    # keeping them all: the most recent ones are kept, as a site's rows follow
+                    # each other.
+                    verdicts.clear()
+                verdicts[key] = verdict
             valid, outcome = verdict
             if valid:
                 cleaned[name] = list(outcome) if isinstance(outcome, list) else outcome
@@ -418,14 +443,19 @@ class RowChecker:
         values = {
             column: (record.get(column) or "").strip() for column in COLUMNS if column != "site_ref"
         }
-        errors = [
-            _("%(column)s contains a control character (%(code)s); remove it.")
-            % {"column": column, "code": f"U+{ord(found.group()):04X}"}
-            for column, value in values.items()
-            if (found := CONTROL_CHARACTERS.search(value))
-        ]
-        if errors:
-            return errors, {}, {}
+        # One search over the whole row; the columns are looked at only when it finds one.
+        if CONTROL_CHARACTERS.search("".join(values.values())):
+            return (
+                [
+                    _("%(column)s contains a control character (%(code)s); remove it.")
+                    % {"column": column, "code": f"U+{ord(found.group()):04X}"}
+                    for column, value in values.items()
+                    if (found := CONTROL_CHARACTERS.search(value))
+                ],
+                {},
+                {},
+            )
+        errors: list[str] = []
         for column in ("address", "contact_name", "contact_email"):
             if not values[column]:
                 errors.append(_("%(column)s is empty.") % {"column": column})
@@ -462,9 +492,8 @@ class RowChecker:
             "night_vision": values["camera_night_vision"].lower() in {"yes", "true", "1", "y"},
         }
         site, site_errors = self.site_check(site_data)
-        columns = {field: column for column, field in SITE_COLUMNS.items()}
         for name, messages in site_errors.items():
-            column = columns.get(name, name)
+            column = FIELD_COLUMNS.get(name, name)
             if column in ("address", "contact_name", "contact_email") and not values[column]:
                 continue  # already said: "... is empty"
             errors.extend(f"{column}: {message}" for message in messages)
@@ -482,7 +511,7 @@ class RowChecker:
     def site_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """A site's fields as SiteForm would save them, or the messages by field that a bound
         SiteForm's errors would hold."""
-        site, errors = self._clean(self.site_fields, Site, SITE_FIELD_CLEANERS, data)
+        site, errors = self._clean(self.site_plan, data)
         for name, message in site_problems(self.program, site, errors):
             errors.setdefault(name, []).append(str(message))
             site.pop(name, None)
@@ -490,7 +519,7 @@ class RowChecker:
 
     def camera_check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """A camera's fields as CameraForm would save them, or its messages by field."""
-        camera, errors = self._clean(self.camera_fields, Camera, CAMERA_FIELD_CLEANERS, data)
+        camera, errors = self._clean(self.camera_plan, data)
         return ({} if errors else camera), errors
 
 
@@ -533,15 +562,19 @@ def import_check(
             report(number, row_errors)
             continue
         ref = (record.get("site_ref") or "").strip()
-        key = ref or "|".join(str(part) for part in site_key(site_fields))
-        if site_key(site_fields) in existing:
+        place = site_key(site_fields)
+        key = ref or "|".join(str(part) for part in place)
+        if place in existing:
             report(number, [_("This site is already in the registry.")])
             continue
-        if (key, camera_fields["label"]) in seen_cameras:
+        camera_key = (key, camera_fields["label"])
+        if camera_key in seen_cameras:
             report(number, [_("Duplicate row: this camera appears twice for the site.")])
             continue
-        seen_cameras.add((key, camera_fields["label"]))
-        imported = sites.setdefault(key, ImportedSite(fields=site_fields))
+        seen_cameras.add(camera_key)
+        imported = sites.get(key)
+        if imported is None:
+            imported = sites[key] = ImportedSite(fields=site_fields)
         imported.cameras.append(camera_fields)
         imported.rows.append(number)
     if progress is not None:
