@@ -14,11 +14,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, TextIO, cast
+from typing import Any, Protocol, cast
 
 from django.apps import apps
 from django.apps.registry import Apps
-from django.contrib.auth.management import _get_all_permissions, create_permissions
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.management import create_contenttypes
 from django.contrib.contenttypes.models import ContentType
@@ -59,9 +60,12 @@ class _SchemaRecorder(MigrationRecorder):
     its table exists is one lookup of that table, not a listing of every table on the search
     path (django-tenants' introspection, about 7 ms a schema)."""
 
+    _has_table: bool
+
     def has_table(self) -> bool:
         if not self._has_table:
-            schema = self.connection.ops.quote_name(self.connection.schema_name)
+            schema_name = cast(TenantConnection, self.connection).schema_name
+            schema = self.connection.ops.quote_name(schema_name)
             with self.connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT to_regclass(%s)", [f"{schema}.{self.Migration._meta.db_table}"]
@@ -74,11 +78,16 @@ class _SchemaExecutor(MigrationExecutor):
     """Django's migration executor on one schema, with a loader (the migration graph and the
     applied set) prepared once for every schema that has applied the same migrations."""
 
-    def __init__(self, wrapper: BaseDatabaseWrapper, loader: MigrationLoader) -> None:
+    def __init__(
+        self,
+        wrapper: BaseDatabaseWrapper,
+        loader: MigrationLoader,
+        recorder: MigrationRecorder | None = None,
+    ) -> None:
         # Not MigrationExecutor.__init__: it would read the files and build the graph again.
         self.connection = wrapper
         self.loader = loader
-        self.recorder = _SchemaRecorder(wrapper)
+        self.recorder = recorder or _SchemaRecorder(wrapper)
         self.progress_callback = None
 
 
@@ -137,7 +146,9 @@ def _prepared_for(wrapper: BaseDatabaseWrapper, applied: frozenset[tuple[str, st
                 "Conflicting migrations detected: "
                 + "; ".join(f"{', '.join(names)} in {app}" for app, names in conflicts.items())
             )
-        state = _SchemaExecutor(wrapper, loader)._create_project_state(with_applied_migrations=True)
+        # Django's migrate starts from this state (a private method, absent from the stubs).
+        executor: Any = _SchemaExecutor(wrapper, loader)
+        state: ProjectState = executor._create_project_state(with_applied_migrations=True)
         state.apps  # noqa: B018 (rendered here once, cloned for each schema)
         prepared = _prepared[applied] = _Prepared(loader=loader, state=state)
     return prepared
@@ -166,10 +177,15 @@ def _post_migrate_would_change_nothing(wrapper: BaseDatabaseWrapper, state_apps:
             continue
         for model in models:
             opts = model._meta
-            expected.add((opts.app_label, opts.model_name, ""))
+            model_name = str(opts.model_name)
+            expected.add((opts.app_label, model_name, ""))
+            # What create_permissions makes: the default ones, then Meta.permissions.
             expected.update(
-                (opts.app_label, opts.model_name, codename)
-                for codename, _name in _get_all_permissions(opts)
+                (opts.app_label, model_name, get_permission_codename(action, opts))
+                for action in opts.default_permissions
+            )
+            expected.update(
+                (opts.app_label, model_name, codename) for codename, _name in opts.permissions
             )
     content_type = wrapper.ops.quote_name(ContentType._meta.db_table)
     permission = wrapper.ops.quote_name(Permission._meta.db_table)
@@ -186,34 +202,44 @@ def _post_migrate_would_change_nothing(wrapper: BaseDatabaseWrapper, state_apps:
     return expected <= present
 
 
-class _Progress:
-    """Django's migrate command's "Applying app.name... OK" lines, on `stdout`."""
+class Output(Protocol):
+    """Where progress lines go: a stream, or a management command's stdout."""
 
-    def __init__(self, stdout: TextIO) -> None:
+    def write(self, text: str, /) -> object: ...
+
+
+class _Progress:
+    """Django's migrate command's "Applying app.name... OK" lines, on `stdout` (each written
+    whole once applied, which a command's stdout and a plain stream both take as one line)."""
+
+    def __init__(self, stdout: Output) -> None:
         self.stdout = stdout
 
-    def __call__(self, action: str, migration: Migration | None = None, fake: bool = False) -> None:
-        if action == "apply_start":
-            self.stdout.write(f"  Applying {migration}...")
-            self.stdout.flush()
-        elif action == "apply_success":
-            self.stdout.write(" OK\n")
+    def __call__(
+        self, action: str, migration: Migration | None = None, fake: bool | None = False, /
+    ) -> None:
+        if action == "apply_success":
+            self.stdout.write(f"  Applying {migration}... OK\n")
 
 
 def schema_migrations_apply(
-    schema_name: str, *, verbosity: int = 0, stdout: TextIO | None = None
+    schema_name: str, *, verbosity: int = 0, stdout: Output | None = None
 ) -> int:
     """Bring one schema (public, the template or a department's) up to the migrations on disk
     as Django's migrate command would, on the current connection; returns how many migrations
     it applied. Within migration_states_shared(), schemas at the same migrations share one
     loader and one rendered state (cloned for each), and post_migrate is sent only where it has
     something to do (_post_migrate_would_change_nothing). Each migration is atomic: on failure
-    the exception propagates and the failing migration left nothing behind."""
-    with migration_states_shared():
-        return _schema_migrations_apply(schema_name, verbosity, stdout or sys.stdout)
+    the exception propagates and the failing migration left nothing behind. The connection is
+    set back to the public schema either way."""
+    try:
+        with migration_states_shared():
+            return _schema_migrations_apply(schema_name, verbosity, stdout or sys.stdout)
+    finally:
+        tenant_connection.set_schema_to_public()
 
 
-def _schema_migrations_apply(schema_name: str, verbosity: int, stdout: TextIO) -> int:
+def _schema_migrations_apply(schema_name: str, verbosity: int, stdout: Output) -> int:
     wrapper = connections[DEFAULT_DB_ALIAS]
     tenant = cast(TenantConnection, wrapper)
     with wrapper.cursor() as cursor:
@@ -228,7 +254,7 @@ def _schema_migrations_apply(schema_name: str, verbosity: int, stdout: TextIO) -
     tenant.set_schema(schema_name)
     applied = frozenset(recorder.applied_migrations())
     prepared = _prepared_for(wrapper, applied)
-    executor = _SchemaExecutor(wrapper, prepared.loader)
+    executor = _SchemaExecutor(wrapper, prepared.loader, recorder)
     targets = prepared.loader.graph.leaf_nodes()
     plan = executor.migration_plan(targets)
     if verbosity >= 1:
@@ -244,7 +270,9 @@ def _schema_migrations_apply(schema_name: str, verbosity: int, stdout: TextIO) -
         post_state = executor.migrate(targets, plan=plan, state=pre_state)
     finally:
         for migration, original in operations:
-            migration.operations = original
+            current = migration.operations
+            if isinstance(current, list):  # Migration.__init__ makes it one
+                current[:] = original
     # As Django's migrate: the models of the apps without migrations, rendered with their
     # relations for the post_migrate receivers.
     post_state.clear_delayed_apps_cache()
@@ -283,8 +311,6 @@ def schema_migrate(schema_name: str, verbosity: int = 0) -> SchemaMigrated:
             error=f"{type(error).__name__}: {first_line}",
             detail=traceback.format_exc(),
         )
-    finally:
-        tenant_connection.set_schema_to_public()
     return SchemaMigrated(
         schema_name=schema_name, applied=applied, seconds=time.perf_counter() - started
     )

@@ -5,6 +5,7 @@ post_migrate receiver still hears every schema."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from django.test import override_settings
 
 from tenants.database import database_owner
 from tenants.db import tenant_connection
-from tenants.schema_migrations import department_schemas_migrate
+from tenants.schema_migrations import department_schemas_migrate, schema_migrations_apply
 from tests.scale.conftest import as_owner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ STATEMENT_ONLY = """[migrations.RunSQL("CREATE INDEX release_site_kind ON regist
 @pytest.fixture
 def release(
     committed_departments: Callable[..., None], tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], None]]:
+) -> Iterator[Callable[..., None]]:
     """release(operations) puts one more registry migration on disk (in a copy of the
     registry's migrations, through MIGRATION_MODULES) for the two throwaway departments."""
     committed_departments(*SUBDOMAINS)
@@ -58,9 +59,10 @@ def release(
     )
     sys.path.insert(0, str(tmp_path))
 
-    def add(operations: str) -> None:
-        (tmp_path / package / "9001_release.py").write_text(
-            MIGRATION.format(previous=latest, operations=operations)
+    def add(operations: str, name: str = "9001_release") -> None:
+        previous = latest if name == "9001_release" else "9001_release"
+        (tmp_path / package / f"{name}.py").write_text(
+            MIGRATION.format(previous=previous, operations=operations)
         )
 
     try:
@@ -88,6 +90,7 @@ def permissions(schema: str, model: str) -> list[str]:
 def migrate(processes: int) -> None:
     with database_owner():
         results = department_schemas_migrate(schemas=SUBDOMAINS, processes=processes)
+        assert tenant_connection.schema_name == "public"
     assert sorted((result.schema_name, result.error, result.applied) for result in results) == [
         (schema, "", 1) for schema in sorted(SUBDOMAINS)
     ]
@@ -95,7 +98,7 @@ def migrate(processes: int) -> None:
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_new_model_has_its_content_type_and_permissions_in_every_department(
-    release: Callable[[str], None], processes: int
+    release: Callable[..., None], processes: int
 ) -> None:
     for schema in SUBDOMAINS:
         assert permissions(schema, "releasenote") == []
@@ -112,8 +115,34 @@ def test_a_new_model_has_its_content_type_and_permissions_in_every_department(
         assert as_owner(f"SELECT to_regclass('\"{schema}\".registry_releasenote')") != [(None,)]
 
 
+def test_a_renamed_model_keeps_its_content_type_in_every_department(
+    release: Callable[..., None],
+) -> None:
+    """contenttypes' pre_migrate receiver adds a RenameContentType after each RenameModel of the
+    plan: every department gets it, although they share the planned migrations."""
+    release(NEW_MODEL)
+    migrate(1)
+    before = {schema: content_type_id(schema, "releasenote") for schema in SUBDOMAINS}
+    release(
+        '[migrations.RenameModel(old_name="ReleaseNote", new_name="ReleaseNotice")]',
+        name="9002_release_renamed",
+    )
+    migrate(1)
+    for schema in SUBDOMAINS:
+        assert content_type_id(schema, "releasenote") is None
+        assert content_type_id(schema, "releasenotice") == before[schema] is not None
+
+
+def content_type_id(schema: str, model: str) -> object:
+    rows = as_owner(
+        f'SELECT id FROM "{schema}".django_content_type WHERE app_label = %s AND model = %s',
+        ["registry", model],
+    )
+    return rows[0][0] if rows else None
+
+
 def test_a_permission_missing_from_one_department_is_made_again(
-    release: Callable[[str], None],
+    release: Callable[..., None],
 ) -> None:
     """Where a department lacks a permission (lost, or never made), a release that changes no
     model still runs the receivers there, as Django's migrate would."""
@@ -136,7 +165,7 @@ def test_a_permission_missing_from_one_department_is_made_again(
 
 
 def test_any_other_post_migrate_receiver_hears_every_department(
-    release: Callable[[str], None],
+    release: Callable[..., None],
 ) -> None:
     heard: list[str] = []
 
@@ -151,3 +180,16 @@ def test_any_other_post_migrate_receiver_hears_every_department(
     finally:
         post_migrate.disconnect(dispatch_uid="test_schema_migrate_content_types")
     assert heard == list(SUBDOMAINS)
+
+
+def test_a_schema_with_nothing_to_apply_is_left_as_it_was_and_the_connection_on_public(
+    committed_departments: Callable[..., None],
+) -> None:
+    committed_departments(SUBDOMAINS[0])
+    before = as_owner(f'SELECT count(*) FROM "{SUBDOMAINS[0]}".django_migrations')
+    stdout = io.StringIO()
+    with database_owner():
+        assert schema_migrations_apply(SUBDOMAINS[0], verbosity=1, stdout=stdout) == 0
+        assert tenant_connection.schema_name == "public"
+    assert as_owner(f'SELECT count(*) FROM "{SUBDOMAINS[0]}".django_migrations') == before
+    assert stdout.getvalue() == ""
