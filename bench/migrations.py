@@ -6,11 +6,14 @@ In a throwaway database (`bench_migrations_` beside the project's), N department
 default). The new migrations are added without touching the repository: the registry's
 migrations are copied into a temporary package (MIGRATION_MODULES) with one more, an index on
 the sites' kind; a second one (the index dropped) measures the other mode, so each run applies
-exactly one new migration to every schema (the template and the N departments); a third goes
-through django-tenants' own multiprocessing executor, for comparison. Baseline: the same DDL
-statement run directly in every schema over one connection, the least a migration of N schemas
-can cost. Last, nothing to apply without platform_setup's one-query skip: every department
-through migrate_schemas' own check, one after another and in the pool.
+exactly one new migration to every schema (the template and the N departments). Two more
+measure, in the same run, the previous way of migrating each department (Django's migrate
+command through django-tenants' migrate_schemas, in each schema on its own), one after another
+and in the pool; another goes through django-tenants' own multiprocessing executor, for
+comparison. Baseline: the same DDL statement run directly in every schema over one connection,
+the least a migration of N schemas can cost. Last, nothing to apply without platform_setup's
+one-query skip: every department through schema_migrate's own check, one after another and in
+the pool.
 
     .venv/bin/python bench/migrations.py
     .venv/bin/python bench/migrations.py --departments 20 --profile bench/profiles
@@ -26,7 +29,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
@@ -39,6 +45,46 @@ class Migration(migrations.Migration):
     dependencies = [("registry", "{previous}")]
     operations = [migrations.RunSQL({forward!r}, {backward!r})]
 """
+
+
+def previous_schema_migrate_one(schema_name: str, verbosity: int = 0) -> Any:
+    """One department migrated as before 2026-11-27: Django's migrate command through
+    django-tenants' migrate_schemas in its schema, with its own loader, rendered states and
+    post_migrate."""
+    from django.core.management import call_command
+
+    from tenants.db import tenant_connection
+    from tenants.schema_migrations import SchemaMigrated
+
+    started = time.perf_counter()
+    try:
+        call_command(
+            "migrate_schemas",
+            tenant=True,
+            schema_name=schema_name,
+            executor="standard",
+            interactive=False,
+            verbosity=verbosity,
+            stdout=io.StringIO(),
+        )
+    finally:
+        tenant_connection.set_schema_to_public()
+    return SchemaMigrated(schema_name=schema_name, applied=1, seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def previous_schema_migrate() -> Iterator[None]:
+    """platform_setup with each department migrated the previous way (the forked processes
+    inherit the swap; the function is named at the module's top level so the pool can pickle it).
+    """
+    from tenants import schema_migrations
+
+    current = schema_migrations.schema_migrate
+    schema_migrations.schema_migrate = previous_schema_migrate_one
+    try:
+        yield
+    finally:
+        schema_migrations.schema_migrate = current
 
 
 def main() -> int:
@@ -128,13 +174,36 @@ def main() -> int:
         rows.append((f"one new migration, {processes} processes", setup(processes)))
         add_migration("9002_bench_index_dropped", drop, create, "9001_bench_index")
         rows.append(("one new migration, sequential", setup(1, arguments.profile)))
+        # Before/after in the same run: each department through django-tenants'
+        # migrate_schemas (Django's migrate command in each schema), as schema_migrate did
+        # before it shared one loader and one rendered state across schemas.
+        with previous_schema_migrate():
+            add_migration(
+                "9002a_bench_index_previous",
+                "CREATE INDEX bench_site_kind_previous ON registry_site (kind)",
+                "DROP INDEX bench_site_kind_previous",
+                "9002_bench_index_dropped",
+            )
+            rows.append(("one new migration, previous per-schema migrate, sequential", setup(1)))
+            add_migration(
+                "9002b_bench_index_previous_dropped",
+                "DROP INDEX bench_site_kind_previous",
+                "CREATE INDEX bench_site_kind_previous ON registry_site (kind)",
+                "9002a_bench_index_previous",
+            )
+            rows.append(
+                (
+                    f"one new migration, previous per-schema migrate, {processes} processes",
+                    setup(processes),
+                )
+            )
         # For comparison, the same kind of migration through django-tenants' own executor
         # (the 50 departments only: no template, no public schema, no check beforehand).
         add_migration(
             "9003_bench_index_again",
             "CREATE INDEX bench_site_kind_again ON registry_site (kind)",
             "DROP INDEX bench_site_kind_again",
-            "9002_bench_index_dropped",
+            "9002b_bench_index_previous_dropped",
         )
         settings.TENANT_MULTIPROCESSING_MAX_PROCESSES = processes
         started = time.perf_counter()
@@ -198,11 +267,16 @@ def main() -> int:
     for case in (
         "nothing to apply",
         "one new migration",
+        "one new migration, previous per-schema migrate",
         "nothing to apply, every department checked by migrate (no skip)",
     ):
         sequential = times[f"{case}, sequential"]
         parallel = times[f"{case}, {processes} processes"]
         print(f"{case}: sequential / {processes} processes = {sequential / parallel:.2f}x")
+    for label in ("sequential", f"{processes} processes"):
+        previous = times[f"one new migration, previous per-schema migrate, {label}"]
+        now = times[f"one new migration, {label}"]
+        print(f"one new migration, {label}: previous / now = {previous / now:.2f}x")
     return 0
 
 

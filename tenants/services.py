@@ -15,7 +15,6 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -35,6 +34,7 @@ from tenants.schema_clone import (
     schema_clone_function_install,
     template_fingerprint,
 )
+from tenants.schema_migrations import schema_migrations_apply
 from tenants.storage import (
     LOGO_FOLDER,
     department_files_delete,
@@ -175,13 +175,7 @@ def template_schema_refresh(*, verbosity: int = 0) -> None:
                 cursor.execute(f'REVOKE ALL ON SCHEMA "{template}" FROM "{application}"')
         applied = template_schema_migrations()
         if applied is None or not migrations_on_disk() <= applied:
-            call_command(
-                "migrate_schemas",
-                tenant=True,
-                schema_name=template,
-                interactive=False,
-                verbosity=verbosity,
-            )
+            schema_migrations_apply(template, verbosity=verbosity)
         schema_clone_function_install(
             template,
             fingerprint=template_fingerprint(migrations_on_disk()),

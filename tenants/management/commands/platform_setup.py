@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_public_schema_name
 
 from tenants.database import database_owner, database_privileges_ensure
-from tenants.schema_migrations import SchemaMigrated, department_schemas_migrate
+from tenants.schema_migrations import (
+    SchemaMigrated,
+    department_schemas_migrate,
+    migration_states_shared,
+    schema_migrations_apply,
+)
 from tenants.services import (
     department_schemas_behind,
     platform_site_ensure,
@@ -29,8 +34,12 @@ class Command(BaseCommand):
         verbosity = int(options["verbosity"])
         # Before any table exists: the application's rights on what migrations create.
         database_privileges_ensure()
-        with database_owner():
-            call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+        # The public schema, the template and the departments each migrated as Django's migrate
+        # would, sharing one loader and rendered state (tenants.schema_migrations).
+        with database_owner(), migration_states_shared():
+            schema_migrations_apply(
+                get_public_schema_name(), verbosity=verbosity, stdout=self.stdout
+            )
             template_schema_refresh(verbosity=verbosity)
             # One query over every schema finds the departments with a migration to apply: at a
             # release without migrations nothing else runs.
