@@ -293,10 +293,11 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
         stamp = stamps.get(kind)
         if stamp is None:
             stamp = stamps[kind] = _row_stamp(template, row)
+        # Even places hold the template's text, odd ones the names of the row's values (a
+        # value may appear several times: each is escaped once).
+        values = {name: _row_value(getattr(row, name)) for name in stamp[1::2]}
         parts.extend(
-            # Even places hold the template's text, odd ones the names of the row's values.
-            piece if place % 2 == 0 else _row_value(getattr(row, piece))
-            for place, piece in enumerate(stamp)
+            piece if place % 2 == 0 else values[piece] for place, piece in enumerate(stamp)
         )
     return SafeString("".join(parts))
 
