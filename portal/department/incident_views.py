@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +18,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.backends.django import Template
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.formats import localize
@@ -54,6 +54,9 @@ from portal.registry.models import Camera, Site
 from tenants.http import private_file_response
 from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
 from tenants.units import format_distance, units_of
+
+if TYPE_CHECKING:
+    from django.template.backends.base import _EngineTemplate
 
 # The incidents list, a page at a time.
 INCIDENTS_PER_PAGE = 50
@@ -302,7 +305,7 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
     return SafeString("".join(parts))
 
 
-def _row_stamp(template: Template, row: CanvassRow) -> list[str]:
+def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> list[str]:
     """The row template rendered for the rows of this one's kind, split around the marks of
     the values it prints (even places: text; odd places: a value's name). Values that are
     not there (no notes) and those the template tests are kept as they are."""
