@@ -283,7 +283,7 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
     escaped as the template escapes them. A row with clips (links of their own) is rendered
     through the template itself. A hundred rows cost a few renderings, not a hundred."""
     template = get_template("department/_canvass_row.html")
-    stamps: dict[tuple[object, ...], list[str]] = {}
+    stamps: dict[tuple[object, ...], RowStamp] = {}
     parts: list[str] = []
     for row in rows:
         if row.clips:
@@ -296,19 +296,27 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
         stamp = stamps.get(kind)
         if stamp is None:
             stamp = stamps[kind] = _row_stamp(template, row)
-        # Even places hold the template's text, odd ones the names of the row's values (a
-        # value may appear several times: each is escaped once).
-        values = {name: _row_value(getattr(row, name)) for name in stamp[1::2]}
+        # Each value escaped once, however many times the row shows it.
+        values = {name: _row_value(getattr(row, name)) for name in stamp.names}
         parts.extend(
-            piece if place % 2 == 0 else values[piece] for place, piece in enumerate(stamp)
+            piece if place % 2 == 0 else values[piece] for place, piece in enumerate(stamp.pieces)
         )
     return SafeString("".join(parts))
 
 
-def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> list[str]:
-    """The row template rendered for the rows of this one's kind, split around the marks of
-    the values it prints (even places: text; odd places: a value's name). Values that are
-    not there (no notes) and those the template tests are kept as they are."""
+@dataclass(frozen=True)
+class RowStamp:
+    """The row template rendered for one kind of row: its text split around the marks of the
+    values it prints (`pieces`: text at even places, a value's name at odd places), and the
+    names of those values."""
+
+    pieces: list[str]
+    names: tuple[str, ...]
+
+
+def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:
+    """The stamp of rows of this one's kind. Values that are not there (no notes) and those
+    the template tests are kept as they are."""
     marks: dict[str, object] = {}
     for name in ROW_FIELDS:
         value = getattr(row, name)
@@ -316,7 +324,8 @@ def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> list[str]:
             mark = f"{MARK}{name}{MARK}"
             marks[name] = [mark] if isinstance(value, list) else mark
     marked = dataclasses.replace(row, **marks)  # type: ignore[arg-type]
-    return MARKED.split(template.render({"row": marked, "states": CanvassEntry.State.choices}))
+    rendered = template.render({"row": marked, "states": CanvassEntry.State.choices})
+    return RowStamp(MARKED.split(rendered), tuple(marks))
 
 
 def _row_value(value: object) -> str:
