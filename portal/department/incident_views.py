@@ -3,10 +3,13 @@ canvass (rows, states, reveals, footage requests), area notices and the footage 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,8 +18,11 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -47,6 +53,10 @@ from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import Camera, Site
 from tenants.http import private_file_response
 from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
+from tenants.units import format_distance, units_of
+
+if TYPE_CHECKING:
+    from django.template.backends.base import _EngineTemplate
 
 # The incidents list, a page at a time.
 INCIDENTS_PER_PAGE = 50
@@ -166,7 +176,8 @@ class CanvassRow:
     address: str
     kind: str
     participation: str
-    distance_m: int
+    # Written in the department's units ("350 ft", "1.2 km").
+    distance: str
     footage_likely: bool
     email_undeliverable: bool
     cameras: list[str]
@@ -194,10 +205,18 @@ def _answer_labels() -> dict[tuple[str, str], str]:
     }
 
 
-def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> list[CanvassRow]:
+def _canvass_rows(
+    incident: Incident,
+    sites: list[selectors.CanvassSite],
+    *,
+    units: str,
+    replies: selectors.CanvassReplies | None = None,
+) -> list[CanvassRow]:
+    """The rows of these sites; `replies` when the caller already read them (canvass_replies)."""
     cameras = selectors.canvass_cameras([site.pk for site in sites])
     entries = selectors.canvass_entries(incident)
-    replies = selectors.canvass_replies(incident, sites)
+    if replies is None:
+        replies = selectors.canvass_replies(incident, sites)
     # Labels are translated once per page, not once per row.
     kinds = {value: str(label) for value, label in Site.Kind.choices}
     participations = {value: str(label) for value, label in Site.Participation.choices}
@@ -223,7 +242,7 @@ def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> lis
                 address=site.address,
                 kind=kinds.get(site.kind, site.kind),
                 participation=participations.get(site.participation, site.participation),
-                distance_m=round(site.distance_m),
+                distance=format_distance(site.distance_m, units),
                 footage_likely=site.footage_likely,
                 email_undeliverable=site.email_undeliverable,
                 cameras=[
@@ -245,6 +264,76 @@ def _canvass_rows(incident: Incident, sites: list[selectors.CanvassSite]) -> lis
             )
         )
     return rows
+
+
+# What a row's stamp holds where a value goes: the value's name between two NUL characters
+# (no text of a row can hold one: _row_value strips them all the same).
+MARK = "\x00"
+MARKED = re.compile(f"{MARK}([a-z_]+){MARK}")
+ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CanvassRow))
+# What the row template tests rather than prints.
+ROW_TESTED = frozenset({"state", "footage_likely", "email_undeliverable"})
+
+
+def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
+    """The rows' HTML from department/_canvass_row.html, rendered once per kind of row rather
+    than once per row: a kind is what the template tests (the state, footage likely, an
+    undeliverable email) and which values are there at all (notes, answers). Each kind is
+    rendered with marks in place of the values, and every row of that kind fills them in,
+    escaped as the template escapes them. A row with clips (links of their own) is rendered
+    through the template itself. A hundred rows cost a few renderings, not a hundred."""
+    template = get_template("department/_canvass_row.html")
+    stamps: dict[tuple[object, ...], RowStamp] = {}
+    parts: list[str] = []
+    for row in rows:
+        if row.clips:
+            parts.append(template.render({"row": row, "states": CanvassEntry.State.choices}))
+            continue
+        kind = tuple(
+            getattr(row, name) if name in ROW_TESTED else bool(getattr(row, name))
+            for name in ROW_FIELDS
+        )
+        stamp = stamps.get(kind)
+        if stamp is None:
+            stamp = stamps[kind] = _row_stamp(template, row)
+        # Each value escaped once, however many times the row shows it.
+        values = {name: _row_value(getattr(row, name)) for name in stamp.names}
+        parts.extend(
+            piece if place % 2 == 0 else values[piece] for place, piece in enumerate(stamp.pieces)
+        )
+    return SafeString("".join(parts))
+
+
+@dataclass(frozen=True)
+class RowStamp:
+    """The row template rendered for one kind of row: its text split around the marks of the
+    values it prints (`pieces`: text at even places, a value's name at odd places), and the
+    names of those values."""
+
+    pieces: list[str]
+    names: tuple[str, ...]
+
+
+def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:
+    """The stamp of rows of this one's kind. Values that are not there (no notes) and those
+    the template tests are kept as they are."""
+    marks: dict[str, object] = {}
+    for name in ROW_FIELDS:
+        value = getattr(row, name)
+        if name not in ROW_TESTED and value:
+            mark = f"{MARK}{name}{MARK}"
+            marks[name] = [mark] if isinstance(value, list) else mark
+    marked = dataclasses.replace(row, **marks)  # type: ignore[arg-type]
+    rendered = template.render({"row": marked, "states": CanvassEntry.State.choices})
+    return RowStamp(MARKED.split(rendered), tuple(marks))
+
+
+def _row_value(value: object) -> str:
+    """A row's value as the template prints it: localized and escaped, a list joined by line
+    breaks (the template's `join:"<br>"`), with no mark character left in it."""
+    if isinstance(value, list):
+        return "<br>".join(conditional_escape(str(item).replace(MARK, "")) for item in value)
+    return conditional_escape(str(localize(value)).replace(MARK, ""))
 
 
 def row_prefix(site_id: int) -> str:
@@ -313,37 +402,46 @@ def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
     canvass = selectors.canvass(incident, limit=shown)
     # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).
     services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
-    rows = _canvass_rows(incident, canvass.sites)
+    notifications = _notifications(incident)
+    clips = selectors.incident_clips(incident) if notifications else []
+    replies = selectors.canvass_replies(
+        incident,
+        canvass.sites,
+        clips=clips,
+        kinds={notification.kind for notification in notifications},
+    )
+    rows = _canvass_rows(
+        incident, canvass.sites, units=units_of(request.tenant.program), replies=replies
+    )
     numbers = {row.site_id: row.number for row in rows}
     return render(
         request,
         "department/incident.html",
         {
             "incident": incident,
-            "rows": rows,
+            "rows_html": canvass_rows_html(rows),
+            "listed": len(rows),
             "total": canvass.total,
             "more": _more(incident, len(canvass.sites), canvass.total),
             "map_sites": _canvass_sites_geojson(canvass.sites),
             "map_tiles": settings.MAP_TILE_URL,
             "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-            "states": CanvassEntry.State.choices,
             "notify_form": NotifyForm(),
-            "notifications": _notifications(incident),
+            "notifications": [n for n in notifications if n.kind == Notification.Kind.AREA],
             # Every clip of the case, each with the numbers of the listed sites it came from.
             "clips": [
-                (clip, [numbers[pk] for pk in clip.site_ids if pk in numbers])
-                for clip in selectors.incident_clips(incident)
+                (clip, [numbers[pk] for pk in clip.site_ids if pk in numbers]) for clip in clips
             ],
         },
     )
 
 
 def _notifications(incident: Incident) -> list[Notification]:
-    """The incident's area notices, newest first, with their counts, and `queued` set on those
-    whose job still waits in the outbox for the broker (Redis down when it was sent)."""
+    """The incident's notices (area notices and footage requests), newest first, with their
+    counts, and `queued` set on those whose job still waits in the outbox for the broker
+    (Redis down when it was sent). No notice, no answer and no clip: the page asks no more."""
     notifications: list[Notification] = list(
-        incident.notifications.filter(kind=Notification.Kind.AREA)
-        .annotate(
+        incident.notifications.annotate(
             sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
             unknown=Count(
                 "recipients",
@@ -351,8 +449,7 @@ def _notifications(incident: Incident) -> list[Notification]:
             ),
             with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
             nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
-        )
-        .order_by("-created_at")
+        ).order_by("-created_at")
     )
     queued = services.notification_queued([notification.pk for notification in notifications])
     for notification in notifications:
@@ -369,14 +466,10 @@ def canvass_rows(request: StaffRequest, incident_id: int) -> JsonResponse:
     after = _count_arg(request, "after", 0, 10**9)
     canvass = selectors.canvass(incident, offset=after, limit=CANVASS_ROWS)
     services.canvass_viewed(actor=_actor(request), incident=incident, site_count=canvass.total)
-    rows = _canvass_rows(incident, canvass.sites)
+    rows = _canvass_rows(incident, canvass.sites, units=units_of(request.tenant.program))
     return JsonResponse(
         {
-            "rows": render_to_string(
-                "department/_canvass_rows.html",
-                {"rows": rows, "states": CanvassEntry.State.choices},
-                request=request,
-            ),
+            "rows": canvass_rows_html(rows),
             "sites": _canvass_sites_geojson(canvass.sites),
             "total": canvass.total,
             "more": _more(incident, after + len(rows), canvass.total),
@@ -395,12 +488,12 @@ def _row_answer(
         return redirect("department:incident", incident_id=incident.pk)
     number = _count_arg(request, "n", 0, 10**9)
     site = selectors.canvass_site(incident, site_id, number=number)
-    rows = [] if site is None else _canvass_rows(incident, [site])
-    response = render(
-        request,
-        "department/_canvass_rows.html",
-        {"rows": rows, "states": CanvassEntry.State.choices},
+    rows = (
+        []
+        if site is None
+        else _canvass_rows(incident, [site], units=units_of(request.tenant.program))
     )
+    response = HttpResponse(canvass_rows_html(rows))
     response["HX-Trigger"] = json.dumps(
         {"canvass:message": {"message": str(message), "failed": failed}}
     )

@@ -115,7 +115,9 @@ def canvass_counted(sites: SiteQuerySet) -> QuerySet[Site, tuple[object, ...]]:
 def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
     """The incident's canvass: the searchable sites within its search radius (sites_near),
     nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
-    canvass as it reads the part asked for."""
+    canvass as it reads the part asked for: at 5 km in a 300,000-site city, a LIMIT's top-N
+    sort plus a separate count took 72 ms where this takes 44 (both read every site in the
+    radius; docs/benchmarks.md, issue 14 third pass)."""
     sites = canvass_search(incident)
     if limit is None:
         rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
@@ -236,14 +238,24 @@ class CanvassReplies:
     clips: dict[int, list[ClipView]]
 
 
-def canvass_replies(incident: Incident, sites: Sequence[CanvassSite]) -> CanvassReplies:
+def canvass_replies(
+    incident: Incident,
+    sites: Sequence[CanvassSite],
+    *,
+    clips: list[ClipView] | None = None,
+    kinds: set[str] | None = None,
+) -> CanvassReplies:
     """Each listed site's answers (area notices of its owner, footage requests for it) and
-    clips, in two queries whatever the number of sites."""
+    clips, in three queries at most whatever the number of sites. `clips` when the caller
+    already read them (incident_clips), `kinds` when it knows which kinds of notice the
+    incident has (no query for a kind it has none of)."""
     by_owner: dict[int, list[int]] = defaultdict(list)
     for site in sites:
         by_owner[site.participant_id].append(site.pk)
     listed = {site.pk for site in sites}
     answers: dict[int, list[SiteAnswer]] = defaultdict(list)
+    if kinds is None:
+        kinds = {Notification.Kind.AREA, Notification.Kind.FOOTAGE_REQUEST}
     copies = (
         NotificationRecipient.objects.filter(
             notification__incident=incident,
@@ -253,7 +265,7 @@ def canvass_replies(incident: Incident, sites: Sequence[CanvassSite]) -> Canvass
         .order_by("notification__created_at", "pk")
         .values_list("participant_id", "answer")
     )
-    for participant_id, answer in copies:
+    for participant_id, answer in copies if Notification.Kind.AREA in kinds else ():
         for pk in by_owner[participant_id]:
             answers[pk].append(SiteAnswer(Notification.Kind.AREA, answer))
     # A footage request is about its site, answered or not, its owner's copy made or not yet
@@ -265,14 +277,14 @@ def canvass_replies(incident: Incident, sites: Sequence[CanvassSite]) -> Canvass
         .order_by("created_at", "pk")
         .values_list("site_id", "recipients__answer")
     )
-    for site_id, answer in requests:
+    for site_id, answer in requests if Notification.Kind.FOOTAGE_REQUEST in kinds else ():
         answers[site_id].append(SiteAnswer(Notification.Kind.FOOTAGE_REQUEST, answer or ""))
-    clips: dict[int, list[ClipView]] = defaultdict(list)
-    for clip in incident_clips(incident):
+    by_site: dict[int, list[ClipView]] = defaultdict(list)
+    for clip in incident_clips(incident) if clips is None else clips:
         for pk in clip.site_ids:
             if pk in listed:
-                clips[pk].append(clip)
-    return CanvassReplies(answers=dict(answers), clips=dict(clips))
+                by_site[pk].append(clip)
+    return CanvassReplies(answers=dict(answers), clips=dict(by_site))
 
 
 def incident_clips(incident: Incident) -> list[ClipView]:

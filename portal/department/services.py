@@ -537,10 +537,11 @@ def contact_reveal(
 CANVASS_VISIT = timedelta(minutes=30)
 
 
-@transaction.atomic
 def canvass_viewed(*, actor: Actor, incident: Incident, site_count: int) -> bool:
     """Record that the actor saw the canvass's addresses, once per visit; True when recorded.
-    Two requests racing at a visit's start may both record it: more entries, never fewer."""
+    Two requests racing at a visit's start may both record it: more entries, never fewer.
+    No transaction around it: its one write is one statement, and a transaction would not
+    stop the race (it costs every canvass page two more statements)."""
     if not site_count:
         return False  # an empty canvass shows no address
     recent = AuditEntry.objects.filter(

@@ -214,3 +214,19 @@ def test_a_radius_within_the_cap_opens_the_incident(investigator, capped, overri
     assert response.status_code == 302
     with schema_context("concord"):
         assert Incident.objects.get().search_radius_m == 5_000
+
+
+def test_a_case_without_notices_asks_for_no_answers_or_clips(crowded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff, incident, _sites = crowded
+    with CaptureQueriesContext(connection) as page:
+        assert staff.client.get(f"/department/incidents/{incident.pk}/").status_code == 200
+    statements = [query["sql"] for query in page.captured_queries]
+    # One read of the case's notices; no answer, request or clip is looked for without one.
+    assert sum('FROM "department_notification"' in sql for sql in statements) == 1
+    assert not [sql for sql in statements if "department_footageclip" in sql]
+    assert not [sql for sql in statements if 'FROM "department_notificationrecipient"' in sql]
+    # The audit's check and its entry, with no transaction (here a savepoint) around them.
+    assert not [sql for sql in statements if sql.startswith(("BEGIN", "SAVEPOINT"))]
