@@ -63,8 +63,14 @@ def live_cameras(
     )
     distances: dict[int, float] = {}
     if latitude is not None and longitude is not None and radius_m is not None:
+        # The sites with a camera that could be live are few (integrated, mapped, shared): found
+        # first, so that a city or a radius without any searches no distances at all (this link
+        # shows on every canvass page), and the distance search reads only those sites.
+        live_site_ids = set(cameras.values_list("site_id", flat=True))
+        if not live_site_ids:
+            return []
         near = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(
-            pk__in=cameras.values("site_id")
+            pk__in=live_site_ids
         )
         distances = {site.pk: nearness(site)[0] for site in near}
         cameras = cameras.filter(site_id__in=list(distances))

@@ -317,3 +317,23 @@ def test_a_map_without_shared_cameras_records_nothing(make_staff):
     assert answer.status_code == 200 and answer.json() == {"cameras": []}
     with schema_context("concord"):
         assert AuditEntry.objects.count() == before
+
+
+def test_near_an_incident_without_live_cameras_no_distance_is_searched(world):
+    """The "Live cameras" link shows on every canvass page: where no camera could be live (none
+    mapped to a channel and shared), it costs a small query, not a second distance search."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.liveview.selectors import live_cameras
+
+    _investigator, shared, _hidden = world
+    near = {"latitude": 35.4085, "longitude": -80.5810, "radius_m": 500}
+    with schema_context("concord"):
+        with CaptureQueriesContext(connection) as queries:
+            assert [live.camera.pk for live in live_cameras(**near)] == [shared.camera.pk]
+        assert any("ASIN(" in q["sql"].upper() for q in queries)  # the distance search ran
+        Sharing.objects.update(mode=Sharing.Mode.OFF)
+        with CaptureQueriesContext(connection) as queries:
+            assert live_cameras(**near) == []
+        assert not any("ASIN(" in q["sql"].upper() for q in queries), "a distance search ran"
