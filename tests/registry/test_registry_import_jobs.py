@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 from portal.registry import registry_io, services
 from portal.registry.models import AuditEntry, Camera, ImportJob, ImportSite, Site
 from portal.registry.storage import evidence_storage
-from tenants.db import copy_rows
 from tenants.models import Program
 from tests.registry.test_registry_io import ROW, counts, csv_file, page_of, upload
 
@@ -191,15 +190,17 @@ def test_a_service_area_narrowed_between_check_and_commit_fails_the_whole_import
 def test_a_commit_that_fails_half_way_writes_nothing(admin, monkeypatch):
     response = upload(admin, csv_file(ROWS))
 
-    def broken(model, rows, **kwargs):
-        # The owners' accounts, participants and sites are written; the cameras fail.
-        if model is Camera:
-            raise RuntimeError("the disk is full")
-        return copy_rows(model, rows, **kwargs)
+    written = []
 
-    monkeypatch.setattr(services, "copy_rows", broken)
+    def broken(site_ids, checked_ids):
+        # The owners' accounts, participants and sites are written; the cameras fail.
+        written.append((Site.objects.count(), len(site_ids)))
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(services, "_cameras_insert", broken)
     response = admin.client.post(f"{response.redirect_chain[-1][0]}commit/", follow=True)
     assert "The import could not be completed; nothing was imported." in page_of(response)
+    assert written and written[0][0] == written[0][1] > 0
     assert counts() == (0, 0)
     with schema_context("concord"):
         assert not Site.objects.exists()
