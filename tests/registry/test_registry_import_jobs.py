@@ -296,3 +296,44 @@ def test_each_site_is_written_with_its_owner_and_its_own_cameras(admin, make_res
         True,
     )
     assert not camera.paused and not site.paused
+
+
+def test_the_commit_writes_each_field_as_the_check_kept_it(admin, make_resident, site_data):
+    # An owner already registered, whose email the file writes with capitals: the same account.
+    make_resident("concord", email="kim@example.org").client.post("/register/", site_data())
+    rows = [
+        *ROWS,
+        ROW
+        | {
+            "site_ref": "C3",
+            "address": "9 Spring St",
+            "contact_email": "KIM@Example.org",
+            "contact_phone": "",
+            "site_type": "",
+            "camera_sees": "",
+            "camera_night_vision": "no",
+            "camera_direction": "",
+        },
+    ]
+    upload(admin, csv_file(rows))
+    with schema_context("concord"):
+        kept = {
+            staged.fields["address"]: (staged.fields, staged.cameras)
+            for staged in ImportSite.objects.all()
+        }
+    assert len(kept) == 3
+    admin.client.post(f"/department/import/{job().pk}/commit/")
+    assert job().status == "done"
+    with schema_context("concord"):
+        for address, (fields, cameras) in kept.items():
+            site = Site.objects.select_related("participant__user").get(address=address)
+            assert {name: getattr(site, name) for name in fields} == fields
+            assert site.participant.user.email == fields["contact_email"].lower()
+            written = [
+                {name: getattr(camera, name) for name in cameras[0]}
+                for camera in site.cameras.order_by("pk")
+            ]
+            assert written == cameras
+        owners = get_user_model().objects.filter(email__iexact="kim@example.org")
+        assert owners.count() == 1
+        assert Site.objects.filter(participant__user=owners.get()).count() == 3
