@@ -592,9 +592,9 @@ def _insert_numbered(
     values: list[Any],
     value_type: str,
 ) -> dict[Any, int]:
-    """Insert a row of a model for each of `values` (one array parameter, its elements named
-    `value` in `expressions`, which give the `columns`), the other columns their defaults, the
-    ids drawn in the values' order; returns each value's new id."""
+    """Insert a row of a model for each of `values` (one JSON array parameter, its elements
+    named `value` in `expressions`, which give the `columns`), the other columns their
+    defaults, the ids drawn in the values' order; returns each value's new id."""
     if not values:
         return {}
     names, placeholders, defaults = insert_defaults(model, columns)
@@ -604,9 +604,11 @@ def _insert_numbered(
             f"INSERT INTO {quote(model._meta.db_table)} "
             f"({', '.join([*map(quote, columns), *names])}) "
             f"SELECT {', '.join([expressions, *placeholders])} "
-            f"FROM unnest(%s::{value_type}[]) WITH ORDINALITY AS given(value, n) ORDER BY n "
-            "RETURNING id",
-            [*params, *defaults, values],
+            f"FROM (SELECT text::{value_type} AS value, n "
+            "FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS given(text, n)) given "
+            "ORDER BY n RETURNING id",
+            # One JSON text: a list parameter is quoted element by element in Python.
+            [*params, *defaults, json.dumps(values)],
         )
         # Identity values are drawn as the ordered rows are inserted, whatever order RETURNING
         # gives them back in.
@@ -644,7 +646,8 @@ def _sites_insert(
             "owner.participant_id, %s::integer, %s::timestamptz, %s::timestamptz, "
             f"%s::timestamptz{''.join(', ' + placeholder for placeholder in placeholders)} "
             f"FROM {staged} s "
-            "JOIN unnest(%s::text[], %s::bigint[]) AS owner(email, participant_id) "
+            "JOIN (SELECT key AS email, value::bigint AS participant_id "
+            "FROM jsonb_each_text(%s::jsonb)) owner "
             "ON owner.email = s.fields->>'contact_email', "
             f"LATERAL jsonb_populate_record(NULL::{table}, %s::jsonb || s.fields) f "
             "WHERE s.job_id = %s ORDER BY s.id RETURNING id",
@@ -654,8 +657,7 @@ def _sites_insert(
                 now,
                 now,
                 *defaults,
-                list(participants),
-                list(participants.values()),
+                json.dumps(participants),
                 json.dumps(missing, cls=DjangoJSONEncoder),
                 job.pk,
             ],
@@ -678,12 +680,15 @@ def _cameras_insert(site_ids: list[int], checked_ids: list[int]) -> int:
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"SELECT pair.site_id, {', '.join(f'c.{quote(field.column)}' for field in kept)}"
             f"{''.join(', ' + placeholder for placeholder in placeholders)} "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS pair(site_id, checked_id) "
+            "FROM (SELECT site.value::bigint AS site_id, checked.value::bigint AS checked_id "
+            "FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS site(value, n) "
+            "JOIN jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS checked(value, n) "
+            "USING (n)) pair "
             f"JOIN {staged} s ON s.id = pair.checked_id, "
             f"LATERAL jsonb_populate_recordset(NULL::{table}, s.cameras) "
             "WITH ORDINALITY AS c "
             "ORDER BY pair.site_id, c.ordinality",
-            [*defaults, site_ids, checked_ids],
+            [*defaults, json.dumps(site_ids), json.dumps(checked_ids)],
         )
         return cursor.rowcount
 
