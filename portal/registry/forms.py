@@ -62,13 +62,12 @@ def us_number_patterns() -> tuple[tuple[frozenset[int], re.Pattern[str]], ...]:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
     if metadata is None:
         return ()
-    descs = (metadata.general_desc, metadata.fixed_line)
-    if any(desc is None or not desc.national_number_pattern for desc in descs):
-        return ()
-    return tuple(
-        (frozenset(desc.possible_length), re.compile(desc.national_number_pattern))
-        for desc in descs
-    )
+    patterns = []
+    for desc in (metadata.general_desc, metadata.fixed_line):
+        if desc is None or not desc.national_number_pattern:
+            return ()
+        patterns.append((frozenset(desc.possible_length), re.compile(desc.national_number_pattern)))
+    return tuple(patterns)
 
 
 def us_fixed_line(national: str) -> bool:
