@@ -7,9 +7,9 @@ the largest file allowed, about 20 MB with long addresses):
   is stored and the check queued; nothing is checked in the request);
 - the check job (`registry_import_check`: every row through SiteForm's and CameraForm's
   fields and rules, once);
-- the commit job (`registry_import_commit`: users, participants, sites and cameras with COPY
-  in one transaction, after re-checking only whether a site was registered meanwhile and the
-  service area);
+- the commit job (`registry_import_commit`: users, participants, sites and cameras written by
+  INSERT ... SELECT from the checked rows' JSON in one transaction, after re-checking only
+  whether a site was registered meanwhile and the service area);
 - baseline: PostgreSQL's COPY of the same file into a table of text columns, the least any
   import of these rows can cost;
 - the row checks alone on a sample of rows: with the forms' fields taken once (what the check
@@ -259,7 +259,11 @@ def main() -> int:
     if not arguments.bad_last:
         steps += [
             ("preview page (first 20 sites, audited)", previewed, None),
-            ("commit job (one transaction, COPY)", committed, (committed_cpu, committed_server)),
+            (
+                "commit job (one transaction, INSERT ... SELECT)",
+                committed,
+                (committed_cpu, committed_server),
+            ),
             (
                 "check + commit",
                 checked + committed,

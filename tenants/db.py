@@ -66,6 +66,26 @@ def _copy_columns(model: type[Model], columns: Sequence[str]) -> tuple[str, tupl
     return names, defaults
 
 
+def insert_defaults(
+    model: type[Model], columns: Sequence[str]
+) -> tuple[list[str], list[str], list[Any]]:
+    """For an INSERT ... SELECT that gives `columns` (attnames) of a model's table: every other
+    column but the primary key, quoted, a placeholder cast to its column's type for each (an
+    untyped parameter in a SELECT list would be text), and their default values, as
+    bulk_create would give them."""
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in columns
+    ]
+    quote = connection.ops.quote_name
+    return (
+        [quote(field.column) for field in fields],
+        [f"%s::{field.db_type(connection)}" for field in fields],
+        [field.get_db_prep_save(field.get_default(), connection) for field in fields],
+    )
+
+
 def copy_rows(model: type[Model], rows: Iterable[Sequence[Any]], *, columns: Sequence[str]) -> int:
     """Write rows into a model's table with COPY (in the current schema): each row gives the
     `columns` (attnames), every other column but the primary key its field's default, as

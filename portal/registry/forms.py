@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from phonenumbers import phonenumberutil
 
 from portal.registry import geocoding
 from portal.registry.models import Camera, Site
@@ -55,15 +54,32 @@ class FocusFirstErrorMixin(forms.BaseForm):
 PLAIN_NANP_NUMBER = re.compile(r"(?:\+?1[ .-]*)?\(?([2-9]\d\d)\)?[ .-]*([2-9]\d\d)[ .-]*(\d{4})")
 
 
+@functools.cache
+def us_number_patterns() -> tuple[tuple[frozenset[int], re.Pattern[str]], ...]:
+    """The US numbers' general and fixed-line descriptions from the library's metadata, as
+    (possible lengths, compiled pattern); empty if either has no pattern. (The library looks its
+    patterns up in re's cache and matches each twice, a prefix then in full, per number.)"""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
+    if metadata is None:
+        return ()
+    patterns = []
+    for desc in (metadata.general_desc, metadata.fixed_line):
+        if desc is None or not desc.national_number_pattern:
+            return ()
+        patterns.append((frozenset(desc.possible_length), re.compile(desc.national_number_pattern)))
+    return tuple(patterns)
+
+
 def us_fixed_line(national: str) -> bool:
-    """Whether ten digits are a US fixed-line number by the library's own patterns: a sure
+    """Whether ten digits are a US fixed-line number by the library's own patterns (as its
+    _is_number_matching_desc reads them: a possible length, then the whole pattern): a sure
     sign of a valid number, which is_valid_number_for_region would find only after trying
     eight rarer kinds of number first (premium rate, toll free, ...). Other numbers are asked
     the long way."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
-    return metadata is not None and all(
-        phonenumberutil._is_number_matching_desc(national, desc)
-        for desc in (metadata.general_desc, metadata.fixed_line)
+    patterns = us_number_patterns()
+    return bool(patterns) and all(
+        (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+        for lengths, pattern in patterns
     )
 
 

@@ -339,8 +339,14 @@ class FieldPlan(NamedTuple):
 
     name: str
     form_field: forms.Field
-    model: type[models.Model]
+    stored: models.Field[Any, Any]
     cleaner: Callable[[Any], Any] | None
+    # The form field ran each of the model field's validators, and nothing changed its value
+    # since (no cleaner): the model's validation adds only Field.validate's own checks.
+    validated_by_form: bool
+    # And those checks (choices, null, blank) cannot fail on a value that is not empty: the
+    # model field keeps Field.validate and has no choices.
+    nothing_more_if_filled: bool
     verdicts: dict[Any, tuple[bool, Any]]
 
 
@@ -369,16 +375,22 @@ class RowChecker:
         self.site_plan = self._plan(self.site_fields, Site, SITE_FIELD_CLEANERS)
         self.camera_plan = self._plan(self.camera_fields, Camera, CAMERA_FIELD_CLEANERS)
 
-    @staticmethod
     def _plan(
+        self,
         fields: Mapping[str, forms.Field],
         model: type[models.Model],
         cleaners: Mapping[str, Callable[[Any], Any]],
     ) -> list[FieldPlan]:
-        return [
-            FieldPlan(name, form_field, model, cleaners.get(name), {})
-            for name, form_field in fields.items()
-        ]
+        plan = []
+        for name, form_field in fields.items():
+            stored = model_field(model, name)
+            cleaner = cleaners.get(name)
+            by_form = cleaner is None and id(form_field) in self.validated_by_form
+            plain = type(stored).validate is models.Field.validate and stored.choices is None
+            plan.append(
+                FieldPlan(name, form_field, stored, cleaner, by_form, by_form and plain, {})
+            )
+        return plan
 
     def _clean(
         self, plan: list[FieldPlan], data: Mapping[str, Any]
@@ -387,7 +399,8 @@ class RowChecker:
         a bound ModelForm's cleaned_data and errors would hold before its clean()."""
         cleaned: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
-        for name, form_field, model, cleaner, verdicts in plan:
+        for field_plan in plan:
+            name, verdicts = field_plan.name, field_plan.verdicts
             raw = data.get(name)
             # A field's verdict on a value is kept: most columns repeat a few values (a type,
             # a mount, a retention), a site's fields repeat on each of its cameras' rows, and
@@ -395,7 +408,7 @@ class RowChecker:
             key = tuple(raw) if isinstance(raw, list) else raw
             verdict = verdicts.get(key)
             if verdict is None:
-                verdict = self._field_verdict(form_field, model, cleaner, name, raw)
+                verdict = self._field_verdict(field_plan, raw)
                 if len(verdicts) >= MAX_KEPT_VERDICTS:
                     # A column of distinct values (an address, an email) gains nothing from
                     # keeping them all: the most recent ones are kept, as a site's rows follow
@@ -409,24 +422,21 @@ class RowChecker:
                 errors[name] = list(outcome)
         return cleaned, errors
 
-    def _field_verdict(
-        self,
-        form_field: forms.Field,
-        model: type[models.Model],
-        cleaner: Callable[[Any], Any] | None,
-        name: str,
-        raw: Any,
-    ) -> tuple[bool, Any]:
+    @staticmethod
+    def _field_verdict(field_plan: FieldPlan, raw: Any) -> tuple[bool, Any]:
         """(True, the cleaned value) or (False, the messages) for one field's raw value."""
+        form_field, stored, cleaner = field_plan.form_field, field_plan.stored, field_plan.cleaner
         try:
             value = form_field.clean(raw)
             if cleaner is not None:
                 value = cleaner(value)
-            stored = model_field(model, name)
+            filled = value not in stored.empty_values
             # ModelForm's model validation: skipped where the model allows the field blank
             # and it is, or the form may leave it empty and the model may not.
-            if value not in stored.empty_values or not (stored.blank or not form_field.required):
-                if cleaner is None and id(form_field) in self.validated_by_form:
+            if filled and field_plan.nothing_more_if_filled:
+                pass  # Field.validate on a filled value without choices checks nothing more
+            elif filled or not (stored.blank or not form_field.required):
+                if field_plan.validated_by_form:
                     # The form field ran each of the model field's validators on this value.
                     stored.validate(stored.to_python(value), None)
                 else:

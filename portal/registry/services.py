@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -43,7 +44,7 @@ from portal.registry.signals import (
     site_integration_changed,
 )
 from portal.registry.storage import city_path, evidence_storage
-from tenants.db import copy_rows, copy_rows_returning_ids
+from tenants.db import copy_rows, insert_defaults
 from tenants.models import Program
 from tenants.signing import Link, LinkError, link_id, link_read, link_sign
 from tenants.storage import file_discard, file_store
@@ -474,25 +475,29 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
 
 @transaction.atomic
 def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
-    """Write a confirmed import, all or nothing, with COPY, from the rows its check kept (they
-    are not checked again; only what may have changed since is: a site registered meanwhile, a
-    narrower service area). Each owner gets an
-    account without a password (they can claim it by resetting it), a participant, their sites
-    and cameras. Returns how many sites were written (0 if the import failed)."""
+    """Write a confirmed import, all or nothing, from the rows its check kept (they are not
+    checked again; only what may have changed since is: a site registered meanwhile, a narrower
+    service area). Each owner gets an account without a password (they can claim it by
+    resetting it) and a participant; their sites and cameras are written straight from the
+    checked rows' JSON by INSERT ... SELECT, in the database. Returns how many sites were
+    written (0 if the import failed)."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.COMMITTING:
         raise ImportNotReady(job.status)
+    # The statements' sorts (tens of thousands of staged rows) kept in memory, not spilled to
+    # disk as with the default work_mem; for this transaction only.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
     checked = _import_sites_checked(job)
-    registered = registry_io.registered_site_keys()
     conflicts = [
-        [rows[0], _("This site has been registered since the check.")]
-        for rows, fields, _cameras in checked
-        if registry_io.site_key(fields) in registered
+        [first_row, _("This site has been registered since the check.")]
+        for _pk, first_row, _latitude, _longitude, _email, registered in checked
+        if registered
     ] + [
         # The department may have narrowed its service area since the check.
-        [rows[0], _("The location is now outside the department's service area.")]
-        for rows, fields, _cameras in checked
-        if not program.covers(fields["latitude"], fields["longitude"])
+        [first_row, _("The location is now outside the department's service area.")]
+        for _pk, first_row, latitude, longitude, _email, _registered in checked
+        if not program.covers(latitude, longitude)
     ]
     if conflicts or not checked:
         job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
@@ -505,61 +510,43 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
         return 0
     now = timezone.now()
     user_model = get_user_model()
-    emails = {fields["contact_email"].lower() for _rows, fields, _cameras in checked}
+    written = {email: email.lower() for *_site, email, _registered in checked}
+    emails = set(written.values())
     users = dict(_rows_matching(user_model, ("email", "id"), "email", sorted(emails)))
     users = {email.lower(): pk for email, pk in users.items()}
     unusable = make_password(None)
     new_emails = sorted(emails - users.keys())
-    new_users = copy_rows_returning_ids(
+    users |= _insert_numbered(
         user_model,
-        ((email, email, unusable, now) for email in new_emails),
-        columns=("username", "email", "password", "date_joined"),
+        ("username", "email", "password", "date_joined"),
+        "value, value, %s::varchar, %s::timestamptz",
+        [unusable, now],
+        new_emails,
+        "text",
     )
-    users |= dict(zip(new_emails, new_users, strict=True))
     participants = dict(
         _rows_matching(Participant, ("user_id", "id"), "user_id", sorted(set(users.values())))
     )
     owners = sorted(set(users.values()) - participants.keys())
-    new_participants = copy_rows_returning_ids(
+    participants |= _insert_numbered(
         Participant,
-        ((user, now, now) for user in owners),
-        columns=("user_id", "confirmed_at", "created_at"),
+        ("user_id", "confirmed_at", "created_at"),
+        "value, %s::timestamptz, %s::timestamptz",
+        [now, now],
+        owners,
+        "bigint",
     )
-    participants |= dict(zip(owners, new_participants, strict=True))
-    # The fields the check kept (the same for every site of a job), then what the import sets.
-    site_names = list(checked[0][1])
-    missing = {name: registry_io.model_field(Site, name).get_default() for name in site_names}
-    site_ids = copy_rows_returning_ids(
-        Site,
-        (
-            (
-                *(fields.get(name, missing[name]) for name in site_names),
-                participants[users[fields["contact_email"].lower()]],
-                program.terms_version,
-                now,
-                now,
-                now,
-            )
-            for _rows, fields, _cameras in checked
-        ),
-        columns=(
-            *site_names,
-            "participant_id",
-            "terms_version",
-            "terms_accepted_at",
-            "created_at",
-            "updated_at",
-        ),
+    site_ids = _sites_insert(
+        job,
+        program,
+        now,
+        {email: participants[users[lower]] for email, lower in written.items()},
     )
-    copy_rows(
-        Camera,
-        (
-            (site_id, *(camera[name] for name in CAMERA_FIELDS))
-            for site_id, (_rows, _fields, cameras) in zip(site_ids, checked, strict=True)
-            for camera in cameras
-        ),
-        columns=("site_id", *CAMERA_FIELDS),
-    )
+    if len(site_ids) != len(checked):
+        raise AssertionError(
+            f"Import {job.pk}: {len(checked)} sites checked, {len(site_ids)} written"
+        )
+    camera_count = _cameras_insert(site_ids, [pk for pk, *_site in checked])
     audit_record(
         actor=actor,
         action=AuditEntry.Action.IMPORT,
@@ -567,26 +554,143 @@ def registry_import(*, actor: Actor, job: ImportJob, program: Program) -> int:
     )
     job.status, job.finished_at = ImportJob.Status.DONE, now
     job.site_count = len(site_ids)
-    job.camera_count = sum(len(cameras) for _rows, _fields, cameras in checked)
+    job.camera_count = camera_count
     job.sites_drop()
     _import_file_delete(job)
     job.save()
     return len(site_ids)
 
 
-def _import_sites_checked(job: ImportJob) -> list[tuple[list[int], dict[str, Any], list[Any]]]:
-    """A job's checked sites in order, as (rows, fields, cameras): read as one JSON array and
-    decoded in one call (a row of Python objects per site, through the JSON fields' converters,
-    was most of the commit's own time)."""
-    table = connection.ops.quote_name(ImportSite._meta.db_table)
+def _import_sites_checked(job: ImportJob) -> list[tuple[int, int, float, float, str, bool]]:
+    """A job's checked sites in order, as what the commit looks at again: (checked site's id,
+    its first row, latitude, longitude, contact email as written, whether a site with its
+    address and coordinates is in the registry now). Nothing else of a site leaves the
+    database."""
+    quote = connection.ops.quote_name
+    staged = quote(ImportSite._meta.db_table)
+    sites = quote(Site._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(json_agg(json_build_array(rows, fields, cameras) ORDER BY id), "
-            f"'[]')::text FROM {table} WHERE job_id = %s",
+            "SELECT s.id, s.rows[1], place.latitude, place.longitude, "
+            "s.fields->>'contact_email', EXISTS ("
+            f"SELECT 1 FROM {sites} r WHERE r.address = place.address "
+            "AND r.latitude = place.latitude AND r.longitude = place.longitude) "
+            f"FROM {staged} s, LATERAL (SELECT s.fields->>'address' AS address, "
+            "(s.fields->>'latitude')::float8 AS latitude, "
+            "(s.fields->>'longitude')::float8 AS longitude) place "
+            "WHERE s.job_id = %s ORDER BY s.id",
             [job.pk],
         )
-        (text,) = cursor.fetchone()
-    return [(rows, fields, cameras) for rows, fields, cameras in json.loads(text)]
+        return cursor.fetchall()
+
+
+def _insert_numbered(
+    model: type[Model],
+    columns: tuple[str, ...],
+    expressions: str,
+    params: list[Any],
+    values: list[Any],
+    value_type: str,
+) -> dict[Any, int]:
+    """Insert a row of a model for each of `values` (one JSON array parameter, its elements
+    named `value` in `expressions`, which give the `columns`), the other columns their
+    defaults, the ids drawn in the values' order; returns each value's new id."""
+    if not values:
+        return {}
+    names, placeholders, defaults = insert_defaults(model, columns)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join([*map(quote, columns), *names])}) "
+            f"SELECT {', '.join([expressions, *placeholders])} "
+            f"FROM (SELECT text::{value_type} AS value, n "
+            "FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS given(text, n)) given "
+            "ORDER BY n RETURNING id",
+            # One JSON text: a list parameter is quoted element by element in Python.
+            [*params, *defaults, json.dumps(values)],
+        )
+        # Identity values are drawn as the ordered rows are inserted, whatever order RETURNING
+        # gives them back in.
+        ids = sorted(row[0] for row in cursor.fetchall())
+    return dict(zip(values, ids, strict=True))
+
+
+def _sites_insert(
+    job: ImportJob, program: Program, now: datetime, participants: dict[str, int]
+) -> list[int]:
+    """Write a job's checked sites, in the checked sites' order, from their JSON (the fields
+    typed by the site table's own row type), each with its owner's participant (by the contact
+    email as written); returns the new ids in that order."""
+    quote = connection.ops.quote_name
+    staged, table = quote(ImportSite._meta.db_table), quote(Site._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT fields FROM {staged} WHERE job_id = %s ORDER BY id LIMIT 1", [job.pk]
+        )
+        (first,) = cursor.fetchone()
+    if isinstance(first, str):
+        first = json.loads(first)
+    # The fields the check kept (the same for every site of a job), then what the import sets.
+    kept = [registry_io.model_field(Site, name) for name in first]
+    missing = {field.name: field.get_default() for field in kept}
+    given = ("participant_id", "terms_version", "terms_accepted_at", "created_at", "updated_at")
+    names, placeholders, defaults = insert_defaults(
+        Site, [field.attname for field in kept] + list(given)
+    )
+    columns = [quote(field.column) for field in kept] + [quote(name) for name in given] + names
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(f'f.{quote(field.column)}' for field in kept)}, "
+            "owner.participant_id, %s::integer, %s::timestamptz, %s::timestamptz, "
+            f"%s::timestamptz{''.join(', ' + placeholder for placeholder in placeholders)} "
+            f"FROM {staged} s "
+            "JOIN (SELECT key AS email, value::bigint AS participant_id "
+            "FROM jsonb_each_text(%s::jsonb)) owner "
+            "ON owner.email = s.fields->>'contact_email', "
+            f"LATERAL jsonb_populate_record(NULL::{table}, %s::jsonb || s.fields) f "
+            "WHERE s.job_id = %s ORDER BY s.id RETURNING id",
+            [
+                program.terms_version,
+                now,
+                now,
+                now,
+                *defaults,
+                json.dumps(participants),
+                json.dumps(missing, cls=DjangoJSONEncoder),
+                job.pk,
+            ],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _cameras_insert(site_ids: list[int], checked_ids: list[int]) -> int:
+    """Write the cameras of the checked sites `checked_ids` under the new sites `site_ids` (the
+    same order), from their JSON, in the file's order; returns how many."""
+    quote = connection.ops.quote_name
+    staged, table = quote(ImportSite._meta.db_table), quote(Camera._meta.db_table)
+    kept = [registry_io.model_field(Camera, name) for name in CAMERA_FIELDS]
+    names, placeholders, defaults = insert_defaults(
+        Camera, ["site_id", *(field.attname for field in kept)]
+    )
+    columns = ["site_id", *(quote(field.column) for field in kept), *names]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT pair.site_id, {', '.join(f'c.{quote(field.column)}' for field in kept)}"
+            f"{''.join(', ' + placeholder for placeholder in placeholders)} "
+            "FROM (SELECT site.value::bigint AS site_id, checked.value::bigint AS checked_id "
+            "FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS site(value, n) "
+            "JOIN jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS checked(value, n) "
+            "USING (n)) pair "
+            f"JOIN {staged} s ON s.id = pair.checked_id, "
+            f"LATERAL jsonb_populate_recordset(NULL::{table}, s.cameras) "
+            "WITH ORDINALITY AS c "
+            "ORDER BY pair.site_id, c.ordinality",
+            [*defaults, json.dumps(site_ids), json.dumps(checked_ids)],
+        )
+        return cursor.rowcount
 
 
 def _rows_matching(

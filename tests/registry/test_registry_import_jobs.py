@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 from portal.registry import registry_io, services
 from portal.registry.models import AuditEntry, Camera, ImportJob, ImportSite, Site
 from portal.registry.storage import evidence_storage
-from tenants.db import copy_rows
 from tenants.models import Program
 from tests.registry.test_registry_io import ROW, counts, csv_file, page_of, upload
 
@@ -191,15 +190,17 @@ def test_a_service_area_narrowed_between_check_and_commit_fails_the_whole_import
 def test_a_commit_that_fails_half_way_writes_nothing(admin, monkeypatch):
     response = upload(admin, csv_file(ROWS))
 
-    def broken(model, rows, **kwargs):
-        # The owners' accounts, participants and sites are written; the cameras fail.
-        if model is Camera:
-            raise RuntimeError("the disk is full")
-        return copy_rows(model, rows, **kwargs)
+    written = []
 
-    monkeypatch.setattr(services, "copy_rows", broken)
+    def broken(site_ids, checked_ids):
+        # The owners' accounts, participants and sites are written; the cameras fail.
+        written.append((Site.objects.count(), len(site_ids)))
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(services, "_cameras_insert", broken)
     response = admin.client.post(f"{response.redirect_chain[-1][0]}commit/", follow=True)
     assert "The import could not be completed; nothing was imported." in page_of(response)
+    assert written and written[0][0] == written[0][1] > 0
     assert counts() == (0, 0)
     with schema_context("concord"):
         assert not Site.objects.exists()
@@ -295,3 +296,44 @@ def test_each_site_is_written_with_its_owner_and_its_own_cameras(admin, make_res
         True,
     )
     assert not camera.paused and not site.paused
+
+
+def test_the_commit_writes_each_field_as_the_check_kept_it(admin, make_resident, site_data):
+    # An owner already registered, whose email the file writes with capitals: the same account.
+    make_resident("concord", email="kim@example.org").client.post("/register/", site_data())
+    rows = [
+        *ROWS,
+        ROW
+        | {
+            "site_ref": "C3",
+            "address": "9 Spring St",
+            "contact_email": "KIM@Example.org",
+            "contact_phone": "",
+            "site_type": "",
+            "camera_sees": "",
+            "camera_night_vision": "no",
+            "camera_direction": "",
+        },
+    ]
+    upload(admin, csv_file(rows))
+    with schema_context("concord"):
+        kept = {
+            staged.fields["address"]: (staged.fields, staged.cameras)
+            for staged in ImportSite.objects.all()
+        }
+    assert len(kept) == 3
+    admin.client.post(f"/department/import/{job().pk}/commit/")
+    assert job().status == "done"
+    with schema_context("concord"):
+        for address, (fields, cameras) in kept.items():
+            site = Site.objects.select_related("participant__user").get(address=address)
+            assert {name: getattr(site, name) for name in fields} == fields
+            assert site.participant.user.email == fields["contact_email"].lower()
+            written = [
+                {name: getattr(camera, name) for name in cameras[0]}
+                for camera in site.cameras.order_by("pk")
+            ]
+            assert written == cameras
+        owners = get_user_model().objects.filter(email__iexact="kim@example.org")
+        assert owners.count() == 1
+        assert Site.objects.filter(participant__user=owners.get()).count() == 3
