@@ -123,3 +123,29 @@ def test_each_role_sees_its_own_links_in_each_language(admin, make_staff):
     assert ">Mapa</a>" in spanish
     assert ">Map</a>" in english
     assert ">Staff</a>" in admin.client.get("/department/").content.decode()
+
+
+def test_a_session_ended_elsewhere_is_refused_at_once(admin):
+    """The session is read afresh on every request (tenants.session_engine): ending it (the
+    staff member removed, signed out everywhere) signs the browser out on its next request."""
+    from tenants.sessions import sessions_end
+
+    assert admin.client.get("/department/license/").status_code == 200
+    with schema_context("concord"):
+        user_id = get_user_model().objects.get(email=admin.email).pk
+        assert sessions_end(user_id=user_id) == 1
+    response = admin.client.get("/department/license/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_idle_staff_session_ends_after_its_limit(admin, settings):
+    import time_machine
+
+    assert admin.client.get("/department/license/").status_code == 200
+    with time_machine.travel(
+        timezone.now() + timezone.timedelta(seconds=settings.STAFF_IDLE_SECONDS + 5)
+    ):
+        response = admin.client.get("/department/license/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
