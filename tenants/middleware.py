@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,9 +50,10 @@ class DepartmentMiddleware(TenantMainMiddleware):
         for most requests. Each request gets its own copy, so that nothing one request sets on
         it (django-tenants sets `domain_url`; a form may fill the programme) reaches another."""
         department = department_for_host(hostname)
-        if connection.search_path_set_schemas is not None:
+        database: Any = connection  # django-tenants' backend
+        if database.search_path_set_schemas is not None:
             # The lookup read the database: the session's path is now the public schema's.
-            _path_set.set(connection.search_path_set_schemas)
+            _path_set.set(database.search_path_set_schemas)
         if department is None:
             raise domain_model.DoesNotExist
         return copy.deepcopy(department)
@@ -62,7 +63,7 @@ class DepartmentMiddleware(TenantMainMiddleware):
         timezone.deactivate()
         # The search path this (persistent) connection last set, if the backend still trusts
         # it: set_tenant forgets it, so that every request would send `SET search_path` again.
-        _path_set.set(connection.search_path_set_schemas)
+        _path_set.set(cast(Any, connection).search_path_set_schemas)
         response = super().process_request(request)
         search_path_keep(_path_set.get())
         tenant = getattr(request, "tenant", None)
@@ -84,13 +85,14 @@ def search_path_keep(path_set: list[str] | None) -> None:
     `SET search_path` for this request. Only the exact same path is kept: another city's
     schema always sets its own. The backend forgets what it set whenever the database may have
     (closing, a rollback, a savepoint's rollback), so `path_set` is what the session holds."""
+    database: Any = connection  # django-tenants' backend
     if (
         path_set is not None
         and settings.TENANT_LIMIT_SET_CALLS
-        and connection.search_path_set_schemas is None
-        and connection._get_cursor_search_paths() == path_set
+        and database.search_path_set_schemas is None
+        and database._get_cursor_search_paths() == path_set
     ):
-        connection.search_path_set_schemas = path_set
+        database.search_path_set_schemas = path_set
 
 
 # How long a process trusts what it read of a host's department (department_for_host): a change

@@ -16,11 +16,12 @@ _COLUMNS = ["session_key", "session_data", "expire_date"]
 
 def _read_sql(alias: str) -> str:
     quote = connections[alias].ops.quote_name
-    return "SELECT {columns} FROM {table} WHERE {key} = %s AND {expires} > %s".format(
-        columns=", ".join(quote(Session._meta.get_field(name).column) for name in _COLUMNS),
+    columns = {field.name: quote(field.column) for field in Session._meta.concrete_fields}
+    return "SELECT {selected} FROM {table} WHERE {key} = %s AND {expires} > %s".format(
+        selected=", ".join(columns[name] for name in _COLUMNS),
         table=quote(Session._meta.db_table),
-        key=quote(Session._meta.get_field("session_key").column),
-        expires=quote(Session._meta.get_field("expire_date").column),
+        key=columns["session_key"],
+        expires=columns["expire_date"],
     )
 
 

@@ -39,6 +39,7 @@ class StaffSessionMiddleware:
         # portal, only department staff have a StaffMember.
         if (
             tenant is not None
+            and user is not None
             and signed_in
             and (tenant.is_platform or staff_load(user) is not None)
         ):
@@ -96,7 +97,7 @@ def staff_load(user: AbstractBaseUser) -> StaffMember | None:
     `user.staff`, as Django's own lookup keeps it: every later `user.staff` of the request
     (staff_required, the layout, the log line) reads it from there. Read afresh on every
     request: a role changed or a staff member removed takes effect on their next request."""
-    kept = get_user_model().staff.related  # type: ignore[attr-defined]
+    kept = get_user_model().staff.related
     if kept.is_cached(user):  # read already (a support session's, with its access on it)
         return cast(StaffMember | None, kept.get_cached_value(user))
     with connection.cursor() as cursor:
