@@ -9,6 +9,8 @@ small threaded client (six threads, one request at a time each, a new connection
 as gunicorn's sync workers close them) asks for, during `--seconds` each:
 - a static file (the floor: WhiteNoise answers it before the department is looked up);
 - the landing page of the city's portal (anonymous);
+- the license page of the department console (the administrator): the staff requests' own
+  cost (sessions, the account, the staff member and their second factor, the console's layout);
 - the canvass page of the incident at 1 km (the administrator).
 Each path is measured with the deployment's defaults (persistent connections: DB_CONN_MAX_AGE
 600) and with a connection per request (DB_CONN_MAX_AGE=0), in the same run.
@@ -137,6 +139,9 @@ def main() -> int:
         paths = [
             ("static file (floor)", "/static/portal/portal.css", ""),
             ("landing page", "/", ""),
+            # The console's layout and what a signed-in staff request pays before its view
+            # (session, account, staff member, second factor), with one query of its own.
+            ("staff page (license)", "/department/license/", cookie),
             (f"canvass page, 1 km ({found} sites listed)", canvass_path, cookie),
         ]
         report.append("| path | connections | req/s | ratio to the static file | errors |")

@@ -3,18 +3,19 @@ time zone, and which responses no cache may keep."""
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -32,6 +33,13 @@ def _domains(domain_model: type[Domain] = Domain) -> Any:
     return domain_model.objects.select_related("tenant", "tenant__branding", "tenant__program")
 
 
+# The search path the connection's session holds while DepartmentMiddleware routes a request
+# (search_path_keep), per thread.
+_path_set: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "tenants_path_set", default=None
+)
+
+
 class DepartmentMiddleware(TenantMainMiddleware):
     """django-tenants' host routing, loading branding and program in the same query, then the
     department's time zone for the rest of the request: typed times are read, and every time on
@@ -42,6 +50,10 @@ class DepartmentMiddleware(TenantMainMiddleware):
         for most requests. Each request gets its own copy, so that nothing one request sets on
         it (django-tenants sets `domain_url`; a form may fill the programme) reaches another."""
         department = department_for_host(hostname)
+        database: Any = connection  # django-tenants' backend
+        if database.search_path_set_schemas is not None:
+            # The lookup read the database: the session's path is now the public schema's.
+            _path_set.set(database.search_path_set_schemas)
         if department is None:
             raise domain_model.DoesNotExist
         return copy.deepcopy(department)
@@ -49,7 +61,11 @@ class DepartmentMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         # A thread serves many cities: never inherit the previous request's zone.
         timezone.deactivate()
+        # The search path this (persistent) connection last set, if the backend still trusts
+        # it: set_tenant forgets it, so that every request would send `SET search_path` again.
+        _path_set.set(cast(Any, connection).search_path_set_schemas)
         response = super().process_request(request)
+        search_path_keep(_path_set.get())
         tenant = getattr(request, "tenant", None)
         if isinstance(tenant, Department):
             # Activated rather than a with-block: a streamed response (a CSV export) is written
@@ -61,6 +77,22 @@ class DepartmentMiddleware(TenantMainMiddleware):
                 render_to_string("tenants/suspended.html", {"department": tenant}), status=503
             )
         return response
+
+
+def search_path_keep(path_set: list[str] | None) -> None:
+    """After set_tenant: if the connection's search path, as last set, is already the one
+    the new schema needs, say so to the backend (TENANT_LIMIT_SET_CALLS), which then sends no
+    `SET search_path` for this request. Only the exact same path is kept: another city's
+    schema always sets its own. The backend forgets what it set whenever the database may have
+    (closing, a rollback, a savepoint's rollback), so `path_set` is what the session holds."""
+    database: Any = connection  # django-tenants' backend
+    if (
+        path_set is not None
+        and settings.TENANT_LIMIT_SET_CALLS
+        and database.search_path_set_schemas is None
+        and database._get_cursor_search_paths() == path_set
+    ):
+        database.search_path_set_schemas = path_set
 
 
 # How long a process trusts what it read of a host's department (department_for_host): a change

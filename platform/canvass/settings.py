@@ -287,6 +287,8 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 LANGUAGE_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read with a query written once (tenants.session_engine).
+SESSION_ENGINE = "tenants.session_engine"
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Internationalisation ---

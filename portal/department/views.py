@@ -103,7 +103,8 @@ def staff_required(*capabilities: str) -> Callable[[View], View]:
                     return render(
                         request, "department/support_refused.html", {"refusal": refusal}, status=403
                     )
-            elif not is_mfa_enabled(request.user):
+            # Read with the staff member by StaffSessionMiddleware (staff_load), else asked here.
+            elif not getattr(staff, "mfa_enabled", None) and not is_mfa_enabled(request.user):
                 messages.info(
                     request, _("Set up an authenticator app before using the department console.")
                 )
