@@ -27,6 +27,7 @@ from django.db.models import (
     Value,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Floor, TruncMonth
 from django.utils import timezone
 
@@ -318,13 +319,29 @@ def sites_near_count(
     return counted + edge.count()
 
 
+# Whether a site lies in one of some boxes (the location index's question, one index scan a
+# box), and whether its finest cell is not one of the cells inside (a row's first and last
+# column inside from arrays indexed by row; a row with none has first 1, last 0; a row past the
+# arrays gives NULL, and so no cell inside). Written as SQL: a few dozen boxes and rows built as
+# Django expressions took 23 ms of Python on each canvass page.
+SITE_IN_BOX = (
+    'point("registry_site"."longitude", "registry_site"."latitude")'
+    " <@ box(point(%s, %s), point(%s, %s))"
+)
+SITE_OUTSIDE_CELLS = """NOT coalesce(
+    floor("registry_site"."longitude" / %s)
+    BETWEEN (%s::float8[])[floor("registry_site"."latitude" / %s)::integer - %s]
+    AND (%s::float8[])[floor("registry_site"."latitude" / %s)::integer - %s],
+    false)"""
+
+
 def sites_near_edge(
     *, latitude: float, longitude: float, radius_m: float, inside: dict[int, tuple[int, int]]
 ) -> SiteQuerySet:
     """sites_near()'s sites in no finest cell of `inside`: those in strips of each row west and
     east of its cells inside (the whole row where none is), read through the location index,
     each strip reaching a thousandth of a cell into its neighbours; the site's own cell, as the
-    kept cells compute it, then decides."""
+    kept cells compute it (the same division), then decides."""
     cell = cluster_cell(FINEST_ZOOM)
     margin = cell / 1000
     lat_delta = radius_m / METRES_PER_DEGREE
@@ -333,31 +350,38 @@ def sites_near_edge(
     west, east = longitude - lng_delta, longitude + lng_delta
     first_row = math.floor((latitude - lat_delta) / cell) - 1
     last_row = math.floor((latitude + lat_delta) / cell) + 1
-    strips = Q()
+    boxes: list[tuple[float, float, float, float]] = []  # (west, south, east, north)
     whole_from: int | None = None  # a run of rows with no cell inside, as one box
     for row in range(first_row, last_row + 2):
         if row not in inside and row <= last_row:
             whole_from = row if whole_from is None else whole_from
             continue
         if whole_from is not None:
-            strips |= Q(LocatedIn(whole_from * cell - margin, west, row * cell + margin, east))
+            boxes.append((west, whole_from * cell - margin, east, row * cell + margin))
             whole_from = None
         if row in inside:
             first, last = inside[row]
             south, north = row * cell - margin, (row + 1) * cell + margin
-            strips |= Q(LocatedIn(south, west, north, first * cell + margin))
-            strips |= Q(LocatedIn(south, (last + 1) * cell - margin, north, east))
-    counted = Q()
-    for row, (first, last) in inside.items():
-        counted |= Q(fine_row=row, fine_column__range=(first, last))
-    fine = Value(cell)
+            boxes.append((west, south, first * cell + margin, north))
+            boxes.append(((last + 1) * cell - margin, south, east, north))
+    strips = RawSQL(
+        "(" + " OR ".join([SITE_IN_BOX] * len(boxes)) + ")",
+        [corner for box in boxes for corner in box],
+        output_field=BooleanField(),
+    )
     sites = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(strips)
     if not inside:
         return sites
-    return sites.annotate(
-        fine_row=Floor(F("latitude") / fine, output_field=IntegerField()),
-        fine_column=Floor(F("longitude") / fine, output_field=IntegerField()),
-    ).exclude(counted)
+    rows = range(min(inside), max(inside) + 1)
+    firsts = [float(inside[row][0]) if row in inside else 1.0 for row in rows]
+    lasts = [float(inside[row][1]) if row in inside else 0.0 for row in rows]
+    before = rows.start - 1  # a row's place in the arrays, from 1
+    outside = RawSQL(
+        SITE_OUTSIDE_CELLS,
+        [cell, firsts, cell, before, lasts, cell, before],
+        output_field=BooleanField(),
+    )
+    return sites.filter(outside)
 
 
 @dataclass(frozen=True)
