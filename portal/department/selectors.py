@@ -27,6 +27,7 @@ from django.db.models import (
     Value,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Floor, TruncMonth
 from django.utils import timezone
 
@@ -46,7 +47,7 @@ from portal.registry.models import (
     email_deliverable_condition,
 )
 from portal.registry.selectors import METRES_PER_DEGREE, LocatedIn, sites_near
-from tenants.models import Program
+from tenants.models import EARTH_RADIUS_M, Program
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,13 @@ CANVASS_COLUMNS = (
 )
 
 
-def canvass_search(incident: Incident) -> SiteQuerySet:
-    """The distance search behind an incident's canvass (sites_near at its search radius),
-    each site marked whether its owner's email is undeliverable."""
+def canvass_search(incident: Incident, *, radius_m: float | None = None) -> SiteQuerySet:
+    """The distance search behind an incident's canvass (sites_near at its search radius, or
+    at a smaller `radius_m`), each site marked whether its owner's email is undeliverable."""
     return sites_near(
         latitude=incident.latitude,
         longitude=incident.longitude,
-        radius_m=incident.search_radius_m,
+        radius_m=incident.search_radius_m if radius_m is None else radius_m,
         seen_at=None if incident.skips_retention else incident.starts_at,
     ).annotate(
         email_undeliverable=ExpressionWrapper(
@@ -112,20 +113,43 @@ def canvass_counted(sites: SiteQuerySet) -> QuerySet[Site, tuple[object, ...]]:
     return sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
 
 
+# From how many sites in the kept cells wholly inside its circle a canvass is counted from those
+# cells and listed from a smaller circle (sites_near_count, canvass_nearest): below it, one
+# query reading every site of the radius costs less than the cells' and the edge's queries.
+CANVASS_COUNTED_FROM = 3000
+
+# The nearest part's first circle is sized to hold this many times the sites asked for, so
+# that one query usually holds them all.
+CANVASS_NEAREST_MARGIN = 1.5
+
+
 def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) -> Canvass:
     """The incident's canvass: the searchable sites within its search radius (sites_near),
-    nearest first, from `offset` on (`limit` of them, or all). One query, counting the whole
-    canvass as it reads the part asked for: at 5 km in a 300,000-site city, a LIMIT's top-N
-    sort plus a separate count took 72 ms where this takes 44 (both read every site in the
-    radius; docs/benchmarks.md, issue 14 third pass)."""
+    nearest first, from `offset` on (`limit` of them, or all).
+
+    Where the radius holds few sites, one query counts the whole canvass as it reads the part
+    asked for. Where the kept cells wholly inside the circle already hold CANVASS_COUNTED_FROM
+    sites, the total is those cells' count plus the sites of the cells along the edge
+    (sites_near_count), and the part is listed from a smaller circle that holds it
+    (canvass_nearest): at 5 km in a 300,000-site city the page no longer reads and sorts the
+    16,000 sites of the radius (docs/benchmarks.md, issue 14 third pass: the canvass count)."""
     sites = canvass_search(incident)
     if limit is None:
         rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
         total = offset + len(rows)
     else:
-        counted = sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
-        rows = list(counted[offset : offset + limit])
-        total = rows[0][-1] if rows else sites.count()
+        counted = sites_near_count(
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            radius_m=incident.search_radius_m,
+            counted_from=CANVASS_COUNTED_FROM,
+        )
+        if counted is None:
+            rows = list(canvass_counted(sites)[offset : offset + limit])
+            total = int(rows[0][-1]) if rows else sites.count()
+        else:
+            total = counted
+            rows = canvass_nearest(incident, offset=offset, limit=limit, total=total)
     return Canvass(
         sites=[
             CanvassSite(offset + number, *row[: len(CANVASS_COLUMNS)])
@@ -133,6 +157,231 @@ def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) ->
         ],
         total=total,
     )
+
+
+def canvass_nearest(
+    incident: Incident, *, offset: int, limit: int, total: int
+) -> list[tuple[object, ...]]:
+    """The canvass's sites from `offset` on (`limit` of them), nearest first, read from the
+    smallest circle that holds them: a circle sized from the radius's density to hold half again
+    the sites asked for, widened until it holds them (or is the search radius). A circle that
+    holds at least offset + limit sites holds exactly the nearest ones: every site outside it is
+    farther than every site in it, and the order (distance, key) is the same."""
+    wanted = offset + limit
+    radius_m = incident.search_radius_m
+    if total <= 0:
+        return []
+    share = min(CANVASS_NEAREST_MARGIN * wanted / total, 1.0)
+    while True:
+        # Sites per area: the radius grows with the square root of the share of sites wanted.
+        inner_m = min(radius_m * math.sqrt(share), radius_m)
+        search = canvass_search(incident, radius_m=inner_m)
+        if inner_m >= radius_m:
+            return list(search.values_list(*CANVASS_COLUMNS)[offset:wanted])
+        rows = list(canvass_counted(search)[:wanted])
+        held = int(rows[0][-1]) if rows else 0  # type: ignore[call-overload]
+        if held >= wanted:
+            return [row[:-1] for row in rows[offset:]]
+        # Too few: widen to the share the sites found say (at least doubling the area).
+        share = min(max(2 * share, share * CANVASS_NEAREST_MARGIN * wanted / max(held, 1)), 1.0)
+
+
+# The kept sites of some cells: per band (a level, one row, a range of columns), the sum of the
+# band's cells read by key (registry_sitecell's primary key: zoom, row, then column).
+CELLS_INSIDE = """
+SELECT coalesce(sum(band_sites), 0)::bigint
+FROM unnest(%s::integer[], %s::integer[], %s::integer[], %s::integer[])
+     AS band(zoom, cell_row, first_column, last_column)
+CROSS JOIN LATERAL (
+    SELECT sum(cell.sites) AS band_sites FROM registry_sitecell AS cell
+    WHERE cell.zoom = band.zoom AND cell.cell_row = band.cell_row
+          AND cell.cell_column BETWEEN band.first_column AND band.last_column
+) AS counted
+"""
+
+
+def finest_cells_inside(
+    *, latitude: float, longitude: float, radius_m: float
+) -> dict[int, tuple[int, int]]:
+    """The finest kept cells wholly inside the circle, row by row: {row: (first column, last
+    column)}. A cell lies inside iff its farthest point does, and that is one of its corners
+    (along a parallel the distance grows with the difference in longitude, along a meridian it
+    falls then grows): a row's cells inside are those whose corners, on both of the row's
+    edges, lie within the longitude the circle reaches there. Conservative by design: each
+    cell's edges pushed out by a thousandth of a cell (whichever way PostgreSQL rounds the
+    cell's division) and the radius taken a centimetre short (whichever way it rounds the
+    distance); a cell left out is counted from its sites instead, never twice."""
+    cell = cluster_cell(FINEST_ZOOM)
+    margin = cell / 1000
+    reach = (radius_m - 0.01) / EARTH_RADIUS_M
+    if reach <= 0:
+        return {}
+    limit = math.sin(reach / 2) ** 2
+    phi0 = math.radians(latitude)
+    lat_delta = radius_m / METRES_PER_DEGREE
+    inside: dict[int, tuple[int, int]] = {}
+    for row in range(
+        math.floor((latitude - lat_delta) / cell), math.floor((latitude + lat_delta) / cell) + 1
+    ):
+        edges = (row * cell - margin, (row + 1) * cell + margin)
+        spans = []
+        for edge in edges:
+            phi = math.radians(edge)
+            left = limit - math.sin((phi - phi0) / 2) ** 2
+            scale = math.cos(phi) * math.cos(phi0)
+            if left < 0 or scale <= 0:
+                break
+            spans.append(math.degrees(2 * math.asin(min(math.sqrt(left / scale), 1.0))))
+        else:
+            span = min(spans)
+            first = math.ceil((longitude - span + margin) / cell)
+            last = math.floor((longitude + span - margin) / cell) - 1
+            # Checked corner by corner, and narrowed where rounding put a corner outside.
+            while first <= last and not _cell_inside(row, first, latitude, longitude, limit):
+                first += 1
+            while first <= last and not _cell_inside(row, last, latitude, longitude, limit):
+                last -= 1
+            if first <= last:
+                inside[row] = (first, last)
+    return inside
+
+
+def _cell_inside(row: int, column: int, latitude: float, longitude: float, limit: float) -> bool:
+    cell = cluster_cell(FINEST_ZOOM)
+    margin = cell / 1000
+    phi0 = math.radians(latitude)
+    for corner_lat in (row * cell - margin, (row + 1) * cell + margin):
+        for corner_lng in (column * cell - margin, (column + 1) * cell + margin):
+            phi = math.radians(corner_lat)
+            haversine = (
+                math.sin((phi - phi0) / 2) ** 2
+                + math.cos(phi0)
+                * math.cos(phi)
+                * math.sin(math.radians(corner_lng - longitude) / 2) ** 2
+            )
+            if haversine > limit:
+                return False
+    return True
+
+
+def cells_inside_bands(inside: dict[int, tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """The kept cells covering the finest cells inside, as a quadtree: at each level from the
+    coarsest, the cells all of whose finest cells are inside and that no coarser such cell
+    holds, as bands (zoom, row, first column, last column). Every finest cell inside lies in
+    exactly one band's cell: the bands' kept sites are the sites of the finest cells inside."""
+    bands: list[tuple[int, int, int, int]] = []
+    covered: dict[int, tuple[int, int]] = {}  # the previous level's cells, by row
+    for zoom in COUNTED_ZOOMS:
+        shift = 2 ** (FINEST_ZOOM - zoom)
+        level: dict[int, tuple[int, int]] = {}
+        for row in {finest_row // shift for finest_row in inside}:
+            rows = range(row * shift, (row + 1) * shift)
+            if not all(finest_row in inside for finest_row in rows):
+                continue
+            first = -(-max(inside[r][0] for r in rows) // shift)
+            last = (min(inside[r][1] for r in rows) + 1) // shift - 1
+            if first > last:
+                continue
+            level[row] = (first, last)
+            parent = covered.get(row // 2)
+            if parent is None:
+                bands.append((zoom, row, first, last))
+                continue
+            inner_first, inner_last = 2 * parent[0], 2 * parent[1] + 1
+            if first < inner_first:
+                bands.append((zoom, row, first, inner_first - 1))
+            if inner_last < last:
+                bands.append((zoom, row, inner_last + 1, last))
+        covered = level
+    return bands
+
+
+def sites_near_count(
+    *, latitude: float, longitude: float, radius_m: float, counted_from: int = 0
+) -> int | None:
+    """How many sites sites_near() finds, counted from the kept cells (registry_sitecell, kept
+    by triggers in the transaction of every change, by the searchable rule): the cells wholly
+    inside the circle, coarse ones first and finer ones along the edge (cells_inside_bands),
+    plus the sites of sites_near() in the finest cells not wholly inside, counted through the
+    location index one strip of cells a row. None when the cells inside hold fewer than
+    `counted_from` sites (the caller counts the sites themselves: cheaper there).
+    tests/department/test_canvass_count.py compares it with sites_near().count()."""
+    inside = finest_cells_inside(latitude=latitude, longitude=longitude, radius_m=radius_m)
+    bands = cells_inside_bands(inside)
+    counted = 0
+    if bands:
+        with connection.cursor() as cursor:
+            cursor.execute(CELLS_INSIDE, [list(column) for column in zip(*bands, strict=True)])
+            counted = int(cursor.fetchone()[0])
+    if counted < counted_from:
+        return None
+    edge = sites_near_edge(latitude=latitude, longitude=longitude, radius_m=radius_m, inside=inside)
+    return counted + edge.count()
+
+
+# Whether a site lies in one of some boxes (the location index's question, one index scan a
+# box), and whether its finest cell is not one of the cells inside (a row's first and last
+# column inside from arrays indexed by row; a row with none has first 1, last 0; a row past the
+# arrays gives NULL, and so no cell inside). Written as SQL: a few dozen boxes and rows built as
+# Django expressions took 23 ms of Python on each canvass page.
+SITE_IN_BOX = (
+    'point("registry_site"."longitude", "registry_site"."latitude")'
+    " <@ box(point(%s, %s), point(%s, %s))"
+)
+SITE_OUTSIDE_CELLS = """NOT coalesce(
+    floor("registry_site"."longitude" / %s)
+    BETWEEN (%s::float8[])[floor("registry_site"."latitude" / %s)::integer - %s]
+    AND (%s::float8[])[floor("registry_site"."latitude" / %s)::integer - %s],
+    false)"""
+
+
+def sites_near_edge(
+    *, latitude: float, longitude: float, radius_m: float, inside: dict[int, tuple[int, int]]
+) -> SiteQuerySet:
+    """sites_near()'s sites in no finest cell of `inside`: those in strips of each row west and
+    east of its cells inside (the whole row where none is), read through the location index,
+    each strip reaching a thousandth of a cell into its neighbours; the site's own cell, as the
+    kept cells compute it (the same division), then decides."""
+    cell = cluster_cell(FINEST_ZOOM)
+    margin = cell / 1000
+    lat_delta = radius_m / METRES_PER_DEGREE
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+    lng_delta = min(radius_m / (METRES_PER_DEGREE * cos_lat), 180.0)
+    west, east = longitude - lng_delta, longitude + lng_delta
+    first_row = math.floor((latitude - lat_delta) / cell) - 1
+    last_row = math.floor((latitude + lat_delta) / cell) + 1
+    boxes: list[tuple[float, float, float, float]] = []  # (west, south, east, north)
+    whole_from: int | None = None  # a run of rows with no cell inside, as one box
+    for row in range(first_row, last_row + 2):
+        if row not in inside and row <= last_row:
+            whole_from = row if whole_from is None else whole_from
+            continue
+        if whole_from is not None:
+            boxes.append((west, whole_from * cell - margin, east, row * cell + margin))
+            whole_from = None
+        if row in inside:
+            first, last = inside[row]
+            south, north = row * cell - margin, (row + 1) * cell + margin
+            boxes.append((west, south, first * cell + margin, north))
+            boxes.append(((last + 1) * cell - margin, south, east, north))
+    strips = RawSQL(
+        "(" + " OR ".join([SITE_IN_BOX] * len(boxes)) + ")",
+        [corner for box in boxes for corner in box],
+        output_field=BooleanField(),
+    )
+    sites = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(strips)
+    if not inside:
+        return sites
+    rows = range(min(inside), max(inside) + 1)
+    firsts = [float(inside[row][0]) if row in inside else 1.0 for row in rows]
+    lasts = [float(inside[row][1]) if row in inside else 0.0 for row in rows]
+    before = rows.start - 1  # a row's place in the arrays, from 1
+    outside = RawSQL(
+        SITE_OUTSIDE_CELLS,
+        [cell, firsts, cell, before, lasts, cell, before],
+        output_field=BooleanField(),
+    )
+    return sites.filter(outside)
 
 
 @dataclass(frozen=True)
@@ -512,6 +761,7 @@ def cluster_counts(
 # The zoom levels whose cells PostgreSQL keeps counted (registry_sitecell, registry migration
 # 0016): every level the map clusters at (views.SITE_ZOOM and beyond show sites).
 COUNTED_ZOOMS = range(16)
+FINEST_ZOOM = COUNTED_ZOOMS[-1]
 
 # The kept cells of one level in a range of rows and columns, grouped into the cells of the
 # asked level (%(zoom)s): {band} is one such range per level, joined by UNION ALL so that each
