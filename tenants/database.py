@@ -8,12 +8,13 @@ through a function the owner made (tenants.schema_clone), not by the application
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection, connections
 from django.db.utils import load_backend
 
 OWNER_ALIAS = "owner"
@@ -100,6 +101,9 @@ def database_privileges_ensure() -> None:
         cursor.execute(DEFAULT_PRIVILEGES.format(app=connection.ops.quote_name(application)))
 
 
+DROP_ATTEMPTS = 5
+
+
 @contextmanager
 def throwaway_database(prefix: str = "test_") -> Iterator[str]:
     """A database of its own (<prefix><name>) for the test suite and the benchmarks, as in
@@ -132,13 +136,22 @@ def throwaway_database(prefix: str = "test_") -> Iterator[str]:
         # Dropped from the original database: nobody can drop the database they are in.
         point_at(original)
         # Threads that served committing tests (live server, Celery worker) and migrations may
-        # have left connections open; end them, each role its own, to drop the database.
-        for role_connection in (nullcontext, database_owner):
-            with role_connection(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                    " AND usename = current_user",
-                    [name],
-                )
-        with database_owner(), connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")
+        # have left connections open; end them, each role its own, to drop the database. A
+        # thread still winding down may connect again in between (the owner may not end the
+        # other role's backends, so the drop is refused): ended again, a few times.
+        for attempt in range(DROP_ATTEMPTS):
+            for role_connection in (nullcontext, database_owner):
+                with role_connection(), connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND usename = current_user",
+                        [name],
+                    )
+            try:
+                with database_owner(), connection.cursor() as cursor:
+                    cursor.execute(f"DROP DATABASE {quoted} WITH (FORCE)")
+                break
+            except ProgrammingError:
+                if attempt == DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5)
