@@ -4,6 +4,7 @@ canvass (rows, states, reveals, footage requests), area notices and the footage 
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -330,7 +331,11 @@ def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:
 
 def _row_value(value: object) -> str:
     """A row's value as the template prints it: localized and escaped, a list joined by line
-    breaks (the template's `join:"<br>"`), with no mark character left in it."""
+    breaks (the template's `join:"<br>"`), with no mark character left in it. Plain text
+    (most values) goes straight to the escaping the template applies (Django's `escape` is
+    `html.escape`): localize() and conditional_escape's checks leave it unchanged."""
+    if type(value) is str:
+        return html.escape(value.replace(MARK, ""))
     if isinstance(value, list):
         return "<br>".join(conditional_escape(str(item).replace(MARK, "")) for item in value)
     return conditional_escape(str(localize(value)).replace(MARK, ""))
