@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -17,6 +22,7 @@ from tenants.models import Program
 from tests.registry.test_registry_io import ROW, csv_file, upload
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 # Good rows (sites of several cameras, across chunk boundaries) and bad ones of every kind: a
 # field refused, a control character, a duplicate camera (found across rows, in the parent), a
@@ -100,3 +106,58 @@ def test_without_a_pool_the_rows_are_checked_here_and_that_is_logged(monkeypatch
     assert check(MIXED, processes=2, chunk_rows=4) == check(MIXED, processes=1)
     (record,) = caplog.records
     assert "no pool of 2 checking processes (OSError: no forking here)" in record.message
+
+
+KILLED_PARENT = """
+import multiprocessing, os, sys, time
+import django
+django.setup()
+from concurrent.futures import ProcessPoolExecutor
+from portal.registry import registry_io
+pool = ProcessPoolExecutor(
+    max_workers=2,
+    mp_context=multiprocessing.get_context("fork"),
+    initializer=registry_io._checking_process_start,
+    initargs=(os.getpid(),),
+)
+sleeping = [pool.submit(time.sleep, 60) for _ in range(2)]
+while len(pool._processes) < 2:
+    time.sleep(0.05)
+print(" ".join(str(pid) for pid in pool._processes), flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_checking_processes_end_when_their_parent_is_killed():
+    """A worker killed outright (SIGKILL) in the middle of a check leaves no checking process
+    behind."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PARENT],
+        cwd=ROOT,
+        env=os.environ
+        | {
+            "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}",
+            "DJANGO_SETTINGS_MODULE": "canvass.settings",
+        },
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        children = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(children) == 2 and all(running(pid) for pid in children)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(running(pid) for pid in children)
