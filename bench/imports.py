@@ -21,8 +21,9 @@ polling client's thread is counted with the check; PostgreSQL's own work is not)
 beside its wall time, being less disturbed by other load on the machine, and so is the CPU time
 of the job's PostgreSQL backend (from /proc: the project's embedded server runs on this
 machine). `--bad-last` makes the last row invalid (the check must fail naming it, and nothing
-is written); `--profile DIR` keeps a cProfile of each job (read it with
-`python -m pstats DIR/imports-check.prof`).
+is written); IMPORT_CHECK_PROCESSES=1 checks the rows in the job's own process (by default
+they are checked in one forked process per core, whose CPU time is printed apart); `--profile
+DIR` keeps a cProfile of each job (read it with `python -m pstats DIR/imports-check.prof`).
 
     .venv/bin/python bench/imports.py
     .venv/bin/python bench/imports.py --rows 100000
@@ -173,8 +174,10 @@ def main() -> int:
             watching = threading.Thread(target=follow)
             watching.start()
             started, cpu, backend = time.perf_counter(), time.process_time(), server_cpu()
+            forked = children_cpu()
             profiled(registry_import_check, job.pk, arguments.profile, "check")
             checked, checked_cpu = time.perf_counter() - started, time.process_time() - cpu
+            forked = children_cpu() - forked
             checked_server = server_cpu() - backend
             done.set()
             watching.join()
@@ -278,6 +281,10 @@ def main() -> int:
         print(f"Refused, nothing written: {refused}")
     shown = sorted({rows for status, rows in seen if status == "checking"})
     print(
+        f"Check job's row checks: in {settings.IMPORT_CHECK_PROCESSES} process(es) "
+        f"(IMPORT_CHECK_PROCESSES); CPU s of its forked checking processes: {forked:.2f}"
+    )
+    print(
         f"Progress seen by the status endpoint while checking ({len(seen)} polls): "
         f"{', '.join(f'{rows:,}' for rows in shown[:8])}{' ...' if len(shown) > 8 else ''}"
     )
@@ -290,6 +297,13 @@ def main() -> int:
 
 
 server_pids: set[int] = set()
+
+
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's children that ended: the check job's
+    checking processes (registry_io.checked_rows), once joined."""
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def server_cpu() -> float:

@@ -136,6 +136,9 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
 TENANT_LIMIT_SET_CALLS = True
 # platform_setup migrates the departments' schemas in parallel, one process per core.
 TENANT_MULTIPROCESSING_MAX_PROCESSES = envint("MIGRATION_PROCESSES", os.cpu_count() or 1)
+# An import's check job checks the rows' fields in this many forked processes, one per core by
+# default; 1 checks them in the job's own process (registry_io.checked_rows).
+IMPORT_CHECK_PROCESSES = envint("IMPORT_CHECK_PROCESSES", os.cpu_count() or 1)
 
 SHARED_APPS = [
     "django_tenants",

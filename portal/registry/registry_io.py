@@ -4,16 +4,26 @@ in (departments arrive with spreadsheets from web forms), checked row by row."""
 from __future__ import annotations
 
 import csv
+import ctypes
 import io
 import json
+import logging
+import multiprocessing
+import os
 import re
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.utils.translation import gettext as _
 
 from portal.registry.csv_safe import SafeDictWriter
@@ -160,6 +170,11 @@ MAX_REPORTED_ERRORS = 1_000
 PROGRESS_EVERY = 1_000
 # Verdicts a row checker keeps per field (RowChecker._clean), at most.
 MAX_KEPT_VERDICTS = 2_000
+# Rows a checking process checks at a time (checked_rows): small enough that progress and the
+# two processes' shares stay even, large enough that handing a chunk over costs nothing much.
+CHECK_CHUNK_ROWS = 2_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -533,16 +548,132 @@ class RowChecker:
         return ({} if errors else camera), errors
 
 
+RowVerdict = tuple[list[str], dict[str, Any], dict[str, Any]]
+
+# What a forked checking process checks (the checker and the parsed rows): set by the parent
+# just before it forks its pool, so the children have it without its being sent to them.
+_forked_work: tuple[RowChecker, list[dict[str, Any]]] | None = None
+# The parent's database connections, as a checking process inherited them: kept referenced so
+# that they are never closed there (closing one would end the parent's session on the socket
+# they share).
+_inherited_connections: list[object] = []
+PR_SET_PDEATHSIG = 1
+
+
+def _refuse_queries(*_arguments: object) -> None:
+    raise RuntimeError("A row-checking process has no database access.")
+
+
+def _checking_process_start(parent: int) -> None:
+    """Run first in each forked checking process: it forgets the parent's database connections
+    and refuses any query, and it ends when its parent does (a killed worker leaves no idle
+    checking processes behind)."""
+    for wrapper in connections.all():
+        _inherited_connections.append(wrapper.connection)
+        wrapper.connection = None
+        wrapper.execute_wrappers.append(_refuse_queries)
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)  # the parent ended before the signal was asked for
+
+
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """multiprocessing refuses children to a daemonic process, and a Celery prefork worker's
+    child is one (billiard marks it so, that it ends with its worker). The checking processes
+    end with their parent too (_checking_process_start) and are joined before the job ends, so
+    the refusal is lifted while they are forked."""
+    config: dict[str, Any] = getattr(multiprocessing.current_process(), "_config", {})
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is None:
+            config.pop("daemon", None)
+        else:
+            config["daemon"] = daemon
+
+
+def _check_chunk(bounds: tuple[int, int]) -> list[RowVerdict]:
+    """In a checking process: the verdicts on the parent's rows start to stop, in order."""
+    assert _forked_work is not None
+    checker, records = _forked_work
+    return [checker.check(records[index]) for index in range(*bounds)]
+
+
+def checked_rows(
+    checker: RowChecker,
+    records: list[dict[str, Any]],
+    *,
+    processes: int,
+    chunk_rows: int | None = None,
+) -> Iterator[RowVerdict]:
+    """`checker.check(record)` for each record, in order. With more than one process and more
+    than one chunk of rows, the chunks are checked in a pool of `processes` forked processes
+    (they share nothing with the parent but what they inherit, and never touch the database);
+    the verdicts come back in order as each chunk is done (`chunk_rows` rows a chunk, by
+    default CHECK_CHUNK_ROWS). If no pool can be made (or it
+    breaks), that is logged and the rows not yet given are checked in this process."""
+    global _forked_work
+    chunk_rows = chunk_rows or CHECK_CHUNK_ROWS
+    chunks = [
+        (start, min(start + chunk_rows, len(records)))
+        for start in range(0, len(records), chunk_rows)
+    ]
+    given = 0  # chunks whose verdicts were given
+    if processes > 1 and len(chunks) > 1:
+        _forked_work = (checker, records)
+        workers = min(processes, len(chunks))
+        pool: ProcessPoolExecutor | None = None
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_checking_process_start,
+                initargs=(os.getpid(),),
+            )
+            with _children_allowed():
+                # Every chunk is handed over here, and the processes forked with the first.
+                chunk_verdicts = pool.map(_check_chunk, chunks)
+            for verdicts in chunk_verdicts:
+                yield from verdicts
+                given += 1
+            logger.info("Import check: %s rows checked in %s processes.", len(records), workers)
+        except (OSError, AssertionError, BrokenProcessPool, RuntimeError) as error:
+            # AssertionError: multiprocessing refuses children to a daemonic process.
+            logger.warning(
+                "Import check: no pool of %s checking processes (%s: %s); the remaining "
+                "%s rows are checked in this process.",
+                processes,
+                type(error).__name__,
+                error,
+                len(records) - (chunks[given][0] if given < len(chunks) else len(records)),
+            )
+        finally:
+            _forked_work = None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+    for start, stop in chunks[given:]:
+        for index in range(start, stop):
+            yield checker.check(records[index])
+
+
 def import_check(
     content: bytes,
     filename: str,
     *,
     program: Program,
     progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
+    chunk_rows: int | None = None,
 ) -> ImportCheck:
     """Parse and check every row; nothing is written. Rows of one site share its site_ref (or,
     without one, its address and coordinates). `progress(checked, total)` is called now and
-    then."""
+    then. The rows' fields are checked in `processes` forked processes (by default the
+    IMPORT_CHECK_PROCESSES setting; 1 checks them in this one); everything else, in order,
+    here."""
     if len(content) > MAX_IMPORT_BYTES:
         return ImportCheck([], [(0, _("The file is larger than 20 MB; split it."))], 0)
     try:
@@ -563,11 +694,15 @@ def import_check(
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append((number, message))
 
-    for index, record in enumerate(records):
+    if processes is None:
+        processes = settings.IMPORT_CHECK_PROCESSES
+    verdicts = checked_rows(checker, records, processes=processes, chunk_rows=chunk_rows)
+    for index, (record, (row_errors, site_fields, camera_fields)) in enumerate(
+        zip(records, verdicts, strict=True)
+    ):
         number = index + 2  # the header is row 1; GeoJSON features count the same way
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index, len(records))
-        row_errors, site_fields, camera_fields = checker.check(record)
         if row_errors:
             report(number, row_errors)
             continue

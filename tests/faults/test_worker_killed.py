@@ -264,6 +264,32 @@ def test_an_import_commit_killed_midway_writes_nothing_then_everything_once(
 # --- A department export ----------------------------------------------------------------------
 
 
+def test_an_import_check_in_a_prefork_worker_checks_its_rows_in_forked_processes(
+    servers: Servers,
+) -> None:
+    """A Celery prefork worker's child (billiard's) may fork a pool of checking processes: the
+    check job's rows are checked in two of them, and the job ends checked."""
+    environment = servers.environment(IMPORT_CHECK_PROCESSES="2")
+    job = queue(environment, "import-check", str(SITES))["job"]
+    log = servers.directory / "worker.log"
+    with CanvassProcess.celery_worker(environment, log, "--concurrency", "1"):
+        wait_until(
+            lambda: (
+                servers.one("SELECT status FROM concord.registry_importjob WHERE id = %s", job)
+                != "checking"
+            ),
+            timeout=SETTLED,
+            what="the import checked",
+        )
+    assert servers.one("SELECT status FROM concord.registry_importjob WHERE id = %s", job) == (
+        "checked"
+    )
+    assert int(servers.one("SELECT count(*) FROM concord.registry_importsite")) == SITES
+    text = log.read_text(errors="replace")
+    assert f"Import check: {SITES} rows checked in 2 processes." in text, text[-3000:]
+    assert "no pool of" not in text
+
+
 def test_an_export_killed_while_its_archive_is_written_is_built_again_and_leaves_no_part(
     servers: Servers,
 ) -> None:

@@ -87,19 +87,28 @@ def notice(owners: int) -> dict[str, Any]:
     return {"notification": notification.pk, "owners": emails}
 
 
-def registry_import(sites: int) -> dict[str, Any]:
-    """An import of `sites` sites (one owner and one camera each), checked and confirmed, its
-    commit queued (portal.department.tasks.registry_import_commit)."""
+def registry_import_checked(sites: int) -> dict[str, Any]:
+    """An import of `sites` sites uploaded, its check queued
+    (portal.department.tasks.registry_import_check)."""
     from django.db import transaction
     from django_tenants.utils import tenant_context
 
-    from portal.department.tasks import registry_import_commit
+    from portal.department.tasks import registry_import_check
     from portal.registry import services
     from portal.registry.audit import Actor
-    from portal.registry.models import ImportJob
     from tenants.models import Department
 
-    department = Department.objects.select_related("program").get(schema_name="concord")
+    department = Department.objects.get(schema_name="concord")
+    with tenant_context(department), transaction.atomic():
+        job = services.import_start(
+            actor=Actor.system("fault-test"), filename="checked.csv", content=import_file(sites)
+        )
+        transaction.on_commit(lambda: registry_import_check.delay(job.pk))
+    return {"job": job.pk}
+
+
+def import_file(sites: int) -> bytes:
+    """A CSV of `sites` new sites in Concord, one owner and one camera each."""
     from portal.registry.registry_io import COLUMNS as columns
 
     buffer = io.StringIO()
@@ -126,11 +135,25 @@ def registry_import(sites: int) -> dict[str, Any]:
                 "no",
             ]
         )
+    return buffer.getvalue().encode()
+
+
+def registry_import(sites: int) -> dict[str, Any]:
+    """An import of `sites` sites (one owner and one camera each), checked and confirmed, its
+    commit queued (portal.department.tasks.registry_import_commit)."""
+    from django.db import transaction
+    from django_tenants.utils import tenant_context
+
+    from portal.department.tasks import registry_import_commit
+    from portal.registry import services
+    from portal.registry.audit import Actor
+    from portal.registry.models import ImportJob
+    from tenants.models import Department
+
+    department = Department.objects.select_related("program").get(schema_name="concord")
     actor = Actor.system("fault-test")
     with tenant_context(department):
-        job = services.import_start(
-            actor=actor, filename="killed.csv", content=buffer.getvalue().encode()
-        )
+        job = services.import_start(actor=actor, filename="killed.csv", content=import_file(sites))
         job = services.import_check_run(job_id=job.pk, program=department.program)
         if job.status != ImportJob.Status.CHECKED:
             raise SystemExit(f"the import's check failed: {job.errors[:3]}")
@@ -165,6 +188,7 @@ def main(argv: list[str]) -> None:
     made = {
         "notice": lambda: notice(int(arguments[0])),
         "import": lambda: registry_import(int(arguments[0])),
+        "import-check": lambda: registry_import_checked(int(arguments[0])),
         "export": export,
     }[scenario]()
     print(json.dumps(made))
