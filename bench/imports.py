@@ -49,6 +49,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 from benchlib import CENTRE, bench_department  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvass.settings")
+# The check job as a worker with a broker runs it (the bench itself runs the job in-process).
+os.environ.setdefault("IMPORT_CHECK_PROCESSES", str(os.cpu_count() or 1))
 
 RADIUS_M = 22_000
 

@@ -137,8 +137,12 @@ TENANT_LIMIT_SET_CALLS = True
 # platform_setup migrates the departments' schemas in parallel, one process per core.
 TENANT_MULTIPROCESSING_MAX_PROCESSES = envint("MIGRATION_PROCESSES", os.cpu_count() or 1)
 # An import's check job checks the rows' fields in this many forked processes, one per core by
-# default; 1 checks them in the job's own process (registry_io.checked_rows).
-IMPORT_CHECK_PROCESSES = envint("IMPORT_CHECK_PROCESSES", os.cpu_count() or 1)
+# default; 1 checks them in the job's own process (registry_io.checked_rows). Without a broker
+# the jobs run inside the web server's threads, where a fork could leave a child waiting on a
+# lock another thread held: there, 1 unless set.
+IMPORT_CHECK_PROCESSES = envint(
+    "IMPORT_CHECK_PROCESSES", (os.cpu_count() or 1) if envstr("CELERY_BROKER_URL") else 1
+)
 
 SHARED_APPS = [
     "django_tenants",

@@ -110,3 +110,24 @@ def test_platform_setup_finds_the_departments_with_a_migration_to_apply():
             "(SELECT max(name) FROM carrollton.django_migrations WHERE app = 'registry')"
         )
     assert department_schemas_behind() == ["carrollton"]
+
+
+SHOW_IMPORT_PROCESSES = (
+    "from django.conf import settings; import os; "
+    "print(settings.IMPORT_CHECK_PROCESSES, os.cpu_count() or 1)"
+)
+
+
+def test_an_import_check_forks_its_processes_only_in_a_worker_with_a_broker():
+    """Without a broker the jobs run in the web server's threads, where a fork could leave a
+    checking process waiting on a lock another thread held: one process there, unless set."""
+    clean = {"CELERY_BROKER_URL": "", "IMPORT_CHECK_PROCESSES": ""}
+    worker = PRODUCTION | clean | {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/1"}
+    result = manage("shell", "--no-imports", "-c", SHOW_IMPORT_PROCESSES, env=worker)
+    chosen, cores = result.stdout.split()
+    assert chosen == cores, result.stderr
+    result = manage("shell", "--no-imports", "-c", SHOW_IMPORT_PROCESSES, env=PRODUCTION | clean)
+    assert result.stdout.split()[0] == "1", result.stderr
+    chosen_by_hand = PRODUCTION | clean | {"IMPORT_CHECK_PROCESSES": "3"}
+    result = manage("shell", "--no-imports", "-c", SHOW_IMPORT_PROCESSES, env=chosen_by_hand)
+    assert result.stdout.split()[0] == "3", result.stderr
