@@ -625,8 +625,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 # /health/live, /health/ready and /metrics: canvass.observability (docs/operations.md).
-# Database queries counted by django-prometheus: django-tenants' backend wraps this one.
-ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"
+# Database queries counted by django-prometheus (tenants.postgresql subclasses its backend to read
+# times with psycopg's C loader); django-tenants' backend wraps this one.
+ORIGINAL_BACKEND = "tenants.postgresql"
 # Cache reads, hits and misses counted too (same backends as above, with counters).
 CACHES["default"]["BACKEND"] = (
     "canvass.observability.cache.RedisCache"

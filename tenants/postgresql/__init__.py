@@ -1,0 +1,1 @@
+"""The project's PostgreSQL backend (base.DatabaseWrapper), which django-tenants' wraps."""
