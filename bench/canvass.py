@@ -202,6 +202,7 @@ def main() -> int:
                                 client, [incident_at(radius, "prof") for _ in range(20)]
                             ),
                         )
+                report.append(sites_near_parts(selectors, point, arguments.runs * 10))
                 if arguments.only is None:
                     # Staff canvassing at once: each with a session, a connection and incidents of
                     # their own, at 1 km.
@@ -451,6 +452,65 @@ def bare_sql(queryset) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return len(cursor.fetchall())
+
+
+def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: int) -> str:
+    """Where `sites_near` at 1 km (as Site objects) spends its time, part by part, each part
+    timed alone over the same points: building and compiling the query (Django's ORM), running
+    the compiled SQL and fetching its rows (psycopg), and making the Site objects from rows
+    already fetched (Django's Model.from_db, as the queryset does), beside the whole."""
+    from django.db import connection
+
+    from portal.registry.models import Site
+
+    points = [point() for _ in range(runs)]
+    compiled = [
+        selectors.sites_near(latitude=lat, longitude=lng, radius_m=1_000).query.sql_with_params()
+        for lat, lng in points
+    ]
+    names = [field.attname for field in Site._meta.concrete_fields]
+    fetched: list[list[tuple[object, ...]]] = []
+
+    def each(work: Callable[[int], object]) -> list[float]:
+        times = []
+        for number in range(runs):
+            started = time.perf_counter()
+            work(number)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    def whole(number: int) -> None:
+        lat, lng = points[number]
+        list(selectors.sites_near(latitude=lat, longitude=lng, radius_m=1_000))
+
+    def compile_only(number: int) -> None:
+        lat, lng = points[number]
+        selectors.sites_near(latitude=lat, longitude=lng, radius_m=1_000).query.sql_with_params()
+
+    def run_only(number: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(*compiled[number])
+            rows = cursor.fetchall()
+        if len(fetched) < runs:
+            fetched.append(rows)
+
+    def objects_only(number: int) -> None:
+        for row in fetched[number]:
+            site = Site.from_db("default", names, row[: len(names)])
+            site.__dict__["distance_m"], site.__dict__["footage_likely"] = row[len(names) :]
+
+    parts = [
+        ("the whole (`sites_near`, as Site objects)", each(whole)),
+        ("building and compiling the query", each(compile_only)),
+        ("running the compiled SQL, rows fetched", each(run_only)),
+        ("making the Site objects from fetched rows", each(objects_only)),
+    ]
+    sites = statistics.median(len(rows) for rows in fetched)
+    return (
+        f"\n`sites_near` at 1 km, part by part ({runs} points, {sites:.0f} sites found "
+        "(median)):\n\n| part | p50 ms | p95 ms |\n|---|---:|---:|\n"
+        + "\n".join(f"| {name} | {ms(times).replace(' / ', ' | ')} |" for name, times in parts)
+    )
 
 
 def counted_cells_sql(zoom: int, box: dict[str, float]) -> int:
