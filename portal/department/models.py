@@ -151,6 +151,9 @@ class NotificationRecipient(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     # Set, and committed, before the email goes out: no run sends a claimed copy again.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which claim took the copy (one token per claiming statement, several copies each): a run
+    # cut off by the database releases only copies of its own claim (tasks.copies_settle).
+    claim = models.UUIDField(null=True, blank=True)
     # Set once the mail server accepted the email. Claimed but never sent means the run
     # stopped in between (delivery unknown): the incident page counts these.
     sent_at = models.DateTimeField(null=True, blank=True)
