@@ -309,6 +309,15 @@ def notify_area(
         ) from error
 
 
+# A copy for each owner in one statement: bulk_create built and compiled 5,000 model instances
+# (0.3 s), about a third of a 5,000-owner notice. The columns without a default are given.
+COPIES_MAKE = """
+    INSERT INTO {table} (notification_id, participant_id, answer)
+    SELECT %(notification)s, owners.id, '' FROM unnest(%(owners)s::bigint[]) AS owners(id)
+    ON CONFLICT DO NOTHING
+"""
+
+
 def notification_copies_make(notification: Notification) -> int:
     """A copy of the notification for each owner it addresses now (notification_owners), and
     none left unclaimed for an owner it no longer addresses; returns how many owners that is."""
@@ -316,11 +325,16 @@ def notification_copies_make(notification: Notification) -> int:
     copies = NotificationRecipient.objects.filter(notification=notification)
     # Copies an earlier run made for owners who paused or lapsed since: never sent, so never
     # answered; the notice no longer addresses them.
-    copies.filter(claimed_at__isnull=True).exclude(participant_id__in=owners).delete()
-    NotificationRecipient.objects.bulk_create(
-        (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
-        ignore_conflicts=True,
-    )
+    unclaimed = set(copies.filter(claimed_at__isnull=True).values_list("participant_id", flat=True))
+    if unclaimed - owners:
+        copies.filter(claimed_at__isnull=True, participant_id__in=unclaimed - owners).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COPIES_MAKE.format(
+                table=connection.ops.quote_name(NotificationRecipient._meta.db_table)
+            ),
+            {"notification": notification.pk, "owners": sorted(owners)},
+        )
     return len(owners)
 
 
