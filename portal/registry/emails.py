@@ -4,7 +4,6 @@ through Django's email API."""
 
 from __future__ import annotations
 
-import copy
 import re
 import secrets
 from dataclasses import dataclass
@@ -165,9 +164,10 @@ def headers_of(message: Message) -> list[tuple[str, str]]:
 
 def mime_copy(template: Message, **state: object) -> Message:
     """A new MIME object like `template` (its class, policy, charset) with `state` in place of
-    its own (`_headers`, `_payload`)."""
-    copied = copy.copy(template)
-    copied.__dict__.update(defects=[], **state)
+    its own (`_headers`, `_payload`). (copy.copy does the same through __reduce_ex__, at about
+    five times the cost.)"""
+    copied = template.__class__.__new__(template.__class__)
+    copied.__dict__.update(vars(template), defects=[], **state)
     return copied
 
 
