@@ -57,10 +57,11 @@ def notification_owners(notification: Notification) -> set[int]:
 
 
 # How many copies one claim takes at most. Each claim is one statement that commits by itself
-# and waits for its flush to disk (0.3 to 0.7 ms here); one per copy was 5,000 flushes for 5,000
-# owners, most of a notice's time. In batches of 20 they are 250, a small part of it, while a
-# killed worker leaves at most 20 copies per run "delivery unknown" (bench/notify.py and
-# docs/benchmarks.md, "Notices in batches of claims", for the sizes measured).
+# and waits for its flush to disk: one per copy was 5,000 commits for 5,000 owners (1.8 to 3.2 s
+# one after another here). Claims of 20 are 250 (0.4 to 1.4 s for one run alone; of 10, 1.9 s;
+# of 50, 0.3 to 0.6 s, but no faster through the queue, where the runs' claims wait while the
+# others work), and a killed worker leaves at most 20 copies per run "delivery unknown"
+# (docs/benchmarks.md, "Notices in batches of claims").
 CLAIM_BATCH = 20
 
 # How many runs share out one notice's copies (notify_area queues the others once the copies
