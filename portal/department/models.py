@@ -168,7 +168,7 @@ class NotificationRecipient(models.Model):
             )
         ]
         indexes = [
-            # The next copy to claim (tasks.NEXT_COPY) in one index step: without it each
+            # The next copies to claim (tasks.CLAIM_NEXT) in one index scan: without it each
             # claim read and sorted every copy of the notification (5,000 copies: 1.7 ms each).
             models.Index(
                 fields=["notification", "id"],
