@@ -9,24 +9,31 @@ department with N owners (5,000 by default), each with a site within 1 km of an 
 - baseline: the same N emails rendered from the same templates and handed to the same email
   backend in one loop, with nothing claimed or recorded (what the job cost to render before);
 - floors: the same N emails filled in from one rendering per language (email_form) and handed
-  over, nothing recorded; and N durable commits one after another, on one connection (what one
-  run alone waits for its claims' flushes);
+  over, nothing recorded, and the same with each email's MIME built by Django's message() as
+  before the form's MIME was kept (EmailForm's MimeForm); N durable commits one after another,
+  on one connection (what one run claiming one copy at a time waited for its flushes); and the
+  claims alone: the N copies of a third notice claimed and recorded in batches by one run, as
+  the job does, nothing emailed;
+- `--claim-batch B` sets portal.department.tasks.CLAIM_BATCH for the run (20 by default);
 - `--profile DIR` keeps a cProfile of the job run in-process (DIR/notify.prof).
 
 Emails go to Django's in-memory backend: an SMTP server's own speed is not included.
 
     .venv/bin/python bench/notify.py
     .venv/bin/python bench/notify.py --profile bench/profiles
+    .venv/bin/python bench/notify.py --claim-batch 50
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform as platform_module
 import random
 import sys
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +52,9 @@ def main() -> int:
     parser.add_argument(
         "--concurrency", type=int, default=2, help="the worker's tasks at a time (deployed: 2)"
     )
+    parser.add_argument(
+        "--claim-batch", type=int, help="copies a claim takes at most (tasks.CLAIM_BATCH)"
+    )
     arguments = parser.parse_args()
 
     import django
@@ -54,11 +64,13 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.core import mail
+    from django.core.mail import EmailMultiAlternatives
     from django.db import connection
     from django.test.utils import setup_test_environment
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
+    from portal.department import tasks
     from portal.department.models import Incident, Notification
     from portal.department.tasks import EMAIL_TEMPLATES, notify_area
     from portal.registry.emails import email_form, email_message
@@ -67,6 +79,8 @@ def main() -> int:
     from tenants.services import platform_site_ensure
 
     setup_test_environment(debug=False)
+    if arguments.claim_batch:
+        tasks.CLAIM_BATCH = arguments.claim_batch
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load_before = os.getloadavg()
     database = throwaway_database(prefix="bench_notify_")
@@ -127,6 +141,12 @@ def main() -> int:
                     radius_m=incident.radius_m,
                     created_by=staff_user,
                 )
+
+            # The 5,000 users and owners made above are no worker's: dropped, and the garbage
+            # collector run once, so that its full collections during the measurements do not
+            # also walk them.
+            del users, participants
+            gc.collect()
 
             # Through the queue.
             queued_notification = notification(incident)
@@ -201,6 +221,45 @@ def main() -> int:
                     ]
                 )
             filled = time.perf_counter() - started
+            # The same, each email's MIME built by Django's message() (EmailMultiAlternatives's
+            # own), as before the form's MIME was kept.
+            started = time.perf_counter()
+            with get_connection() as backend:
+                forms = {
+                    language: email_form(
+                        template=template,
+                        language=language,
+                        context={
+                            "notification": queued_notification,
+                            "incident": incident,
+                            "answer_url": department.url("/answer/{}/"),
+                        },
+                        blank_in="answer_url",
+                        department=department,
+                    )
+                    for language in {language for _email, language in addressed}
+                }
+                plain = []
+                for n, (email, language) in enumerate(addressed):
+                    email_before = EmailMultiAlternatives()
+                    email_before.__dict__.update(
+                        forms[language].fill(to=email, value=f"x{n}").__dict__
+                    )
+                    plain.append(email_before)
+                backend.send_messages(plain)
+            filled_before = time.perf_counter() - started
+            # The claims alone, as one run makes them (nothing emailed).
+            claimed_notification = notification(incident_open("NOTIFY-3"))
+            tasks.notification_copies_make(claimed_notification)
+            size = tasks.claim_size(arguments.owners)
+            started = time.perf_counter()
+            after, claims, recorded = 0, 0, []
+            while batch := tasks.copies_claim(
+                claimed_notification, claim=uuid.uuid4(), after=after, size=size, sent=recorded
+            ):
+                claims += 1
+                after, recorded = batch[-1].pk, [claimed.pk for claimed in batch]
+            claimed = time.perf_counter() - started
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 # One row rewritten (the app's role creates no tables); autocommit: one commit,
@@ -220,7 +279,8 @@ def main() -> int:
         f"machine: {platform_module.machine()}, {os.cpu_count()} cores, "
         f"Python {platform_module.python_version()}; {server}; load average (1, 5, 15 min) "
         f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} at the start, "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end"
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end; claims of up to "
+        f"{tasks.CLAIM_BATCH} copies (tasks.CLAIM_BATCH)"
     )
     print("| measured | s | ratio to baseline |")
     print("|---|---:|---:|")
@@ -229,7 +289,12 @@ def main() -> int:
         (f"the job in-process{' (under cProfile)' if arguments.profile else ''}", in_process),
         ("baseline: the same emails rendered and handed over, nothing recorded", baseline),
         ("floor: the same emails filled in from one rendering per language", filled),
+        ("floor (before): the same, each MIME built by Django's message()", filled_before),
         (f"floor: {arguments.owners:,} durable commits one at a time", flushes),
+        (
+            f"floor: the claims alone, {claims} claims of up to {size} copies by one run",
+            claimed,
+        ),
     ):
         print(f"| {step} | {seconds:.2f} | {seconds / baseline:.1f}x |")
     return 0

@@ -151,6 +151,9 @@ class NotificationRecipient(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
     # Set, and committed, before the email goes out: no run sends a claimed copy again.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Which claim took the copy (one token per claiming statement, several copies each): a run
+    # cut off by the database releases only copies of its own claim (tasks.copies_settle).
+    claim = models.UUIDField(null=True, blank=True)
     # Set once the mail server accepted the email. Claimed but never sent means the run
     # stopped in between (delivery unknown): the incident page counts these.
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -165,7 +168,7 @@ class NotificationRecipient(models.Model):
             )
         ]
         indexes = [
-            # The next copy to claim (tasks.NEXT_COPY) in one index step: without it each
+            # The next copies to claim (tasks.CLAIM_NEXT) in one index scan: without it each
             # claim read and sorted every copy of the notification (5,000 copies: 1.7 ms each).
             models.Index(
                 fields=["notification", "id"],

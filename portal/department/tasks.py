@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
+from uuid import UUID, uuid4
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
@@ -31,7 +32,7 @@ EMAIL_TEMPLATES = {
 logger = logging.getLogger(__name__)
 
 
-def answer_token(recipient: NotificationRecipient) -> str:
+def answer_token(recipient: NotificationRecipient | Claimed) -> str:
     """The recipient's answer link (notice or footage request), for this city's portal only."""
     return link_sign(Link.ANSWER, {"r": recipient.pk})
 
@@ -55,21 +56,47 @@ def notification_owners(notification: Notification) -> set[int]:
     return set(sites.values_list("participant_id", flat=True))
 
 
-# One statement (it commits by itself) per email: record the copy just sent, and claim the next
-# unclaimed one after it, with its owner's address and language. The claimed row is locked while
-# it is marked, and SKIP LOCKED lets a concurrent run take the following copy instead of waiting
-# for this one.
-NEXT_COPY = """
-    WITH sent AS (UPDATE {table} SET sent_at = %(now)s WHERE id = %(sent)s),
+# How many copies one claim takes at most. Each claim is one statement that commits by itself
+# and waits for its flush to disk: one per copy was 5,000 commits for 5,000 owners (1.8 to 3.2 s
+# one after another here). Claims of 20 are 250 (0.4 to 1.4 s for one run alone; of 10, 1.9 s;
+# of 50, 0.3 to 0.6 s, but no faster through the queue, where the runs' claims wait while the
+# others work), and a killed worker leaves at most 20 copies per run "delivery unknown"
+# (docs/benchmarks.md, "Notices in batches of claims").
+CLAIM_BATCH = 20
+
+# How many runs share out one notice's copies (notify_area queues the others once the copies
+# exist): every process of every worker can take one, and a notice to owners on a slow mail
+# server is sent that many emails at a time.
+RUNS_PER_NOTICE = 4
+
+
+def claim_size(copies: int) -> int:
+    """How many copies each claim of a notice of `copies` copies takes: CLAIM_BATCH, fewer for
+    a small notice so that each of its runs gets some (one copy at a time for fewer copies than
+    RUNS_PER_NOTICE)."""
+    return max(1, min(CLAIM_BATCH, copies // RUNS_PER_NOTICE))
+
+
+# One statement (it commits by itself) per batch: record the copies of the previous batch that
+# were emailed as sent, and claim up to `size` unclaimed copies after the last one this run
+# claimed, under a token of this claim's own, with each owner's address and language. The
+# claimed rows are locked while they are marked, and SKIP LOCKED lets a concurrent run take the
+# following copies instead of waiting for these.
+CLAIM_NEXT = """
+    WITH next AS MATERIALIZED (
+        SELECT id FROM {table}
+        WHERE notification_id = %(notification)s AND claimed_at IS NULL AND id > %(after)s
+        ORDER BY id LIMIT %(size)s
+        FOR UPDATE SKIP LOCKED
+    ),
+    sent AS (
+        UPDATE {table} SET sent_at = %(now)s
+        WHERE id = ANY(%(sent)s::bigint[]) AND sent_at IS NULL
+    ),
     claimed AS (
-        UPDATE {table} SET claimed_at = %(now)s
-        WHERE id = (
-            SELECT id FROM {table}
-            WHERE notification_id = %(notification)s AND claimed_at IS NULL AND id > %(after)s
-            ORDER BY id LIMIT 1
-            FOR UPDATE SKIP LOCKED
-        )
-        RETURNING id, participant_id
+        UPDATE {table} recipient SET claimed_at = %(now)s, claim = %(claim)s
+        FROM next WHERE recipient.id = next.id
+        RETURNING recipient.id, recipient.participant_id
     )
     SELECT claimed.id, claimed.participant_id, owner.email, participant.language
     FROM claimed
@@ -78,10 +105,10 @@ NEXT_COPY = """
 """
 
 
-def next_copy_statement() -> str:
-    """NEXT_COPY with the current schema's tables."""
+def claim_next_statement() -> str:
+    """CLAIM_NEXT with the current schema's tables."""
     quote = connection.ops.quote_name
-    return NEXT_COPY.format(
+    return CLAIM_NEXT.format(
         table=quote(NotificationRecipient._meta.db_table),
         participant=quote(Participant._meta.db_table),
         user=quote(get_user_model()._meta.db_table),
@@ -89,58 +116,62 @@ def next_copy_statement() -> str:
 
 
 class Claimed(NamedTuple):
-    """A copy claimed for this run, and where and in which language its owner reads it."""
+    """A copy claimed for this run (its id, `pk`, as a NotificationRecipient's), and where and in
+    which language its owner reads it."""
 
-    copy: NotificationRecipient
+    pk: int
+    participant_id: int
     email: str
     language: str
 
 
-def copy_next(
-    notification: Notification, *, after: int, sent: int | None, now: datetime | None = None
-) -> Claimed | None:
-    """Record the copy `sent` (if any) as sent, and claim the next copy of the notification
-    after the id `after` for this run, both at `now`; None when none is left. Committed before
-    the caller sends anything."""
+def copies_claim(
+    notification: Notification,
+    *,
+    claim: UUID,
+    after: int,
+    size: int,
+    sent: Sequence[int] = (),
+    now: datetime | None = None,
+) -> list[Claimed]:
+    """Record the copies `sent` (emailed) as sent, and claim up to `size` copies of the
+    notification after the id `after` for this run under the token `claim`, both at `now`;
+    the copies claimed in id order, none when none is left. Committed before the caller sends
+    anything."""
     with connection.cursor() as cursor:
         cursor.execute(
-            next_copy_statement(),
+            claim_next_statement(),
             {
                 "now": now or timezone.now(),
                 "notification": notification.pk,
                 "after": after,
-                "sent": sent,
+                "size": size,
+                "sent": list(sent),
+                "claim": claim,
             },
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, participant_id, email, language = row
-    copy = NotificationRecipient(pk=pk, notification=notification, participant_id=participant_id)
-    return Claimed(copy=copy, email=email, language=language)
+        return sorted(Claimed._make(row) for row in cursor.fetchall())
 
-
-# How many runs share out one notice's copies (notify_area queues the others once the copies
-# exist). Each claim waits for its commit to reach the disk (about 0.3 ms); runs that claim at
-# once share their flushes (PostgreSQL's group commit), where one run alone waits for each. Every
-# process of every worker can take one; a run has at most one copy in flight, so a killed worker
-# leaves at most one copy of unknown delivery per process that was sending it.
-RUNS_PER_NOTICE = 4
 
 # A database that stops answering mid-run (a restart, a failover): the run is retried with what
-# it knows about the copy it was handling, after 2, 4, 8... up to 60 s, for about 8 minutes.
+# it knows about the copies it was handling, after 2, 4, 8... up to 60 s, for about 8 minutes.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_RETRIES = 12
 DATABASE_BACKOFF_MAX = 60
 
 
-class Unsettled(TypedDict):
-    """What a run cut off by the database knew and could not write: the copy it had emailed
-    (`sent`), and the time of the claim it could not act on (`claimed_at`, ISO 8601): the
-    statement that failed may have committed a claim of the next copy, or a copy was claimed
-    and not emailed. Either id may be missing."""
+class Unsettled(TypedDict, total=False):
+    """What a run knew and could not write (JSON, a task's keyword argument): the copies it
+    emailed and had not recorded as sent (`sent`), and the token of its last claim (`claim`),
+    whose copies it did not email are to be released, all but one it was handing to the mail
+    server when it stopped (`doubt`: a backend that writes down what it sends may have sent
+    it). The claim's statement itself may have failed, committed or not: its token finds what
+    it claimed either way. A run queued before claims came in batches carries `sent` (one id
+    or None) and `claimed_at` (the time of its claim, ISO 8601) instead."""
 
-    sent: int | None
+    sent: list[int] | int | None
+    claim: str | None
+    doubt: list[int]
     claimed_at: str | None
 
 
@@ -153,20 +184,33 @@ class DatabaseLost(Exception):
 
 
 def copies_settle(notification_id: int, unsettled: Unsettled) -> None:
-    """Before a retried run claims anything: the copy the cut-off run emailed is recorded as
-    sent, and a copy claimed by it and never emailed is released for this run to send. Two
-    copies claimed at the same instant (two runs at once) are both left claimed: either may be
-    the other run's, emailed; "delivery unknown" is better than a second email."""
+    """What a run stopped midway knew, written in one transaction (before a retried run claims
+    anything, or by the run itself when the mail server refuses an email): the copies it emailed
+    recorded as sent, and the copies of its claim it never emailed released for a run to send.
+    Only copies still under that claim's token are released: never one another run claimed
+    since, nor one in doubt. (The shape of a run queued before claims came in batches: copies
+    claimed at the same instant are both left claimed, since either may be another run's,
+    emailed; "delivery unknown" is better than a second email.)"""
     copies = NotificationRecipient.objects.filter(notification_id=notification_id)
+    sent = unsettled.get("sent")
+    emailed = [sent] if isinstance(sent, int) else list(sent or ())
     with transaction.atomic():
-        if unsettled["sent"] is not None:
-            copies.filter(pk=unsettled["sent"], sent_at__isnull=True).update(sent_at=timezone.now())
-        if unsettled["claimed_at"] is not None:
-            claimed_at = datetime.fromisoformat(unsettled["claimed_at"])
+        if emailed:
+            copies.filter(pk__in=emailed, sent_at__isnull=True).update(sent_at=timezone.now())
+        if unsettled.get("claim"):
+            unsent = copies.filter(claim=unsettled["claim"], sent_at__isnull=True)
+            unsent.exclude(pk__in=unsettled.get("doubt") or ()).update(claimed_at=None, claim=None)
+        elif unsettled.get("claimed_at"):
+            claimed_at = datetime.fromisoformat(str(unsettled["claimed_at"]))
             claimed = copies.filter(claimed_at=claimed_at, sent_at__isnull=True)
             released = list(claimed.values_list("pk", flat=True)[:2])
             if len(released) == 1:
                 copies.filter(pk=released[0]).update(claimed_at=None)
+
+
+class MailNotTaken(OSError):
+    """The email backend reported an email as not sent without raising (send_messages returned
+    0): retried like a refusal."""
 
 
 # SMTP errors are OSErrors: the mail server is down or refused, try again later. A worker killed
@@ -184,29 +228,34 @@ def notify_area(
     notification_id: int,
     unsettled: Unsettled | None = None,
     joining: bool = False,
+    size: int | None = None,
 ) -> int:
     """Email each owner the notification addresses, at most once however often and however
     many at a time it runs (a retry, a redelivered task, two workers). Returns how many this
     run emailed.
 
     Each copy is delivered in three steps: claimed (marked and committed; SKIP LOCKED shares
-    the owners out between concurrent runs), sent, then recorded as sent (copy_next). The
-    claim comes before the email so that a run that dies after the mail server took the email
-    never sends it again: for a police notice a second email is worse than a missing one, and
-    a copy claimed but never recorded as sent is counted on the incident page ("delivery
-    unknown") for staff to follow up. A send the mail server refuses raises: the copy is
-    released and the task's retry sends it.
+    the owners out between concurrent runs), sent, then recorded as sent. Copies are claimed in
+    batches (up to CLAIM_BATCH, claim_size): one statement records the previous batch's emails
+    as sent and claims the next batch (copies_claim). The claim comes before the emails so that
+    a run that dies after the mail server took an email never sends it again: for a police
+    notice a second email is worse than a missing one, and a copy claimed but never recorded as
+    sent is counted on the incident page ("delivery unknown") for staff to follow up. Each
+    email of a batch is handed to the mail server on its own (one connection for the run), so
+    the run knows which it sent: a send the mail server refuses raises after the emails of the
+    batch already sent are recorded and the others released (copies_settle); the task's retry
+    sends them.
 
     Through a broker, the first run queues RUNS_PER_NOTICE - 1 more once the copies exist
-    (`joining`: they only claim and send; fewer for fewer copies, none for a footage request),
-    so that the worker processes free to take them share the copies out. Each run has at most
-    one copy in flight: a killed worker leaves at most one copy "delivery unknown" for each of
-    its processes that was running the notice.
+    (`joining`: they only claim and send, `size` copies a claim; fewer for fewer copies, none
+    for a footage request), so that the worker processes free to take them share the copies
+    out. Each run has at most one batch in flight: a killed worker leaves at most one batch
+    "delivery unknown" for each of its processes that was running the notice.
 
     When the database stops answering, the run knows what it could not write (DatabaseLost):
-    the retry, once the database is back, records the copy already emailed as sent and
-    releases the one claimed and not emailed (copies_settle), so a restart of the database
-    leaves every owner emailed exactly once and no copy in "delivery unknown"."""
+    the retry, once the database is back, records the copies already emailed as sent and
+    releases the ones its claim took and it did not email (copies_settle), so a restart of the
+    database leaves every owner emailed exactly once and no copy in "delivery unknown"."""
     through_broker = not (self.request.is_eager or self.request.called_directly)
 
     def runs_join(copies: int) -> None:
@@ -214,7 +263,13 @@ def notify_area(
             return
         for _run in range(min(RUNS_PER_NOTICE, copies) - 1):
             try:
-                self.apply_async(kwargs={"notification_id": notification_id, "joining": True})
+                self.apply_async(
+                    kwargs={
+                        "notification_id": notification_id,
+                        "joining": True,
+                        "size": claim_size(copies),
+                    }
+                )
             except Exception as error:  # the broker gone: this run sends every copy itself
                 logger.warning(
                     "notify_area %s: a joining run not queued (%s); this run sends alone",
@@ -226,11 +281,15 @@ def notify_area(
     try:
         if unsettled is not None:
             copies_settle(notification_id, unsettled)
-        return notify_area_run(notification_id, joining=joining, copies_made=runs_join)
+        return notify_area_run(notification_id, joining=joining, size=size, copies_made=runs_join)
     except (DatabaseLost, *DATABASE_ERRORS) as error:
         if not through_broker:
             raise
-        retry_kwargs: dict[str, Any] = {"notification_id": notification_id, "joining": joining}
+        retry_kwargs: dict[str, Any] = {
+            "notification_id": notification_id,
+            "joining": joining,
+            "size": size,
+        }
         retry_kwargs["unsettled"] = (
             error.unsettled if isinstance(error, DatabaseLost) else unsettled
         )
@@ -251,6 +310,15 @@ def notify_area(
         ) from error
 
 
+# A copy for each owner in one statement: bulk_create built and compiled 5,000 model instances
+# (0.3 s), about a third of a 5,000-owner notice. The columns without a default are given.
+COPIES_MAKE = """
+    INSERT INTO {table} (notification_id, participant_id, answer)
+    SELECT %(notification)s, owners.id, '' FROM unnest(%(owners)s::bigint[]) AS owners(id)
+    ON CONFLICT DO NOTHING
+"""
+
+
 def notification_copies_make(notification: Notification) -> int:
     """A copy of the notification for each owner it addresses now (notification_owners), and
     none left unclaimed for an owner it no longer addresses; returns how many owners that is."""
@@ -258,11 +326,16 @@ def notification_copies_make(notification: Notification) -> int:
     copies = NotificationRecipient.objects.filter(notification=notification)
     # Copies an earlier run made for owners who paused or lapsed since: never sent, so never
     # answered; the notice no longer addresses them.
-    copies.filter(claimed_at__isnull=True).exclude(participant_id__in=owners).delete()
-    NotificationRecipient.objects.bulk_create(
-        (NotificationRecipient(notification=notification, participant_id=pk) for pk in owners),
-        ignore_conflicts=True,
-    )
+    unclaimed = set(copies.filter(claimed_at__isnull=True).values_list("participant_id", flat=True))
+    if unclaimed - owners:
+        copies.filter(claimed_at__isnull=True, participant_id__in=unclaimed - owners).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COPIES_MAKE.format(
+                table=connection.ops.quote_name(NotificationRecipient._meta.db_table)
+            ),
+            {"notification": notification.pk, "owners": sorted(owners)},
+        )
     return len(owners)
 
 
@@ -270,18 +343,19 @@ def notify_area_run(
     notification_id: int,
     *,
     joining: bool = False,
+    size: int | None = None,
     copies_made: Callable[[int], None] | None = None,
 ) -> int:
     """One run of notify_area: the copies made (notification_copies_make; not by a `joining`
-    run, queued once they were) and `copies_made(owners)` called, then the copies claimed and
-    sent one at a time. DatabaseLost when the database stops answering once copies are being
-    claimed."""
+    run, queued once they were) and `copies_made(owners)` called, then the copies claimed in
+    batches (`size` copies a claim, by default claim_size of the owners) and sent one by one.
+    DatabaseLost when the database stops answering once copies are being claimed."""
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
     if not joining:
         owners = notification_copies_make(notification)
         if copies_made is not None:
             copies_made(owners)
-    copies = NotificationRecipient.objects.filter(notification=notification)
+        size = size or claim_size(owners)
     department = current_department()
     context = {
         "notification": notification,
@@ -293,50 +367,60 @@ def notify_area_run(
     forms: dict[str, EmailForm] = {}
     sent = 0
     # Opened before anything is claimed: a mail server that is down claims nobody. Each claim
-    # waits for its commit to reach the disk: a claim lost in a database crash would send that
-    # owner a second email, which is worse than a missing one.
+    # waits for its commit to reach the disk: a claim lost in a database crash would send its
+    # owners a second email, which is worse than a missing one.
     with get_connection() as mail:
-        claimed_at = timezone.now()
-        try:
-            claimed = copy_next(notification, after=0, sent=None, now=claimed_at)
-        except DATABASE_ERRORS as error:
-            raise DatabaseLost({"sent": None, "claimed_at": claimed_at.isoformat()}) from error
-        while claimed is not None:
-            recipient = claimed.copy
-            sending = False
+        emailed: list[int] = []  # of the previous batch, recorded by the next claim
+        after = 0
+        while True:
+            claim = uuid4()
             try:
-                form = forms.get(claimed.language)
-                if form is None:
-                    form = forms[claimed.language] = email_form(
-                        template=template,
-                        language=claimed.language,
-                        context=context,
-                        blank_in="answer_url",
-                        department=department,
-                    )
-                message = form.fill(to=claimed.email, value=answer_token(recipient))
-                sending = True
-                mail.send_messages([message])
+                batch = copies_claim(
+                    notification, claim=claim, after=after, size=size or CLAIM_BATCH, sent=emailed
+                )
             except DATABASE_ERRORS as error:
-                # Not emailed: released by the retry. Failing inside the send (a backend that
-                # writes down what it sent), it may have gone: left claimed, never sent twice.
-                raise DatabaseLost(
-                    {"sent": None, "claimed_at": None if sending else claimed_at.isoformat()}
-                ) from error
-            except Exception:
-                copies.filter(pk=recipient.pk).update(claimed_at=None)
-                raise
-            sent += 1
-            emailed = recipient.pk
-            claimed_at = timezone.now()
-            try:
-                claimed = copy_next(notification, after=emailed, sent=emailed, now=claimed_at)
-            except DATABASE_ERRORS as error:
-                # Emailed and not recorded; the next copy's claim may or may not have committed.
-                raise DatabaseLost(
-                    {"sent": emailed, "claimed_at": claimed_at.isoformat()}
-                ) from error
-    return sent
+                # The last batch emailed and not recorded; this claim may or may not have
+                # committed: its token finds its copies.
+                raise DatabaseLost({"sent": emailed, "claim": str(claim), "doubt": []}) from error
+            if not batch:
+                return sent
+            after = batch[-1].pk
+            emailed = []
+            for claimed in batch:
+                sending = False
+                try:
+                    form = forms.get(claimed.language)
+                    if form is None:
+                        form = forms[claimed.language] = email_form(
+                            template=template,
+                            language=claimed.language,
+                            context=context,
+                            blank_in="answer_url",
+                            department=department,
+                        )
+                    message = form.fill(to=claimed.email, value=answer_token(claimed))
+                    sending = True
+                    if mail.send_messages([message]) != 1:
+                        raise MailNotTaken(f"the mail backend did not send copy {claimed.pk}")
+                except DATABASE_ERRORS as error:
+                    # Not emailed: released by the retry. Failing inside the send (a backend
+                    # that writes down what it sent), it may have gone: left claimed, never
+                    # sent twice.
+                    doubt = [claimed.pk] if sending else []
+                    raise DatabaseLost(
+                        {"sent": emailed, "claim": str(claim), "doubt": doubt}
+                    ) from error
+                except Exception:
+                    # Refused: the emails of the batch sent so far recorded, this one and the
+                    # rest released for the task's retry.
+                    unsettled: Unsettled = {"sent": emailed, "claim": str(claim), "doubt": []}
+                    try:
+                        copies_settle(notification.pk, unsettled)
+                    except DATABASE_ERRORS as error:
+                        raise DatabaseLost(unsettled) from error
+                    raise
+                emailed.append(claimed.pk)
+                sent += 1
 
 
 def _program() -> Program:

@@ -1,8 +1,10 @@
-"""Claiming the next copy of a notice reads one index entry, not every copy of the notice:
+"""Claiming the next copies of a notice reads their index entries, not every copy of the notice:
 checked on the plan PostgreSQL chooses right after the copies are written (before any ANALYZE,
 as when the job runs), not by timing."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,13 +13,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from portal.department.models import Incident, Notification, NotificationRecipient
-from portal.department.tasks import next_copy_statement
+from portal.department.tasks import CLAIM_BATCH, claim_next_statement
 from portal.registry.models import Participant
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_next_copy_is_claimed_through_its_index():
+def test_the_next_copies_are_claimed_through_their_index():
     with schema_context("concord"):
         user_model = get_user_model()
         users = user_model.objects.bulk_create(
@@ -41,7 +43,7 @@ def test_the_next_copy_is_claimed_through_its_index():
         copies = NotificationRecipient.objects.bulk_create(
             NotificationRecipient(notification=notification, participant=owner) for owner in owners
         )
-        statement = next_copy_statement()
+        statement = claim_next_statement()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"EXPLAIN {statement}",
@@ -49,7 +51,9 @@ def test_the_next_copy_is_claimed_through_its_index():
                     "now": timezone.now(),
                     "notification": notification.pk,
                     "after": copies[1_000].pk,
-                    "sent": copies[1_000].pk,
+                    "size": CLAIM_BATCH,
+                    "sent": [copy.pk for copy in copies[1_000 - CLAIM_BATCH : 1_000]],
+                    "claim": uuid.uuid4(),
                 },
             )
             plan = "\n".join(row[0] for row in cursor.fetchall())
