@@ -123,17 +123,21 @@ def redis_running() -> bool:
 
 
 def notify_through_queue(
-    notification: Any, owners: int, poll: float = 0.1, concurrency: int = 2
+    notification: Any, owners: int, poll: float = 0.1, concurrency: int = 2, pool: str = "threads"
 ) -> tuple[float, str]:
     """Seconds to send a notice to `owners` owners through a Celery worker on Redis (database
     14; `concurrency` tasks at a time, two as deployed), or in-process when no Redis runs here;
-    and which of the two it was."""
+    and which of the two it was. The worker runs in this process with `pool` "threads" (its
+    tasks share this interpreter's lock), or as deployed with "prefork": a `celery worker`
+    process of its own (notify_through_worker_process)."""
     from portal.department.tasks import notify_area
 
     if not redis_running():
         started = time.perf_counter()
         notify_area(notification.pk)
         return time.perf_counter() - started, "in-process (no Redis at 127.0.0.1:6379)"
+    if pool == "prefork":
+        return notify_through_worker_process(notification, owners, poll, concurrency)
     from celery.contrib.testing.worker import start_worker
 
     from canvass.celery import app
@@ -160,3 +164,99 @@ def notify_through_queue(
             return time.perf_counter() - started, worker
     finally:
         app.conf.task_always_eager = True
+
+
+def notify_through_worker_process(
+    notification: Any, owners: int, poll: float, concurrency: int
+) -> tuple[float, str]:
+    """notify_through_queue with the worker as deployed: `celery -A canvass worker` (prefork,
+    `concurrency` processes) started beside this one on this database and Redis (database 14),
+    ready before the notice is queued, stopped after. Its emails go to Django's in-memory
+    backend in its own processes (bench/notify_worker_settings.py), as this process's do."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    from canvass import settings as project_settings
+    from canvass.celery import app
+    from portal.department.tasks import notify_area
+
+    root = Path(__file__).resolve().parents[1]
+    name = settings.DATABASES["default"]["NAME"]
+
+    def on_this_database(url: str) -> str:
+        return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    environment |= {
+        "DJANGO_SETTINGS_MODULE": "notify_worker_settings",
+        # bench/ last: its canvass.py is not the project's canvass package.
+        "PYTHONPATH": os.pathsep.join(str(root / part) for part in ("", "platform", "bench")),
+        "DEBUG": "false",
+        "DATABASE_URL": on_this_database(project_settings.DATABASE_URL),
+        "DATABASE_OWNER_URL": on_this_database(project_settings.DATABASE_OWNER_URL),
+        "DB_CONN_MAX_AGE": "600",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+    }
+    app.close()
+    app.amqp._producer_pool = None
+    app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "canvass",
+                "--workdir",
+                "platform",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=root,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.perf_counter() + 60
+            while "ready." not in Path(log.name).read_text(errors="replace"):
+                if worker.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError(Path(log.name).read_text(errors="replace")[-3000:])
+                time.sleep(0.2)
+            started = time.perf_counter()
+            notify_area.delay(notification.pk)
+            sent = notification.recipients.filter(sent_at__isnull=False)
+            while sent.count() < owners and time.perf_counter() - started < 300:
+                time.sleep(poll)  # a count each time: polling harder slows the worker
+            elapsed = time.perf_counter() - started
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+            app.conf.task_always_eager = True
+    return elapsed, f"a Celery worker process on Redis, prefork, concurrency {concurrency}"

@@ -4,7 +4,10 @@ In a throwaway database (`bench_notify_` beside the project's, apart from the te
 department with N owners (5,000 by default), each with a site within 1 km of an incident. Measured:
 - through the queue: `notify_area.delay()` to a Celery worker on Redis taking two tasks at a
   time as deployed (when Redis answers at 127.0.0.1:6379; otherwise the job runs in-process and
-  says so), from queueing to the last copy recorded as sent;
+  says so), from queueing to the last copy recorded as sent: by default the worker runs in this
+  process with a pool of threads (its tasks share this interpreter's lock); `--pool prefork`
+  starts it as deployed, a `celery worker` process of its own with its prefork pool
+  (bench/notify_worker_settings.py keeps its emails in memory, as here);
 - the job in-process (one run, alone), for a second incident at the same place;
 - baseline: the same N emails rendered from the same templates and handed to the same email
   backend in one loop, with nothing claimed or recorded (what the job cost to render before);
@@ -22,6 +25,7 @@ Emails go to Django's in-memory backend: an SMTP server's own speed is not inclu
     .venv/bin/python bench/notify.py
     .venv/bin/python bench/notify.py --profile bench/profiles
     .venv/bin/python bench/notify.py --claim-batch 50
+    .venv/bin/python bench/notify.py --pool prefork     # the worker as deployed
 """
 
 from __future__ import annotations
@@ -52,6 +56,13 @@ def main() -> int:
     parser.add_argument("--profile", metavar="DIR", help="write DIR/notify.prof")
     parser.add_argument(
         "--concurrency", type=int, default=2, help="the worker's tasks at a time (deployed: 2)"
+    )
+    parser.add_argument(
+        "--pool",
+        choices=["threads", "prefork"],
+        default="threads",
+        help="the worker in this process as threads (sharing its interpreter lock), or as "
+        "deployed: a celery worker process of its own, prefork",
     )
     parser.add_argument(
         "--claim-batch", type=int, help="copies a claim takes at most (tasks.CLAIM_BATCH)"
@@ -153,10 +164,15 @@ def main() -> int:
             queued_notification = notification(incident)
             mail.outbox = []
             queued, mode = notify_through_queue(
-                queued_notification, arguments.owners, concurrency=arguments.concurrency
+                queued_notification,
+                arguments.owners,
+                concurrency=arguments.concurrency,
+                pool=arguments.pool,
             )
             delivered = queued_notification.recipients.filter(sent_at__isnull=False).count()
-            emailed = len(mail.outbox)
+            # A worker process's emails stay in its own memory: counted here as the copies
+            # it recorded as sent.
+            emailed = len(mail.outbox) if arguments.pool == "threads" else delivered
 
             # The job in-process, profiled when asked: another case (a second notice of the same
             # case addresses only the owners the first did not).
