@@ -170,12 +170,11 @@ def notify_through_worker_process(
     notification: Any, owners: int, poll: float, concurrency: int
 ) -> tuple[float, str]:
     """notify_through_queue with the worker as deployed: `celery -A canvass worker` (prefork,
-    `concurrency` processes) started beside this one on this database and Redis (database 14),
-    ready before the notice is queued, stopped after. Its emails go to Django's in-memory
-    backend in its own processes (bench/notify_worker_settings.py), as this process's do."""
+    `concurrency` processes; the fault tests' harness starts it) beside this process, on this
+    database and Redis (database 14), ready before the notice is queued, stopped after. Its
+    emails go to Django's in-memory backend in its own processes
+    (bench/notify_worker_settings.py), as this process's do."""
     import os
-    import signal
-    import subprocess
     import sys
     import tempfile
     from pathlib import Path
@@ -188,6 +187,9 @@ def notify_through_worker_process(
     from portal.department.tasks import notify_area
 
     root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root))
+    from tests.faults.harness import CanvassProcess
+
     name = settings.DATABASES["default"]["NAME"]
 
     def on_this_database(url: str) -> str:
@@ -211,52 +213,19 @@ def notify_through_worker_process(
     app.close()
     app.amqp._producer_pool = None
     app.conf.update(broker_url="redis://127.0.0.1:6379/14", task_always_eager=False)
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "canvass",
-                "--workdir",
-                "platform",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=root,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.perf_counter() + 60
-            while "ready." not in Path(log.name).read_text(errors="replace"):
-                if worker.poll() is not None or time.perf_counter() > deadline:
-                    raise RuntimeError(Path(log.name).read_text(errors="replace")[-3000:])
-                time.sleep(0.2)
+    try:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            CanvassProcess.celery_worker(
+                environment, Path(folder) / "worker.log", "--concurrency", str(concurrency)
+            ),
+        ):
             started = time.perf_counter()
             notify_area.delay(notification.pk)
             sent = notification.recipients.filter(sent_at__isnull=False)
             while sent.count() < owners and time.perf_counter() - started < 300:
                 time.sleep(poll)  # a count each time: polling harder slows the worker
             elapsed = time.perf_counter() - started
-        finally:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-            app.conf.task_always_eager = True
+    finally:
+        app.conf.task_always_eager = True
     return elapsed, f"a Celery worker process on Redis, prefork, concurrency {concurrency}"
