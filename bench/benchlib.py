@@ -188,26 +188,20 @@ def notify_through_worker_process(
 
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
-    from tests.faults.harness import CanvassProcess
+    from tests.faults.harness import CanvassProcess, production_environment
 
     name = settings.DATABASES["default"]["NAME"]
 
     def on_this_database(url: str) -> str:
         return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    environment |= {
+    environment = production_environment(
+        on_this_database(project_settings.DATABASE_URL),
+        on_this_database(project_settings.DATABASE_OWNER_URL),
+    ) | {
         "DJANGO_SETTINGS_MODULE": "notify_worker_settings",
         # bench/ last: its canvass.py is not the project's canvass package.
         "PYTHONPATH": os.pathsep.join(str(root / part) for part in ("", "platform", "bench")),
-        "DEBUG": "false",
-        "DATABASE_URL": on_this_database(project_settings.DATABASE_URL),
-        "DATABASE_OWNER_URL": on_this_database(project_settings.DATABASE_OWNER_URL),
-        "DB_CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
     }
     app.close()

@@ -314,23 +314,30 @@ def canvass_environment(
     DEBUG off (the pages users see, not Django's debug pages) and persistent connections.
     Email goes to the console backend (the process's log) unless `extra` sets EMAIL_PROVIDER;
     without `redis`, no broker and no shared cache, as in the demo."""
+    environment = production_environment(database.url(), database.owner_url)
+    if redis is not None:
+        environment |= {"REDIS_URL": redis.url(0), "CELERY_BROKER_URL": redis.url(1)}
+    return environment | extra
+
+
+def production_environment(database_url: str, owner_url: str) -> dict[str, str]:
+    """This process's environment without its Redis, broker or settings module, for a Canvass
+    process as production runs it on these databases (canvass_environment; bench/notify.py's
+    worker process)."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if key not in {"REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    environment |= {
+    return environment | {
         "DJANGO_SETTINGS_MODULE": "canvass.settings",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")]),
         "DEBUG": "false",
-        "DATABASE_URL": database.url(),
-        "DATABASE_OWNER_URL": database.owner_url,
+        "DATABASE_URL": database_url,
+        "DATABASE_OWNER_URL": owner_url,
         "DB_CONN_MAX_AGE": "600",
         "PORTAL_URL_PORT": "",
     }
-    if redis is not None:
-        environment |= {"REDIS_URL": redis.url(0), "CELERY_BROKER_URL": redis.url(1)}
-    return environment | extra
 
 
 @dataclass
