@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format, number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -38,20 +40,45 @@ def format_distance(metres: float | int | None, units: str = IMPERIAL) -> str:
 
     Feet below a tenth of a mile (528 ft), rounded to 10 ft above 100 ft; miles with one
     decimal below 10, whole above. Meters below 1 km, kilometers likewise."""
-    if metres is None:
-        return ""
-    metres = float(metres)
+    return distance_formatter(units)(metres)
+
+
+def distance_formatter(units: str = IMPERIAL) -> Callable[[float | int | None], str]:
+    """format_distance() in this units and the current language, its words and number format
+    looked up once for a list of distances (a canvass's rows), not once a distance."""
     if units == METRIC:
-        if metres < 1000:
-            return _("%(n)s m") % {"n": number_format(round(metres))}
-        km = metres / 1000
-        return _("%(n)s km") % {"n": number_format(_tenths(km))}
-    feet = metres / METRES_PER_FOOT
-    if feet < 528:
-        rounded = round(feet) if feet < 100 else round(feet, -1)
-        return _("%(n)s ft") % {"n": number_format(int(rounded))}
-    miles = metres / METRES_PER_MILE
-    return _("%(n)s mi") % {"n": number_format(_tenths(miles))}
+        short, long_ = _("%(n)s m"), _("%(n)s km")
+    else:
+        short, long_ = _("%(n)s ft"), _("%(n)s mi")
+    number = number_formatter()
+
+    def distance(metres: float | int | None) -> str:
+        if metres is None:
+            return ""
+        metres = float(metres)
+        if units == METRIC:
+            if metres < 1000:
+                return short % {"n": number(round(metres))}
+            return long_ % {"n": number(_tenths(metres / 1000))}
+        feet = metres / METRES_PER_FOOT
+        if feet < 528:
+            rounded = round(feet) if feet < 100 else round(feet, -1)
+            return short % {"n": number(int(rounded))}
+        return long_ % {"n": number(_tenths(metres / METRES_PER_MILE))}
+
+    return distance
+
+
+def number_formatter() -> Callable[[float | int], str]:
+    """Django's number_format() in the current language, its separators looked up once."""
+    decimal = get_format("DECIMAL_SEPARATOR")
+    grouping = get_format("NUMBER_GROUPING")
+    thousands = get_format("THOUSAND_SEPARATOR")
+
+    def number(value: float | int) -> str:
+        return str(numberformat.format(value, decimal, None, grouping, thousands))
+
+    return number
 
 
 def to_metres(value: float, unit: str) -> float:

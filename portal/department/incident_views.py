@@ -7,6 +7,7 @@ import dataclasses
 import html
 import io
 import json
+import operator
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,7 +54,7 @@ from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import Camera, Site
 from tenants.http import private_file_response
 from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
-from tenants.units import format_distance, units_of
+from tenants.units import distance_formatter, units_of
 
 if TYPE_CHECKING:
     from django.template.backends.base import _EngineTemplate
@@ -229,6 +229,8 @@ def _canvass_rows(
         for name in ("reveal", "canvass_entry", "footage_request")
     }
 
+    distance = distance_formatter(units)
+
     def url(name: str, site_id: int) -> str:
         return urls[name].replace("/sites/0/", f"/sites/{site_id}/")
 
@@ -243,7 +245,7 @@ def _canvass_rows(
                 address=site.address,
                 kind=kinds.get(site.kind, site.kind),
                 participation=participations.get(site.participation, site.participation),
-                distance=format_distance(site.distance_m, units),
+                distance=distance(site.distance_m),
                 footage_likely=site.footage_likely,
                 email_undeliverable=site.email_undeliverable,
                 cameras=[
@@ -274,6 +276,8 @@ MARKED = re.compile(f"{MARK}([a-z_]+){MARK}")
 ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CanvassRow))
 # What the row template tests rather than prints.
 ROW_TESTED = frozenset({"state", "footage_likely", "email_undeliverable"})
+# A row's values in ROW_FIELDS order, read at once (its kind is computed from them).
+ROW_VALUES = operator.attrgetter(*ROW_FIELDS)
 
 
 def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
@@ -291,8 +295,8 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
             parts.append(template.render({"row": row, "states": CanvassEntry.State.choices}))
             continue
         kind = tuple(
-            getattr(row, name) if name in ROW_TESTED else bool(getattr(row, name))
-            for name in ROW_FIELDS
+            value if name in ROW_TESTED else bool(value)
+            for name, value in zip(ROW_FIELDS, ROW_VALUES(row), strict=True)
         )
         stamp = stamps.get(kind)
         if stamp is None:
@@ -333,9 +337,13 @@ def _row_value(value: object) -> str:
     """A row's value as the template prints it: localized and escaped, a list joined by line
     breaks (the template's `join:"<br>"`), with no mark character left in it. Plain text
     (most values) goes straight to the escaping the template applies (Django's `escape` is
-    `html.escape`): localize() and conditional_escape's checks leave it unchanged."""
+    `html.escape`): localize() and conditional_escape's checks leave it unchanged; so does an
+    integer (a site's key, its number) when numbers are not grouped."""
     if type(value) is str:
         return html.escape(value.replace(MARK, ""))
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        # What localize() gives an integer without grouping, without its three format lookups.
+        return str(value)
     if isinstance(value, list):
         return "<br>".join(conditional_escape(str(item).replace(MARK, "")) for item in value)
     return conditional_escape(str(localize(value)).replace(MARK, ""))
@@ -441,25 +449,15 @@ def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
     )
 
 
-def _notifications(incident: Incident) -> list[Notification]:
+def _notifications(incident: Incident) -> list[selectors.NoticeSummary]:
     """The incident's notices (area notices and footage requests), newest first, with their
     counts, and `queued` set on those whose job still waits in the outbox for the broker
     (Redis down when it was sent). No notice, no answer and no clip: the page asks no more."""
-    notifications: list[Notification] = list(
-        incident.notifications.annotate(
-            sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
-            unknown=Count(
-                "recipients",
-                filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
-            ),
-            with_footage=Count("recipients", filter=Q(recipients__answer="has_footage")),
-            nothing=Count("recipients", filter=Q(recipients__answer="nothing")),
-        ).order_by("-created_at")
-    )
-    queued = services.notification_queued([notification.pk for notification in notifications])
-    for notification in notifications:
-        notification.queued = notification.pk in queued  # type: ignore[attr-defined]
-    return notifications
+    notices = selectors.incident_notices(incident)
+    if not notices:
+        return []
+    queued = services.notification_queued([notice.pk for notice in notices])
+    return [dataclasses.replace(notice, queued=notice.pk in queued) for notice in notices]
 
 
 @require_safe

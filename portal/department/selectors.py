@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -46,7 +47,15 @@ from portal.registry.models import (
     area_notices_condition,
     email_deliverable_condition,
 )
-from portal.registry.selectors import METRES_PER_DEGREE, LocatedIn, sites_near
+from portal.registry.selectors import (
+    METRES_PER_DEGREE,
+    NEAR_FLOATS,
+    LocatedIn,
+    NearNumbers,
+    sites_near,
+    sites_near_query,
+)
+from tenants.compiled import AnyOf, CompiledQuery
 from tenants.models import EARTH_RADIUS_M, Program
 
 
@@ -96,12 +105,19 @@ CANVASS_COLUMNS = (
 def canvass_search(incident: Incident, *, radius_m: float | None = None) -> SiteQuerySet:
     """The distance search behind an incident's canvass (sites_near at its search radius, or
     at a smaller `radius_m`), each site marked whether its owner's email is undeliverable."""
-    return sites_near(
-        latitude=incident.latitude,
-        longitude=incident.longitude,
-        radius_m=incident.search_radius_m if radius_m is None else radius_m,
-        seen_at=None if incident.skips_retention else incident.starts_at,
-    ).annotate(
+    return with_email_state(
+        sites_near(
+            latitude=incident.latitude,
+            longitude=incident.longitude,
+            radius_m=incident.search_radius_m if radius_m is None else radius_m,
+            seen_at=None if incident.skips_retention else incident.starts_at,
+        )
+    )
+
+
+def with_email_state(sites: SiteQuerySet) -> SiteQuerySet:
+    """Each site marked `email_undeliverable` when its owner's address is (the one rule)."""
+    return sites.annotate(
         email_undeliverable=ExpressionWrapper(
             ~email_deliverable_condition("participant__"), output_field=BooleanField()
         )
@@ -111,6 +127,46 @@ def canvass_search(incident: Incident, *, radius_m: float | None = None) -> Site
 def canvass_counted(sites: SiteQuerySet) -> QuerySet[Site, tuple[object, ...]]:
     """The canvass's columns, each row with the number of sites in the whole canvass."""
     return sites.annotate(total=Window(Count("pk"))).values_list(*CANVASS_COLUMNS, "total")
+
+
+def canvass_numbers(incident: Incident, *, radius_m: float | None = None) -> NearNumbers:
+    """The numbers of canvass_search()'s distance search (portal.registry.selectors)."""
+    return NearNumbers.of(
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        radius_m=incident.search_radius_m if radius_m is None else radius_m,
+        seen_at=None if incident.skips_retention else incident.starts_at,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def canvass_rows_query(
+    *, timed: bool, counted: bool, start: int, stop: int | None
+) -> CompiledQuery:
+    """canvass_search()'s rows from `start` to `stop` (CANVASS_COLUMNS, with the canvass's
+    total when `counted`: canvass_counted), kept compiled (tenants.compiled): the same
+    queryset, without its 3 ms of building and compiling at each page. `timed` when the
+    search has a time seen (retention_days is then a slot). One per shape and slice."""
+
+    def build(**numbers: Any) -> QuerySet[Site, tuple[object, ...]]:
+        sites = with_email_state(sites_near_query(**numbers))
+        rows = canvass_counted(sites) if counted else sites.values_list(*CANVASS_COLUMNS)
+        return rows[start:stop]
+
+    slots: dict[str, type] = dict.fromkeys(NEAR_FLOATS, float)
+    if timed:
+        slots["retention_days"] = int
+    return CompiledQuery(build, **slots)
+
+
+def canvass_rows(
+    numbers: NearNumbers, *, counted: bool, start: int, stop: int | None
+) -> list[tuple[Any, ...]]:
+    """canvass_rows_query()'s rows for these numbers."""
+    query = canvass_rows_query(
+        timed=numbers.retention_days is not None, counted=counted, start=start, stop=stop
+    )
+    return query.rows(**numbers.slots())
 
 
 # From how many sites in the kept cells wholly inside its circle a canvass is counted from those
@@ -133,9 +189,9 @@ def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) ->
     (sites_near_count), and the part is listed from a smaller circle that holds it
     (canvass_nearest): at 5 km in a 300,000-site city the page no longer reads and sorts the
     16,000 sites of the radius (docs/benchmarks.md, issue 14 third pass: the canvass count)."""
-    sites = canvass_search(incident)
+    numbers = canvass_numbers(incident)
     if limit is None:
-        rows = list(sites.values_list(*CANVASS_COLUMNS)[offset:])
+        rows = canvass_rows(numbers, counted=False, start=offset, stop=None)
         total = offset + len(rows)
     else:
         counted = sites_near_count(
@@ -145,8 +201,8 @@ def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) ->
             counted_from=CANVASS_COUNTED_FROM,
         )
         if counted is None:
-            rows = list(canvass_counted(sites)[offset : offset + limit])
-            total = int(rows[0][-1]) if rows else sites.count()
+            rows = canvass_rows(numbers, counted=True, start=offset, stop=offset + limit)
+            total = int(rows[0][-1]) if rows else canvass_search(incident).count()
         else:
             total = counted
             rows = canvass_nearest(incident, offset=offset, limit=limit, total=total)
@@ -175,11 +231,11 @@ def canvass_nearest(
     while True:
         # Sites per area: the radius grows with the square root of the share of sites wanted.
         inner_m = min(radius_m * math.sqrt(share), radius_m)
-        search = canvass_search(incident, radius_m=inner_m)
+        numbers = canvass_numbers(incident, radius_m=inner_m)
         if inner_m >= radius_m:
-            return list(search.values_list(*CANVASS_COLUMNS)[offset:wanted])
-        rows = list(canvass_counted(search)[:wanted])
-        held = int(rows[0][-1]) if rows else 0  # type: ignore[call-overload]
+            return canvass_rows(numbers, counted=False, start=offset, stop=wanted)
+        rows = canvass_rows(numbers, counted=True, start=0, stop=wanted)
+        held = int(rows[0][-1]) if rows else 0
         if held >= wanted:
             return [row[:-1] for row in rows[offset:]]
         # Too few: widen to the share the sites found say (at least doubling the area).
@@ -394,16 +450,22 @@ class CameraView:
 
 
 def canvass_cameras(site_ids: Sequence[int]) -> dict[int, list[CameraView]]:
-    """The active cameras of these sites, by site, in one query."""
+    """The active cameras of these sites, by site, in one query (kept compiled)."""
     cameras: dict[int, list[CameraView]] = defaultdict(list)
-    for site_id, direction, sees, retention_days in (
-        Camera.objects.active()
-        .filter(site_id__in=site_ids)
-        .order_by("site_id", "pk")
-        .values_list("site_id", "direction", "sees", "retention_days")
-    ):
+    for site_id, direction, sees, retention_days in CANVASS_CAMERAS.rows(site_ids=list(site_ids)):
         cameras[site_id].append(CameraView(direction, sees, retention_days))
     return cameras
+
+
+CANVASS_CAMERAS = CompiledQuery(
+    lambda site_ids: (
+        Camera.objects.active()
+        .filter(AnyOf(F("site_id"), site_ids))
+        .order_by("site_id", "pk")
+        .values_list("site_id", "direction", "sees", "retention_days")
+    ),
+    site_ids=list,
+)
 
 
 def canvass_camera_counts(site_ids: Sequence[int]) -> dict[int, int]:
@@ -422,10 +484,16 @@ def canvass_entries(incident: Incident) -> dict[int, tuple[str, str]]:
     """Where contact with each owner stands in this canvass: (state, notes) by site."""
     return {
         site_id: (state, notes)
-        for site_id, state, notes in CanvassEntry.objects.filter(incident=incident).values_list(
-            "site_id", "state", "notes"
-        )
+        for site_id, state, notes in CANVASS_ENTRIES.rows(incident_id=incident.pk)
     }
+
+
+CANVASS_ENTRIES = CompiledQuery(
+    lambda incident_id: CanvassEntry.objects.filter(incident_id=incident_id).values_list(
+        "site_id", "state", "notes"
+    ),
+    incident_id=int,
+)
 
 
 def canvass_site(incident: Incident, site_id: int, *, number: int) -> CanvassSite | None:
@@ -434,6 +502,52 @@ def canvass_site(incident: Incident, site_id: int, *, number: int) -> CanvassSit
     in the canvass (paused, lapsed, gone). `number` is the row's place as the page listed it."""
     row = canvass_search(incident).filter(pk=site_id).values_list(*CANVASS_COLUMNS).first()
     return None if row is None else CanvassSite(number, *row)
+
+
+@dataclass(frozen=True)
+class NoticeSummary:
+    """A notice of an incident as its page lists it: how many owners it was sent to, how many
+    copies stopped midway (delivery unknown), how many answered each way, and whether its job
+    still waits in the outbox for the broker (`queued`, set by the caller)."""
+
+    pk: int
+    kind: str
+    created_at: datetime
+    sent: int
+    unknown: int
+    with_footage: int
+    nothing: int
+    queued: bool = False
+
+
+def incident_notices(incident: Incident) -> list[NoticeSummary]:
+    """The incident's notices (area notices and footage requests), newest first, with their
+    counts (in one query, kept compiled: it runs on every canvass page)."""
+    return [NoticeSummary(*row) for row in INCIDENT_NOTICES.rows(incident_id=incident.pk)]
+
+
+INCIDENT_NOTICES = CompiledQuery(
+    lambda incident_id: (
+        Notification.objects.filter(incident_id=incident_id)
+        .annotate(
+            sent=Count("recipients", filter=Q(recipients__sent_at__isnull=False)),
+            unknown=Count(
+                "recipients",
+                filter=Q(recipients__claimed_at__isnull=False, recipients__sent_at=None),
+            ),
+            with_footage=Count(
+                "recipients",
+                filter=Q(recipients__answer=NotificationRecipient.Answer.HAS_FOOTAGE),
+            ),
+            nothing=Count(
+                "recipients", filter=Q(recipients__answer=NotificationRecipient.Answer.NOTHING)
+            ),
+        )
+        .order_by("-created_at")
+        .values_list("pk", "kind", "created_at", "sent", "unknown", "with_footage", "nothing")
+    ),
+    incident_id=int,
+)
 
 
 @dataclass(frozen=True)
@@ -505,29 +619,31 @@ def canvass_replies(
     answers: dict[int, list[SiteAnswer]] = defaultdict(list)
     if kinds is None:
         kinds = {Notification.Kind.AREA, Notification.Kind.FOOTAGE_REQUEST}
-    copies = (
-        NotificationRecipient.objects.filter(
-            notification__incident=incident,
-            notification__kind=Notification.Kind.AREA,
-            participant_id__in=list(by_owner),
+    if Notification.Kind.AREA in kinds:
+        copies = (
+            NotificationRecipient.objects.filter(
+                notification__incident=incident,
+                notification__kind=Notification.Kind.AREA,
+                participant_id__in=list(by_owner),
+            )
+            .order_by("notification__created_at", "pk")
+            .values_list("participant_id", "answer")
         )
-        .order_by("notification__created_at", "pk")
-        .values_list("participant_id", "answer")
-    )
-    for participant_id, answer in copies if Notification.Kind.AREA in kinds else ():
-        for pk in by_owner[participant_id]:
-            answers[pk].append(SiteAnswer(Notification.Kind.AREA, answer))
-    # A footage request is about its site, answered or not, its owner's copy made or not yet
-    # (the delivery job makes it).
-    requests = (
-        Notification.objects.filter(
-            incident=incident, kind=Notification.Kind.FOOTAGE_REQUEST, site_id__in=listed
+        for participant_id, answer in copies:
+            for pk in by_owner[participant_id]:
+                answers[pk].append(SiteAnswer(Notification.Kind.AREA, answer))
+    if Notification.Kind.FOOTAGE_REQUEST in kinds:
+        # A footage request is about its site, answered or not, its owner's copy made or not
+        # yet (the delivery job makes it).
+        requests = (
+            Notification.objects.filter(
+                incident=incident, kind=Notification.Kind.FOOTAGE_REQUEST, site_id__in=listed
+            )
+            .order_by("created_at", "pk")
+            .values_list("site_id", "recipients__answer")
         )
-        .order_by("created_at", "pk")
-        .values_list("site_id", "recipients__answer")
-    )
-    for site_id, answer in requests if Notification.Kind.FOOTAGE_REQUEST in kinds else ():
-        answers[site_id].append(SiteAnswer(Notification.Kind.FOOTAGE_REQUEST, answer or ""))
+        for site_id, answer in requests:
+            answers[site_id].append(SiteAnswer(Notification.Kind.FOOTAGE_REQUEST, answer or ""))
     by_site: dict[int, list[ClipView]] = defaultdict(list)
     for clip in incident_clips(incident) if clips is None else clips:
         for pk in clip.site_ids:

@@ -50,6 +50,7 @@ from portal.registry.models import (
 from portal.registry.signals import StaffAccess, staff_access_changed
 from portal.registry.storage import city_path, evidence_storage
 from tenants import outbox
+from tenants.compiled import CompiledQuery
 from tenants.db import tenant_connection
 from tenants.models import Department, Program, current_department
 from tenants.sessions import sessions_end
@@ -537,6 +538,21 @@ def contact_reveal(
 CANVASS_VISIT = timedelta(minutes=30)
 
 
+# Whether the actor recorded a canvass view of the incident since a time: asked on every
+# canvass page, so kept compiled (tenants.compiled).
+CANVASS_VISITED = CompiledQuery(
+    lambda actor_email, incident_id, since: AuditEntry.objects.filter(
+        action=AuditEntry.Action.CANVASS_VIEW,
+        actor_email=actor_email,
+        incident_id=incident_id,
+        at__gte=since,
+    ).values_list("pk")[:1],
+    actor_email=str,
+    incident_id=int,
+    since=datetime,
+)
+
+
 def canvass_viewed(*, actor: Actor, incident: Incident, site_count: int) -> bool:
     """Record that the actor saw the canvass's addresses, once per visit; True when recorded.
     Two requests racing at a visit's start may both record it: more entries, never fewer.
@@ -544,13 +560,9 @@ def canvass_viewed(*, actor: Actor, incident: Incident, site_count: int) -> bool
     stop the race (it costs every canvass page two more statements)."""
     if not site_count:
         return False  # an empty canvass shows no address
-    recent = AuditEntry.objects.filter(
-        action=AuditEntry.Action.CANVASS_VIEW,
-        actor_email=actor.email,
-        incident_id=incident.pk,
-        at__gte=timezone.now() - CANVASS_VISIT,
-    )
-    if recent.exists():
+    if CANVASS_VISITED.rows(
+        actor_email=actor.email, incident_id=incident.pk, since=timezone.now() - CANVASS_VISIT
+    ):
         return False
     audit_record(
         actor=actor,

@@ -23,6 +23,7 @@ from portal.liveview.models import Channel, Device, Grant, Sharing
 from portal.liveview.rules import LIVE_STATE_RELATED, camera_live_state
 from portal.registry.models import Camera, Site, StaffMember
 from portal.registry.selectors import nearness, sites_near
+from tenants.compiled import CompiledQuery
 from tenants.models import current_department
 
 
@@ -39,6 +40,20 @@ class LiveCamera:
     emergency_only: bool
 
 
+def shared_cameras() -> QuerySet[Camera]:
+    """The cameras that could be live at some time: on a channel, at an integrated site, and
+    shared in some mode (camera_live_state then says whether they are now)."""
+    return Camera.objects.filter(
+        channel__isnull=False,
+        site__participation=Site.Participation.INTEGRATED,
+        sharing__mode__in=[mode for mode in Sharing.Mode.values if mode != Sharing.Mode.OFF],
+    )
+
+
+# The sites of shared_cameras(), kept compiled (tenants.compiled): asked on every canvass page.
+SHARED_CAMERA_SITES = CompiledQuery(lambda: shared_cameras().values_list("site_id").distinct())
+
+
 def live_cameras(
     *,
     latitude: float | None = None,
@@ -52,21 +67,13 @@ def live_cameras(
     now = now or timezone.now()
     department = current_department()
     program = department.program
-    cameras = (
-        Camera.objects.filter(
-            channel__isnull=False,
-            site__participation=Site.Participation.INTEGRATED,
-            sharing__mode__in=[mode for mode in Sharing.Mode.values if mode != Sharing.Mode.OFF],
-        )
-        .select_related(*LIVE_STATE_RELATED)
-        .order_by("site_id", "pk")
-    )
+    cameras = shared_cameras().select_related(*LIVE_STATE_RELATED).order_by("site_id", "pk")
     distances: dict[int, float] = {}
     if latitude is not None and longitude is not None and radius_m is not None:
         # The sites with a camera that could be live are few (integrated, mapped, shared): found
         # first, so that a city or a radius without any searches no distances at all (this link
         # shows on every canvass page), and the distance search reads only those sites.
-        live_site_ids = set(cameras.values_list("site_id", flat=True))
+        live_site_ids = {site_id for (site_id,) in SHARED_CAMERA_SITES.rows()}
         if not live_site_ids:
             return []
         near = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(

@@ -3,7 +3,9 @@ what a resident sees of the audit trail."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,17 +56,17 @@ class LocatedIn(Func):
 
 
 class GreatCircleMetres(Func):
-    """The great-circle (haversine) distance in metres from a site to the point, on the sphere of
-    EARTH_RADIUS_M, as SQL with the point's numbers as parameters: the same formula, operation
-    for operation, that nested Django functions wrote before (ASin, Sqrt, Power, Sin, Radians),
-    at a fraction of their Python cost per search."""
+    """The great-circle (haversine) distance in metres from a site to a point, on the sphere of
+    EARTH_RADIUS_M, as SQL with the point's numbers as parameters (`phi` its latitude and
+    `lam` its longitude in radians, `cos_phi` the cosine of phi: NearNumbers): the same
+    formula, operation for operation, that nested Django functions wrote before (ASin, Sqrt,
+    Power, Sin, Radians), at a fraction of their Python cost per search."""
 
     output_field = FloatField()
 
-    def __init__(self, latitude: float, longitude: float) -> None:
+    def __init__(self, phi: float, cos_phi: float, lam: float) -> None:
         super().__init__(F("latitude"), F("longitude"))
-        phi = math.radians(latitude)
-        self.numbers = (2 * EARTH_RADIUS_M, phi, math.cos(phi), math.radians(longitude))
+        self.numbers = (2 * EARTH_RADIUS_M, phi, cos_phi, lam)
 
     def as_sql(  # type: ignore[override]
         self, compiler: Any, connection: Any, **extra_context: Any
@@ -89,6 +91,66 @@ class GreatCircleMetres(Func):
         return sql, params
 
 
+@dataclass(frozen=True)
+class NearNumbers:
+    """The numbers a distance search's SQL holds, from the point, the radius and the time seen:
+    the box around the circle (south, west, north, east, in degrees), the point in radians for
+    the haversine (phi, cos_phi, lam), the radius in metres, and how many days a camera must
+    keep video to still hold the time seen (None: no time, every site's footage counts)."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+    phi: float
+    cos_phi: float
+    lam: float
+    radius_m: float
+    retention_days: int | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        latitude: float,
+        longitude: float,
+        radius_m: float,
+        seen_at: datetime | None = None,
+    ) -> NearNumbers:
+        lat_delta = radius_m / METRES_PER_DEGREE
+        cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+        lng_delta = min(radius_m / (METRES_PER_DEGREE * cos_lat), 180.0)
+        phi = math.radians(latitude)
+        retention_days = None
+        if seen_at is not None:
+            age_days = max((timezone.now() - seen_at).total_seconds() / 86400, 0)
+            retention_days = math.ceil(age_days)
+        return cls(
+            south=latitude - lat_delta,
+            west=longitude - lng_delta,
+            north=latitude + lat_delta,
+            east=longitude + lng_delta,
+            phi=phi,
+            cos_phi=math.cos(phi),
+            lam=math.radians(longitude),
+            radius_m=float(radius_m),
+            retention_days=retention_days,
+        )
+
+    def slots(self) -> dict[str, float | int]:
+        """The numbers by name, as sites_near_query's slots (tenants.compiled) take them."""
+        numbers = dataclasses.asdict(self)
+        if numbers["retention_days"] is None:
+            del numbers["retention_days"]
+        return numbers
+
+
+# NearNumbers' numbers that are floats (retention_days, an integer, is the other).
+NEAR_FLOATS = tuple(
+    field.name for field in dataclasses.fields(NearNumbers) if field.name != "retention_days"
+)
+
+
 def sites_near(
     *, latitude: float, longitude: float, radius_m: float, seen_at: datetime | None = None
 ) -> SiteQuerySet:
@@ -100,28 +162,37 @@ def sites_near(
     the exact distance is computed, so the search never scans the table. Sites join their
     owners one by one (a nested loop on the owner's key): the box's estimate is small, and the
     planner then never hashes every participant of the city for a few dozen sites."""
-    lat_delta = radius_m / METRES_PER_DEGREE
-    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
-    lng_delta = min(radius_m / (METRES_PER_DEGREE * cos_lat), 180.0)
+    numbers = NearNumbers.of(
+        latitude=latitude, longitude=longitude, radius_m=radius_m, seen_at=seen_at
+    )
+    return sites_near_query(**dataclasses.asdict(numbers))
+
+
+def sites_near_query(
+    *,
+    south: float,
+    west: float,
+    north: float,
+    east: float,
+    phi: float,
+    cos_phi: float,
+    lam: float,
+    radius_m: float,
+    retention_days: int | None = None,
+) -> SiteQuerySet:
+    """sites_near() from its numbers (NearNumbers): the one query of the distance search, which
+    tenants.compiled may keep compiled with the numbers as its slots."""
     sites = (
         Site.objects.searchable()
-        .filter(
-            LocatedIn(
-                latitude - lat_delta,
-                longitude - lng_delta,
-                latitude + lat_delta,
-                longitude + lng_delta,
-            )
-        )
-        .annotate(distance_m=GreatCircleMetres(latitude, longitude))
+        .filter(LocatedIn(south, west, north, east))
+        .annotate(distance_m=GreatCircleMetres(phi, cos_phi, lam))
         .filter(distance_m__lte=radius_m)
         .order_by("distance_m", "pk")
     )
-    if seen_at is None:
+    if retention_days is None:
         return sites.annotate(footage_likely=Value(True))
-    age_days = max((timezone.now() - seen_at).total_seconds() / 86400, 0)
     keeping = Camera.objects.active().filter(
-        site=OuterRef("pk"), retention_days__gte=math.ceil(age_days)
+        site=OuterRef("pk"), retention_days__gte=retention_days
     )
     return sites.annotate(footage_likely=Exists(keeping))
 

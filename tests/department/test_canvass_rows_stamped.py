@@ -87,3 +87,11 @@ def dataclass_without_marks(each: CanvassRow) -> CanvassRow:
         address=each.address.replace("\x00", ""),
         notes=each.notes.replace("\x00", ""),
     )
+
+
+def test_grouped_numbers_are_written_as_the_template_writes_them(db, settings):
+    """Site keys and numbers skip localize() only while numbers are not grouped."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    stamped = canvass_rows_html(ROWS)
+    assert stamped == per_row([dataclass_without_marks(each) for each in ROWS])
+    assert 'id="site-row-1,334"' in stamped

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.template import Context, Template
+from django.utils.translation import override
 
-from tenants.units import format_distance, from_metres, to_metres
+from tenants.units import distance_formatter, format_distance, from_metres, to_metres
 
 
 @pytest.mark.parametrize(
@@ -36,3 +37,15 @@ def test_typed_feet_and_miles_round_trip_through_metres() -> None:
 def test_the_filter_writes_the_units_it_is_given() -> None:
     template = Template("{% load words %}{{ d|distance:units }}|{{ d|distance }}")
     assert template.render(Context({"d": 1609.344, "units": "metric"})) == "1.6 km|1 mi"
+
+
+def test_distances_are_written_in_the_readers_language() -> None:
+    """A list's formatter (distance_formatter) writes as format_distance does, in the language
+    active when it was made: Spanish writes a decimal comma."""
+    with override("es"):
+        assert format_distance(1_234, "metric") == "1,2 km"
+        assert distance_formatter("imperial")(2_000) == "1,2 mi"
+    assert distance_formatter("metric")(1_234) == "1.2 km"
+    for metres in (0, 12.4, 99, 160.9, 999.6, 1_000, 15_000, 123_456):
+        for units in ("imperial", "metric"):
+            assert distance_formatter(units)(metres) == format_distance(metres, units)
