@@ -64,11 +64,7 @@ def live_cameras(
     """The cameras staff may open right now (rules.camera_live_state for some reason), nearest
     first within radius_m of the point when one is given (portal.registry.selectors.sites_near,
     the one distance search), else by site and camera."""
-    now = now or timezone.now()
-    department = current_department()
-    program = department.program
-    cameras = shared_cameras().select_related(*LIVE_STATE_RELATED).order_by("site_id", "pk")
-    distances: dict[int, float] = {}
+    near: dict[int, float] | None = None  # the distances of the sites near the point
     if latitude is not None and longitude is not None and radius_m is not None:
         # The sites with a camera that could be live are few (integrated, mapped, shared): found
         # first, so that a city or a radius without any searches no distances at all (this link
@@ -76,11 +72,19 @@ def live_cameras(
         live_site_ids = {site_id for (site_id,) in SHARED_CAMERA_SITES.rows()}
         if not live_site_ids:
             return []
-        near = sites_near(latitude=latitude, longitude=longitude, radius_m=radius_m).filter(
-            pk__in=live_site_ids
-        )
-        distances = {site.pk: nearness(site)[0] for site in near}
-        cameras = cameras.filter(site_id__in=list(distances))
+        near = {
+            site.pk: nearness(site)[0]
+            for site in sites_near(
+                latitude=latitude, longitude=longitude, radius_m=radius_m
+            ).filter(pk__in=live_site_ids)
+        }
+    now = now or timezone.now()
+    department = current_department()
+    program = department.program
+    cameras = shared_cameras().select_related(*LIVE_STATE_RELATED).order_by("site_id", "pk")
+    if near is not None:
+        cameras = cameras.filter(site_id__in=list(near))
+    distances = near or {}
     found = []
     for camera in cameras:
         state = camera_live_state(
