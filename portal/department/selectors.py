@@ -153,10 +153,7 @@ def canvass_rows_query(
         rows = canvass_counted(sites) if counted else sites.values_list(*CANVASS_COLUMNS)
         return rows[start:stop]
 
-    slots: dict[str, type] = dict.fromkeys(NEAR_FLOATS, float)
-    if timed:
-        slots["retention_days"] = int
-    return CompiledQuery(build, **slots)
+    return CompiledQuery(build, **near_slots(timed=timed))
 
 
 def canvass_rows(
@@ -500,8 +497,30 @@ def canvass_site(incident: Incident, site_id: int, *, number: int) -> CanvassSit
     """One site of the canvass (its row after a change), by key: the incident's distance
     search narrowed to that site, not the whole canvass again. None when the site is no longer
     in the canvass (paused, lapsed, gone). `number` is the row's place as the page listed it."""
-    row = canvass_search(incident).filter(pk=site_id).values_list(*CANVASS_COLUMNS).first()
-    return None if row is None else CanvassSite(number, *row)
+    numbers = canvass_numbers(incident)
+    query = canvass_site_query(timed=numbers.retention_days is not None)
+    rows = query.rows(site_id=site_id, **numbers.slots())
+    return CanvassSite(number, *rows[0]) if rows else None
+
+
+@functools.lru_cache(maxsize=2)
+def canvass_site_query(*, timed: bool) -> CompiledQuery:
+    """canvass_search()'s row of one site (CANVASS_COLUMNS), kept compiled: asked after every
+    change to a row (its state, a reveal, a footage request) while staff work down the list."""
+
+    def build(site_id: int, **numbers: Any) -> QuerySet[Site, tuple[object, ...]]:
+        sites = with_email_state(sites_near_query(**numbers)).filter(pk=site_id)
+        return sites.values_list(*CANVASS_COLUMNS)[:1]
+
+    return CompiledQuery(build, site_id=int, **near_slots(timed=timed))
+
+
+def near_slots(*, timed: bool) -> dict[str, type]:
+    """The slots of a kept query of the distance search (NearNumbers.slots())."""
+    slots: dict[str, type] = dict.fromkeys(NEAR_FLOATS, float)
+    if timed:
+        slots["retention_days"] = int
+    return slots
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,10 @@ def test_each_kept_query_gives_its_querysets_rows_in_each_city_alone(cities):
                         assert kept == list(expected[start:stop])
             incident.kind = "crime"
             seen[schema] = (cameras, selectors.canvass(incident, limit=100).sites)
+            for site in seen[schema][1]:
+                assert selectors.canvass_site(incident, site.pk, number=site.number) == site
+            Site.objects.filter(pk=FIRST_SITE).update(paused=True)
+            assert selectors.canvass_site(incident, FIRST_SITE, number=1) is None
     # The same keys, each city's own rows: Concord keeps a week of video, Carrollton a month.
     assert seen["concord"][0][FIRST_SITE][0].retention_days == 7
     assert seen["carrollton"][0][FIRST_SITE][0].retention_days == 30
