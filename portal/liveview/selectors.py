@@ -51,7 +51,9 @@ def shared_cameras() -> QuerySet[Camera]:
 
 
 # The sites of shared_cameras(), kept compiled (tenants.compiled): asked on every canvass page.
-SHARED_CAMERA_SITES = CompiledQuery(lambda: shared_cameras().values_list("site_id").distinct())
+SHARED_CAMERA_SITES = CompiledQuery(
+    lambda: shared_cameras().order_by().values_list("site_id").distinct()
+)
 
 
 def live_cameras(

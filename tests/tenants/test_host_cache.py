@@ -117,3 +117,6 @@ def test_each_request_gets_its_own_copy_of_the_department(concord_client, clock)
     assert second is not first
     assert second.program.search_radius_max_m != 1
     assert second.branding.display_name != "Someone else's city"
+    # The branding and the programme lead back to the request's own copy, not to the kept one.
+    assert second.branding.department is second
+    assert second.program.department is second
