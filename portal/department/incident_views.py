@@ -294,28 +294,27 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
         if row.clips:
             parts.append(template.render({"row": row, "states": CanvassEntry.State.choices}))
             continue
+        row_values = ROW_VALUES(row)
         kind = tuple(
             value if name in ROW_TESTED else bool(value)
-            for name, value in zip(ROW_FIELDS, ROW_VALUES(row), strict=True)
+            for name, value in zip(ROW_FIELDS, row_values, strict=True)
         )
         stamp = stamps.get(kind)
         if stamp is None:
             stamp = stamps[kind] = _row_stamp(template, row)
         # Each value escaped once, however many times the row shows it.
-        values = {name: _row_value(getattr(row, name)) for name in stamp.names}
-        parts.extend(
-            piece if place % 2 == 0 else values[piece] for place, piece in enumerate(stamp.pieces)
-        )
+        named = dict(zip(ROW_FIELDS, row_values, strict=True))
+        parts.append(stamp.text.format_map({name: _row_value(named[name]) for name in stamp.names}))
     return SafeString("".join(parts))
 
 
 @dataclass(frozen=True)
 class RowStamp:
-    """The row template rendered for one kind of row: its text split around the marks of the
-    values it prints (`pieces`: text at even places, a value's name at odd places), and the
-    names of those values."""
+    """The row template rendered for one kind of row, as a format string: its text with
+    `{name}` where each value it prints goes (the text's own braces doubled), and the names of
+    those values."""
 
-    pieces: list[str]
+    text: str
     names: tuple[str, ...]
 
 
@@ -330,7 +329,12 @@ def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:
             marks[name] = [mark] if isinstance(value, list) else mark
     marked = dataclasses.replace(row, **marks)  # type: ignore[arg-type]
     rendered = template.render({"row": marked, "states": CanvassEntry.State.choices})
-    return RowStamp(MARKED.split(rendered), tuple(marks))
+    pieces = MARKED.split(rendered)  # text at even places, a value's name at odd places
+    text = "".join(
+        piece.replace("{", "{{").replace("}", "}}") if place % 2 == 0 else f"{{{piece}}}"
+        for place, piece in enumerate(pieces)
+    )
+    return RowStamp(text, tuple(marks))
 
 
 def _row_value(value: object) -> str:

@@ -50,6 +50,7 @@ ROWS = [
         notes="with a clip",
     ),
     row(1234, distance="1.2 mi"),
+    row(10, address="Unit {4} }{ St", notes="{notes} {0}", cameras=["{site_id}"]),
 ]
 
 
@@ -68,6 +69,7 @@ def test_the_stamped_rows_are_the_rows_the_template_renders(db):
     assert "Called &lt;twice&gt; &amp; left a &#x27;message&#x27;" in stamped
     assert "0° Street (7 d)<br>180° Yard, &lt;Door&gt; (14 d)" in stamped
     assert "\x00" not in stamped
+    assert "Unit {4} }{ St" in stamped and "{notes} {0}" in stamped
     assert stamped.count('<option value="declined" selected>') == 2
 
 
