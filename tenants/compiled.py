@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 from django.db.models import BooleanField, Func, QuerySet
 from django.db.models.query import ValuesListIterable
 from psycopg.types import numeric
@@ -67,19 +67,36 @@ STAND_INS: dict[type, tuple[Callable[[int], Any], Callable[[int], Any]]] = {
 }
 
 
+Converters = tuple[tuple[int, tuple[tuple[Callable[..., Any], ...], Any]], ...]
+
+
+@dataclass(frozen=True)
+class _Compilation:
+    """One compilation of the query with one set of stand-ins."""
+
+    sql: str
+    params: tuple[Any, ...]
+    stand_ins: dict[str, Any]
+    # How many of each row's columns are the query's (Django adds some for its ordering).
+    columns: int | None
+    # The database the queryset reads (its router's choice).
+    alias: str
+    # Django's converters of the columns that have any (compiler.get_converters), applied
+    # to each row as Django's own iteration would.
+    converters: Converters
+
+
 @dataclass(frozen=True)
 class _Compiled:
+    """What is kept: the SQL, its parameters, and how its rows are read."""
+
     sql: str
     # Each parameter: (None, a constant as compiled), or (a slot's name, None or the type Django
     # gave the slot's value: the driver's Int2 for a small integer column, say).
     parameters: tuple[tuple[str | None, Any], ...]
-    # How many of each row's columns are the query's (Django adds some for its ordering).
     columns: int | None
-    # The database the queryset reads (its router's choice when it was compiled).
     alias: str
-    # Django's converters of the columns that have any (compiler.get_converters), applied
-    # to each row as Django's own iteration would.
-    converters: tuple[tuple[int, tuple[tuple[Callable[..., Any], ...], Any]], ...]
+    converters: Converters
 
 
 class CompiledQuery:
@@ -93,9 +110,6 @@ class CompiledQuery:
         self.build = build
         self.slots = slots
         self._compiled: _Compiled | None = None
-        self._columns: int | None = None
-        self._alias = DEFAULT_DB_ALIAS
-        self._converters: tuple[tuple[int, tuple[tuple[Callable[..., Any], ...], Any]], ...] = ()
         self._lock = threading.Lock()
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
@@ -120,11 +134,11 @@ class CompiledQuery:
     def _compile(self) -> _Compiled:
         with self._lock:
             if self._compiled is None:
-                first, second = (self._sql_with_stand_ins(which) for which in (0, 1))
-                self._compiled = self._slotted(first, second)
+                self._compiled = self._slotted(self._compiled_with(0), self._compiled_with(1))
             return self._compiled
 
-    def _sql_with_stand_ins(self, which: int) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def _compiled_with(self, which: int) -> _Compilation:
+        """The query compiled with the first (0) or the second (1) set of stand-ins."""
         stand_ins = {
             name: STAND_INS[kind][which](number)
             for number, (name, kind) in enumerate(sorted(self.slots.items()))
@@ -137,40 +151,41 @@ class CompiledQuery:
         converters = compiler.get_converters(
             [column for column, *_rest in compiler.select[: compiler.col_count]]
         )
-        self._converters = tuple(
-            (index, (tuple(functions), expression))
-            for index, (functions, expression) in converters.items()
+        return _Compilation(
+            sql=sql,
+            params=tuple(params),
+            stand_ins=stand_ins,
+            columns=compiler.col_count if compiler.has_extra_select else None,
+            alias=queryset.db,
+            converters=tuple(
+                (index, (tuple(functions), expression))
+                for index, (functions, expression) in converters.items()
+            ),
         )
-        self._columns = compiler.col_count if compiler.has_extra_select else None
-        self._alias = queryset.db
-        return sql, tuple(params), stand_ins
 
-    def _slotted(
-        self,
-        first: tuple[str, tuple[Any, ...], dict[str, Any]],
-        second: tuple[str, tuple[Any, ...], dict[str, Any]],
-    ) -> _Compiled:
-        (sql, params, stand_ins), (other_sql, other_params, other_stand_ins) = first, second
-        if sql != other_sql or len(params) != len(other_params):
+    def _slotted(self, first: _Compilation, second: _Compilation) -> _Compiled:
+        """The SQL and its parameters, each a slot or a constant: the two compilations must
+        differ in the slots' places alone."""
+        if first.sql != second.sql or len(first.params) != len(second.params):
             raise CompileError("the query's SQL changes with the values in its slots")
         parameters: list[tuple[str | None, Any]] = []
         found: set[str] = set()
-        for param, other in zip(params, other_params, strict=True):
-            slot = _slot_of(param, stand_ins)
+        for param, other in zip(first.params, second.params, strict=True):
+            slot = _slot_of(param, first.stand_ins)
             if slot is None:
-                if param != other or _slot_of(other, other_stand_ins) is not None:
+                if param != other or _slot_of(other, second.stand_ins) is not None:
                     raise CompileError(f"a constant of the query changed: {param!r}, {other!r}")
                 parameters.append((None, param))
                 continue
-            if _slot_of(other, other_stand_ins) != slot:
+            if _slot_of(other, second.stand_ins) != slot:
                 raise CompileError(f"the slot {slot} moved between two compilations")
             found.add(slot)
             given = type(param)
-            parameters.append((slot, None if given is type(stand_ins[slot]) else given))
+            parameters.append((slot, None if given is type(first.stand_ins[slot]) else given))
         missing = set(self.slots) - found
         if missing:
             raise CompileError(f"slots {sorted(missing)} are not parameters of the SQL")
-        return _Compiled(sql, tuple(parameters), self._columns, self._alias, self._converters)
+        return _Compiled(first.sql, tuple(parameters), first.columns, first.alias, first.converters)
 
 
 # The range of each integer type Django gives a value compared with an integer column.
@@ -192,11 +207,7 @@ def _parameter(slot: str | None, held: Any, values: dict[str, Any]) -> Any:
     return values[slot] if held is None else held(values[slot])
 
 
-def _converted(
-    row: tuple[Any, ...],
-    alias: str,
-    converters: tuple[tuple[int, tuple[tuple[Callable[..., Any], ...], Any]], ...],
-) -> tuple[Any, ...]:
+def _converted(row: tuple[Any, ...], alias: str, converters: Converters) -> tuple[Any, ...]:
     values = list(row)
     for index, (functions, expression) in converters:
         value = values[index]

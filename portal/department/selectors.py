@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections import defaultdict
@@ -105,14 +106,8 @@ CANVASS_COLUMNS = (
 def canvass_search(incident: Incident, *, radius_m: float | None = None) -> SiteQuerySet:
     """The distance search behind an incident's canvass (sites_near at its search radius, or
     at a smaller `radius_m`), each site marked whether its owner's email is undeliverable."""
-    return with_email_state(
-        sites_near(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            radius_m=incident.search_radius_m if radius_m is None else radius_m,
-            seen_at=None if incident.skips_retention else incident.starts_at,
-        )
-    )
+    numbers = canvass_numbers(incident, radius_m=radius_m)
+    return with_email_state(sites_near_query(**dataclasses.asdict(numbers)))
 
 
 def with_email_state(sites: SiteQuerySet) -> SiteQuerySet:
