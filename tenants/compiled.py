@@ -122,7 +122,10 @@ class CompiledQuery:
             # "never" where the driver would refuse the value. The ORM answers.
             return list(self.build(**values))
         parameters = [_parameter(slot, held, values) for slot, held in compiled.parameters]
-        with connections[compiled.alias].cursor() as cursor:
+        connection = connections[compiled.alias]
+        # Prepared once per connection where the backend can (tenants.postgresql).
+        cursor_for = getattr(connection, "prepared_cursor", connection.cursor)
+        with cursor_for() as cursor:
             cursor.execute(compiled.sql, parameters)
             rows = cursor.fetchall()
         if compiled.columns is not None:

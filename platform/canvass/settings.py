@@ -113,6 +113,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The queries kept compiled (tenants.compiled: the canvass's, the session's) run as prepared
+# statements, parsed and planned once per connection (tenants.postgresql). Off for a pooler
+# that does not keep a connection's prepared statements (PgBouncer in transaction mode before
+# 1.21; this project needs session mode anyway: docs/operations.md).
+DATABASE_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", True)
 if DATABASE_OWNER_URL:
     DATABASES["owner"] = dj_database_url.parse(DATABASE_OWNER_URL)
 for database in DATABASES.values():

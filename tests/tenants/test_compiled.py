@@ -1,7 +1,9 @@
 """Queries kept compiled (tenants.compiled) return their queryset's rows, in each city's schema
 alone, with the same keys existing in two cities on purpose; a query that cannot be kept (one
 that reads the clock as it is built, a slot its SQL does not hold, model rows) is refused, and a
-value out of its column's range gets the ORM's answer, not the driver's error."""
+value out of its column's range gets the ORM's answer, not the driver's error. Kept queries run
+as prepared statements, one per connection, which PostgreSQL parses again in the other city's
+schema when the search path changes; with DB_PREPARED_STATEMENTS off nothing is prepared."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -202,3 +206,44 @@ def test_the_values_asked_must_be_the_slots(cities):
     query = CompiledQuery(lambda pk: Site.objects.filter(pk=pk).values_list("pk"), pk=int)
     with schema_context("concord"), pytest.raises(TypeError):
         query.rows(key=1)
+
+
+def prepared(text: str) -> list[tuple[str, list[str]]]:
+    """This connection's prepared statements that contain `text`, with their parameters' types."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, parameter_types::text[] FROM pg_prepared_statements"
+            " WHERE strpos(statement, %s) > 0",
+            [text],
+        )
+        return cursor.fetchall()
+
+
+ADDRESS_OF = CompiledQuery(
+    lambda pk: Site.objects.filter(pk=pk, address__contains="St").values_list("address"),
+    pk=int,
+)
+
+
+def test_a_kept_query_is_prepared_once_and_reads_the_current_citys_tables(cities):
+    assert prepared('"registry_site"."address"::text LIKE') == []
+    for _round in range(3):
+        for schema, street in (("concord", "Elm St"), ("carrollton", "Oak St")):
+            with schema_context(schema):
+                assert ADDRESS_OF.rows(pk=FIRST_SITE + 2) == [(f"2 {street}",)]
+    # One statement on the connection for both cities, bound on the server ($1, $2).
+    ((statement, types),) = prepared('"registry_site"."address"::text LIKE')
+    assert "$1" in statement and "Elm" not in statement
+    assert len(types) == 2
+    # The query log still shows what ran, with its values (assertNumQueries and DEBUG read it).
+    with schema_context("concord"), CaptureQueriesContext(connection) as captured:
+        ADDRESS_OF.rows(pk=FIRST_SITE + 3)
+    assert f'"registry_site"."id" = {FIRST_SITE + 3})' in captured.captured_queries[-1]["sql"]
+
+
+@override_settings(DATABASE_PREPARED_STATEMENTS=False)
+def test_with_prepared_statements_off_kept_queries_are_not_prepared(cities):
+    for schema, street in (("concord", "Elm St"), ("carrollton", "Oak St")):
+        with schema_context(schema):
+            assert ADDRESS_OF.rows(pk=FIRST_SITE + 1) == [(f"1 {street}",)]
+    assert prepared('"registry_site"."address"::text LIKE') == []
