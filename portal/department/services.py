@@ -541,12 +541,17 @@ CANVASS_VISIT = timedelta(minutes=30)
 # Whether the actor recorded a canvass view of the incident since a time: asked on every
 # canvass page, so kept compiled (tenants.compiled).
 CANVASS_VISITED = CompiledQuery(
-    lambda actor_email, incident_id, since: AuditEntry.objects.filter(
-        action=AuditEntry.Action.CANVASS_VIEW,
-        actor_email=actor_email,
-        incident_id=incident_id,
-        at__gte=since,
-    ).values_list("pk")[:1],
+    lambda actor_email, incident_id, since: (
+        AuditEntry.objects.filter(
+            action=AuditEntry.Action.CANVASS_VIEW,
+            actor_email=actor_email,
+            incident_id=incident_id,
+            at__gte=since,
+        )
+        # Whether one exists: any of them, read from the visits' index (auditentry_canvass_visit).
+        .order_by()
+        .values_list("pk")[:1]
+    ),
     actor_email=str,
     incident_id=int,
     since=datetime,

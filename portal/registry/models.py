@@ -593,6 +593,14 @@ class AuditEntry(models.Model):
                 name="auditentry_case_id",
                 condition=~models.Q(case_number=""),
             ),
+            # Whether a staff member's canvass visit is already recorded (portal.department.
+            # services.canvass_viewed, on every canvass page): read from the incident's own
+            # entries, not by filtering every canvass view the department ever recorded.
+            models.Index(
+                fields=["incident_id", "actor_email", "-at"],
+                name="auditentry_canvass_visit",
+                condition=models.Q(action="canvass_view"),
+            ),
         ]
 
     def __str__(self) -> str:
