@@ -87,13 +87,16 @@ def assert_test_database() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_state_for_each_test() -> Iterator[None]:
     """Back to the public schema, an empty cache (allauth's rate limits live there) and no
-    department kept from another test (tenants.middleware.department_for_host)."""
+    department kept from another test (tenants.middleware.department_for_host), nor a city's
+    bound of sites near a point (portal.department.selectors.sites_near_bound)."""
     from django.core.cache import cache
 
+    from portal.department.selectors import sites_near_bound_forget
     from tenants.middleware import hosts_reset
 
     cache.clear()
     hosts_reset()
+    sites_near_bound_forget()
     # A request made in Spanish leaves Spanish active in this thread (the test client runs the
     # view here): every test starts in the default language.
     translation.activate(settings.LANGUAGE_CODE)

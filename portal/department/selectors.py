@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from django.db import connection
@@ -57,6 +58,7 @@ from portal.registry.selectors import (
     sites_near_query,
 )
 from tenants.compiled import AnyOf, CompiledQuery
+from tenants.db import tenant_connection
 from tenants.models import EARTH_RADIUS_M, Program
 
 
@@ -186,11 +188,15 @@ def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) ->
         rows = canvass_rows(numbers, counted=False, start=offset, stop=None)
         total = offset + len(rows)
     else:
-        counted = sites_near_count(
+        around = dict(
             latitude=incident.latitude,
             longitude=incident.longitude,
             radius_m=incident.search_radius_m,
-            counted_from=CANVASS_COUNTED_FROM,
+        )
+        counted = (
+            sites_near_count(**around, counted_from=CANVASS_COUNTED_FROM)
+            if sites_near_bound(**around) >= CANVASS_COUNTED_FROM
+            else None
         )
         if counted is None:
             rows = canvass_rows(numbers, counted=True, start=offset, stop=offset + limit)
@@ -232,6 +238,59 @@ def canvass_nearest(
             return [row[:-1] for row in rows[offset:]]
         # Too few: widen to the share the sites found say (at least doubling the area).
         share = min(max(2 * share, share * CANVASS_NEAREST_MARGIN * wanted / max(held, 1)), 1.0)
+
+
+# An upper bound of the sites near a point, from one coarse level of the kept cells (2.4 km a
+# side), read whole for a city and kept in each process for a minute: the cells that the
+# circle's box touches hold every site of the circle. Where they hold fewer than
+# CANVASS_COUNTED_FROM sites, so do the cells wholly inside it, and canvass() does not ask those
+# (a statement and its Python, 1 to 2 ms of a 1 km canvass page). A bound a minute old (or one
+# wrong for any reason) only picks the costlier of two ways to the same canvass, never another.
+BOUND_ZOOM = 12
+BOUND_KEPT_SECONDS = 60
+BOUND_CELLS = """
+SELECT cell_row, cell_column, sum(sites)::bigint FROM registry_sitecell
+WHERE zoom = %s GROUP BY cell_row, cell_column HAVING sum(sites) > 0
+"""
+# (database, schema) -> (when to read again, monotonic; {(row, column): sites}).
+_bound_cells: dict[tuple[str, str], tuple[float, dict[tuple[int, int], int]]] = {}
+
+
+def sites_near_bound(*, latitude: float, longitude: float, radius_m: float) -> int:
+    """At least as many sites as sites_near() finds (as of at most BOUND_KEPT_SECONDS ago):
+    the sites of the BOUND_ZOOM cells its box touches, each edge pushed out by a thousandth
+    of a cell."""
+    key = (str(connection.settings_dict["NAME"]), tenant_connection.schema_name)
+    kept = _bound_cells.get(key)
+    if kept is None or kept[0] <= monotonic():
+        with connection.cursor() as cursor:
+            cursor.execute(BOUND_CELLS, [BOUND_ZOOM])
+            cells = {(row, column): int(sites) for row, column, sites in cursor.fetchall()}
+        kept = _bound_cells[key] = (monotonic() + BOUND_KEPT_SECONDS, cells)
+    cells = kept[1]
+    size = cluster_cell(BOUND_ZOOM)
+    margin = size / 1000
+    lat_delta = radius_m / METRES_PER_DEGREE
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+    lng_delta = min(radius_m / (METRES_PER_DEGREE * cos_lat), 180.0)
+    rows = range(
+        math.floor((latitude - lat_delta - margin) / size),
+        math.floor((latitude + lat_delta + margin) / size) + 1,
+    )
+    columns = range(
+        math.floor((longitude - lng_delta - margin) / size),
+        math.floor((longitude + lng_delta + margin) / size) + 1,
+    )
+    if len(rows) * len(columns) > len(cells):
+        return sum(
+            sites for (row, column), sites in cells.items() if row in rows and column in columns
+        )
+    return sum(cells.get((row, column), 0) for row in rows for column in columns)
+
+
+def sites_near_bound_forget() -> None:
+    """Drop every city's kept bound (tests: a city's sites changed within the minute)."""
+    _bound_cells.clear()
 
 
 # The kept sites of some cells: per band (a level, one row, a range of columns), the sum of the

@@ -80,6 +80,20 @@ def circles(latitude: float, longitude: float) -> list[tuple[float, float, float
     ]
 
 
+def crime(staff_email: str, latitude: float, longitude: float, radius_m: int) -> Incident:
+    """A crime opened now by the staff member, searching radius_m around the point."""
+    return Incident.objects.create(
+        kind="crime",
+        case_number=f"COUNT-{radius_m}",
+        latitude=latitude,
+        longitude=longitude,
+        starts_at=timezone.now(),
+        ends_at=timezone.now(),
+        radius_m=radius_m,
+        opened_by=get_user_model().objects.get(email=staff_email),
+    )
+
+
 def assert_counts_exact(latitude: float, longitude: float) -> None:
     for lat, lng, radius_m in circles(latitude, longitude):
         exact = sites_near(latitude=lat, longitude=lng, radius_m=radius_m).count()
@@ -131,16 +145,7 @@ def test_a_large_canvass_lists_the_nearest_from_a_smaller_circle(make_staff, mon
     staff = make_staff("concord", "investigator")
     latitude, longitude, _sites = seed("concord", "many@example.org", 900, 3)
     with schema_context("concord"):
-        incident = Incident.objects.create(
-            kind="crime",
-            case_number="COUNT-1",
-            latitude=latitude + CELL / 3,
-            longitude=longitude - CELL / 7,
-            starts_at=timezone.now(),
-            ends_at=timezone.now(),
-            radius_m=2_500,
-            opened_by=get_user_model().objects.get(email=staff.email),
-        )
+        incident = crime(staff.email, latitude + CELL / 3, longitude - CELL / 7, 2_500)
         every = selectors.canvass(incident)
         single = [
             selectors.canvass(incident, offset=offset, limit=limit)
@@ -164,3 +169,45 @@ def test_a_large_canvass_lists_the_nearest_from_a_smaller_circle(make_staff, mon
         ):
             assert selectors.canvass(incident, offset=offset, limit=limit) == before
             assert before.sites == every.sites[offset : offset + limit]
+
+
+def test_the_bound_holds_every_site_near_and_is_each_citys_own():
+    concord = seed("concord", "alice@example.org", 600, 5)
+    carrollton = seed("carrollton", "bob@example.org", 40, 6)
+    for schema, (latitude, longitude, _sites) in (("concord", concord), ("carrollton", carrollton)):
+        with schema_context(schema):
+            for lat, lng, radius_m in [
+                *circles(latitude, longitude),
+                (latitude + 0.011, longitude - 0.013, 100),
+                (latitude, longitude, 40_000),
+            ]:
+                exact = sites_near(latitude=lat, longitude=lng, radius_m=radius_m).count()
+                bound = selectors.sites_near_bound(latitude=lat, longitude=lng, radius_m=radius_m)
+                assert exact <= bound <= Site.objects.count(), (schema, lat, lng, radius_m)
+            # The whole city within 40 km: the bound is every site, this city's alone.
+            assert (
+                selectors.sites_near_bound(latitude=latitude, longitude=longitude, radius_m=40_000)
+                == Site.objects.count()
+                == (600 if schema == "concord" else 40)
+            )
+
+
+def test_a_canvass_where_the_bound_is_small_does_not_ask_the_cells(make_staff, monkeypatch):
+    staff = make_staff("concord", "investigator")
+    latitude, longitude, _sites = seed("concord", "few@example.org", 300, 7)
+    with schema_context("concord"):
+        incident = crime(staff.email, latitude, longitude, 1_000)
+        exact = sites_near(latitude=latitude, longitude=longitude, radius_m=1_000).count()
+        # The first canvass reads the bound's cells once; the next ones within the minute
+        # send only their listing, which counts the canvass as it reads it.
+        selectors.canvass(incident, limit=100)
+        with CaptureQueriesContext(connection) as sent:
+            canvass = selectors.canvass(incident, limit=100)
+        assert [query["sql"] for query in sent.captured_queries if "sitecell" in query["sql"]] == []
+        assert len(sent.captured_queries) == 1
+        assert canvass.total == exact == len(canvass.sites) > 0
+        # Above the threshold (lowered to this city's size), the cells count it: the same canvass.
+        monkeypatch.setattr(selectors, "CANVASS_COUNTED_FROM", 50)
+        with CaptureQueriesContext(connection) as sent:
+            assert selectors.canvass(incident, limit=100) == canvass
+        assert any("registry_sitecell" in query["sql"] for query in sent.captured_queries)
