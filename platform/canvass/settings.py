@@ -271,6 +271,10 @@ LOGIN_REDIRECT_URL = "/"
 # Staff sign in with a second factor: an authenticator app or a security key, and recovery codes.
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Canvass"
+# A code typed as its 30 seconds end reaches the server in the next period: the one just ended
+# is accepted too (RFC 6238's one step of delay; allauth's default accepts none), and each code
+# is still accepted once only, over the whole window (allauth keeps the used ones).
+MFA_TOTP_TOLERANCE = 1
 # Failed sign-ins and second-factor codes (tenants.account_lock): 5 lock an account from that
 # address for 10 minutes; 20 from anywhere within an hour lock it everywhere for an hour and
 # email its owner a single-use unlock link, valid a day. 30 idle minutes end a staff session,

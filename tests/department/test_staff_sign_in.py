@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import STAFF_PASSWORD, totp_now
+from tests.conftest import STAFF_PASSWORD, TOTP_SECRET, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +33,33 @@ def test_the_one_time_code_completes_the_sign_in(make_staff):
     password_step(staff.client, staff.email)
     staff.client.post("/accounts/2fa/authenticate/", {"code": totp_now()})
     assert staff.client.get("/department/").status_code == 200
+
+
+def code_of_period(offset: int) -> str:
+    """The authenticator app's code `offset` periods of 30 seconds from now's."""
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30 + offset))
+
+
+def test_a_code_of_the_period_just_ended_signs_in_once(make_staff):
+    staff = make_staff("concord", "investigator", signed_in=False)
+    code = code_of_period(-1)
+    password_step(staff.client, staff.email)
+    staff.client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert staff.client.get("/department/").status_code == 200
+    # The same code again (read over a shoulder, replayed): refused.
+    other = Client(HTTP_HOST=staff.client.defaults["HTTP_HOST"])
+    password_step(other, staff.email)
+    response = other.post("/accounts/2fa/authenticate/", {"code": code})
+    assert "Incorrect code." in response.content.decode()
+    assert other.get("/department/").status_code == 302
+
+
+def test_a_code_two_periods_old_is_refused(make_staff):
+    staff = make_staff("concord", "investigator", signed_in=False)
+    password_step(staff.client, staff.email)
+    response = staff.client.post("/accounts/2fa/authenticate/", {"code": code_of_period(-2)})
+    assert "Incorrect code." in response.content.decode()
+    assert staff.client.get("/department/").status_code == 302
 
 
 def test_a_wrong_code_is_refused(make_staff):
