@@ -441,8 +441,15 @@ def test_leaving_the_viewer_page_ends_its_stream_at_the_relay_at_once(
     before = log.stat().st_size
     page.goto(f"{base}/department/")  # the grant stays open; the page said it is leaving
     wait_until(lambda: relay_stats(relay_on)["viewers"] == 0, 2, "the relay letting go")
-    # The page's DELETE (kept alive past the page), not the connection timing out.
-    with log.open("rb") as lines:
-        lines.seek(before)
-        assert b"closed: the viewer left" in lines.read()
+
+    def written() -> bytes:
+        with log.open("rb") as lines:
+            lines.seek(before)
+            return lines.read()
+
+    # Ended by the page as it left: its DELETE (kept alive past the page), or the browser
+    # closing the peer connection as it unloads the page, whichever reaches the relay first;
+    # not the connection failing after a timeout ("connection failed").
+    wait_until(lambda: b"closed: " in written(), 2, "the relay's line on the viewer closed")
+    assert re.search(rb"closed: (the viewer left|connection closed)", written()), written()
     assert grant_of(world).ended_at is None
