@@ -461,6 +461,7 @@ def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: 
     already fetched (Django's Model.from_db, as the queryset does), beside the whole."""
     from django.db import connection
 
+    from portal.department.selectors import CanvassSite, canvass_rows
     from portal.registry.models import Site
 
     points = [point() for _ in range(runs)]
@@ -499,8 +500,19 @@ def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: 
             site = Site.from_db("default", names, row[: len(names)])
             site.__dict__["distance_m"], site.__dict__["footage_likely"] = row[len(names) :]
 
+    def kept(number: int) -> None:
+        lat, lng = points[number]
+        numbers = selectors.NearNumbers.of(latitude=lat, longitude=lng, radius_m=1_000)
+        rows = canvass_rows(numbers, counted=False, start=0, stop=None)
+        [CanvassSite(index, *row) for index, row in enumerate(rows, start=1)]
+
     parts = [
         ("the whole (`sites_near`, as Site objects)", each(whole)),
+        (
+            "the same search kept compiled and prepared, as the canvass reads it "
+            "(`canvass_rows`, as CanvassSite objects)",
+            each(kept),
+        ),
         ("building and compiling the query", each(compile_only)),
         ("running the compiled SQL, rows fetched", each(run_only)),
         ("making the Site objects from fetched rows", each(objects_only)),
