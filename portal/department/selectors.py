@@ -188,14 +188,14 @@ def canvass(incident: Incident, *, offset: int = 0, limit: int | None = None) ->
         rows = canvass_rows(numbers, counted=False, start=offset, stop=None)
         total = offset + len(rows)
     else:
-        around = dict(
-            latitude=incident.latitude,
-            longitude=incident.longitude,
-            radius_m=incident.search_radius_m,
-        )
         counted = (
-            sites_near_count(**around, counted_from=CANVASS_COUNTED_FROM)
-            if sites_near_bound(**around) >= CANVASS_COUNTED_FROM
+            sites_near_count(
+                latitude=incident.latitude,
+                longitude=incident.longitude,
+                radius_m=incident.search_radius_m,
+                counted_from=CANVASS_COUNTED_FROM,
+            )
+            if sites_near_bound(numbers) >= CANVASS_COUNTED_FROM
             else None
         )
         if counted is None:
@@ -256,10 +256,11 @@ WHERE zoom = %s GROUP BY cell_row, cell_column HAVING sum(sites) > 0
 _bound_cells: dict[tuple[str, str], tuple[float, dict[tuple[int, int], int]]] = {}
 
 
-def sites_near_bound(*, latitude: float, longitude: float, radius_m: float) -> int:
-    """At least as many sites as sites_near() finds (as of at most BOUND_KEPT_SECONDS ago):
-    the sites of the BOUND_ZOOM cells its box touches, each edge pushed out by a thousandth
-    of a cell."""
+def sites_near_bound(numbers: NearNumbers) -> int:
+    """At least as many sites as the distance search of these numbers finds (as of at most
+    BOUND_KEPT_SECONDS ago): the sites of the BOUND_ZOOM cells that its box touches (the
+    location index's question: every site it finds is in it), each edge pushed out by a
+    thousandth of a cell."""
     key = (str(connection.settings_dict["NAME"]), tenant_connection.schema_name)
     kept = _bound_cells.get(key)
     if kept is None or kept[0] <= monotonic():
@@ -267,19 +268,14 @@ def sites_near_bound(*, latitude: float, longitude: float, radius_m: float) -> i
             cursor.execute(BOUND_CELLS, [BOUND_ZOOM])
             cells = {(row, column): int(sites) for row, column, sites in cursor.fetchall()}
         kept = _bound_cells[key] = (monotonic() + BOUND_KEPT_SECONDS, cells)
-    cells = kept[1]
+    cells, box = kept[1], numbers
     size = cluster_cell(BOUND_ZOOM)
     margin = size / 1000
-    lat_delta = radius_m / METRES_PER_DEGREE
-    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
-    lng_delta = min(radius_m / (METRES_PER_DEGREE * cos_lat), 180.0)
     rows = range(
-        math.floor((latitude - lat_delta - margin) / size),
-        math.floor((latitude + lat_delta + margin) / size) + 1,
+        math.floor((box.south - margin) / size), math.floor((box.north + margin) / size) + 1
     )
     columns = range(
-        math.floor((longitude - lng_delta - margin) / size),
-        math.floor((longitude + lng_delta + margin) / size) + 1,
+        math.floor((box.west - margin) / size), math.floor((box.east + margin) / size) + 1
     )
     if len(rows) * len(columns) > len(cells):
         return sum(

@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 from portal.department import selectors
 from portal.department.models import Incident
 from portal.registry.models import Participant, Site
-from portal.registry.selectors import sites_near
+from portal.registry.selectors import NearNumbers, sites_near
 from tenants.models import Program
 
 pytestmark = pytest.mark.django_db
@@ -182,11 +182,14 @@ def test_the_bound_holds_every_site_near_and_is_each_citys_own():
                 (latitude, longitude, 40_000),
             ]:
                 exact = sites_near(latitude=lat, longitude=lng, radius_m=radius_m).count()
-                bound = selectors.sites_near_bound(latitude=lat, longitude=lng, radius_m=radius_m)
+                bound = selectors.sites_near_bound(
+                    NearNumbers.of(latitude=lat, longitude=lng, radius_m=radius_m)
+                )
                 assert exact <= bound <= Site.objects.count(), (schema, lat, lng, radius_m)
             # The whole city within 40 km: the bound is every site, this city's alone.
+            whole = NearNumbers.of(latitude=latitude, longitude=longitude, radius_m=40_000)
             assert (
-                selectors.sites_near_bound(latitude=latitude, longitude=longitude, radius_m=40_000)
+                selectors.sites_near_bound(whole)
                 == Site.objects.count()
                 == (600 if schema == "concord" else 40)
             )
