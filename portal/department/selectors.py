@@ -268,14 +268,16 @@ def sites_near_bound(numbers: NearNumbers) -> int:
             cursor.execute(BOUND_CELLS, [BOUND_ZOOM])
             cells = {(row, column): int(sites) for row, column, sites in cursor.fetchall()}
         kept = _bound_cells[key] = (monotonic() + BOUND_KEPT_SECONDS, cells)
-    cells, box = kept[1], numbers
+    cells = kept[1]
     size = cluster_cell(BOUND_ZOOM)
     margin = size / 1000
     rows = range(
-        math.floor((box.south - margin) / size), math.floor((box.north + margin) / size) + 1
+        math.floor((numbers.south - margin) / size),
+        math.floor((numbers.north + margin) / size) + 1,
     )
     columns = range(
-        math.floor((box.west - margin) / size), math.floor((box.east + margin) / size) + 1
+        math.floor((numbers.west - margin) / size),
+        math.floor((numbers.east + margin) / size) + 1,
     )
     if len(rows) * len(columns) > len(cells):
         return sum(
