@@ -14,7 +14,8 @@ the same connection), so the ratio shows what Django and the page add. In the fi
   otherwise in-process); baseline: rendering and sending the same emails in-process.
 In the 300,000-site department (its guardrail set to 5 km): a 50 km incident refused, the
 canvass page at 5 km, and the registry map's data for the whole city (clustered).
-With --profile, cProfile's summary of each slow path is written to bench/profiles/.
+With --profile, cProfile's summary of each slow path is written to bench/profiles/ (and with
+BENCH_PROF_DUMP=DIR also its raw statistics, DIR/<name>.prof, for pstats).
 
     .venv/bin/python bench/canvass.py            # the full size
     .venv/bin/python bench/canvass.py --scale 0.1
@@ -582,6 +583,8 @@ def profile(path: Path, work: Callable[[], object]) -> None:
     profiler.enable()
     work()
     profiler.disable()
+    if os.environ.get("BENCH_PROF_DUMP"):
+        profiler.dump_stats(f"{os.environ['BENCH_PROF_DUMP']}/{path.stem}.prof")
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
     stats.sort_stats("cumulative").print_stats(30)

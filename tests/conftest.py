@@ -86,15 +86,17 @@ def assert_test_database() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_state_for_each_test() -> Iterator[None]:
-    """Back to the public schema, an empty cache (allauth's rate limits live there) and no
-    department kept from another test (tenants.middleware.department_for_host), nor a city's
-    bound of sites near a point (portal.department.selectors.sites_near_bound)."""
-    from django.core.cache import cache
+    """Back to the public schema, empty caches (allauth's rate limits live in the default one,
+    pages' kept fragments in template_fragments) and no department kept from another test
+    (tenants.middleware.department_for_host), nor a city's bound of sites near a point
+    (portal.department.selectors.sites_near_bound)."""
+    from django.core.cache import cache, caches
 
     from portal.department.selectors import sites_near_bound_forget
     from tenants.middleware import hosts_reset
 
     cache.clear()
+    caches["template_fragments"].clear()
     hosts_reset()
     sites_near_bound_forget()
     # A request made in Spanish leaves Spanish active in this thread (the test client runs the

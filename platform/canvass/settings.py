@@ -317,7 +317,7 @@ USE_TZ = True
 
 # --- Cache: keys carry the schema name, so one city's cache never answers another ----------------
 REDIS_URL = envsecret("REDIS_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": (
             "django.core.cache.backends.redis.RedisCache"
@@ -329,7 +329,19 @@ CACHES = {
         "KEY_PREFIX": envstr("CACHE_KEY_PREFIX"),
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+    },
+    # Fragments of pages that depend only on the city and the language (a partial's scripts
+    # with their translated messages, an unbound form's field), rendered once per process:
+    # Django's {% cache %} tag reads this alias. In each process's memory, not in Redis (a
+    # round trip costs about what rendering them does); the keys carry the city's schema.
+    "template_fragments": {
+        "BACKEND": "canvass.observability.cache.LocMemCache",
+        "LOCATION": "canvass-template-fragments",
+        "TIMEOUT": None,  # they change with a deployment, which starts new processes
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    },
 }
 
 # --- Background jobs: Celery on Redis; without a broker (the demo) tasks run in-process ---
@@ -731,7 +743,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A Redis that hangs rather than refuses is given up on after CACHE_REDIS_TIMEOUT_SECONDS.
 CACHE_REDIS_TIMEOUT_SECONDS = envint("CACHE_REDIS_TIMEOUT_SECONDS", 1)
 if REDIS_URL:
-    CACHES["default"]["OPTIONS"] = {  # type: ignore[assignment]
+    CACHES["default"]["OPTIONS"] = {
         "socket_connect_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
         "socket_timeout": CACHE_REDIS_TIMEOUT_SECONDS,
     }
