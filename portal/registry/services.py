@@ -44,7 +44,7 @@ from portal.registry.signals import (
     site_integration_changed,
 )
 from portal.registry.storage import city_path, evidence_storage
-from tenants.db import copy_rows, insert_defaults
+from tenants.db import copy_rows, copy_text_array, copy_text_json, insert_defaults
 from tenants.models import Program
 from tenants.signing import Link, LinkError, link_id, link_read, link_sign
 from tenants.storage import file_discard, file_store
@@ -404,7 +404,12 @@ def import_check_run(*, job_id: int, program: Program) -> ImportJob:
                 copy_rows(
                     ImportSite,
                     (
-                        (job.pk, site.rows, json.dumps(site.fields), json.dumps(site.cameras))
+                        (
+                            job.pk,
+                            copy_text_array(site.rows),
+                            copy_text_json(site.fields),
+                            copy_text_json(site.cameras),
+                        )
                         for site in check.sites
                     ),
                     columns=("job_id", "rows", "fields", "cameras"),

@@ -337,3 +337,28 @@ def test_the_commit_writes_each_field_as_the_check_kept_it(admin, make_resident,
         owners = get_user_model().objects.filter(email__iexact="kim@example.org")
         assert owners.count() == 1
         assert Site.objects.filter(participant__user=owners.get()).count() == 3
+
+
+def test_the_check_keeps_each_site_s_rows_and_fields_as_it_checked_them(admin):
+    """The check's staged sites (written with COPY as text: the rows as an integer array, the
+    fields and cameras as JSON) hold what the row checks gave, non-ASCII text and quotes
+    included, and every row of a site."""
+    named = ROW | {
+        "address": 'Calle Ñandú 12, "El Peñón", Concord, NC',
+        "contact_name": "José Peña \\ Müller",
+        "camera_label": "Entrada ☂",
+    }
+    rows = [named, named | {"camera_label": 'Lot \\ "side"', "camera_sees": "parking"}, ROWS[2]]
+    upload(admin, csv_file(rows))
+    assert job().status == "checked"
+    with schema_context("public"):
+        program = Program.objects.get(department__schema_name="concord")
+    checker = registry_io.RowChecker(program)
+    with schema_context("concord"):
+        checks = [checker.check(row) for row in rows]
+        staged = list(ImportSite.objects.order_by("pk"))
+    assert [site.rows for site in staged] == [[2, 3], [4]]
+    assert staged[0].fields == checks[0][1] and staged[1].fields == checks[2][1]
+    assert staged[0].cameras == [checks[0][2], checks[1][2]]
+    assert staged[0].fields["contact_name"] == "José Peña \\ Müller"
+    assert [camera["label"] for camera in staged[0].cameras] == ["Entrada ☂", 'Lot \\ "side"']
