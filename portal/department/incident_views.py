@@ -4,6 +4,7 @@ canvass (rows, states, reveals, footage requests), area notices and the footage 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import io
 import json
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -24,7 +26,7 @@ from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language_info, ngettext
+from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -286,9 +288,12 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
     undeliverable email) and which values are there at all (notes, answers). Each kind is
     rendered with marks in place of the values, and every row of that kind fills them in,
     escaped as the template escapes them. A row with clips (links of their own) is rendered
-    through the template itself. A hundred rows cost a few renderings, not a hundred."""
+    through the template itself. A hundred rows cost a few renderings, not a hundred, and each
+    kind's stamp is kept for the city and language (the template_fragments cache): a page
+    whose kinds were all seen before renders none."""
     template = get_template("department/_canvass_row.html")
     stamps: dict[tuple[object, ...], RowStamp] = {}
+    language = get_language() or ""
     parts: list[str] = []
     for row in rows:
         if row.clips:
@@ -301,7 +306,7 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
         )
         stamp = stamps.get(kind)
         if stamp is None:
-            stamp = stamps[kind] = _row_stamp(template, row)
+            stamp = stamps[kind] = _row_stamp_kept(template, row, kind, language)
         # Each value escaped once, however many times the row shows it.
         named = dict(zip(ROW_FIELDS, row_values, strict=True))
         parts.append(stamp.text.format_map({name: _row_value(named[name]) for name in stamp.names}))
@@ -316,6 +321,21 @@ class RowStamp:
 
     text: str
     names: tuple[str, ...]
+
+
+def _row_stamp_kept(
+    template: _EngineTemplate, row: CanvassRow, kind: tuple[object, ...], language: str
+) -> RowStamp:
+    """The stamp of rows of this kind, rendered once per process for the city (its schema is in
+    the cache's keys: a city may override the template) and the language (the labels)."""
+    digest = hashlib.md5(repr(kind).encode(), usedforsecurity=False).hexdigest()
+    key = f"canvass-row-stamp:{language}:{digest}"
+    fragments = caches["template_fragments"]
+    stamp = fragments.get(key)
+    if stamp is None:
+        stamp = _row_stamp(template, row)
+        fragments.set(key, stamp)
+    return stamp
 
 
 def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:

@@ -97,3 +97,38 @@ def test_grouped_numbers_are_written_as_the_template_writes_them(db, settings):
     stamped = canvass_rows_html(ROWS)
     assert stamped == per_row([dataclass_without_marks(each) for each in ROWS])
     assert 'id="site-row-1,334"' in stamped
+
+
+def test_each_kind_of_row_is_rendered_once_per_language_and_city(db):
+    """The stamps are kept (the template_fragments cache): the same rows again render the row
+    template no more; another language or another city (its schema in the keys: a city may
+    override the template) renders its own."""
+    from django.test.signals import template_rendered
+    from django_tenants.utils import schema_context
+
+    rows = [each for each in ROWS if not each.clips]
+    renders: list[str] = []
+
+    def seen(sender: object, template: object, **kwargs: object) -> None:
+        if getattr(template, "name", "") == "department/_canvass_row.html":
+            renders.append(str(template))
+
+    english = per_row([dataclass_without_marks(each) for each in rows])
+    with override("es"):
+        spanish = per_row([dataclass_without_marks(each) for each in rows])
+    template_rendered.connect(seen)
+    try:
+        assert canvass_rows_html(rows) == english
+        kinds = len(renders)
+        assert 1 < kinds < len(rows)
+        assert canvass_rows_html(rows) == english
+        assert len(renders) == kinds
+        with override("es"):
+            assert canvass_rows_html(rows) == spanish
+        assert len(renders) == 2 * kinds
+        assert canvass_rows_html(rows) == english
+        with schema_context("concord"):
+            assert canvass_rows_html(rows) == english
+        assert len(renders) == 3 * kinds
+    finally:
+        template_rendered.disconnect(seen)
