@@ -7,6 +7,8 @@ the same connection), so the ratio shows what Django and the page add. In the fi
 - the canvass search as the bare selector (`sites_near`, as Python objects) and through the
   HTTP view (the canvass page, rendered through the tenant middleware), at 250 m, 1 km and
   5 km: median and 95th percentile, and the page's size;
+- the 1 km canvass page with the console's kept fragments (template_fragments) and with them
+  emptied before each page, taken in turn;
 - 20 staff canvassing at once (20 threads with their own sessions and connections, one
   process: Python's lock serialises the rendering, so this is the stack's contention, not a
   server's throughput);
@@ -203,6 +205,11 @@ def main() -> int:
                                 client, [incident_at(radius, "prof") for _ in range(20)]
                             ),
                         )
+                report.append(
+                    kept_fragments_compared(
+                        client, [incident_at(1_000, "k") for _ in range(4 * arguments.runs)]
+                    )
+                )
                 report.append(sites_near_parts(selectors, point, arguments.runs * 10))
                 if arguments.only is None:
                     # Staff canvassing at once: each with a session, a connection and incidents of
@@ -559,6 +566,39 @@ def canvass_pages(client, incidents, floor: bool = True):
             bare_sql(query)
             floors.append((time.perf_counter() - started) * 1000)
     return times, sizes, floors, cpu
+
+
+def kept_fragments_compared(client, incidents) -> str:
+    """The 1 km canvass page with the console's kept fragments (the template_fragments cache:
+    the map's scripts, the notice field, the rows' stamps) and with that cache emptied before
+    each page, as if nothing were kept: pages of both kinds taken in turn in one process, so
+    that the machine's drift falls on both alike."""
+    from django.core.cache import caches
+
+    fragments = caches["template_fragments"]
+    rendered: tuple[list[float], list[float]] = ([], [])
+    kept: tuple[list[float], list[float]] = ([], [])
+    for number, incident in enumerate(incidents):
+        empty = number % 2 == 0
+        if empty:
+            fragments.clear()
+        times, _sizes, _floors, cpu = canvass_pages(client, [incident], floor=False)
+        into = rendered if empty else kept
+        into[0].extend(times)
+        into[1].extend(cpu)
+    rows = "\n".join(
+        f"| {name} | {len(times)} | {ms(times)} | {statistics.median(cpu):.1f} |"
+        for name, (times, cpu) in (
+            ("fragments rendered on every page (the cache emptied before each)", rendered),
+            ("fragments kept (as deployed)", kept),
+        )
+    )
+    saved = statistics.median(rendered[1]) - statistics.median(kept[1])
+    return (
+        "\nThe 1 km canvass page with and without the kept fragments, taken in turn:\n\n"
+        "| pages | n | p50 / p95 ms | Python CPU p50 ms |\n|---|---:|---:|---:|\n"
+        f"{rows}\n\nKept fragments save {saved:.1f} ms of CPU per page (p50 against p50)."
+    )
 
 
 def statements(client, incident) -> int:
