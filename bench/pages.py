@@ -12,7 +12,9 @@ as gunicorn's sync workers close them) asks for, during `--seconds` each:
 - the license page of the department console (the administrator): the staff requests' own
   cost (sessions, the account, the staff member and their second factor, the console's layout);
 - the canvass page of the incident at 1 km (the administrator).
-Each path is measured with the deployment's defaults (persistent connections: DB_CONN_MAX_AGE
+Beside each rate, the CPU milliseconds a request cost gunicorn (master and workers), the
+PostgreSQL server's processes and this process (the clients), read from /proc: the three share
+the machine's cores. Each path is measured with the deployment's defaults (persistent connections: DB_CONN_MAX_AGE
 600) and with a connection per request (DB_CONN_MAX_AGE=0), in the same run.
 
     .venv/bin/python manage.py collectstatic --noinput -v 0   # WhiteNoise serves .data/static
@@ -144,8 +146,11 @@ def main() -> int:
             ("staff page (license)", "/department/license/", cookie),
             (f"canvass page, 1 km ({found} sites listed)", canvass_path, cookie),
         ]
-        report.append("| path | connections | req/s | ratio to the static file | errors |")
-        report.append("|---|---|---:|---:|---:|")
+        report.append(
+            "| path | connections | req/s | ratio to the static file | errors | CPU ms a "
+            "request: gunicorn | database server | client |"
+        )
+        report.append("|---|---|---:|---:|---:|---:|---:|---:|")
         # The production defaults, then the landing page rendered for every visitor (as
         # before tenants.page_cache), then the host's department read on every request (as
         # before the host cache), then a connection per request.
@@ -154,7 +159,7 @@ def main() -> int:
             mode = "persistent" if conn_max_age != "0" else "one per request"
             mode += ", host cache " + ("off" if host_cache == "0" else f"{host_cache} s")
             mode += ", landing kept " + ("off" if kept == "0" else f"{kept} s")
-            with gunicorn(name, arguments.port, conn_max_age, host_cache, kept):
+            with gunicorn(name, arguments.port, conn_max_age, host_cache, kept) as server:
                 rates = {}
                 for label, path, cookies in paths:
                     request = (
@@ -162,11 +167,20 @@ def main() -> int:
                         f"{'Cookie: ' + cookies + chr(13) + chr(10) if cookies else ''}\r\n"
                     ).encode()
                     hammer(arguments.port, request, 1.0)  # warm every worker up
+                    before = cpu_seconds(server.process.pid)
                     done, errors = hammer(arguments.port, request, arguments.seconds)
+                    spent = [
+                        (after - earlier) * 1000 / max(done, 1)
+                        for after, earlier in zip(
+                            cpu_seconds(server.process.pid), before, strict=True
+                        )
+                    ]
                     rates[label] = done / arguments.seconds
                     report.append(
                         f"| {label} | {mode} | {rates[label]:.0f} | "
-                        f"{rates[label] / rates['static file (floor)']:.2f} | {errors} |"
+                        f"{rates[label] / rates['static file (floor)']:.2f} | {errors} | "
+                        + " | ".join(f"{value:.2f}" for value in spent)
+                        + " |"
                     )
     finally:
         database.__exit__(None, None, None)
@@ -233,6 +247,33 @@ class gunicorn:
     def __exit__(self, *exc):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def cpu_seconds(gunicorn_pid):
+    """CPU seconds (user and system) used so far by gunicorn (its master and workers), by the
+    PostgreSQL server's processes on this machine, and by this process (the clients' threads),
+    read from /proc: where a request's machine time goes, since the three share two cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    workers = server = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        command, fields = (
+            stat[stat.index("(") + 1 : stat.rindex(")")],
+            stat.rsplit(")", 1)[1].split(),
+        )
+        # After the command: state, ppid, ... utime and stime are the 12th and 13th.
+        used = (int(fields[11]) + int(fields[12])) / ticks
+        if command == "postgres":
+            server += used
+        elif int(entry.name) == gunicorn_pid or int(fields[1]) == gunicorn_pid:
+            workers += used
+    own = os.times()
+    return workers, server, own.user + own.system
 
 
 def hammer(port, request, seconds):
