@@ -14,8 +14,9 @@ as gunicorn's sync workers close them) asks for, during `--seconds` each:
 - the canvass page of the incident at 1 km (the administrator).
 Beside each rate, the CPU milliseconds a request cost gunicorn (master and workers), the
 PostgreSQL server's processes and this process (the clients), read from /proc: the three share
-the machine's cores. Each path is measured with the deployment's defaults (persistent connections: DB_CONN_MAX_AGE
-600) and with a connection per request (DB_CONN_MAX_AGE=0), in the same run.
+the machine's cores. Each path is measured with the deployment's defaults (persistent
+connections: DB_CONN_MAX_AGE 600) and with a connection per request (DB_CONN_MAX_AGE=0), in the
+same run.
 
     .venv/bin/python manage.py collectstatic --noinput -v 0   # WhiteNoise serves .data/static
     .venv/bin/python bench/pages.py
@@ -159,7 +160,7 @@ def main() -> int:
             mode = "persistent" if conn_max_age != "0" else "one per request"
             mode += ", host cache " + ("off" if host_cache == "0" else f"{host_cache} s")
             mode += ", landing kept " + ("off" if kept == "0" else f"{kept} s")
-            with gunicorn(name, arguments.port, conn_max_age, host_cache, kept) as server:
+            with gunicorn(name, arguments.port, conn_max_age, host_cache, kept) as served:
                 rates = {}
                 for label, path, cookies in paths:
                     request = (
@@ -167,12 +168,12 @@ def main() -> int:
                         f"{'Cookie: ' + cookies + chr(13) + chr(10) if cookies else ''}\r\n"
                     ).encode()
                     hammer(arguments.port, request, 1.0)  # warm every worker up
-                    before = cpu_seconds(server.process.pid)
+                    before = cpu_seconds(served.process.pid)
                     done, errors = hammer(arguments.port, request, arguments.seconds)
                     spent = [
                         (after - earlier) * 1000 / max(done, 1)
                         for after, earlier in zip(
-                            cpu_seconds(server.process.pid), before, strict=True
+                            cpu_seconds(served.process.pid), before, strict=True
                         )
                     ]
                     rates[label] = done / arguments.seconds
