@@ -278,6 +278,7 @@ MARKED = re.compile(f"{MARK}([a-z_]+){MARK}")
 ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CanvassRow))
 # What the row template tests rather than prints.
 ROW_TESTED = frozenset({"state", "footage_likely", "email_undeliverable"})
+TESTED_VALUES = operator.attrgetter(*sorted(ROW_TESTED))
 # A row's values in ROW_FIELDS order, read at once (its kind is computed from them).
 ROW_VALUES = operator.attrgetter(*ROW_FIELDS)
 
@@ -300,27 +301,24 @@ def canvass_rows_html(rows: list[CanvassRow]) -> SafeString:
             parts.append(template.render({"row": row, "states": CanvassEntry.State.choices}))
             continue
         row_values = ROW_VALUES(row)
-        kind = tuple(
-            value if name in ROW_TESTED else bool(value)
-            for name, value in zip(ROW_FIELDS, row_values, strict=True)
-        )
+        # What the template tests, and which values are there at all.
+        kind = (*TESTED_VALUES(row), *map(bool, row_values))
         stamp = stamps.get(kind)
         if stamp is None:
             stamp = stamps[kind] = _row_stamp_kept(template, row, kind, language)
         # Each value escaped once, however many times the row shows it.
-        named = dict(zip(ROW_FIELDS, row_values, strict=True))
-        parts.append(stamp.text.format_map({name: _row_value(named[name]) for name in stamp.names}))
+        parts.append(stamp.text.format(*map(_row_value, map(row_values.__getitem__, stamp.places))))
     return SafeString("".join(parts))
 
 
 @dataclass(frozen=True)
 class RowStamp:
-    """The row template rendered for one kind of row, as a format string: its text with
-    `{name}` where each value it prints goes (the text's own braces doubled), and the names of
-    those values."""
+    """The row template rendered for one kind of row, as a format string: its text with `{n}`
+    where the n-th of the values it prints goes (the text's own braces doubled), and those
+    values' places in ROW_FIELDS."""
 
     text: str
-    names: tuple[str, ...]
+    places: tuple[int, ...]
 
 
 def _row_stamp_kept(
@@ -350,11 +348,14 @@ def _row_stamp(template: _EngineTemplate, row: CanvassRow) -> RowStamp:
     marked = dataclasses.replace(row, **marks)  # type: ignore[arg-type]
     rendered = template.render({"row": marked, "states": CanvassEntry.State.choices})
     pieces = MARKED.split(rendered)  # text at even places, a value's name at odd places
+    names = list(marks)
     text = "".join(
-        piece.replace("{", "{{").replace("}", "}}") if place % 2 == 0 else f"{{{piece}}}"
+        piece.replace("{", "{{").replace("}", "}}")
+        if place % 2 == 0
+        else f"{{{names.index(piece)}}}"
         for place, piece in enumerate(pieces)
     )
-    return RowStamp(text, tuple(marks))
+    return RowStamp(text, tuple(ROW_FIELDS.index(name) for name in names))
 
 
 def _row_value(value: object) -> str:
