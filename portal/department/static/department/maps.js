@@ -166,8 +166,12 @@
       if (event.target.id !== "map-search-input") return;
       const point = L.latLng(event.detail.latitude, event.detail.longitude);
       map.closePopup();
+      // The popup opens once the map has arrived (moveend fires even when it did not move), so
+      // that its link does not slide away under a click during the zoom.
+      map.once("moveend", function () {
+        L.popup().setLatLng(point).setContent(placePopup(element, point, event.detail.label)).openOn(map);
+      });
       map.setView(point, Math.max(map.getZoom(), 17));
-      L.popup().setLatLng(point).setContent(placePopup(element, point, event.detail.label)).openOn(map);
     });
   }
 
