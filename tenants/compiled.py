@@ -131,7 +131,7 @@ class CompiledQuery:
         if compiled.columns is not None:
             rows = [row[: compiled.columns] for row in rows]
         if compiled.converters:
-            rows = [_converted(row, compiled.alias, compiled.converters) for row in rows]
+            rows = [_converted(row, connection, compiled.converters) for row in rows]
         return rows
 
     def _compile(self) -> _Compiled:
@@ -210,12 +210,12 @@ def _parameter(slot: str | None, held: Any, values: dict[str, Any]) -> Any:
     return values[slot] if held is None else held(values[slot])
 
 
-def _converted(row: tuple[Any, ...], alias: str, converters: Converters) -> tuple[Any, ...]:
+def _converted(row: tuple[Any, ...], connection: Any, converters: Converters) -> tuple[Any, ...]:
     values = list(row)
     for index, (functions, expression) in converters:
         value = values[index]
         for function in functions:
-            value = function(value, expression, connections[alias])
+            value = function(value, expression, connection)
         values[index] = value
     return tuple(values)
 

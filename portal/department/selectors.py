@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import monotonic
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -62,11 +62,10 @@ from tenants.db import tenant_connection
 from tenants.models import EARTH_RADIUS_M, Program
 
 
-@dataclass(frozen=True)
-class CanvassSite:
+class CanvassSite(NamedTuple):
     """One searchable site of a canvass, with only what the page and the export show of it
-    (plain values: a canvass lists hundreds of sites, and a model instance each costs more
-    than the query). `pk` and `participant_id` name it in the audit trail."""
+    (plain values in a named tuple: a canvass lists hundreds of sites, and a model instance
+    each costs more than the query). `pk` and `participant_id` name it in the audit trail."""
 
     number: int
     pk: int
@@ -489,8 +488,7 @@ def sites_near_edge(
     return sites.filter(outside)
 
 
-@dataclass(frozen=True)
-class CameraView:
+class CameraView(NamedTuple):
     """What a canvass shows of an active camera: where it looks, what, for how long."""
 
     direction: int

@@ -173,6 +173,20 @@ def test_the_map_gets_compact_geojson_of_the_listed_sites(crowded):
     assert math.isclose(longitude, sites[0].longitude, abs_tol=1e-6)
 
 
+def test_the_maps_json_is_escaped_for_a_script_element_as_json_script_escapes_it():
+    """The map's points are written by orjson (script_json), escaped as Django's json_script
+    escapes JSON in a <script> element: no text in it can end the element."""
+    from django.utils.html import json_script
+
+    from portal.department.incident_views import script_json
+
+    value = {"address": "</script><script>alert('&')</script>", "n": [1, 2.5, None], "é": True}
+    written = str(script_json(value))
+    assert "<" not in written and ">" not in written and "&" not in written
+    assert json.loads(written) == value
+    assert "\\u003C/script\\u003E" in written and "\\u003C/script\\u003E" in json_script(value, "x")
+
+
 @pytest.fixture
 def capped():
     """Concord's guardrail set to 5 km for the test."""

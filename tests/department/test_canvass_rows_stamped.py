@@ -63,7 +63,7 @@ def per_row(rows: list[CanvassRow]) -> str:
 
 def test_the_stamped_rows_are_the_rows_the_template_renders(db):
     stamped = canvass_rows_html(ROWS)
-    rendered = per_row([dataclass_without_marks(each) for each in ROWS])
+    rendered = per_row([row_without_marks(each) for each in ROWS])
     assert stamped == rendered
     assert "&lt;b&gt;2 &quot;Oak&quot; &amp; Elm&lt;/b&gt;" in stamped
     assert "Called &lt;twice&gt; &amp; left a &#x27;message&#x27;" in stamped
@@ -80,12 +80,9 @@ def test_the_stamped_rows_speak_the_readers_language(db):
     assert "Ver contacto" in stamped
 
 
-def dataclass_without_marks(each: CanvassRow) -> CanvassRow:
+def row_without_marks(each: CanvassRow) -> CanvassRow:
     """What the stamped rows print of a row: its text without NUL characters."""
-    import dataclasses
-
-    return dataclasses.replace(
-        each,
+    return each._replace(
         address=each.address.replace("\x00", ""),
         notes=each.notes.replace("\x00", ""),
     )
@@ -95,7 +92,7 @@ def test_grouped_numbers_are_written_as_the_template_writes_them(db, settings):
     """Site keys and numbers skip localize() only while numbers are not grouped."""
     settings.USE_THOUSAND_SEPARATOR = True
     stamped = canvass_rows_html(ROWS)
-    assert stamped == per_row([dataclass_without_marks(each) for each in ROWS])
+    assert stamped == per_row([row_without_marks(each) for each in ROWS])
     assert 'id="site-row-1,334"' in stamped
 
 
@@ -113,9 +110,9 @@ def test_each_kind_of_row_is_rendered_once_per_language_and_city(db):
         if getattr(template, "name", "") == "department/_canvass_row.html":
             renders.append(str(template))
 
-    english = per_row([dataclass_without_marks(each) for each in rows])
+    english = per_row([row_without_marks(each) for each in rows])
     with override("es"):
-        spanish = per_row([dataclass_without_marks(each) for each in rows])
+        spanish = per_row([row_without_marks(each) for each in rows])
     template_rendered.connect(seen)
     try:
         assert canvass_rows_html(rows) == english
