@@ -21,10 +21,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db import connections
-from django.db.models import BooleanField, Func, QuerySet
+from django.db import connections, router
+from django.db.models import BooleanField, Func, Model, QuerySet
 from django.db.models.query import ValuesListIterable
 from psycopg.types import numeric
 
@@ -189,6 +189,43 @@ class CompiledQuery:
         if missing:
             raise CompileError(f"slots {sorted(missing)} are not parameters of the SQL")
         return _Compiled(first.sql, tuple(parameters), first.columns, first.alias, first.converters)
+
+
+M = TypeVar("M", bound=Model)
+
+
+class KeptInstance(Generic[M]):
+    """A model's instance by key as its default manager's get(pk=...) reads it (every column,
+    Django's converters, a model made from the row as the ORM makes it), from a query kept
+    compiled: read on every request (the signed-in user, the incident of a canvass page), the
+    ORM's get() built and compiled its query each time for more CPU than the database spends.
+    `model` is called once the apps are ready (get_user_model, say)."""
+
+    def __init__(self, model: Callable[[], type[M]]) -> None:
+        self.model = model
+        self._columns: list[str] | None = None
+        self.query = CompiledQuery(
+            lambda pk: self.model()._default_manager.filter(pk=pk).values_list(*self.columns()),
+            pk=int,
+        )
+
+    def columns(self) -> list[str]:
+        if self._columns is None:
+            self._columns = [field.attname for field in self.model()._meta.concrete_fields]
+        return self._columns
+
+    def get(self, pk: Any) -> M | None:
+        """The instance of key `pk` (an integer, or text of one), or None."""
+        if type(pk) is not int:
+            try:
+                pk = int(pk)
+            except (TypeError, ValueError):
+                return None
+        rows = self.query.rows(pk=pk)
+        if not rows:
+            return None
+        model = self.model()
+        return model.from_db(router.db_for_read(model), self.columns(), rows[0])
 
 
 # The range of each integer type Django gives a value compared with an integer column.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import router
@@ -27,7 +28,25 @@ SESSION_READ = CompiledQuery(
 )
 
 
+# Backends a session may name that tenants.auth_backends took the places of: a session signed in
+# before is read as naming the backend that replaced its own (the same users, the same checks),
+# so that a deployment of the change signs nobody out.
+RENAMED_BACKENDS = {
+    "django.contrib.auth.backends.ModelBackend": "tenants.auth_backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": (
+        "tenants.auth_backends.AuthenticationBackend"
+    ),
+}
+
+
 class SessionStore(DatabaseSessionStore):
+    def load(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().load()
+        renamed = RENAMED_BACKENDS.get(data.get(BACKEND_SESSION_KEY))  # type: ignore[arg-type]
+        if renamed is not None:
+            data[BACKEND_SESSION_KEY] = renamed
+        return data
+
     def _get_session_from_db(self) -> Any:
         """The live session of this key (as Django's: unexpired), or None (the key forgotten)."""
         rows = []

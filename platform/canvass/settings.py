@@ -253,8 +253,9 @@ ASGI_APPLICATION = "canvass.asgi.application"
 
 # --- Accounts (django-allauth) ---
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, with the signed-in user read by a kept query.
+    "tenants.auth_backends.ModelBackend",
+    "tenants.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
 # Every emailed key names its city (tenants.signing): set-password and reset keys, and the

@@ -15,6 +15,7 @@ from console import support
 from console.models import SupportSession
 from portal.department.views import StaffRequest, _actor, staff_required
 from portal.registry.models import Capability
+from tenants.auth_backends import MODEL_BACKEND
 from tenants.http import DepartmentRequest, client_ip
 from tenants.signing import LinkError
 
@@ -34,7 +35,7 @@ def enter(request: DepartmentRequest, token: str) -> HttpResponse:
         return render(
             request, "console/city/support_link_refused.html", {"refusal": message}, status=400
         )
-    login(request, entered.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, entered.user, backend=MODEL_BACKEND)
     request.session[support.SESSION_KEY] = entered.session.pk
     return redirect("department:home")
 

@@ -55,6 +55,7 @@ from portal.guardrails.rules import ApprovalNeeded, GuardrailRefused
 from portal.registry.audit import NoteNamesOwner
 from portal.registry.csv_safe import SafeWriter
 from portal.registry.models import Camera, Site
+from tenants.compiled import KeptInstance
 from tenants.http import private_file_response
 from tenants.storage import STORAGE_RETRY_AFTER, ForeignFile, StorageUnavailable
 from tenants.units import distance_formatter, units_of
@@ -455,10 +456,16 @@ def _more(incident: Incident, shown: int, total: int) -> dict[str, object] | Non
     }
 
 
+# The incident of a canvass page, read by a kept query (tenants.compiled).
+INCIDENTS: KeptInstance[Incident] = KeptInstance(lambda: Incident)
+
+
 @require_safe
 @staff_required(CASEWORK)
 def incident(request: StaffRequest, incident_id: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=incident_id)
+    incident = INCIDENTS.get(incident_id)
+    if incident is None:
+        raise Http404
     shown = max(_count_arg(request, "shown", CANVASS_ROWS, CANVASS_ROWS_MAX), CANVASS_ROWS)
     canvass = selectors.canvass(incident, limit=shown)
     # The page lists the canvass's addresses: recorded once per visit (services.CANVASS_VISIT).

@@ -107,6 +107,9 @@ def test_two_cities_on_one_connection_each_read_their_own_rows(make_staff):
             assert other not in page.content.decode()
             sent = [query["sql"] for query in queries.captured_queries]
             assert any(sql.startswith("SET search_path") for sql in sent)
+            # The canvass page reads its incident by a kept query: the city's own as well.
+            canvass = staff.client.get("/department/incidents/4242/").content.decode()
+            assert own in canvass and other not in canvass
         same_city_again = statements(carrollton.client, "/department/incidents/4242/edit/")[1]
         assert not [sql for sql in same_city_again if sql.startswith("SET search_path")]
 
@@ -149,3 +152,8 @@ def test_an_idle_staff_session_ends_after_its_limit(admin, settings):
         response = admin.client.get("/department/license/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_incident_that_is_not_there_is_not_found(admin):
+    for key in ("4243", "99999999999999999999"):
+        assert admin.client.get(f"/department/incidents/{key}/").status_code == 404
