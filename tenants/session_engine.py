@@ -1,7 +1,8 @@
 """Django's database sessions (each city's in its own schema), with the one read every signed-in
 request makes kept compiled (tenants.compiled): the ORM compiled it on every request, for more
-CPU than the database spends answering it. Everything else (saving, deleting, expiry) is
-Django's."""
+CPU than the database spends answering it; a session naming a backend that tenants.auth_backends
+replaced is read as naming its replacement (RENAMED_BACKENDS). Everything else (saving,
+deleting, expiry) is Django's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import router
 from django.utils import timezone
 
+from tenants.auth_backends import ALLAUTH_BACKEND, MODEL_BACKEND
 from tenants.compiled import CompiledQuery
 
 _COLUMNS = ["session_key", "session_data", "expire_date"]
@@ -30,12 +32,11 @@ SESSION_READ = CompiledQuery(
 
 # Backends a session may name that tenants.auth_backends took the places of: a session signed in
 # before is read as naming the backend that replaced its own (the same users, the same checks),
-# so that a deployment of the change signs nobody out.
+# so that a deployment of the change signs nobody out. Once every session signed in before it
+# has expired (SESSION_COOKIE_AGE after the deployment), this can go.
 RENAMED_BACKENDS = {
-    "django.contrib.auth.backends.ModelBackend": "tenants.auth_backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend": (
-        "tenants.auth_backends.AuthenticationBackend"
-    ),
+    "django.contrib.auth.backends.ModelBackend": MODEL_BACKEND,
+    "allauth.account.auth_backends.AuthenticationBackend": ALLAUTH_BACKEND,
 }
 
 
