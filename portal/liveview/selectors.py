@@ -22,7 +22,7 @@ from django.utils import timezone
 from portal.liveview.models import Channel, Device, Grant, Sharing
 from portal.liveview.rules import LIVE_STATE_RELATED, camera_live_state
 from portal.registry.models import Camera, Site, StaffMember
-from portal.registry.selectors import nearness, sites_near
+from portal.registry.selectors import sites_near_among
 from tenants.compiled import CompiledQuery
 from tenants.models import current_department
 
@@ -74,12 +74,9 @@ def live_cameras(
         live_site_ids = {site_id for (site_id,) in SHARED_CAMERA_SITES.rows()}
         if not live_site_ids:
             return []
-        near = {
-            site.pk: nearness(site)[0]
-            for site in sites_near(
-                latitude=latitude, longitude=longitude, radius_m=radius_m
-            ).filter(pk__in=live_site_ids)
-        }
+        near = sites_near_among(
+            sorted(live_site_ids), latitude=latitude, longitude=longitude, radius_m=radius_m
+        )
     now = now or timezone.now()
     department = current_department()
     program = department.program

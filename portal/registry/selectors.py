@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from portal.registry.models import (
     SiteQuerySet,
     site_location,
 )
+from tenants.compiled import AnyOf, CompiledQuery
 from tenants.models import EARTH_RADIUS_M
 
 # Metres per degree of latitude on the same sphere as the haversine below.
@@ -197,10 +199,31 @@ def sites_near_query(
     return sites.annotate(footage_likely=Exists(keeping))
 
 
-def nearness(site: Site) -> tuple[float, bool]:
-    """What sites_near() annotated a site with: its distance in metres and whether footage
-    from the searched time should still exist (query annotations, unknown to the model)."""
-    return float(site.__dict__["distance_m"]), bool(site.__dict__["footage_likely"])
+# What SITES_NEAR_AMONG reads of each site (distance_m is sites_near()'s annotation).
+NEAR_AMONG_COLUMNS = ("pk", "distance_m")
+# sites_near() among some sites, their keys and distances, kept compiled (tenants.compiled):
+# the live cameras' search, on every canvass page of a city whose owners share cameras.
+SITES_NEAR_AMONG = CompiledQuery(
+    lambda site_ids, **numbers: (
+        sites_near_query(**numbers)
+        .filter(AnyOf(F("pk"), site_ids))
+        .values_list(*NEAR_AMONG_COLUMNS)
+    ),
+    site_ids=list,
+    **dict.fromkeys(NEAR_FLOATS, float),
+)
+
+
+def sites_near_among(
+    site_ids: Sequence[int], *, latitude: float, longitude: float, radius_m: float
+) -> dict[int, float]:
+    """Those of these sites that sites_near() finds (searchable, within radius_m of the point),
+    with their distances in metres, nearest first: the same search, without building and
+    compiling its queryset at each call."""
+    if not site_ids:
+        return {}
+    numbers = NearNumbers.of(latitude=latitude, longitude=longitude, radius_m=radius_m)
+    return dict(SITES_NEAR_AMONG.rows(site_ids=list(site_ids), **numbers.slots()))
 
 
 def audit_entries_about(participant: Participant) -> QuerySet[AuditEntry]:

@@ -21,6 +21,7 @@ from portal.department import selectors
 from portal.department.models import CanvassEntry, Incident, Notification, NotificationRecipient
 from portal.liveview.selectors import SHARED_CAMERA_SITES, shared_cameras
 from portal.registry.models import AuditEntry, Camera, Participant, Site
+from portal.registry.selectors import sites_near, sites_near_among
 from tenants.compiled import AnyOf, CompiledQuery, CompileError
 from tenants.models import Program
 
@@ -152,6 +153,32 @@ def test_each_kept_query_gives_its_querysets_rows_in_each_city_alone(cities):
     # Searched 10 days after the case: a week's video is gone, a month's is not.
     assert not any(site.footage_likely for site in seen["concord"][1] if site.pk in keys)
     assert all(site.footage_likely for site in seen["carrollton"][1] if site.pk in keys)
+
+
+def test_the_distance_search_among_some_sites_is_each_citys_own(cities):
+    """The live cameras' search (sites_near among the sites with a shared camera), kept
+    compiled: the queryset's sites and distances, nearest first, in each city alone, the same
+    keys in both; a site paused in one city is left out there only."""
+    keys = [FIRST_SITE + n for n in range(5)]
+    with schema_context("concord"):
+        Site.objects.filter(pk=FIRST_SITE + 1).update(paused=True)
+    found = {}
+    for schema, incident in cities.items():
+        with schema_context(schema):
+            near = {
+                "latitude": incident.latitude,
+                "longitude": incident.longitude,
+                "radius_m": 300,
+            }
+            found[schema] = sites_near_among([*keys, 990_001], **near)
+            expected = sites_near(**near).filter(pk__in=keys)
+            assert list(found[schema].items()) == [
+                (site.pk, site.__dict__["distance_m"]) for site in expected
+            ]
+            assert sites_near_among([], **near) == {}
+    # 0, 111 and 222 m from the centre; the fourth site, 333 m away, is outside the radius.
+    assert list(found["carrollton"]) == [FIRST_SITE, FIRST_SITE + 1, FIRST_SITE + 2]
+    assert list(found["concord"]) == [FIRST_SITE, FIRST_SITE + 2]
 
 
 def test_a_key_list_of_any_length_is_one_parameter(cities):
