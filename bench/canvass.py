@@ -269,8 +269,15 @@ def main() -> int:
                     mail.outbox = []
                     queued, mode = notify_through_queue(notification, owners, poll=0.05)
                     delivered = notification.recipients.filter(sent_at__isnull=False).count()
+                    # The baseline's notice is another case at the same place: owners contacted
+                    # about a case are not contacted again, so a second notice of the same
+                    # incident would send nothing.
+                    baseline_incident = Incident.objects.get(pk=incident.pk)
+                    baseline_incident.pk = None
+                    baseline_incident.case_number = "NOTIFY-BASELINE"
+                    baseline_incident.save()
                     baseline_notification = Notification.objects.create(
-                        incident=incident,
+                        incident=baseline_incident,
                         message="Please check your camera.",
                         radius_m=incident.radius_m,
                         created_by=staff_user,
@@ -466,7 +473,9 @@ def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: 
     """Where `sites_near` at 1 km (as Site objects) spends its time, part by part, each part
     timed alone over the same points: building and compiling the query (Django's ORM), running
     the compiled SQL and fetching its rows (psycopg), and making the Site objects from rows
-    already fetched (Django's Model.from_db, as the queryset does), beside the whole."""
+    already fetched (Django's Model.from_db, as the queryset does), beside the whole; and the
+    live cameras' search (the sites near the point among some sites) as a refined queryset and
+    kept compiled."""
     from django.db import connection
 
     from portal.department.selectors import CanvassSite, canvass_rows
@@ -514,6 +523,19 @@ def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: 
         rows = canvass_rows(numbers, counted=False, start=0, stop=None)
         [CanvassSite(index, *row) for index, row in enumerate(rows, start=1)]
 
+    # The live cameras' search: the sites near the point among those with a shared camera
+    # (here 200 of the city's sites taken at random), as a refined queryset and kept.
+    some = [pk for (pk,) in Site.objects.order_by("?").values_list("pk")[:200]]
+
+    def among_queryset(number: int) -> None:
+        lat, lng = points[number]
+        near = selectors.sites_near(latitude=lat, longitude=lng, radius_m=1_000)
+        [site.pk for site in near.filter(pk__in=some)]
+
+    def among_kept(number: int) -> None:
+        lat, lng = points[number]
+        selectors.sites_near_among(some, latitude=lat, longitude=lng, radius_m=1_000)
+
     parts = [
         ("the whole (`sites_near`, as Site objects)", each(whole)),
         (
@@ -524,6 +546,16 @@ def sites_near_parts(selectors, point: Callable[[], tuple[float, float]], runs: 
         ("building and compiling the query", each(compile_only)),
         ("running the compiled SQL, rows fetched", each(run_only)),
         ("making the Site objects from fetched rows", each(objects_only)),
+        (
+            "the live cameras' search among 200 sites, as a refined queryset "
+            "(`sites_near(...).filter(pk__in=...)`, before)",
+            each(among_queryset),
+        ),
+        (
+            "the same, kept compiled and prepared (`sites_near_among`, as the live cameras' "
+            "link reads it)",
+            each(among_kept),
+        ),
     ]
     sites = statistics.median(len(rows) for rows in fetched)
     return (

@@ -65,13 +65,10 @@ def main() -> int:
     import django
 
     django.setup()
-    from allauth.mfa.totp.internal.auth import TOTP
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection, connections
-    from django.test import Client
     from django.test.utils import setup_test_environment
-    from django.utils import timezone
     from django_tenants.utils import tenant_context
 
     from portal.department.models import Incident
@@ -111,23 +108,8 @@ def main() -> int:
             )
             with database_owner(), tenant_context(department):
                 connection.cursor().execute("ANALYZE")  # only the tables' owner may
-            staff_user = get_user_model().objects.get(email="chief@bench.example.org")
-            TOTP.activate(staff_user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-            client = Client(HTTP_HOST=HOST)
-            client.force_login(staff_user)
-            cookie = f"sessionid={client.cookies['sessionid'].value}"
-            incident = Incident.objects.create(
-                kind="crime",  # a missing person widens the search (search_radius_m)
-                case_number="BENCH-1",
-                latitude=CENTRE[0] + 0.01,
-                longitude=CENTRE[1] - 0.01,
-                starts_at=timezone.now(),
-                ends_at=timezone.now(),
-                radius_m=1_000,
-                opened_by=staff_user,
-            )
+            client, cookie, incident = signed_in_canvass(Incident)
             canvass_path = f"/department/incidents/{incident.pk}/"
-            assert client.get(canvass_path).status_code == 200
             found = len(
                 selectors.sites_near(
                     latitude=incident.latitude,
@@ -163,10 +145,7 @@ def main() -> int:
             with gunicorn(name, arguments.port, conn_max_age, host_cache, kept) as served:
                 rates = {}
                 for label, path, cookies in paths:
-                    request = (
-                        f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
-                        f"{'Cookie: ' + cookies + chr(13) + chr(10) if cookies else ''}\r\n"
-                    ).encode()
+                    request = get_request(path, cookies)
                     hammer(arguments.port, request, 1.0)  # warm every worker up
                     before = cpu_seconds(served.process.pid)
                     done, errors = hammer(arguments.port, request, arguments.seconds)
@@ -275,6 +254,40 @@ def cpu_seconds(gunicorn_pid):
             workers += used
     own = os.times()
     return workers, server, own.user + own.system
+
+
+def signed_in_canvass(incident_model):
+    """The bench department's administrator signed in (their second factor activated, as staff
+    must have one), their session cookie, and a new incident whose canvass searches 1 km, its
+    page visited once (the visit's audit entry written). In the current department."""
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    staff_user = get_user_model().objects.get(email="chief@bench.example.org")
+    TOTP.activate(staff_user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(staff_user)
+    incident = incident_model.objects.create(
+        kind="crime",  # a missing person widens the search (search_radius_m)
+        case_number="BENCH-1",
+        latitude=CENTRE[0] + 0.01,
+        longitude=CENTRE[1] - 0.01,
+        starts_at=timezone.now(),
+        ends_at=timezone.now(),
+        radius_m=1_000,
+        opened_by=staff_user,
+    )
+    assert client.get(f"/department/incidents/{incident.pk}/").status_code == 200
+    return client, f"sessionid={client.cookies['sessionid'].value}", incident
+
+
+def get_request(path, cookies=""):
+    """A GET of `path` on the bench department's host, closing its connection (as gunicorn's
+    sync workers do), with the cookies when given."""
+    cookie = f"Cookie: {cookies}\r\n" if cookies else ""
+    return f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n{cookie}\r\n".encode()
 
 
 def hammer(port, request, seconds):
