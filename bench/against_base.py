@@ -37,6 +37,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 # What hides the project's editable install from the base's processes (and their gunicorn).
 HIDE_EDITABLE = (
     "import sys\n"
-    "sys.meta_path[:] = [f for f in sys.meta_path if '_EditableFinder' not in repr(type(f))]\n"
+    "sys.meta_path[:] = [f for f in sys.meta_path if '_EditableFinder' not in repr(f)]\n"
 )
 
 
@@ -196,6 +197,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=6, help="each path of the pages runs")
     parser.add_argument("--keep", metavar="DIR", help="keep each bench's output in DIR")
     arguments = parser.parse_args()
+    # Stopped by a signal, the worktree is still removed (the with-block's exit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     if not (ROOT / ".data" / "static" / "portal" / "portal.css").exists():
         sys.exit("Run `manage.py collectstatic --noinput` first: WhiteNoise serves .data/static.")
     keep = Path(arguments.keep) if arguments.keep else None
