@@ -51,9 +51,9 @@ from portal.registry.models import (
 )
 from portal.registry.selectors import (
     METRES_PER_DEGREE,
-    NEAR_FLOATS,
     LocatedIn,
     NearNumbers,
+    near_slots,
     sites_near,
     sites_near_query,
 )
@@ -563,14 +563,6 @@ def canvass_site_query(*, timed: bool) -> CompiledQuery:
         return sites.values_list(*CANVASS_COLUMNS)[:1]
 
     return CompiledQuery(build, site_id=int, **near_slots(timed=timed))
-
-
-def near_slots(*, timed: bool) -> dict[str, type]:
-    """The slots of a kept query of the distance search (NearNumbers.slots())."""
-    slots: dict[str, type] = dict.fromkeys(NEAR_FLOATS, float)
-    if timed:
-        slots["retention_days"] = int
-    return slots
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,15 @@ NEAR_FLOATS = tuple(
 )
 
 
+def near_slots(*, timed: bool) -> dict[str, type]:
+    """The slots of a kept query of the distance search (NearNumbers.slots()); `timed` when the
+    search has a time seen (retention_days is then a slot)."""
+    slots: dict[str, type] = dict.fromkeys(NEAR_FLOATS, float)
+    if timed:
+        slots["retention_days"] = int
+    return slots
+
+
 def sites_near(
     *, latitude: float, longitude: float, radius_m: float, seen_at: datetime | None = None
 ) -> SiteQuerySet:
@@ -210,7 +219,7 @@ SITES_NEAR_AMONG = CompiledQuery(
         .values_list(*NEAR_AMONG_COLUMNS)
     ),
     site_ids=list,
-    **dict.fromkeys(NEAR_FLOATS, float),
+    **near_slots(timed=False),
 )
 
 
